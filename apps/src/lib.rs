@@ -1,0 +1,1 @@
+//! The OMC infrastructure as omc-cdk apps.

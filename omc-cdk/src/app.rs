@@ -1,0 +1,124 @@
+//! The app: the set of stacks a program synthesizes and deploys together.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::error::Result;
+use crate::stack::Stack;
+use crate::synth::{self, Synthesis};
+
+/// The stacks of one program. Stacks are added with [`Stack::new`]; [`App::run`] gives the
+/// program its command line (`synth`, `list`).
+///
+/// `App` is a cheap handle: clones refer to the same app.
+///
+/// ```
+/// use omc_cdk::{App, Stack, StackProps, RawResource};
+/// let app = App::new();
+/// let stack = Stack::new(&app, "Storage", StackProps::default())?;
+/// stack.add("Logs", RawResource::new("AWS::S3::Bucket"))?;
+/// let synthesis = app.synth()?;
+/// assert_eq!(synthesis.stacks()[0].name(), "Storage");
+/// # Ok::<(), omc_cdk::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct App {
+    pub(crate) inner: Rc<RefCell<AppData>>,
+}
+
+#[derive(Default)]
+pub(crate) struct AppData {
+    pub(crate) stacks: Vec<Stack>,
+    pub(crate) settings: AppSettings,
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+}
+
+/// App-wide synthesis settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppSettings {
+    /// How a value of one stack reaches another. Default: [`CrossStackReferences::Exports`].
+    pub cross_stack_references: CrossStackReferences,
+}
+
+/// How references between stacks are rendered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CrossStackReferences {
+    /// The producing stack exports the value (`Outputs.*.Export`) and the consumer imports it
+    /// with `Fn::ImportValue`. CloudFormation then refuses to change or delete an export while
+    /// it is imported, which protects consumers but can block updates of the producer.
+    #[default]
+    Exports,
+    /// The producing stack outputs the value without exporting it and the consumer reads it
+    /// with `Fn::GetStackOutput` (a weak reference): the producer stays free to change, and the
+    /// consumer sees the new value on its next deploy. Also works across regions of one account.
+    Weak,
+}
+
+impl App {
+    /// An empty app with default settings.
+    pub fn new() -> App {
+        App::default()
+    }
+
+    /// An empty app with the given settings.
+    pub fn with_settings(settings: AppSettings) -> App {
+        let app = App::default();
+        app.inner.borrow_mut().settings = settings;
+        app
+    }
+
+    /// Names the program for `--help` and `--version`, typically
+    /// `.named(env!("CARGO_BIN_NAME"), env!("CARGO_PKG_VERSION"))`.
+    #[must_use]
+    pub fn named(self, name: impl Into<String>, version: impl Into<String>) -> App {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.name = Some(name.into());
+            inner.version = Some(version.into());
+        }
+        self
+    }
+
+    /// The app's settings.
+    pub fn settings(&self) -> AppSettings {
+        self.inner.borrow().settings.clone()
+    }
+
+    /// The stacks, in the order they were created.
+    pub fn stacks(&self) -> Vec<Stack> {
+        self.inner.borrow().stacks.clone()
+    }
+
+    /// The stack with this name.
+    pub fn stack(&self, name: &str) -> Option<Stack> {
+        self.inner
+            .borrow()
+            .stacks
+            .iter()
+            .find(|s| s.name() == name)
+            .cloned()
+    }
+
+    /// Synthesizes every stack in memory: resolves references, validates, renders.
+    ///
+    /// Returns every problem at once as [`crate::Error::Synthesis`]. Touches neither the
+    /// network nor the file system; [`Synthesis::write`] writes the result.
+    pub fn synth(&self) -> Result<Synthesis> {
+        let inner = self.inner.borrow();
+        synth::synthesize(&inner.stacks, &inner.settings)
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.inner.borrow();
+        f.debug_struct("App")
+            .field(
+                "stacks",
+                &inner.stacks.iter().map(Stack::name).collect::<Vec<_>>(),
+            )
+            .field("settings", &inner.settings)
+            .finish()
+    }
+}

@@ -1,0 +1,219 @@
+//! The app's command line: `synth` and `list`.
+//!
+//! Exit codes: 0 success, 1 synthesis or validation errors, 2 usage errors.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::app::App;
+use crate::synth::{MAX_INLINE_TEMPLATE_BYTES, Synthesis};
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Synthesizes this app's stacks into CloudFormation templates",
+    disable_help_subcommand = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Synthesize templates into a directory, with a manifest (stacks in deploy order)
+    Synth {
+        /// Output directory
+        #[arg(long, short, default_value = "omc.out", value_name = "DIR")]
+        out: PathBuf,
+        /// Only these stacks (names or `*` patterns); default: all
+        #[arg(value_name = "STACK")]
+        stacks: Vec<String>,
+    },
+    /// List the stacks in deploy order, with their dependencies
+    List {
+        /// Print one JSON object per line instead of text
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when synthesis or validation fails.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for usage errors.
+pub const EXIT_USAGE: u8 = 2;
+
+impl App {
+    /// Runs the command line of the process: parses `std::env::args`, runs the command,
+    /// prints to stdout and stderr, and returns the exit code.
+    ///
+    /// ```no_run
+    /// use std::process::ExitCode;
+    /// fn main() -> ExitCode {
+    ///     let app = omc_cdk::App::new().named(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+    ///     // ... stacks ...
+    ///     app.run()
+    /// }
+    /// ```
+    pub fn run(&self) -> ExitCode {
+        let code = self.run_with(
+            std::env::args_os(),
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        );
+        ExitCode::from(code)
+    }
+
+    /// Runs a command line given as arguments (the first is the program name), writing to the
+    /// given streams. Returns the exit code: 0 success, 1 synthesis failed, 2 usage error.
+    pub fn run_with<I, T>(&self, args: I, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let (name, version) = {
+            let inner = self.inner.borrow();
+            (inner.name.clone(), inner.version.clone())
+        };
+        let mut command = Cli::command();
+        if let Some(name) = name {
+            command = command.name(name);
+        }
+        command = command
+            .version(version.unwrap_or_else(|| {
+                concat!("(omc-cdk ", env!("CARGO_PKG_VERSION"), ")").to_owned()
+            }));
+        let matches = match command.try_get_matches_from(args) {
+            Ok(matches) => matches,
+            Err(err) => {
+                let rendered = err.render().ansi().to_string();
+                if err.use_stderr() {
+                    let _ = write!(stderr, "{rendered}");
+                    return EXIT_USAGE;
+                }
+                // --help and --version.
+                let _ = write!(stdout, "{rendered}");
+                return EXIT_OK;
+            }
+        };
+        let cli = match Cli::from_arg_matches(&matches) {
+            Ok(cli) => cli,
+            Err(err) => {
+                let _ = write!(stderr, "{err}");
+                return EXIT_USAGE;
+            }
+        };
+        match cli.command {
+            Command::Synth { out, stacks } => self.synth_command(&out, &stacks, stdout, stderr),
+            Command::List { json } => self.list_command(json, stdout, stderr),
+        }
+    }
+
+    fn synthesize_or_report(&self, stderr: &mut dyn Write) -> Option<Synthesis> {
+        match self.synth() {
+            Ok(synthesis) => Some(synthesis),
+            Err(err) => {
+                let _ = writeln!(stderr, "error: {err}");
+                None
+            }
+        }
+    }
+
+    fn synth_command(
+        &self,
+        out: &std::path::Path,
+        patterns: &[String],
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> u8 {
+        let Some(synthesis) = self.synthesize_or_report(stderr) else {
+            return EXIT_FAILURE;
+        };
+        let selected = match synthesis.select(patterns) {
+            Ok(selected) => selected,
+            Err(message) => {
+                let _ = writeln!(stderr, "error: {message}");
+                return EXIT_USAGE;
+            }
+        };
+        let manifest = match Synthesis::write_stacks(&selected, out) {
+            Ok(path) => path,
+            Err(err) => {
+                let _ = writeln!(stderr, "error: {err}");
+                return EXIT_FAILURE;
+            }
+        };
+        let width = selected.iter().map(|s| s.name().len()).max().unwrap_or(0);
+        for stack in &selected {
+            let _ = writeln!(
+                stdout,
+                "{:width$}  {:>4} resources  {:>9}  {}",
+                stack.name(),
+                stack.resource_count(),
+                human_size(stack.size()),
+                out.join(stack.template_file()).display(),
+            );
+            if stack.requires_upload() {
+                let _ = writeln!(
+                    stderr,
+                    "note: {} is {} bytes, over the {MAX_INLINE_TEMPLATE_BYTES} bytes CloudFormation accepts inline; deploy uploads it to S3 (marked in the manifest)",
+                    stack.template_file(),
+                    stack.size()
+                );
+            }
+        }
+        let _ = writeln!(
+            stdout,
+            "{} stack{} synthesized; manifest: {}",
+            selected.len(),
+            if selected.len() == 1 { "" } else { "s" },
+            manifest.display()
+        );
+        EXIT_OK
+    }
+
+    fn list_command(&self, json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+        let Some(synthesis) = self.synthesize_or_report(stderr) else {
+            return EXIT_FAILURE;
+        };
+        let width = synthesis
+            .stacks()
+            .iter()
+            .map(|s| s.name().len())
+            .max()
+            .unwrap_or(0);
+        for stack in synthesis.stacks() {
+            if json {
+                let line = serde_json::json!({
+                    "name": stack.name(),
+                    "dependencies": stack.dependencies(),
+                });
+                let _ = writeln!(stdout, "{line}");
+            } else if stack.dependencies().is_empty() {
+                let _ = writeln!(stdout, "{}", stack.name());
+            } else {
+                let _ = writeln!(
+                    stdout,
+                    "{:width$}  <- {}",
+                    stack.name(),
+                    stack.dependencies().join(", ")
+                );
+            }
+        }
+        EXIT_OK
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn human_size(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}

@@ -1,0 +1,228 @@
+//! The crate's error type and the problems that synthesis reports.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// `Result` with omc-cdk's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while building or synthesizing an app.
+///
+/// Errors found while building (a duplicate construct id, an invalid name) are returned at once by
+/// the call that caused them. Errors that need the whole app (references, cycles, limits) are
+/// collected by synthesis and returned together as [`Error::Synthesis`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A construct id is empty or contains the path separator.
+    #[error("{path}: construct id {id:?} is invalid: {reason}")]
+    InvalidConstructId {
+        /// Path of the scope the construct was added to.
+        path: String,
+        /// The rejected id.
+        id: String,
+        /// Why it was rejected and how to fix it.
+        reason: String,
+    },
+    /// Two constructs in the same scope have the same id.
+    #[error(
+        "{path}: a construct with id {id:?} already exists in this scope; give the new construct a different id"
+    )]
+    DuplicateConstructId {
+        /// Full path of the construct that already exists.
+        path: String,
+        /// The repeated id.
+        id: String,
+    },
+    /// Two elements of one stack would get the same logical id.
+    #[error(
+        "{path}: logical id {logical_id:?} is already used by {existing}; give one of them a different construct id or override its logical id"
+    )]
+    DuplicateLogicalId {
+        /// Full path of the element being added.
+        path: String,
+        /// The logical id both would get.
+        logical_id: String,
+        /// Full path of the element that already has it.
+        existing: String,
+    },
+    /// A logical id (derived or overridden) is not valid in CloudFormation.
+    #[error("{path}: logical id {logical_id:?} is invalid: {reason}")]
+    InvalidLogicalId {
+        /// Full path of the element.
+        path: String,
+        /// The rejected logical id.
+        logical_id: String,
+        /// Why it was rejected and how to fix it.
+        reason: String,
+    },
+    /// A stack name breaks CloudFormation's rules.
+    #[error("stack name {name:?} is invalid: {reason}")]
+    InvalidStackName {
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected and how to fix it.
+        reason: String,
+    },
+    /// Two stacks of one app have the same name.
+    #[error(
+        "stack name {name:?} is already used by another stack of this app; stack names must be unique"
+    )]
+    DuplicateStackName {
+        /// The repeated name.
+        name: String,
+    },
+    /// A name of a template element (output, parameter, condition, mapping) is invalid.
+    #[error("{stack}: {kind} name {name:?} is invalid: {reason}")]
+    InvalidName {
+        /// The stack the element belongs to.
+        stack: String,
+        /// `output`, `parameter`, `condition` or `mapping`.
+        kind: &'static str,
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected and how to fix it.
+        reason: String,
+    },
+    /// Two template elements of the same kind share a name.
+    #[error("{stack}: {kind} {name:?} is already defined in this stack; use a different name")]
+    DuplicateName {
+        /// The stack the element belongs to.
+        stack: String,
+        /// `output`, `parameter`, `condition` or `mapping`.
+        kind: &'static str,
+        /// The repeated name.
+        name: String,
+    },
+    /// A value given to a builder call is invalid.
+    #[error("{path}: {message}")]
+    InvalidValue {
+        /// Where the value was given: a construct path or a stack element.
+        path: String,
+        /// What is wrong, with the bad value and how to fix it.
+        message: String,
+    },
+    /// Synthesis found problems; all of them are listed.
+    #[error("{}", ProblemList(.0))]
+    Synthesis(Vec<Problem>),
+    /// Writing the synthesis output failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file or directory being written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The problems of an [`Error::Synthesis`], or an empty slice for any other error.
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            Error::Synthesis(problems) => problems,
+            _ => &[],
+        }
+    }
+}
+
+/// One problem found by synthesis: where it is, what is wrong and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The full construct path of the element (`Data/Db/Resource`) or, for template sections,
+    /// `Stack/Outputs/Name`, `Stack/Parameters/Name`, ... For problems of a whole stack, the
+    /// stack name.
+    pub path: String,
+    /// Where inside the element, for example `Properties.Tags[0].Value`; empty when the problem
+    /// is about the element itself.
+    pub property: String,
+    /// What is wrong, naming the bad value, and how to fix it.
+    pub message: String,
+    /// The kind of problem, for programs that react to specific problems.
+    pub kind: ProblemKind,
+}
+
+/// The kind of a [`Problem`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A `Ref`, `Fn::GetAtt` or `DependsOn` names something the stack does not have.
+    MissingReference,
+    /// An `Fn::Sub` template uses a variable nobody defines.
+    UndefinedSubVariable,
+    /// An `Fn::If` or `Condition` names a condition the stack does not have.
+    MissingCondition,
+    /// An `Fn::FindInMap` names a mapping or key the stack does not have.
+    MissingMappingKey,
+    /// Resources of one stack depend on each other in a cycle.
+    DependencyCycle,
+    /// Stacks depend on each other in a cycle.
+    StackCycle,
+    /// A value of a stack that is not part of the app is used.
+    StackNotInApp,
+    /// A value is used across environments (accounts or regions) where that cannot work.
+    CrossEnvironment,
+    /// A condition or mapping of one stack is used in another.
+    CrossStackElement,
+    /// A CloudFormation limit is exceeded.
+    Limit,
+    /// Two elements would render under the same name.
+    Duplicate,
+    /// A value cannot be rendered as CloudFormation accepts it.
+    InvalidValue,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.property.is_empty() {
+            write!(f, "{}: {}", self.path, self.message)
+        } else {
+            write!(f, "{} ({}): {}", self.path, self.property, self.message)
+        }
+    }
+}
+
+struct ProblemList<'a>(&'a [Problem]);
+
+impl fmt::Display for ProblemList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "synthesis found {n} problem{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for problem in self.0 {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthesis_error_lists_every_problem() {
+        let err = Error::Synthesis(vec![
+            Problem {
+                path: "Data/Db/Resource".into(),
+                property: "Properties.Port".into(),
+                message: "bad".into(),
+                kind: ProblemKind::InvalidValue,
+            },
+            Problem {
+                path: "Data".into(),
+                property: String::new(),
+                message: "too many".into(),
+                kind: ProblemKind::Limit,
+            },
+        ]);
+        assert_eq!(
+            err.to_string(),
+            "synthesis found 2 problems:\n  - Data/Db/Resource (Properties.Port): bad\n  - Data: too many"
+        );
+        assert_eq!(err.problems().len(), 2);
+    }
+}

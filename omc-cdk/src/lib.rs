@@ -1,0 +1,66 @@
+//! omc-cdk: infrastructure as code in Rust, synthesized to AWS CloudFormation.
+//!
+//! A program builds an [`App`] of [`Stack`]s; constructs add resources to stacks; references
+//! between resources are typed [`Value`]s, never strings. [`App::synth`] renders every stack to
+//! a deterministic CloudFormation template (same program, same bytes), and [`App::run`] gives
+//! the program a command line (`synth`, `list`).
+//!
+//! ```
+//! use omc_cdk::{App, Stack, StackProps, RawResource, TagFormat, fns, aws};
+//!
+//! let app = App::new();
+//! let network = Stack::new(&app, "Network", StackProps::default())?;
+//! let vpc = network.child("Vpc")?.add(
+//!     "Resource",
+//!     RawResource::new("AWS::EC2::VPC")
+//!         .property("CidrBlock", "10.0.0.0/16")
+//!         .tags(TagFormat::KeyValueList("Tags".into())),
+//! )?;
+//!
+//! let data = Stack::new(&app, "Data", StackProps::default())?;
+//! data.add("DbSecurityGroup", RawResource::new("AWS::EC2::SecurityGroup")
+//!     .property("GroupDescription", "database")
+//!     .property("VpcId", vpc.reference()))?;          // a value of another stack
+//!
+//! let synthesis = app.synth()?;
+//! // Network deploys first and exports the VPC id; Data imports it.
+//! assert_eq!(synthesis.stacks()[1].dependencies(), ["Network"]);
+//! assert!(synthesis.stack("Data").unwrap().template().contains(
+//!     r#""Fn::ImportValue": "Network:ExportsOutputRefVpc8378EB38272D6E3A""#));
+//! # Ok::<(), omc_cdk::Error>(())
+//! ```
+//!
+//! Logical ids follow AWS CDK's scheme ([`id::logical_id_for_path`]), so stacks deployed by CDK
+//! keep their resources when they move to omc-cdk.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod app;
+pub mod assertions;
+pub mod aws;
+mod cli;
+mod error;
+pub mod fns;
+pub mod id;
+mod resource;
+mod stack;
+mod synth;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod value;
+
+pub use app::{App, AppSettings, CrossStackReferences};
+pub use cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+pub use error::{Error, Problem, ProblemKind, Result};
+pub use resource::{
+    DeletionPolicy, RawResource, RemovalPolicy, Resource, ResourceDefinition, TagFormat,
+    UpdateReplacePolicy,
+};
+pub use stack::{
+    Condition, Environment, Mapping, OutputProps, Parameter, ParameterProps, ParameterType, Scope,
+    Stack, StackProps,
+};
+pub use synth::{MAX_INLINE_TEMPLATE_BYTES, MAX_TEMPLATE_BYTES, Synthesis, SynthesizedStack};
+pub use value::{
+    ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Node, Pseudo, RefTarget, ResourceRef,
+    StackRef, Value,
+};

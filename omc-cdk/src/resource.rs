@@ -1,0 +1,497 @@
+//! Resources: their definition (type and properties), attributes, and the handle that
+//! references and adjusts them.
+
+use indexmap::IndexMap;
+
+use crate::error::{Error, Result};
+use crate::id;
+use crate::stack::{Condition, Scope, Stack};
+use crate::value::{Expr, IntoNode, Intrinsic, Node, RefTarget, ResourceRef, StackRef, Value};
+
+/// How a resource type takes tags, so stack tags can be applied to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TagFormat {
+    /// The type takes no tags.
+    #[default]
+    None,
+    /// A list of `{"Key": .., "Value": ..}` objects in the named property (most types).
+    KeyValueList(String),
+    /// Like [`TagFormat::KeyValueList`] with `"PropagateAtLaunch": true` on each tag
+    /// (`AWS::AutoScaling::AutoScalingGroup`).
+    AutoScalingGroup(String),
+    /// An object of key to value in the named property.
+    Map(String),
+}
+
+impl TagFormat {
+    /// The property that holds the tags, if the type takes tags.
+    pub fn property(&self) -> Option<&str> {
+        match self {
+            TagFormat::None => None,
+            TagFormat::KeyValueList(p) | TagFormat::AutoScalingGroup(p) | TagFormat::Map(p) => {
+                Some(p)
+            }
+        }
+    }
+}
+
+/// What a resource is: its CloudFormation type, its properties and how it takes tags.
+///
+/// The typed resources implement this trait; [`RawResource`] implements it for any type name.
+pub trait ResourceDefinition {
+    /// The CloudFormation type, such as `AWS::EC2::VPC`.
+    fn type_name(&self) -> &str;
+    /// How the type takes tags. Default: it does not.
+    fn tag_format(&self) -> TagFormat {
+        TagFormat::None
+    }
+    /// The properties, in template order.
+    fn into_properties(self) -> IndexMap<String, Node>;
+}
+
+/// A resource given by type name and untyped properties, for types the typed layer does not
+/// cover (and for tests).
+///
+/// ```
+/// use omc_cdk::{RawResource, TagFormat};
+/// let topic = RawResource::new("AWS::SNS::Topic")
+///     .property("TopicName", "alarms")
+///     .tags(TagFormat::KeyValueList("Tags".into()));
+/// # let _ = topic;
+/// ```
+#[derive(Clone, Debug)]
+pub struct RawResource {
+    type_name: String,
+    properties: IndexMap<String, Node>,
+    tag_format: TagFormat,
+}
+
+impl RawResource {
+    /// A resource of this type without properties.
+    pub fn new(type_name: impl Into<String>) -> RawResource {
+        RawResource {
+            type_name: type_name.into(),
+            properties: IndexMap::new(),
+            tag_format: TagFormat::None,
+        }
+    }
+
+    /// Sets a property.
+    #[must_use]
+    pub fn property(mut self, name: impl Into<String>, value: impl IntoNode) -> RawResource {
+        self.properties.insert(name.into(), value.into_node());
+        self
+    }
+
+    /// Declares how the type takes tags, so stack tags are applied to it.
+    #[must_use]
+    pub fn tags(mut self, format: TagFormat) -> RawResource {
+        self.tag_format = format;
+        self
+    }
+}
+
+impl ResourceDefinition for RawResource {
+    fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
+    fn tag_format(&self) -> TagFormat {
+        self.tag_format.clone()
+    }
+
+    fn into_properties(self) -> IndexMap<String, Node> {
+        self.properties
+    }
+}
+
+/// What happens to a resource's physical resource when it leaves the template
+/// (`DeletionPolicy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeletionPolicy {
+    /// Delete it (CloudFormation's default for most types).
+    Delete,
+    /// Keep it.
+    Retain,
+    /// Keep it, except when the stack's creation fails and rolls back.
+    RetainExceptOnCreate,
+    /// Take a final snapshot, then delete it (databases, volumes, caches).
+    Snapshot,
+}
+
+impl DeletionPolicy {
+    /// The name used in templates.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeletionPolicy::Delete => "Delete",
+            DeletionPolicy::Retain => "Retain",
+            DeletionPolicy::RetainExceptOnCreate => "RetainExceptOnCreate",
+            DeletionPolicy::Snapshot => "Snapshot",
+        }
+    }
+}
+
+/// What happens to the old physical resource when an update replaces it
+/// (`UpdateReplacePolicy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateReplacePolicy {
+    /// Delete it.
+    Delete,
+    /// Keep it.
+    Retain,
+    /// Take a snapshot, then delete it.
+    Snapshot,
+}
+
+impl UpdateReplacePolicy {
+    /// The name used in templates.
+    pub fn name(self) -> &'static str {
+        match self {
+            UpdateReplacePolicy::Delete => "Delete",
+            UpdateReplacePolicy::Retain => "Retain",
+            UpdateReplacePolicy::Snapshot => "Snapshot",
+        }
+    }
+}
+
+/// Both policies at once, as CDK's `applyRemovalPolicy` sets them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemovalPolicy {
+    /// `Delete` / `Delete`.
+    Destroy,
+    /// `Retain` / `Retain`.
+    Retain,
+    /// `Snapshot` / `Snapshot`.
+    Snapshot,
+    /// `RetainExceptOnCreate` / `Retain`.
+    RetainExceptOnCreate,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Override {
+    Set(Vec<String>, Node),
+    Delete(Vec<String>),
+}
+
+pub(crate) struct ResourceData {
+    pub(crate) type_name: String,
+    pub(crate) properties: IndexMap<String, Node>,
+    pub(crate) tag_format: TagFormat,
+    pub(crate) logical_id: String,
+    pub(crate) depends_on: Vec<ResourceRef>,
+    pub(crate) condition: Option<String>,
+    pub(crate) deletion_policy: Option<DeletionPolicy>,
+    pub(crate) update_replace_policy: Option<UpdateReplacePolicy>,
+    pub(crate) update_policy: Option<Node>,
+    pub(crate) creation_policy: Option<Node>,
+    pub(crate) metadata: IndexMap<String, Node>,
+    pub(crate) overrides: Vec<Override>,
+}
+
+impl ResourceData {
+    pub(crate) fn new(
+        type_name: String,
+        properties: IndexMap<String, Node>,
+        tag_format: TagFormat,
+        logical_id: String,
+    ) -> ResourceData {
+        ResourceData {
+            type_name,
+            properties,
+            tag_format,
+            logical_id,
+            depends_on: Vec::new(),
+            condition: None,
+            deletion_policy: None,
+            update_replace_policy: None,
+            update_policy: None,
+            creation_policy: None,
+            metadata: IndexMap::new(),
+            overrides: Vec::new(),
+        }
+    }
+}
+
+/// A resource of a stack: references it (`Ref`, `Fn::GetAtt`) and adjusts it after creation.
+///
+/// A cheap handle that does not borrow the stack: pass it to constructs of other stacks and the
+/// references become exports and imports.
+#[derive(Clone)]
+pub struct Resource {
+    scope: Scope,
+    reference: ResourceRef,
+}
+
+impl std::fmt::Debug for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resource")
+            .field("path", &self.node_path())
+            .field("type", &self.reference.type_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Resource {
+    pub(crate) fn new(scope: Scope, reference: ResourceRef) -> Resource {
+        Resource { scope, reference }
+    }
+
+    /// `Ref`: the value the type returns for `Ref`, usually its physical id.
+    pub fn reference(&self) -> Value<String> {
+        Value::Fn(Expr::new(Intrinsic::Ref(RefTarget::Resource(
+            self.reference.clone(),
+        ))))
+    }
+
+    /// `Fn::GetAtt` for a scalar attribute, such as `Arn` or `Endpoint.Address`.
+    ///
+    /// The typed resources offer one accessor per attribute the type has; this is the untyped
+    /// form.
+    pub fn get_att<T>(&self, attribute: &str) -> Value<T> {
+        Value::Fn(Expr::new(Intrinsic::GetAtt {
+            resource: self.reference.clone(),
+            attribute: attribute.to_owned(),
+            list: false,
+        }))
+    }
+
+    /// `Fn::GetAtt` for a list attribute, such as `AWS::EC2::VPC`'s `Ipv6CidrBlocks`. Across
+    /// stacks a list travels joined with `||` and is split again on import.
+    pub fn get_att_list(&self, attribute: &str) -> Value<Vec<Value<String>>> {
+        Value::Fn(Expr::new(Intrinsic::GetAtt {
+            resource: self.reference.clone(),
+            attribute: attribute.to_owned(),
+            list: true,
+        }))
+    }
+
+    /// The resource's identity, as references carry it.
+    pub fn resource_ref(&self) -> &ResourceRef {
+        &self.reference
+    }
+
+    /// The resource's CloudFormation type.
+    pub fn type_name(&self) -> &str {
+        &self.reference.type_name
+    }
+
+    /// The full construct path, such as `Network/Vpc/Resource`.
+    pub fn node_path(&self) -> String {
+        self.scope.node_path()
+    }
+
+    /// The stack the resource belongs to.
+    pub fn stack(&self) -> Stack {
+        self.scope.stack()
+    }
+
+    /// The stack identity.
+    pub fn stack_ref(&self) -> &StackRef {
+        &self.reference.stack
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut ResourceData) -> R) -> Option<R> {
+        let mut data = self.scope.data.borrow_mut();
+        data.resources.get_mut(&self.reference.path).map(f)
+    }
+
+    /// The logical id: derived from the path unless overridden.
+    pub fn logical_id(&self) -> String {
+        self.with(|r| r.logical_id.clone()).unwrap_or_default()
+    }
+
+    /// Replaces the logical id derived from the path, for example to keep the id of a resource
+    /// created outside omc-cdk. References follow the new id.
+    pub fn override_logical_id(&self, logical_id: &str) -> Result<()> {
+        let path = self.node_path();
+        id::check_logical_id(logical_id).map_err(|reason| Error::InvalidLogicalId {
+            path: path.clone(),
+            logical_id: logical_id.to_owned(),
+            reason,
+        })?;
+        let mut data = self.scope.data.borrow_mut();
+        let Some(old) = data
+            .resources
+            .get(&self.reference.path)
+            .map(|r| r.logical_id.clone())
+        else {
+            return Ok(());
+        };
+        if old == logical_id {
+            return Ok(());
+        }
+        if let Some(existing) = data.logical_ids.get(logical_id) {
+            return Err(Error::DuplicateLogicalId {
+                path,
+                logical_id: logical_id.to_owned(),
+                existing: existing.clone(),
+            });
+        }
+        data.logical_ids.remove(&old);
+        data.logical_ids.insert(logical_id.to_owned(), path);
+        if let Some(r) = data.resources.get_mut(&self.reference.path) {
+            logical_id.clone_into(&mut r.logical_id);
+        }
+        Ok(())
+    }
+
+    /// Makes this resource wait for `other` (`DependsOn`). When `other` belongs to another
+    /// stack, this resource's stack deploys after that stack instead.
+    pub fn add_depends_on(&self, other: &Resource) -> Result<()> {
+        if other.reference == self.reference {
+            return Err(Error::InvalidValue {
+                path: self.node_path(),
+                message: "a resource cannot depend on itself; remove the add_depends_on call"
+                    .into(),
+            });
+        }
+        self.with(|r| {
+            if !r.depends_on.contains(&other.reference) {
+                r.depends_on.push(other.reference.clone());
+            }
+        });
+        Ok(())
+    }
+
+    /// Creates the resource only when the condition holds.
+    pub fn set_condition(&self, condition: &Condition) -> Result<()> {
+        if condition.element().stack() != &self.reference.stack {
+            return Err(Error::InvalidValue {
+                path: self.node_path(),
+                message: format!(
+                    "condition {:?} belongs to stack {}; conditions only apply inside their own stack",
+                    condition.name(),
+                    condition.element().stack().name()
+                ),
+            });
+        }
+        let name = condition.name().to_owned();
+        self.with(|r| r.condition = Some(name));
+        Ok(())
+    }
+
+    /// Sets the `DeletionPolicy`.
+    pub fn set_deletion_policy(&self, policy: DeletionPolicy) {
+        self.with(|r| r.deletion_policy = Some(policy));
+    }
+
+    /// Sets the `UpdateReplacePolicy`.
+    pub fn set_update_replace_policy(&self, policy: UpdateReplacePolicy) {
+        self.with(|r| r.update_replace_policy = Some(policy));
+    }
+
+    /// Sets both policies, as CDK's `applyRemovalPolicy`.
+    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
+        let (deletion, replace) = match policy {
+            RemovalPolicy::Destroy => (DeletionPolicy::Delete, UpdateReplacePolicy::Delete),
+            RemovalPolicy::Retain => (DeletionPolicy::Retain, UpdateReplacePolicy::Retain),
+            RemovalPolicy::Snapshot => (DeletionPolicy::Snapshot, UpdateReplacePolicy::Snapshot),
+            RemovalPolicy::RetainExceptOnCreate => (
+                DeletionPolicy::RetainExceptOnCreate,
+                UpdateReplacePolicy::Retain,
+            ),
+        };
+        self.with(|r| {
+            r.deletion_policy = Some(deletion);
+            r.update_replace_policy = Some(replace);
+        });
+    }
+
+    /// Sets the `UpdatePolicy` attribute.
+    pub fn set_update_policy(&self, policy: impl IntoNode) {
+        let node = policy.into_node();
+        self.with(|r| r.update_policy = Some(node));
+    }
+
+    /// Sets the `CreationPolicy` attribute.
+    pub fn set_creation_policy(&self, policy: impl IntoNode) {
+        let node = policy.into_node();
+        self.with(|r| r.creation_policy = Some(node));
+    }
+
+    /// Adds an entry to the resource's `Metadata`.
+    pub fn add_metadata(&self, key: &str, value: impl IntoNode) {
+        let node = value.into_node();
+        self.with(|r| {
+            r.metadata.insert(key.to_owned(), node);
+        });
+    }
+
+    /// The resource's properties as stored (before stack tags and overrides).
+    pub fn properties(&self) -> IndexMap<String, Node> {
+        self.with(|r| r.properties.clone()).unwrap_or_default()
+    }
+
+    /// Changes the properties in place. Constructs use this to grow a resource after creation
+    /// (another container, another policy statement).
+    pub fn update_properties(&self, f: impl FnOnce(&mut IndexMap<String, Node>)) {
+        // Take the properties out so `f` may use other handles of the same stack.
+        let Some(mut properties) = self.with(|r| std::mem::take(&mut r.properties)) else {
+            return;
+        };
+        f(&mut properties);
+        self.with(|r| r.properties = properties);
+    }
+
+    /// Escape hatch: sets any path of the rendered resource, such as
+    /// `Properties.VersioningConfiguration.Status` or `UpdatePolicy`. Path components are
+    /// separated by `.` (write `\.` for a dot inside a key); numeric components index lists.
+    /// Overrides are applied after stack tags, in the order they were added.
+    pub fn add_override(&self, path: &str, value: impl IntoNode) {
+        let node = value.into_node();
+        let path = split_override_path(path);
+        self.with(|r| r.overrides.push(Override::Set(path, node)));
+    }
+
+    /// Escape hatch: removes any path of the rendered resource.
+    pub fn add_deletion_override(&self, path: &str) {
+        let path = split_override_path(path);
+        self.with(|r| r.overrides.push(Override::Delete(path)));
+    }
+
+    /// Escape hatch: sets a path under `Properties`.
+    pub fn add_property_override(&self, path: &str, value: impl IntoNode) {
+        self.add_override(&format!("Properties.{path}"), value);
+    }
+
+    /// Escape hatch: removes a path under `Properties`.
+    pub fn add_property_deletion_override(&self, path: &str) {
+        self.add_deletion_override(&format!("Properties.{path}"));
+    }
+}
+
+/// Splits `A.B\.C.0` into `["A", "B.C", "0"]`.
+fn split_override_path(path: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                current.push('.');
+                chars.next();
+            }
+            '.' => parts.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_paths_split_on_unescaped_dots() {
+        assert_eq!(
+            split_override_path(r"Properties.Tags.0.Key"),
+            vec!["Properties", "Tags", "0", "Key"]
+        );
+        assert_eq!(
+            split_override_path(r"Metadata.cfn\.lint.x"),
+            vec!["Metadata", "cfn.lint", "x"]
+        );
+    }
+}

@@ -1,0 +1,1067 @@
+//! Stacks and scopes: where resources, parameters, conditions, mappings and outputs live.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use indexmap::IndexMap;
+
+use crate::app::{App, AppData};
+use crate::error::{Error, Result};
+use crate::id;
+use crate::resource::{Resource, ResourceData, ResourceDefinition};
+use crate::value::{
+    ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Node, Pseudo, RefTarget, StackRef, Value,
+};
+
+static NEXT_STACK_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Where a stack is deployed. A stack without an environment is environment-agnostic: account
+/// and region come from the credentials used to deploy it, and constructs use `AWS::AccountId`
+/// and `AWS::Region`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// The 12-digit account id. Default: the deploying account.
+    pub account: Option<String>,
+    /// The region, such as `eu-west-1`. Default: the deploying region.
+    pub region: Option<String>,
+}
+
+impl Environment {
+    /// An environment with both account and region.
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Environment {
+        Environment {
+            account: Some(account.into()),
+            region: Some(region.into()),
+        }
+    }
+
+    /// An environment with only a region; the account is the deploying one.
+    pub fn region(region: impl Into<String>) -> Environment {
+        Environment {
+            account: None,
+            region: Some(region.into()),
+        }
+    }
+
+    fn check(&self, stack: &str) -> Result<()> {
+        if let Some(account) = &self.account
+            && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(Error::InvalidValue {
+                path: stack.to_owned(),
+                message: format!(
+                    "environment account {account:?} is not an AWS account id; give the 12 digits, such as \"123456789012\""
+                ),
+            });
+        }
+        if let Some(region) = &self.region
+            && !is_region_name(region)
+        {
+            return Err(Error::InvalidValue {
+                path: stack.to_owned(),
+                message: format!(
+                    "environment region {region:?} is not a region name; give one such as \"eu-west-1\""
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `xx-name-1`, `xx-gov-name-1`, `xx-iso-name-1`: lower-case words separated by hyphens,
+/// ending in a number.
+fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// How a stack is created. All fields are optional.
+#[derive(Clone, Debug, Default)]
+pub struct StackProps {
+    /// Where the stack deploys. Default: environment-agnostic (the deploying account and
+    /// region).
+    pub env: Option<Environment>,
+    /// The template's `Description`, at most 1,024 bytes. Default: no description.
+    pub description: Option<String>,
+    /// Tags for every taggable resource of the stack; a resource's own tag of the same key wins.
+    /// Default: no tags.
+    pub tags: BTreeMap<String, String>,
+    /// Whether CloudFormation refuses to delete the stack. Default: `false`.
+    pub termination_protection: bool,
+}
+
+/// A CloudFormation stack: one template, deployed as one unit.
+///
+/// A stack is also the root [`Scope`] of its constructs (it dereferences to one), so
+/// constructs are added with `Vpc::new(&stack, "Vpc", ..)`. `Stack` is a cheap handle: clones
+/// refer to the same stack.
+#[derive(Clone)]
+pub struct Stack {
+    root: Scope,
+}
+
+pub(crate) struct StackData {
+    pub(crate) sref: StackRef,
+    pub(crate) app: Weak<RefCell<AppData>>,
+    pub(crate) env: Option<Environment>,
+    pub(crate) description: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) termination_protection: bool,
+    /// Every construct path in use, resources included.
+    pub(crate) constructs: BTreeSet<Arc<str>>,
+    pub(crate) resources: IndexMap<Arc<str>, ResourceData>,
+    /// Logical ids of resources and parameters (they share `Ref`'s namespace), with the full path
+    /// of the element that has each.
+    pub(crate) logical_ids: BTreeMap<String, String>,
+    pub(crate) parameters: IndexMap<String, ParameterProps>,
+    pub(crate) conditions: IndexMap<String, ConditionExpr>,
+    pub(crate) mappings: IndexMap<String, MappingEntries>,
+    pub(crate) outputs: IndexMap<String, OutputData>,
+    pub(crate) metadata: IndexMap<String, serde_json::Value>,
+    pub(crate) dependencies: Vec<(StackRef, String)>,
+}
+
+pub(crate) struct OutputData {
+    pub(crate) value: Node,
+    pub(crate) description: Option<String>,
+    pub(crate) export_name: Option<Node>,
+    pub(crate) condition: Option<String>,
+}
+
+impl Stack {
+    /// Creates a stack in `app`.
+    ///
+    /// Fails when the name breaks CloudFormation's rules (letters, digits and hyphens, starting
+    /// with a letter, at most 128 characters), when another stack of the app has the name, or
+    /// when a property is invalid.
+    pub fn new(app: &App, name: &str, props: StackProps) -> Result<Stack> {
+        id::check_stack_name(name).map_err(|reason| Error::InvalidStackName {
+            name: name.to_owned(),
+            reason,
+        })?;
+        if app.stack(name).is_some() {
+            return Err(Error::DuplicateStackName {
+                name: name.to_owned(),
+            });
+        }
+        if let Some(env) = &props.env {
+            env.check(name)?;
+        }
+        if let Some(description) = &props.description {
+            check_description(name, description)?;
+        }
+        for (key, value) in &props.tags {
+            check_tag(name, key, value)?;
+        }
+        let data = StackData {
+            sref: StackRef {
+                id: NEXT_STACK_ID.fetch_add(1, Ordering::Relaxed),
+                name: Arc::from(name),
+            },
+            app: Rc::downgrade(&app.inner),
+            env: props.env,
+            description: props.description,
+            tags: props.tags,
+            termination_protection: props.termination_protection,
+            constructs: BTreeSet::new(),
+            resources: IndexMap::new(),
+            logical_ids: BTreeMap::new(),
+            parameters: IndexMap::new(),
+            conditions: IndexMap::new(),
+            mappings: IndexMap::new(),
+            outputs: IndexMap::new(),
+            metadata: IndexMap::new(),
+            dependencies: Vec::new(),
+        };
+        let stack = Stack {
+            root: Scope {
+                data: Rc::new(RefCell::new(data)),
+                path: Arc::from(""),
+            },
+        };
+        app.inner.borrow_mut().stacks.push(stack.clone());
+        Ok(stack)
+    }
+
+    pub(crate) fn data(&self) -> &Rc<RefCell<StackData>> {
+        &self.root.data
+    }
+
+    /// The stack's name.
+    pub fn name(&self) -> String {
+        self.root.data.borrow().sref.name.to_string()
+    }
+
+    /// The stack's identity, as references carry it.
+    pub fn stack_ref(&self) -> StackRef {
+        self.root.data.borrow().sref.clone()
+    }
+
+    /// The stack's environment; `None` when it is environment-agnostic.
+    pub fn env(&self) -> Option<Environment> {
+        self.root.data.borrow().env.clone()
+    }
+
+    /// The region as a value: the literal region of the environment if there is one, otherwise
+    /// `AWS::Region`.
+    pub fn region(&self) -> Value<String> {
+        match self.env().and_then(|e| e.region) {
+            Some(region) => Value::Lit(region),
+            None => crate::aws::region(),
+        }
+    }
+
+    /// The account as a value: the literal account of the environment if there is one,
+    /// otherwise `AWS::AccountId`.
+    pub fn account(&self) -> Value<String> {
+        match self.env().and_then(|e| e.account) {
+            Some(account) => Value::Lit(account),
+            None => crate::aws::account_id(),
+        }
+    }
+
+    /// The stack's tags.
+    pub fn tags(&self) -> BTreeMap<String, String> {
+        self.root.data.borrow().tags.clone()
+    }
+
+    /// Adds a tag for every taggable resource of the stack (a resource's own tag wins).
+    pub fn add_tag(&self, key: &str, value: &str) -> Result<()> {
+        let mut data = self.root.data.borrow_mut();
+        check_tag(&data.sref.name, key, value)?;
+        data.tags.insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+
+    /// Sets the template's description (at most 1,024 bytes).
+    pub fn set_description(&self, description: &str) -> Result<()> {
+        let mut data = self.root.data.borrow_mut();
+        check_description(&data.sref.name, description)?;
+        data.description = Some(description.to_owned());
+        Ok(())
+    }
+
+    /// Sets whether CloudFormation refuses to delete the stack.
+    pub fn set_termination_protection(&self, enabled: bool) {
+        self.root.data.borrow_mut().termination_protection = enabled;
+    }
+
+    /// Whether CloudFormation refuses to delete the stack.
+    pub fn termination_protection(&self) -> bool {
+        self.root.data.borrow().termination_protection
+    }
+
+    /// Makes this stack deploy after `other`, without any reference between them.
+    pub fn add_dependency(&self, other: &Stack, reason: &str) -> Result<()> {
+        let other_ref = other.stack_ref();
+        let mut data = self.root.data.borrow_mut();
+        if other_ref == data.sref {
+            return Err(Error::InvalidValue {
+                path: data.sref.name.to_string(),
+                message: "a stack cannot depend on itself; remove the add_dependency call".into(),
+            });
+        }
+        data.dependencies.push((other_ref, reason.to_owned()));
+        Ok(())
+    }
+
+    /// Adds an entry to the template's `Metadata` section.
+    pub fn add_metadata(&self, key: &str, value: serde_json::Value) {
+        self.root
+            .data
+            .borrow_mut()
+            .metadata
+            .insert(key.to_owned(), value);
+    }
+
+    /// The app this stack belongs to, while the app exists.
+    pub fn app(&self) -> Option<App> {
+        self.root
+            .data
+            .borrow()
+            .app
+            .upgrade()
+            .map(|inner| App { inner })
+    }
+
+    /// Adds a parameter, given a value at deploy time (`--parameters NAME=VALUE`).
+    ///
+    /// The name is the parameter's logical id: 1 to 255 letters and digits, unique among the
+    /// stack's parameters and resources.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, ParameterProps};
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Services", StackProps::default())?;
+    /// let tag = stack.add_parameter("ImageTag", ParameterProps {
+    ///     default: Some("latest".into()),
+    ///     description: Some("Container image tag to deploy".into()),
+    ///     ..ParameterProps::default()
+    /// })?;
+    /// let image = omc_cdk::fns::sub_with("backend:${Tag}", [("Tag", tag.value())]);
+    /// # let _ = image;
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn add_parameter(&self, name: &str, props: ParameterProps) -> Result<Parameter> {
+        let mut data = self.root.data.borrow_mut();
+        let stack_name = data.sref.name.to_string();
+        check_name(&stack_name, "parameter", name)?;
+        if data.parameters.contains_key(name) {
+            return Err(Error::DuplicateName {
+                stack: stack_name,
+                kind: "parameter",
+                name: name.to_owned(),
+            });
+        }
+        props.check(&stack_name, name)?;
+        let full = format!("{stack_name}/{name} (parameter)");
+        if let Some(existing) = data.logical_ids.get(name) {
+            return Err(Error::DuplicateLogicalId {
+                path: full,
+                logical_id: name.to_owned(),
+                existing: existing.clone(),
+            });
+        }
+        data.logical_ids.insert(name.to_owned(), full);
+        let kind = props.parameter_type.clone();
+        data.parameters.insert(name.to_owned(), props);
+        Ok(Parameter {
+            element: ElementRef {
+                stack: data.sref.clone(),
+                name: Arc::from(name),
+            },
+            parameter_type: kind,
+        })
+    }
+
+    /// Adds a condition, for [`crate::fns::if_`], [`Resource::set_condition`] and outputs.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, ParameterProps, fns};
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Data", StackProps::default())?;
+    /// let stage = stack.add_parameter("Stage", ParameterProps::default())?;
+    /// let is_prod = stack.add_condition("IsProduction", fns::equals(stage.value(), "production"))?;
+    /// let instances = fns::if_(&is_prod, 2, 1);
+    /// # let _: omc_cdk::Value<i64> = instances;
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn add_condition(&self, name: &str, expression: ConditionExpr) -> Result<Condition> {
+        let mut data = self.root.data.borrow_mut();
+        let stack_name = data.sref.name.to_string();
+        check_name(&stack_name, "condition", name)?;
+        if data.conditions.contains_key(name) {
+            return Err(Error::DuplicateName {
+                stack: stack_name,
+                kind: "condition",
+                name: name.to_owned(),
+            });
+        }
+        data.conditions.insert(name.to_owned(), expression);
+        Ok(Condition {
+            element: ElementRef {
+                stack: data.sref.clone(),
+                name: Arc::from(name),
+            },
+        })
+    }
+
+    /// Adds a mapping: literal values by top-level and second-level key, read with
+    /// [`Mapping::find`].
+    ///
+    /// `entries` is a JSON object of objects. Keys are 1 to 255 letters, digits, `-` and `.`;
+    /// values are strings, numbers, booleans or lists of those.
+    pub fn add_mapping(&self, name: &str, entries: serde_json::Value) -> Result<Mapping> {
+        let mut data = self.root.data.borrow_mut();
+        let stack_name = data.sref.name.to_string();
+        check_name(&stack_name, "mapping", name)?;
+        if data.mappings.contains_key(name) {
+            return Err(Error::DuplicateName {
+                stack: stack_name,
+                kind: "mapping",
+                name: name.to_owned(),
+            });
+        }
+        let entries = check_mapping(&stack_name, name, entries)?;
+        data.mappings.insert(name.to_owned(), entries);
+        Ok(Mapping {
+            element: ElementRef {
+                stack: data.sref.clone(),
+                name: Arc::from(name),
+            },
+        })
+    }
+
+    /// Adds an output: a value shown after deploy and, with `export_name`, importable by stacks
+    /// outside the app. (Stacks of the same app reference each other's values directly.)
+    pub fn add_output(
+        &self,
+        name: &str,
+        value: impl Into<Value<String>>,
+        props: OutputProps,
+    ) -> Result<()> {
+        let mut data = self.root.data.borrow_mut();
+        let stack_name = data.sref.name.to_string();
+        check_name(&stack_name, "output", name)?;
+        if data.outputs.contains_key(name) {
+            return Err(Error::DuplicateName {
+                stack: stack_name,
+                kind: "output",
+                name: name.to_owned(),
+            });
+        }
+        if let Some(description) = &props.description
+            && description.len() > 1024
+        {
+            return Err(Error::InvalidValue {
+                path: format!("{stack_name}/Outputs/{name}"),
+                message: format!(
+                    "the description has {} bytes; CloudFormation allows at most 1024",
+                    description.len()
+                ),
+            });
+        }
+        let condition = match &props.condition {
+            Some(c) if c.element.stack != data.sref => {
+                return Err(Error::InvalidValue {
+                    path: format!("{stack_name}/Outputs/{name}"),
+                    message: format!(
+                        "condition {:?} belongs to stack {}; conditions only apply inside their own stack",
+                        c.name(),
+                        c.element.stack.name()
+                    ),
+                });
+            }
+            Some(c) => Some(c.name().to_owned()),
+            None => None,
+        };
+        data.outputs.insert(
+            name.to_owned(),
+            OutputData {
+                value: value.into().into_node(),
+                description: props.description,
+                export_name: props.export_name.map(IntoNode::into_node),
+                condition,
+            },
+        );
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Stack {
+    type Target = Scope;
+
+    /// A stack is the root scope of its constructs, as a CDK `Stack` is a `Construct`.
+    fn deref(&self) -> &Scope {
+        &self.root
+    }
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack").field("name", &self.name()).finish()
+    }
+}
+
+fn check_name(stack: &str, kind: &'static str, name: &str) -> Result<()> {
+    id::check_element_name(name).map_err(|reason| Error::InvalidName {
+        stack: stack.to_owned(),
+        kind,
+        name: name.to_owned(),
+        reason,
+    })
+}
+
+fn check_description(stack: &str, description: &str) -> Result<()> {
+    if description.len() > 1024 {
+        return Err(Error::InvalidValue {
+            path: stack.to_owned(),
+            message: format!(
+                "the description has {} bytes; CloudFormation allows at most 1024",
+                description.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_tag(location: &str, key: &str, value: &str) -> Result<()> {
+    let problem = if key.is_empty() {
+        Some("tag keys cannot be empty".to_owned())
+    } else if key.chars().count() > 128 {
+        Some(format!(
+            "tag key {key:?} has {} characters; at most 128 are allowed",
+            key.chars().count()
+        ))
+    } else if key.to_ascii_lowercase().starts_with("aws:") {
+        Some(format!(
+            "tag key {key:?} uses the reserved prefix \"aws:\"; choose another key"
+        ))
+    } else if value.chars().count() > 256 {
+        Some(format!(
+            "the value of tag {key:?} has {} characters; at most 256 are allowed",
+            value.chars().count()
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(Error::InvalidValue {
+            path: location.to_owned(),
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A path in a stack's construct tree, where constructs and resources are added.
+///
+/// Constructs take `&Scope` and add their resources under `scope.child(id)?`. A [`Stack`]
+/// dereferences to its root scope. `Scope` is a cheap handle.
+#[derive(Clone)]
+pub struct Scope {
+    pub(crate) data: Rc<RefCell<StackData>>,
+    path: Arc<str>,
+}
+
+impl Scope {
+    /// The scope's path inside its stack, such as `Vpc/PublicSubnet1`; empty for the stack.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The full path: the stack name followed by the path inside the stack.
+    pub fn node_path(&self) -> String {
+        let stack = self.data.borrow().sref.name.clone();
+        if self.path.is_empty() {
+            stack.to_string()
+        } else {
+            format!("{stack}/{}", self.path)
+        }
+    }
+
+    /// The last component of the path (the construct id); the stack name for a stack.
+    pub fn id(&self) -> String {
+        match self.path.rsplit_once('/') {
+            Some((_, last)) => last.to_owned(),
+            None if self.path.is_empty() => self.data.borrow().sref.name.to_string(),
+            None => self.path.to_string(),
+        }
+    }
+
+    /// The stack this scope belongs to.
+    pub fn stack(&self) -> Stack {
+        Stack {
+            root: Scope {
+                data: self.data.clone(),
+                path: Arc::from(""),
+            },
+        }
+    }
+
+    fn child_path(&self, id: &str) -> Result<Arc<str>> {
+        id::check_construct_id(id).map_err(|reason| Error::InvalidConstructId {
+            path: self.node_path(),
+            id: id.to_owned(),
+            reason,
+        })?;
+        Ok(if self.path.is_empty() {
+            Arc::from(id)
+        } else {
+            Arc::from(format!("{}/{id}", self.path))
+        })
+    }
+
+    /// A child scope for a construct with this id.
+    ///
+    /// Fails if the id is empty, contains `/`, or is already used in this scope.
+    pub fn child(&self, id: &str) -> Result<Scope> {
+        let path = self.child_path(id)?;
+        let mut data = self.data.borrow_mut();
+        if !data.constructs.insert(path.clone()) {
+            return Err(Error::DuplicateConstructId {
+                path: format!("{}/{path}", data.sref.name),
+                id: id.to_owned(),
+            });
+        }
+        drop(data);
+        Ok(Scope {
+            data: self.data.clone(),
+            path,
+        })
+    }
+
+    /// Adds a resource with this id. Its logical id is derived from its path (see
+    /// [`crate::id::logical_id_for_path`]) unless overridden with
+    /// [`Resource::override_logical_id`].
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, RawResource};
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Storage", StackProps::default())?;
+    /// let bucket = stack.child("MyBucket")?.add("Resource", RawResource::new("AWS::S3::Bucket"))?;
+    /// assert_eq!(bucket.logical_id(), "MyBucketF68F3FF0");
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn add(&self, id: &str, definition: impl ResourceDefinition) -> Result<Resource> {
+        let path = self.child_path(id)?;
+        let type_name = definition.type_name().to_owned();
+        let tag_format = definition.tag_format();
+        let properties = definition.into_properties();
+        let mut data = self.data.borrow_mut();
+        let full = format!("{}/{path}", data.sref.name);
+        check_resource_type(&full, &type_name)?;
+        if data.constructs.contains(&path) {
+            return Err(Error::DuplicateConstructId {
+                path: full,
+                id: id.to_owned(),
+            });
+        }
+        let components: Vec<&str> = path.split('/').collect();
+        if components.iter().all(|c| *c == id::HIDDEN_ID) {
+            return Err(Error::InvalidLogicalId {
+                path: full,
+                logical_id: String::new(),
+                reason: format!(
+                    "every path component is {:?}, which logical ids leave out; give the resource another id",
+                    id::HIDDEN_ID
+                ),
+            });
+        }
+        let logical_id = id::logical_id_for_path(&components);
+        id::check_logical_id(&logical_id).map_err(|reason| Error::InvalidLogicalId {
+            path: full.clone(),
+            logical_id: logical_id.clone(),
+            reason: format!("{reason} (derived from the path; use an id with letters or digits)"),
+        })?;
+        if let Some(existing) = data.logical_ids.get(&logical_id) {
+            return Err(Error::DuplicateLogicalId {
+                path: full,
+                logical_id,
+                existing: existing.clone(),
+            });
+        }
+        data.logical_ids.insert(logical_id.clone(), full);
+        data.constructs.insert(path.clone());
+        data.resources.insert(
+            path.clone(),
+            ResourceData::new(type_name.clone(), properties, tag_format, logical_id),
+        );
+        let sref = data.sref.clone();
+        drop(data);
+        Ok(Resource::new(
+            Scope {
+                data: self.data.clone(),
+                path: path.clone(),
+            },
+            crate::value::ResourceRef {
+                stack: sref,
+                path,
+                type_name: Arc::from(type_name),
+            },
+        ))
+    }
+}
+
+impl std::fmt::Debug for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Scope").field(&self.node_path()).finish()
+    }
+}
+
+/// `AWS::Service::Type`, `Custom::Name`, or a module `Org::Service::Type::MODULE`.
+fn check_resource_type(path: &str, type_name: &str) -> Result<()> {
+    let parts: Vec<&str> = type_name.split("::").collect();
+    let ok = match parts.as_slice() {
+        ["Custom", name] => !name.is_empty(),
+        [_, _, _] | [_, _, _, "MODULE"] => parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidValue {
+            path: path.to_owned(),
+            message: format!(
+                "resource type {type_name:?} is not a CloudFormation type name; use the form \"AWS::Service::Resource\" (or \"Custom::Name\")"
+            ),
+        })
+    }
+}
+
+/// The type of a parameter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ParameterType {
+    /// `String`
+    #[default]
+    String,
+    /// `Number`
+    Number,
+    /// `List<Number>`
+    ListNumber,
+    /// `CommaDelimitedList`
+    CommaDelimitedList,
+    /// An AWS-specific type, such as `AWS::EC2::VPC::Id` or `List<AWS::EC2::Subnet::Id>`.
+    Aws(String),
+    /// The value of an SSM parameter: `AWS::SSM::Parameter::Value<T>` with `T` given here, such
+    /// as `String` or `AWS::EC2::Image::Id`.
+    SsmParameterValue(String),
+}
+
+impl ParameterType {
+    /// The type's name in templates.
+    pub fn name(&self) -> String {
+        match self {
+            ParameterType::String => "String".into(),
+            ParameterType::Number => "Number".into(),
+            ParameterType::ListNumber => "List<Number>".into(),
+            ParameterType::CommaDelimitedList => "CommaDelimitedList".into(),
+            ParameterType::Aws(t) => t.clone(),
+            ParameterType::SsmParameterValue(t) => format!("AWS::SSM::Parameter::Value<{t}>"),
+        }
+    }
+
+    /// Whether values of this type are lists.
+    pub fn is_list(&self) -> bool {
+        match self {
+            ParameterType::ListNumber | ParameterType::CommaDelimitedList => true,
+            ParameterType::Aws(t) | ParameterType::SsmParameterValue(t) => t.starts_with("List<"),
+            ParameterType::String | ParameterType::Number => false,
+        }
+    }
+}
+
+/// A parameter's declaration. `ParameterProps::default()` is a `String` parameter without
+/// constraints.
+#[derive(Clone, Debug, Default)]
+pub struct ParameterProps {
+    /// The type. Default: `String`.
+    pub parameter_type: ParameterType,
+    /// The value used when none is given at deploy time. Default: a value must be given.
+    pub default: Option<String>,
+    /// The only values accepted. Default: any value.
+    pub allowed_values: Vec<String>,
+    /// A regular expression values of `String` parameters must match. Default: any value.
+    pub allowed_pattern: Option<String>,
+    /// What a failed constraint says. Default: CloudFormation's generic message.
+    pub constraint_description: Option<String>,
+    /// What the parameter is for (at most 4,000 characters). Default: none.
+    pub description: Option<String>,
+    /// Minimum length of a `String` value. Default: none.
+    pub min_length: Option<u32>,
+    /// Maximum length of a `String` value. Default: none.
+    pub max_length: Option<u32>,
+    /// Minimum of a `Number` value. Default: none.
+    pub min_value: Option<f64>,
+    /// Maximum of a `Number` value. Default: none.
+    pub max_value: Option<f64>,
+    /// Whether CloudFormation masks the value in the console and API (`NoEcho`). Default:
+    /// `false`.
+    pub no_echo: bool,
+}
+
+impl ParameterProps {
+    /// A parameter of the given type, without constraints.
+    pub fn new(parameter_type: ParameterType) -> ParameterProps {
+        ParameterProps {
+            parameter_type,
+            ..ParameterProps::default()
+        }
+    }
+
+    fn check(&self, stack: &str, name: &str) -> Result<()> {
+        let path = format!("{stack}/Parameters/{name}");
+        let fail = |message: String| {
+            Err(Error::InvalidValue {
+                path: path.clone(),
+                message,
+            })
+        };
+        if let Some(default) = &self.default {
+            if !self.allowed_values.is_empty() && !self.allowed_values.contains(default) {
+                return fail(format!(
+                    "default {default:?} is not one of the allowed values {:?}; change the default or allow it",
+                    self.allowed_values
+                ));
+            }
+            if self.parameter_type == ParameterType::Number && default.parse::<f64>().is_err() {
+                return fail(format!(
+                    "default {default:?} is not a number, but the parameter's type is Number"
+                ));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.min_length, self.max_length)
+            && min > max
+        {
+            return fail(format!(
+                "min_length ({min}) is greater than max_length ({max})"
+            ));
+        }
+        if let (Some(min), Some(max)) = (self.min_value, self.max_value)
+            && min > max
+        {
+            return fail(format!(
+                "min_value ({min}) is greater than max_value ({max})"
+            ));
+        }
+        if let Some(description) = &self.description
+            && description.chars().count() > 4000
+        {
+            return fail("the description is longer than 4,000 characters".into());
+        }
+        if let ParameterType::Aws(t) = &self.parameter_type {
+            let inner = t
+                .strip_prefix("List<")
+                .and_then(|t| t.strip_suffix('>'))
+                .unwrap_or(t);
+            if !inner.starts_with("AWS::") {
+                return fail(format!(
+                    "parameter type {t:?} is not an AWS-specific type; use a type such as \"AWS::EC2::VPC::Id\" or \"List<AWS::EC2::Subnet::Id>\""
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        map.insert("Type".into(), self.parameter_type.name().into());
+        if let Some(default) = &self.default {
+            map.insert("Default".into(), default.clone().into());
+        }
+        if !self.allowed_values.is_empty() {
+            map.insert("AllowedValues".into(), self.allowed_values.clone().into());
+        }
+        if let Some(pattern) = &self.allowed_pattern {
+            map.insert("AllowedPattern".into(), pattern.clone().into());
+        }
+        if let Some(text) = &self.constraint_description {
+            map.insert("ConstraintDescription".into(), text.clone().into());
+        }
+        if let Some(text) = &self.description {
+            map.insert("Description".into(), text.clone().into());
+        }
+        if let Some(n) = self.min_length {
+            map.insert("MinLength".into(), n.into());
+        }
+        if let Some(n) = self.max_length {
+            map.insert("MaxLength".into(), n.into());
+        }
+        if let Some(n) = self.min_value {
+            map.insert("MinValue".into(), number(n));
+        }
+        if let Some(n) = self.max_value {
+            map.insert("MaxValue".into(), number(n));
+        }
+        if self.no_echo {
+            map.insert("NoEcho".into(), true.into());
+        }
+        serde_json::Value::Object(map)
+    }
+}
+
+/// A whole float renders as an integer, so `5.0` is `5` in the template.
+#[allow(clippy::cast_possible_truncation)]
+fn number(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
+
+/// A parameter of a stack.
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    element: ElementRef,
+    parameter_type: ParameterType,
+}
+
+impl Parameter {
+    /// The parameter's name.
+    pub fn name(&self) -> &str {
+        self.element.name()
+    }
+
+    /// The parameter's type.
+    pub fn parameter_type(&self) -> &ParameterType {
+        &self.parameter_type
+    }
+
+    /// The parameter's identity.
+    pub fn element(&self) -> &ElementRef {
+        &self.element
+    }
+
+    fn reference<T>(&self) -> Value<T> {
+        Value::Fn(Expr::new(Intrinsic::Ref(RefTarget::Parameter(
+            self.element.clone(),
+        ))))
+    }
+
+    /// The value, as a string (`Ref`).
+    pub fn value(&self) -> Value<String> {
+        self.reference()
+    }
+
+    /// The value of a `Number` parameter.
+    pub fn value_as_number(&self) -> Value<f64> {
+        self.reference()
+    }
+
+    /// The value of a list parameter (`CommaDelimitedList`, `List<Number>`, `List<AWS::...>`).
+    pub fn value_as_list(&self) -> Value<Vec<Value<String>>> {
+        self.reference()
+    }
+}
+
+/// A condition of a stack: use it with [`crate::fns::if_`], [`Resource::set_condition`] or
+/// [`OutputProps::condition`].
+#[derive(Clone, Debug)]
+pub struct Condition {
+    element: ElementRef,
+}
+
+impl Condition {
+    /// The condition's name.
+    pub fn name(&self) -> &str {
+        self.element.name()
+    }
+
+    /// The condition's identity.
+    pub fn element(&self) -> &ElementRef {
+        &self.element
+    }
+}
+
+/// The entries of a mapping: top-level key -> second-level key -> literal value.
+pub(crate) type MappingEntries = IndexMap<String, IndexMap<String, serde_json::Value>>;
+
+fn check_mapping(stack: &str, name: &str, entries: serde_json::Value) -> Result<MappingEntries> {
+    let path = format!("{stack}/Mappings/{name}");
+    let fail = |message: String| Error::InvalidValue {
+        path: path.clone(),
+        message,
+    };
+    let serde_json::Value::Object(entries) = entries else {
+        return Err(fail(format!(
+            "entries must be a JSON object of objects, such as {{\"eu-west-1\": {{\"Ami\": \"ami-1\"}}}}, not {entries}"
+        )));
+    };
+    if entries.is_empty() {
+        return Err(fail("a mapping needs at least one entry".into()));
+    }
+    let key_ok = |k: &str| {
+        !k.is_empty()
+            && k.len() <= 255
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    };
+    let scalar = |v: &serde_json::Value| {
+        matches!(
+            v,
+            serde_json::Value::String(_)
+                | serde_json::Value::Number(_)
+                | serde_json::Value::Bool(_)
+        )
+    };
+    let mut checked = MappingEntries::new();
+    for (top, second) in entries {
+        if !key_ok(&top) {
+            return Err(fail(format!(
+                "key {top:?} is invalid; mapping keys are 1 to 255 letters, digits, '-' and '.'"
+            )));
+        }
+        let serde_json::Value::Object(second) = second else {
+            return Err(fail(format!(
+                "the entry for {top:?} must be an object of second-level keys, not {second}"
+            )));
+        };
+        if second.is_empty() {
+            return Err(fail(format!("key {top:?} has no second-level entries")));
+        }
+        let mut values = IndexMap::new();
+        for (key, value) in second {
+            if !key_ok(&key) {
+                return Err(fail(format!(
+                    "key {top:?}.{key:?} is invalid; mapping keys are 1 to 255 letters, digits, '-' and '.'"
+                )));
+            }
+            let ok = scalar(&value)
+                || matches!(&value, serde_json::Value::Array(items) if items.iter().all(scalar));
+            if !ok {
+                return Err(fail(format!(
+                    "value of {top:?}.{key:?} is {value}; mapping values are strings, numbers, booleans or lists of them"
+                )));
+            }
+            values.insert(key, value);
+        }
+        checked.insert(top, values);
+    }
+    Ok(checked)
+}
+
+/// A mapping of a stack.
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    element: ElementRef,
+}
+
+impl Mapping {
+    /// The mapping's name.
+    pub fn name(&self) -> &str {
+        self.element.name()
+    }
+
+    /// `Fn::FindInMap`: the value under the two keys. Literal keys are checked at synthesis.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, Value, aws};
+    /// use serde_json::json;
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Net", StackProps::default())?;
+    /// let amis = stack.add_mapping("Ami", json!({
+    ///     "eu-west-1": {"Id": "ami-0abc"}, "us-east-1": {"Id": "ami-0def"}
+    /// }))?;
+    /// let ami: Value<String> = amis.find(aws::region(), "Id");
+    /// # let _ = ami;
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn find<T>(
+        &self,
+        top_key: impl Into<Value<String>>,
+        second_key: impl Into<Value<String>>,
+    ) -> Value<T> {
+        Value::Fn(Expr::new(Intrinsic::FindInMap {
+            mapping: self.element.clone(),
+            top_key: top_key.into().into_node(),
+            second_key: second_key.into().into_node(),
+        }))
+    }
+}
+
+/// How an output is declared.
+#[derive(Clone, Debug, Default)]
+pub struct OutputProps {
+    /// What the output is (at most 1,024 bytes). Default: none.
+    pub description: Option<String>,
+    /// Exports the value under this name, for stacks outside the app. Default: not exported.
+    pub export_name: Option<Value<String>>,
+    /// Only output the value when this condition holds. Default: always.
+    pub condition: Option<Condition>,
+}
+
+/// Whether a name refers to a pseudo parameter (`AWS::Region`, ...).
+pub(crate) fn is_pseudo(name: &str) -> bool {
+    Pseudo::from_name(name).is_some()
+}

@@ -1,0 +1,527 @@
+//! Synthesis: from stacks to deterministic CloudFormation templates and a manifest.
+//!
+//! 1. Render every stack, resolving references: inside a stack to `Ref` / `Fn::GetAtt`,
+//!    across stacks to exports and imports (or weak `Fn::GetStackOutput`), which also makes the
+//!    consumer depend on the producer.
+//! 2. Add the exports to the producers.
+//! 3. Order the stacks for deployment; a cycle between stacks is an error.
+//! 4. Check every template: references, `Fn::Sub` variables, conditions, mappings, cycles
+//!    between resources, CloudFormation's limits.
+//! 5. Serialize each template as pretty JSON (one-space indent, as AWS CDK writes them) and
+//!    hash it.
+//!
+//! Every problem of every stack is collected before synthesis fails, so one run shows them all.
+
+mod graph;
+mod render;
+mod validate;
+
+use std::cell::Ref;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Serialize as _;
+use serde_json::{Map, Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use crate::app::{AppSettings, CrossStackReferences};
+use crate::error::{Error, Problem, ProblemKind, Result};
+use crate::stack::{Environment, Stack, StackData};
+
+/// CloudFormation's maximum template body, in bytes.
+pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
+/// Templates larger than this cannot be passed inline (`TemplateBody`) and are uploaded to S3 at
+/// deploy time.
+pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
+
+/// The result of synthesizing an app: one template per stack, in deploy order.
+#[derive(Clone, Debug)]
+pub struct Synthesis {
+    stacks: Vec<SynthesizedStack>,
+}
+
+/// One synthesized stack.
+#[derive(Clone, Debug)]
+pub struct SynthesizedStack {
+    name: String,
+    template: String,
+    sha256: String,
+    dependencies: Vec<String>,
+    env: Option<Environment>,
+    termination_protection: bool,
+    tags: BTreeMap<String, String>,
+    resource_count: usize,
+}
+
+impl SynthesizedStack {
+    /// The stack's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The template, exactly as written to `<Stack>.template.json`.
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// The template parsed as JSON.
+    pub fn template_json(&self) -> Json {
+        serde_json::from_str(&self.template).unwrap_or(Json::Null)
+    }
+
+    /// The template file's name: `<Stack>.template.json`.
+    pub fn template_file(&self) -> String {
+        format!("{}.template.json", self.name)
+    }
+
+    /// The SHA-256 of the template, hex encoded.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The template's size in bytes.
+    pub fn size(&self) -> usize {
+        self.template.len()
+    }
+
+    /// Whether the template is too large to pass inline and must be uploaded at deploy time.
+    pub fn requires_upload(&self) -> bool {
+        self.template.len() > MAX_INLINE_TEMPLATE_BYTES
+    }
+
+    /// The stacks this one depends on directly, in deploy order.
+    pub fn dependencies(&self) -> &[String] {
+        &self.dependencies
+    }
+
+    /// The stack's environment; `None` when environment-agnostic.
+    pub fn env(&self) -> Option<&Environment> {
+        self.env.as_ref()
+    }
+
+    /// Whether termination protection is on.
+    pub fn termination_protection(&self) -> bool {
+        self.termination_protection
+    }
+
+    /// The stack's tags (also passed to CloudFormation at deploy time).
+    pub fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+
+    /// The number of resources in the template.
+    pub fn resource_count(&self) -> usize {
+        self.resource_count
+    }
+
+    fn manifest_entry(&self) -> Json {
+        let env = match &self.env {
+            None => Json::Null,
+            Some(env) => json!({ "account": env.account, "region": env.region }),
+        };
+        json!({
+            "name": self.name,
+            "template": self.template_file(),
+            "dependencies": self.dependencies,
+            "environment": env,
+            "terminationProtection": self.termination_protection,
+            "tags": self.tags,
+            "resources": self.resource_count,
+            "templateSha256": self.sha256,
+            "templateSize": self.template.len(),
+            "requiresUpload": self.requires_upload(),
+        })
+    }
+}
+
+impl Synthesis {
+    /// The stacks in deploy order: every stack comes after the stacks it depends on.
+    pub fn stacks(&self) -> &[SynthesizedStack] {
+        &self.stacks
+    }
+
+    /// The stack with this name.
+    pub fn stack(&self, name: &str) -> Option<&SynthesizedStack> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+
+    /// The stacks matching the patterns (exact names, or `*` wildcards), in deploy order; all
+    /// stacks when there are no patterns. A pattern that matches nothing is an error that lists
+    /// the stacks.
+    pub fn select(
+        &self,
+        patterns: &[String],
+    ) -> std::result::Result<Vec<&SynthesizedStack>, String> {
+        if patterns.is_empty() {
+            return Ok(self.stacks.iter().collect());
+        }
+        for pattern in patterns {
+            if !self.stacks.iter().any(|s| glob_match(pattern, &s.name)) {
+                let names: Vec<&str> = self.stacks.iter().map(|s| s.name.as_str()).collect();
+                return Err(format!(
+                    "no stack matches {pattern:?}; the stacks of this app are: {}",
+                    names.join(", ")
+                ));
+            }
+        }
+        Ok(self
+            .stacks
+            .iter()
+            .filter(|s| patterns.iter().any(|p| glob_match(p, &s.name)))
+            .collect())
+    }
+
+    /// The manifest for these stacks: deploy order, dependencies, environment, template hash and
+    /// size.
+    pub fn manifest(stacks: &[&SynthesizedStack]) -> String {
+        let manifest = json!({
+            "version": 1,
+            "generator": concat!("omc-cdk ", env!("CARGO_PKG_VERSION")),
+            "stacks": stacks.iter().map(|s| s.manifest_entry()).collect::<Vec<_>>(),
+        });
+        to_pretty_json(&manifest)
+    }
+
+    /// Writes every stack: `<dir>/<Stack>.template.json` and `<dir>/manifest.json`.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf> {
+        let all: Vec<&SynthesizedStack> = self.stacks.iter().collect();
+        Self::write_stacks(&all, dir)
+    }
+
+    /// Writes the given stacks and a manifest listing them. Templates that a previous manifest
+    /// in `dir` listed and that are no longer written are removed, so the directory always
+    /// matches its manifest. Returns the manifest's path.
+    pub fn write_stacks(stacks: &[&SynthesizedStack], dir: &Path) -> Result<PathBuf> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| Error::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let manifest_path = dir.join("manifest.json");
+        let previous = previous_templates(&manifest_path);
+        for stack in stacks {
+            let path = dir.join(stack.template_file());
+            write_if_changed(&path, stack.template.as_bytes()).map_err(io(&path))?;
+        }
+        for old in previous {
+            if !stacks.iter().any(|s| s.template_file() == old) {
+                let path = dir.join(&old);
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::Io { path, source: e });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        write_if_changed(&manifest_path, Self::manifest(stacks).as_bytes())
+            .map_err(io(&manifest_path))?;
+        Ok(manifest_path)
+    }
+}
+
+/// Writing only changed files keeps modification times stable for tools that watch them.
+fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if std::fs::read(path).is_ok_and(|existing| existing == bytes) {
+        return Ok(());
+    }
+    std::fs::write(path, bytes)
+}
+
+/// Template file names listed in an existing manifest; only plain `*.template.json` names.
+fn previous_templates(manifest: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(manifest) else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_str::<Json>(&text) else {
+        return Vec::new();
+    };
+    json.get("stacks")
+        .and_then(Json::as_array)
+        .map(|stacks| {
+            stacks
+                .iter()
+                .filter_map(|s| s.get("template").and_then(Json::as_str))
+                .filter(|f| f.ends_with(".template.json") && !f.contains('/') && !f.contains('\\'))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else if let Some(pos) = rest.find(part) {
+            rest = &rest[pos + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// Pretty JSON with a one-space indent and a final newline.
+pub(crate) fn to_pretty_json(value: &Json) -> String {
+    let mut out = Vec::with_capacity(4096);
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    // Serializing a `serde_json::Value` into memory cannot fail.
+    if value.serialize(&mut serializer).is_err() {
+        return String::new();
+    }
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+pub(crate) fn synthesize(stacks: &[Stack], settings: &AppSettings) -> Result<Synthesis> {
+    let data: Vec<Ref<'_, StackData>> = stacks.iter().map(|s| s.data().borrow()).collect();
+    let index: BTreeMap<u64, usize> = data
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.sref.id, i))
+        .collect();
+    let n = data.len();
+    let mut problems = Vec::new();
+    let mut exports: Vec<IndexMap<String, render::ExportEntry>> =
+        (0..n).map(|_| IndexMap::new()).collect();
+    let mut dependencies: Vec<render::DependencyReasons> = vec![BTreeMap::new(); n];
+
+    for (i, d) in data.iter().enumerate() {
+        for (other, reason) in &d.dependencies {
+            match index.get(&other.id) {
+                Some(&j) => {
+                    dependencies[i]
+                        .entry(j)
+                        .or_insert_with(|| format!("explicit dependency: {reason}"));
+                }
+                None => problems.push(Problem {
+                    path: d.sref.name.to_string(),
+                    property: String::new(),
+                    message: format!(
+                        "depends on stack {:?}, which is not part of this app; create it in this app or remove the dependency",
+                        other.name()
+                    ),
+                    kind: ProblemKind::StackNotInApp,
+                }),
+            }
+        }
+    }
+
+    // 1. Render.
+    let mut parts = Vec::with_capacity(n);
+    {
+        let mut renderer = render::Renderer {
+            stacks: &data,
+            index: &index,
+            settings,
+            exports: &mut exports,
+            dependencies: &mut dependencies,
+            problems: &mut problems,
+        };
+        for i in 0..n {
+            parts.push(renderer.render_stack(i));
+        }
+    }
+
+    // 2. Exports.
+    let weak = settings.cross_stack_references == CrossStackReferences::Weak;
+    for (i, entries) in exports.into_iter().enumerate() {
+        let mut sorted: Vec<(String, render::ExportEntry)> = entries.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (output_id, entry) in sorted {
+            if parts[i].outputs.contains_key(&output_id) {
+                problems.push(Problem {
+                    path: format!("{}/Outputs/{output_id}", data[i].sref.name),
+                    property: String::new(),
+                    message: "an output of this name is needed for a cross-stack reference; rename the output".into(),
+                    kind: ProblemKind::Duplicate,
+                });
+                continue;
+            }
+            let mut output = Map::new();
+            output.insert("Value".into(), entry.value);
+            if !weak {
+                output.insert("Export".into(), json!({ "Name": entry.name }));
+            }
+            parts[i].outputs.insert(output_id, Json::Object(output));
+        }
+    }
+
+    // 3. Order.
+    let adjacency: Vec<Vec<usize>> = dependencies
+        .iter()
+        .map(|deps| deps.keys().copied().collect())
+        .collect();
+    for cycle in graph::cycles(&adjacency) {
+        let names: Vec<&str> = cycle.iter().map(|&i| &*data[i].sref.name).collect();
+        let mut message = format!(
+            "stacks depend on each other in a cycle: {}. ",
+            names.join(" -> ")
+        );
+        for pair in cycle.windows(2) {
+            if let Some(reason) = dependencies[pair[0]].get(&pair[1]) {
+                let _ = write!(
+                    message,
+                    "{} depends on {} because {reason}; ",
+                    data[pair[0]].sref.name, data[pair[1]].sref.name
+                );
+            }
+        }
+        message.push_str(
+            "no deploy order exists: move the shared resources into one stack or pass the value in one direction only",
+        );
+        problems.push(Problem {
+            path: data[cycle[0]].sref.name.to_string(),
+            property: String::new(),
+            message,
+            kind: ProblemKind::StackCycle,
+        });
+    }
+    let order = graph::stable_topological_order(&adjacency);
+
+    // 4. Check.
+    for (i, part) in parts.iter().enumerate() {
+        validate::check_template(&data[i].sref.name, part, &mut problems);
+    }
+    check_export_names(&data, &parts, &mut problems);
+
+    // 5. Serialize.
+    let mut rendered: Vec<Option<SynthesizedStack>> = (0..n).map(|_| None).collect();
+    for (i, part) in parts.into_iter().enumerate() {
+        let d = &data[i];
+        let resource_count = part.resources.len();
+        let template = to_pretty_json(&assemble(d, part));
+        if template.len() > MAX_TEMPLATE_BYTES {
+            problems.push(Problem {
+                path: d.sref.name.to_string(),
+                property: String::new(),
+                message: format!(
+                    "the template has {} bytes; CloudFormation accepts at most {MAX_TEMPLATE_BYTES}: split the stack",
+                    template.len()
+                ),
+                kind: ProblemKind::Limit,
+            });
+        }
+        let sha256 = hex(&Sha256::digest(template.as_bytes()));
+        let mut deps: Vec<usize> = dependencies[i].keys().copied().collect();
+        deps.sort_by_key(|d| order.iter().position(|o| o == d));
+        rendered[i] = Some(SynthesizedStack {
+            name: d.sref.name.to_string(),
+            template,
+            sha256,
+            dependencies: deps
+                .iter()
+                .map(|&j| data[j].sref.name.to_string())
+                .collect(),
+            env: d.env.clone(),
+            termination_protection: d.termination_protection,
+            tags: d.tags.clone(),
+            resource_count,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(Error::Synthesis(problems));
+    }
+    Ok(Synthesis {
+        stacks: order.iter().filter_map(|&i| rendered[i].take()).collect(),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The template, sections in the conventional order.
+fn assemble(data: &StackData, parts: render::TemplateParts) -> Json {
+    let mut template = Map::new();
+    template.insert("AWSTemplateFormatVersion".into(), "2010-09-09".into());
+    if let Some(description) = &data.description {
+        template.insert("Description".into(), description.clone().into());
+    }
+    let sections = [
+        ("Metadata", parts.metadata),
+        ("Parameters", parts.parameters),
+        ("Mappings", parts.mappings),
+        ("Conditions", parts.conditions),
+        ("Resources", parts.resources),
+        ("Outputs", parts.outputs),
+    ];
+    for (name, section) in sections {
+        if !section.is_empty() || name == "Resources" {
+            template.insert(name.into(), Json::Object(section));
+        }
+    }
+    Json::Object(template)
+}
+
+/// Export names are unique per account and region: two outputs of the app may not export the
+/// same literal name.
+fn check_export_names(
+    data: &[Ref<'_, StackData>],
+    parts: &[render::TemplateParts],
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+    for (i, part) in parts.iter().enumerate() {
+        for (output, value) in &part.outputs {
+            let Some(name) = value.pointer("/Export/Name").and_then(Json::as_str) else {
+                continue;
+            };
+            let here = format!("{}/Outputs/{output}", data[i].sref.name);
+            if let Some(first) = seen.get(name) {
+                problems.push(Problem {
+                    path: here,
+                    property: "Export.Name".into(),
+                    message: format!(
+                        "export name {name:?} is also exported by {first}; export names must be unique in an account and region"
+                    ),
+                    kind: ProblemKind::Duplicate,
+                });
+            } else {
+                seen.insert(name, here);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob_match("Omc*", "OmcStaging-Data"));
+        assert!(glob_match("*-Data", "OmcStaging-Data"));
+        assert!(glob_match("Omc*-Da*", "OmcStaging-Data"));
+        assert!(glob_match("OmcStaging-Data", "OmcStaging-Data"));
+        assert!(!glob_match("Omc", "OmcStaging-Data"));
+        assert!(!glob_match("*-Network", "OmcStaging-Data"));
+    }
+
+    #[test]
+    fn pretty_json_uses_one_space_and_ends_with_newline() {
+        assert_eq!(
+            to_pretty_json(&json!({"a": [1]})),
+            "{\n \"a\": [\n  1\n ]\n}\n"
+        );
+    }
+}

@@ -1,0 +1,602 @@
+//! Checks of a rendered template: every reference resolves, `Fn::Sub` variables exist,
+//! resources do not depend on each other in a cycle, and CloudFormation's limits hold.
+//!
+//! The checks run on the final template JSON, so they see everything that reaches
+//! CloudFormation, escape-hatch overrides included.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value as Json;
+
+use super::graph;
+use super::render::{Seg, TemplateParts, format_path};
+use crate::error::{Problem, ProblemKind};
+use crate::stack::is_pseudo;
+
+/// CloudFormation's limits per template.
+pub(crate) const MAX_RESOURCES: usize = 500;
+pub(crate) const MAX_PARAMETERS: usize = 200;
+pub(crate) const MAX_OUTPUTS: usize = 200;
+pub(crate) const MAX_MAPPINGS: usize = 200;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Conditions,
+    Resources,
+    Outputs,
+}
+
+struct Edge {
+    via: &'static str,
+    property: String,
+}
+
+struct Checker<'a, 'p> {
+    stack: &'a str,
+    parts: &'a TemplateParts,
+    problems: &'p mut Vec<Problem>,
+    resource_index: BTreeMap<&'a str, usize>,
+    section: Section,
+    element: String,
+    current: usize,
+    /// (from, to) -> how `from` uses `to`, first occurrence.
+    edges: BTreeMap<(usize, usize), Edge>,
+}
+
+pub(crate) fn check_template(stack: &str, parts: &TemplateParts, problems: &mut Vec<Problem>) {
+    let mut checker = Checker {
+        stack,
+        parts,
+        problems,
+        resource_index: parts
+            .resources
+            .keys()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect(),
+        section: Section::Resources,
+        element: String::new(),
+        current: 0,
+        edges: BTreeMap::new(),
+    };
+    checker.limits();
+    checker.conditions();
+    checker.resources();
+    checker.outputs();
+    checker.cycles();
+}
+
+impl<'a> Checker<'a, '_> {
+    fn problem(&mut self, path: &[Seg<'_>], kind: ProblemKind, message: String) {
+        self.problems.push(Problem {
+            path: self.element.clone(),
+            property: format_path(path),
+            message,
+            kind,
+        });
+    }
+
+    fn limits(&mut self) {
+        self.element = self.stack.to_owned();
+        let split = "; split the stack: move some constructs into another Stack of the app";
+        let counts = [
+            (
+                "resources",
+                self.parts.resources.len(),
+                MAX_RESOURCES,
+                split,
+            ),
+            (
+                "parameters",
+                self.parts.parameters.len(),
+                MAX_PARAMETERS,
+                split,
+            ),
+            ("outputs", self.parts.outputs.len(), MAX_OUTPUTS, split),
+            ("mappings", self.parts.mappings.len(), MAX_MAPPINGS, split),
+        ];
+        for (what, count, max, fix) in counts {
+            if count > max {
+                self.problem(
+                    &[],
+                    ProblemKind::Limit,
+                    format!(
+                        "the stack has {count} {what}; CloudFormation allows at most {max}{fix}"
+                    ),
+                );
+            }
+        }
+        if self.parts.resources.is_empty() {
+            self.problem(
+                &[],
+                ProblemKind::Limit,
+                "the stack has no resources; CloudFormation needs at least one, so add a resource or remove the stack".into(),
+            );
+        }
+    }
+
+    fn conditions(&mut self) {
+        self.section = Section::Conditions;
+        for (name, expression) in &self.parts.conditions {
+            self.element = format!("{}/Conditions/{name}", self.stack);
+            let mut path = Vec::new();
+            self.visit(expression, &mut path);
+        }
+    }
+
+    fn resources(&mut self) {
+        self.section = Section::Resources;
+        for (i, (logical_id, resource)) in self.parts.resources.iter().enumerate() {
+            self.current = i;
+            self.element = self
+                .parts
+                .paths
+                .get(logical_id)
+                .cloned()
+                .unwrap_or_else(|| format!("{}/{logical_id}", self.stack));
+            let Json::Object(resource) = resource else {
+                continue;
+            };
+            for (key, value) in resource {
+                let mut path = vec![Seg::Key(key.as_str())];
+                match key.as_str() {
+                    "Type" | "DeletionPolicy" | "UpdateReplacePolicy" => {}
+                    "Condition" => self.condition_name(value, &path),
+                    "DependsOn" => self.depends_on(value, &mut path),
+                    _ => self.visit(value, &mut path),
+                }
+            }
+        }
+    }
+
+    fn outputs(&mut self) {
+        self.section = Section::Outputs;
+        for (name, output) in &self.parts.outputs {
+            self.element = format!("{}/Outputs/{name}", self.stack);
+            let Json::Object(output) = output else {
+                continue;
+            };
+            for (key, value) in output {
+                let mut path = vec![Seg::Key(key.as_str())];
+                if key == "Condition" {
+                    self.condition_name(value, &path);
+                } else {
+                    self.visit(value, &mut path);
+                }
+            }
+        }
+    }
+
+    fn condition_name(&mut self, value: &Json, path: &[Seg<'_>]) {
+        match value.as_str() {
+            Some(name) if self.parts.conditions.contains_key(name) => {}
+            Some(name) => {
+                let message = format!(
+                    "condition {name:?} is not defined in stack {}; add it with Stack::add_condition",
+                    self.stack
+                );
+                self.problem(path, ProblemKind::MissingCondition, message);
+            }
+            None => self.problem(
+                path,
+                ProblemKind::InvalidValue,
+                format!("a condition is named by a string, not {value}"),
+            ),
+        }
+    }
+
+    fn depends_on(&mut self, value: &'a Json, path: &mut Vec<Seg<'a>>) {
+        let names: Vec<(Option<usize>, &Json)> = match value {
+            Json::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Some(i), v))
+                .collect(),
+            other => vec![(None, other)],
+        };
+        for (index, name) in names {
+            if let Some(i) = index {
+                path.push(Seg::Index(i));
+            }
+            match name.as_str() {
+                Some(target) => {
+                    if let Some(to) = self.resource_index.get(target).copied() {
+                        self.edge(to, "DependsOn", path);
+                    } else {
+                        let message = format!(
+                            "DependsOn names {target:?}, which is not a resource of stack {}; depend on a resource of this stack",
+                            self.stack
+                        );
+                        self.problem(path, ProblemKind::MissingReference, message);
+                    }
+                }
+                None => self.problem(
+                    path,
+                    ProblemKind::InvalidValue,
+                    format!("DependsOn takes logical ids, not {name}"),
+                ),
+            }
+            if index.is_some() {
+                path.pop();
+            }
+        }
+    }
+
+    fn edge(&mut self, to: usize, via: &'static str, path: &[Seg<'_>]) {
+        if self.section != Section::Resources {
+            return;
+        }
+        let property = format_path(path);
+        self.edges
+            .entry((self.current, to))
+            .or_insert(Edge { via, property });
+    }
+
+    fn visit(&mut self, value: &'a Json, path: &mut Vec<Seg<'a>>) {
+        match value {
+            Json::Object(map) if map.len() == 1 => {
+                let Some((key, arg)) = map.iter().next() else {
+                    return;
+                };
+                path.push(Seg::Key(key.as_str()));
+                match key.as_str() {
+                    "Ref" => self.reference(arg, path),
+                    "Fn::GetAtt" => self.get_att(arg, path),
+                    "Fn::Sub" => self.sub(arg, path),
+                    "Fn::If" => self.if_(arg, path),
+                    "Fn::FindInMap" => self.find_in_map(arg, path),
+                    "Condition" if self.section == Section::Conditions => {
+                        self.condition_name(arg, path);
+                    }
+                    _ => self.visit(arg, path),
+                }
+                path.pop();
+            }
+            Json::Object(map) => {
+                for (key, value) in map {
+                    path.push(Seg::Key(key.as_str()));
+                    self.visit(value, path);
+                    path.pop();
+                }
+            }
+            Json::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(Seg::Index(i));
+                    self.visit(item, path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reference(&mut self, arg: &'a Json, path: &mut Vec<Seg<'a>>) {
+        let Some(name) = arg.as_str() else {
+            self.problem(
+                path,
+                ProblemKind::InvalidValue,
+                format!("Ref takes the name of a resource or parameter, not {arg}"),
+            );
+            return;
+        };
+        self.name(name, "Ref", path);
+    }
+
+    /// A name used by `Ref` or an `Fn::Sub` variable.
+    fn name(&mut self, name: &str, via: &'static str, path: &[Seg<'_>]) {
+        if name.starts_with("AWS::") {
+            if !is_pseudo(name) {
+                let message = format!(
+                    "{name:?} is not a pseudo parameter; use one of AWS::AccountId, AWS::NotificationARNs, AWS::NoValue, AWS::Partition, AWS::Region, AWS::StackId, AWS::StackName, AWS::URLSuffix"
+                );
+                self.problem(path, ProblemKind::MissingReference, message);
+            }
+            return;
+        }
+        if self.parts.parameters.contains_key(name) {
+            return;
+        }
+        if let Some(&to) = self.resource_index.get(name) {
+            if self.section == Section::Conditions {
+                let message = format!(
+                    "conditions cannot reference resources ({name:?}); compare parameters, pseudo parameters or mapping values instead"
+                );
+                self.problem(path, ProblemKind::InvalidValue, message);
+            } else {
+                self.edge(to, via, path);
+            }
+            return;
+        }
+        let message = format!(
+            "{via} to {name:?}, which is neither a resource nor a parameter of stack {}; reference an element that exists (handles from other stacks are exported automatically)",
+            self.stack
+        );
+        self.problem(path, ProblemKind::MissingReference, message);
+    }
+
+    fn get_att(&mut self, arg: &'a Json, path: &mut Vec<Seg<'a>>) {
+        let (target, attribute) = match arg {
+            Json::Array(items) if items.len() == 2 => (items[0].as_str(), Some(&items[1])),
+            Json::String(s) => (s.split_once('.').map(|(t, _)| t), None),
+            _ => (None, None),
+        };
+        let Some(target) = target else {
+            self.problem(
+                path,
+                ProblemKind::InvalidValue,
+                format!("Fn::GetAtt takes [logical id, attribute], not {arg}"),
+            );
+            return;
+        };
+        match self.resource_index.get(target).copied() {
+            Some(_) if self.section == Section::Conditions => {
+                let message = format!(
+                    "conditions cannot reference resources ({target:?}); compare parameters, pseudo parameters or mapping values instead"
+                );
+                self.problem(path, ProblemKind::InvalidValue, message);
+            }
+            Some(to) => self.edge(to, "Fn::GetAtt", path),
+            None => {
+                let message = format!(
+                    "Fn::GetAtt of {target:?}, which is not a resource of stack {}; reference a resource that exists",
+                    self.stack
+                );
+                self.problem(path, ProblemKind::MissingReference, message);
+            }
+        }
+        if let Some(attribute) = attribute
+            && !attribute.is_string()
+        {
+            path.push(Seg::Index(1));
+            self.visit(attribute, path);
+            path.pop();
+        }
+    }
+
+    fn sub(&mut self, arg: &'a Json, path: &mut Vec<Seg<'a>>) {
+        let (template, variables) = match arg {
+            Json::String(s) => (s.as_str(), None),
+            Json::Array(items) if items.len() == 2 => {
+                if let (Json::String(s), Json::Object(vars)) = (&items[0], &items[1]) {
+                    (s.as_str(), Some(vars))
+                } else {
+                    self.problem(
+                        path,
+                        ProblemKind::InvalidValue,
+                        format!("Fn::Sub takes a string or [string, variable map], not {arg}"),
+                    );
+                    return;
+                }
+            }
+            _ => {
+                self.problem(
+                    path,
+                    ProblemKind::InvalidValue,
+                    format!("Fn::Sub takes a string or [string, variable map], not {arg}"),
+                );
+                return;
+            }
+        };
+        for variable in sub_variables(template) {
+            if variables.is_some_and(|v| v.contains_key(variable)) {
+                continue;
+            }
+            if let Some((target, _attribute)) = variable.split_once('.')
+                && !variable.starts_with("AWS::")
+            {
+                match self.resource_index.get(target).copied() {
+                    Some(to) => self.edge(to, "Fn::Sub", path),
+                    None => self.undefined_variable(variable, variables.is_some(), path),
+                }
+                continue;
+            }
+            let known = variable.starts_with("AWS::")
+                || self.parts.parameters.contains_key(variable)
+                || self.resource_index.contains_key(variable);
+            if known {
+                self.name(variable, "Fn::Sub", path);
+            } else {
+                self.undefined_variable(variable, variables.is_some(), path);
+            }
+        }
+        if let Some(variables) = variables {
+            path.push(Seg::Index(1));
+            for (name, value) in variables {
+                path.push(Seg::Key(name.as_str()));
+                self.visit(value, path);
+                path.pop();
+            }
+            path.pop();
+        }
+    }
+
+    fn undefined_variable(&mut self, variable: &str, has_map: bool, path: &[Seg<'_>]) {
+        let message = format!(
+            "Fn::Sub variable ${{{variable}}} is not defined: it is not in the variable map{}, and it is not a pseudo parameter, parameter or resource of stack {}; add it to the map (fns::sub_with) or write ${{!{variable}}} for a literal",
+            if has_map { "" } else { " (there is none)" },
+            self.stack
+        );
+        self.problem(path, ProblemKind::UndefinedSubVariable, message);
+    }
+
+    fn if_(&mut self, arg: &'a Json, path: &mut Vec<Seg<'a>>) {
+        let Json::Array(items) = arg else {
+            self.problem(
+                path,
+                ProblemKind::InvalidValue,
+                format!("Fn::If takes [condition, value if true, value if false], not {arg}"),
+            );
+            return;
+        };
+        if items.len() != 3 {
+            self.problem(
+                path,
+                ProblemKind::InvalidValue,
+                format!("Fn::If takes 3 arguments, not {}", items.len()),
+            );
+            return;
+        }
+        path.push(Seg::Index(0));
+        self.condition_name(&items[0], path);
+        path.pop();
+        for (i, item) in items.iter().enumerate().skip(1) {
+            path.push(Seg::Index(i));
+            self.visit(item, path);
+            path.pop();
+        }
+    }
+
+    fn find_in_map(&mut self, arg: &'a Json, path: &mut Vec<Seg<'a>>) {
+        let Json::Array(items) = arg else {
+            self.problem(
+                path,
+                ProblemKind::InvalidValue,
+                format!("Fn::FindInMap takes [mapping, top key, second key], not {arg}"),
+            );
+            return;
+        };
+        if items.len() != 3 {
+            self.problem(
+                path,
+                ProblemKind::InvalidValue,
+                format!("Fn::FindInMap takes 3 arguments, not {}", items.len()),
+            );
+            return;
+        }
+        let Some(name) = items[0].as_str() else {
+            path.push(Seg::Index(0));
+            self.visit(&items[0], path);
+            path.pop();
+            return;
+        };
+        let Some(mapping) = self.parts.mappings.get(name) else {
+            let message = format!(
+                "mapping {name:?} is not defined in stack {}; add it with Stack::add_mapping",
+                self.stack
+            );
+            self.problem(path, ProblemKind::MissingMappingKey, message);
+            return;
+        };
+        if let Some(top) = items[1].as_str() {
+            match mapping.get(top) {
+                None => {
+                    let message = format!(
+                        "mapping {name:?} has no key {top:?}; its keys are {}",
+                        keys_of(mapping)
+                    );
+                    self.problem(path, ProblemKind::MissingMappingKey, message);
+                }
+                Some(second_level) => {
+                    if let Some(second) = items[2].as_str()
+                        && second_level.get(second).is_none()
+                    {
+                        let message = format!(
+                            "mapping {name:?} has no key {top:?}.{second:?}; the keys under {top:?} are {}",
+                            keys_of(second_level)
+                        );
+                        self.problem(path, ProblemKind::MissingMappingKey, message);
+                    }
+                }
+            }
+        } else {
+            path.push(Seg::Index(1));
+            self.visit(&items[1], path);
+            path.pop();
+        }
+        if !items[2].is_string() {
+            path.push(Seg::Index(2));
+            self.visit(&items[2], path);
+            path.pop();
+        }
+    }
+
+    fn cycles(&mut self) {
+        let n = self.parts.resources.len();
+        let mut adjacency = vec![Vec::new(); n];
+        for &(from, to) in self.edges.keys() {
+            adjacency[from].push(to);
+        }
+        let ids: Vec<&String> = self.parts.resources.keys().collect();
+        for cycle in graph::cycles(&adjacency) {
+            let names: Vec<&str> = cycle.iter().map(|&i| ids[i].as_str()).collect();
+            let mut message = format!(
+                "resources depend on each other in a cycle: {}. ",
+                names.join(" -> ")
+            );
+            for pair in cycle.windows(2) {
+                let (from, to) = (pair[0], pair[1]);
+                if let Some(edge) = self.edges.get(&(from, to)) {
+                    let _ = write!(
+                        message,
+                        "{} ({}) uses {} through {}{}; ",
+                        ids[from],
+                        self.parts.paths.get(ids[from]).map_or("?", String::as_str),
+                        ids[to],
+                        edge.via,
+                        if edge.property.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" at {}", edge.property)
+                        }
+                    );
+                }
+            }
+            message.push_str(
+                "CloudFormation cannot order them: remove one of these references or DependsOn",
+            );
+            self.element = self
+                .parts
+                .paths
+                .get(ids[cycle[0]])
+                .cloned()
+                .unwrap_or_else(|| self.stack.to_owned());
+            self.problem(&[], ProblemKind::DependencyCycle, message);
+        }
+    }
+}
+
+fn keys_of(map: &Json) -> String {
+    match map {
+        Json::Object(m) => {
+            let keys: Vec<String> = m.keys().map(|k| format!("{k:?}")).collect();
+            keys.join(", ")
+        }
+        _ => String::new(),
+    }
+}
+
+/// The variables of an `Fn::Sub` template: `${Name}` and `${Resource.Attribute}`; `${!Text}`
+/// is a literal and not a variable.
+pub(crate) fn sub_variables(template: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            break;
+        };
+        let name = &after[..end];
+        if !name.starts_with('!') {
+            found.push(name.trim());
+        }
+        rest = &after[end + 1..];
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_variables_skip_literals() {
+        assert_eq!(
+            sub_variables(
+                "arn:${AWS::Partition}:s3:::${Bucket}/${!Literal}/${Db.Endpoint.Address}"
+            ),
+            vec!["AWS::Partition", "Bucket", "Db.Endpoint.Address"]
+        );
+        assert!(sub_variables("no variables, ${ unterminated").is_empty());
+    }
+}

@@ -1,0 +1,562 @@
+//! Bad input gets a clear error naming the construct path, the bad value and the fix.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
+use omc_cdk::{
+    App, AppSettings, CrossStackReferences, Environment, Error, OutputProps, ParameterProps,
+    ProblemKind, RawResource, Stack, StackProps, fns,
+};
+
+fn bucket() -> RawResource {
+    RawResource::new("AWS::S3::Bucket")
+}
+
+fn synth_problems(app: &App) -> Vec<omc_cdk::Problem> {
+    match app.synth() {
+        Err(Error::Synthesis(problems)) => problems,
+        Err(other) => panic!("expected synthesis problems, got {other}"),
+        Ok(_) => panic!("expected synthesis to fail"),
+    }
+}
+
+#[test]
+fn duplicate_construct_id() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    stack.child("Db").unwrap();
+    let err = stack.child("Db").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Data/Db: a construct with id \"Db\" already exists in this scope; give the new construct a different id"
+    );
+    let scope = stack.child("Cache").unwrap();
+    scope.add("Resource", bucket()).unwrap();
+    let err = scope.add("Resource", bucket()).unwrap_err();
+    assert!(matches!(err, Error::DuplicateConstructId { .. }));
+    assert!(
+        err.to_string().starts_with("Data/Cache/Resource: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_logical_id_names_both_paths() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let a = stack.add("A", bucket()).unwrap();
+    let b = stack.add("B", bucket()).unwrap();
+    a.override_logical_id("Shared").unwrap();
+    let err = b.override_logical_id("Shared").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Data/B: logical id \"Shared\" is already used by Data/A; give one of them a different construct id or override its logical id"
+    );
+    // Non-alphanumeric characters vanish from derived ids, so "A-1" and "A1" collide.
+    stack.add("A1", bucket()).unwrap();
+    let err = stack.add("A-1", bucket()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Data/A-1: logical id \"A1\" is already used by Data/A1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn invalid_logical_ids_say_why() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let r = stack.add("Db", bucket()).unwrap();
+    let err = r.override_logical_id("my-db").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Data/Db: logical id \"my-db\" is invalid: '-' is not allowed; logical ids contain only ASCII letters and digits"
+    );
+    let err = stack.add("..", bucket()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("Data/..: logical id \"\" is invalid: it is empty"),
+        "{err}"
+    );
+    let err = stack.child("a/b").unwrap_err();
+    assert!(
+        err.to_string().contains("'/' separates path components"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stack_names_follow_cloudformation_rules() {
+    let app = App::new();
+    let err = Stack::new(&app, "omc_staging", StackProps::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "stack name \"omc_staging\" is invalid: '_' is not allowed; use only ASCII letters, digits and hyphens (for example \"omc-staging\")"
+    );
+    let long = "a".repeat(129);
+    let err = Stack::new(&app, &long, StackProps::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("is invalid: it has 129 characters; CloudFormation allows at most 128"),
+        "{err}"
+    );
+    assert!(Stack::new(&app, &"a".repeat(128), StackProps::default()).is_ok());
+}
+
+#[test]
+fn two_stacks_with_the_same_name() {
+    let app = App::new();
+    Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let err = Stack::new(&app, "Data", StackProps::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "stack name \"Data\" is already used by another stack of this app; stack names must be unique"
+    );
+}
+
+#[test]
+fn reference_to_a_stack_outside_the_app() {
+    let other_app = App::new();
+    let outside = Stack::new(&other_app, "Shared", StackProps::default()).unwrap();
+    let topic = outside
+        .add("Topic", RawResource::new("AWS::SNS::Topic"))
+        .unwrap();
+
+    let app = App::new();
+    let stack = Stack::new(&app, "Services", StackProps::default()).unwrap();
+    stack
+        .add(
+            "Sub",
+            RawResource::new("AWS::SNS::Subscription")
+                .property("TopicArn", topic.reference())
+                .property("Protocol", "email")
+                .property("Endpoint", "ops@example.com"),
+        )
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::StackNotInApp);
+    assert_eq!(
+        problems[0].to_string(),
+        "Services/Sub (Properties.TopicArn): uses Shared/Topic, but stack \"Shared\" is not part of this app; create that stack in this app (Stack::new(&app, ..)) or pass a plain value instead"
+    );
+}
+
+#[test]
+fn the_501st_resource() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Big", StackProps::default()).unwrap();
+    for i in 0..501 {
+        stack
+            .add(&format!("Topic{i}"), RawResource::new("AWS::SNS::Topic"))
+            .unwrap();
+    }
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        problems[0].to_string(),
+        "Big: the stack has 501 resources; CloudFormation allows at most 500; split the stack: move some constructs into another Stack of the app"
+    );
+}
+
+#[test]
+fn depends_on_cycle() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let a = stack.add("A", bucket()).unwrap();
+    let b = stack.add("B", bucket()).unwrap();
+    a.add_depends_on(&b).unwrap();
+    b.add_depends_on(&a).unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::DependencyCycle);
+    assert_eq!(
+        problems[0].to_string(),
+        "Data/A: resources depend on each other in a cycle: A -> B -> A. A (Data/A) uses B through DependsOn at DependsOn[0]; B (Data/B) uses A through DependsOn at DependsOn[0]; CloudFormation cannot order them: remove one of these references or DependsOn"
+    );
+}
+
+#[test]
+fn reference_cycle_through_properties() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Net", StackProps::default()).unwrap();
+    let a = stack
+        .add(
+            "A",
+            RawResource::new("AWS::EC2::SecurityGroup").property("GroupDescription", "a"),
+        )
+        .unwrap();
+    let b = stack
+        .add(
+            "B",
+            RawResource::new("AWS::EC2::SecurityGroup")
+                .property("GroupDescription", "b")
+                .property("Tags", vec![serde_json::json!({"Key": "peer"})]),
+        )
+        .unwrap();
+    a.add_property_override("VpcId", b.get_att::<String>("GroupId"));
+    b.add_property_override("VpcId", a.reference());
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let text = problems[0].to_string();
+    assert!(text.contains("cycle: A -> B -> A"), "{text}");
+    assert!(
+        text.contains("A (Net/A) uses B through Fn::GetAtt at Properties.VpcId"),
+        "{text}"
+    );
+    assert!(
+        text.contains("B (Net/B) uses A through Ref at Properties.VpcId"),
+        "{text}"
+    );
+}
+
+#[test]
+fn cross_stack_cycle_names_stacks_and_the_references() {
+    let app = App::new();
+    let data = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let services = Stack::new(&app, "Services", StackProps::default()).unwrap();
+    let db_sg = data
+        .add(
+            "DbSg",
+            RawResource::new("AWS::EC2::SecurityGroup").property("GroupDescription", "db"),
+        )
+        .unwrap();
+    let app_sg = services
+        .add(
+            "AppSg",
+            RawResource::new("AWS::EC2::SecurityGroup")
+                .property("GroupDescription", "app")
+                .property("VpcId", db_sg.get_att::<String>("VpcId")),
+        )
+        .unwrap();
+    data.add(
+        "Ingress",
+        RawResource::new("AWS::EC2::SecurityGroupIngress")
+            .property("GroupId", db_sg.get_att::<String>("GroupId"))
+            .property("SourceSecurityGroupId", app_sg.get_att::<String>("GroupId"))
+            .property("IpProtocol", "tcp")
+            .property("FromPort", 5432)
+            .property("ToPort", 5432),
+    )
+    .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::StackCycle);
+    assert_eq!(
+        problems[0].to_string(),
+        "Data: stacks depend on each other in a cycle: Data -> Services -> Data. \
+Data depends on Services because Data/Ingress (Properties.SourceSecurityGroupId) uses Services/AppSg.GroupId; \
+Services depends on Data because Services/AppSg (Properties.VpcId) uses Data/DbSg.VpcId; \
+no deploy order exists: move the shared resources into one stack or pass the value in one direction only"
+    );
+}
+
+#[test]
+fn sub_with_an_undefined_variable() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Services", StackProps::default()).unwrap();
+    let bucket = stack.add("Logs", bucket()).unwrap();
+    stack
+        .add(
+            "Param",
+            RawResource::new("AWS::SSM::Parameter")
+                .property("Type", "String")
+                .property(
+                    "Value",
+                    fns::sub_with(
+                        "${Bucket}/${Prefix}/${AWS::Region}/${Logs}/${!Literal}",
+                        [("Bucket", bucket.reference())],
+                    ),
+                ),
+        )
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::UndefinedSubVariable);
+    assert_eq!(
+        problems[0].to_string(),
+        "Services/Param (Properties.Value.Fn::Sub): Fn::Sub variable ${Prefix} is not defined: it is not in the variable map, and it is not a pseudo parameter, parameter or resource of stack Services; add it to the map (fns::sub_with) or write ${!Prefix} for a literal"
+    );
+}
+
+#[test]
+fn output_names_must_be_alphanumeric() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let err = stack
+        .add_output("db-endpoint", "x", OutputProps::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Data: output name \"db-endpoint\" is invalid: '-' is not allowed; logical ids contain only ASCII letters and digits"
+    );
+    stack
+        .add_output("Endpoint", "x", OutputProps::default())
+        .unwrap();
+    let err = stack
+        .add_output("Endpoint", "y", OutputProps::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Data: output \"Endpoint\" is already defined in this stack; use a different name"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let a = stack.add("A", bucket()).unwrap();
+    a.add_property_override("BucketName", fns::sub("${Missing}"));
+    a.add_property_override(
+        "Other",
+        omc_cdk::Value::<String>::Fn(omc_cdk::Expr::from_intrinsic_unchecked(
+            omc_cdk::Intrinsic::Ref(omc_cdk::RefTarget::LogicalId("Nowhere".into())),
+        )),
+    );
+    stack
+        .add_output("Out", fns::sub("${AlsoMissing}"), OutputProps::default())
+        .unwrap();
+    let problems = synth_problems(&app);
+    let kinds: Vec<ProblemKind> = problems.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ProblemKind::UndefinedSubVariable,
+            ProblemKind::MissingReference,
+            ProblemKind::UndefinedSubVariable
+        ],
+        "{problems:?}"
+    );
+    assert!(problems[1].to_string().starts_with(
+        "Data/A (Properties.Other.Ref): Ref to \"Nowhere\", which is neither a resource nor a parameter of stack Data"
+    ));
+    assert_eq!(problems[2].path, "Data/Outputs/Out");
+}
+
+#[test]
+fn conditions_and_mappings_must_exist_and_stay_in_their_stack() {
+    let app = App::new();
+    let a = Stack::new(&app, "A", StackProps::default()).unwrap();
+    let b = Stack::new(&app, "B", StackProps::default()).unwrap();
+    let stage = a.add_parameter("Stage", ParameterProps::default()).unwrap();
+    let is_prod = a
+        .add_condition("IsProd", fns::equals(stage.value(), "prod"))
+        .unwrap();
+    let sizes = a
+        .add_mapping(
+            "Sizes",
+            serde_json::json!({"prod": {"Class": "db.m7g.large"}}),
+        )
+        .unwrap();
+    b.add(
+        "Db",
+        RawResource::new("AWS::SNS::Topic")
+            .property("DisplayName", fns::if_::<String>(&is_prod, "a", "b"))
+            .property("TopicName", sizes.find::<String>("prod", "Class")),
+    )
+    .unwrap();
+    a.add(
+        "Ok",
+        RawResource::new("AWS::SNS::Topic")
+            .property("TopicName", sizes.find::<String>("staging", "Class")),
+    )
+    .unwrap();
+    let problems = synth_problems(&app);
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 3, "{text:#?}");
+    assert_eq!(
+        text[0],
+        "B/Db (Properties.DisplayName): condition \"IsProd\" belongs to stack A; a condition can only be used in its own stack, so define it in this stack too"
+    );
+    assert!(
+        text[1].starts_with("B/Db (Properties.TopicName): mapping \"Sizes\" belongs to stack A"),
+        "{}",
+        text[1]
+    );
+    assert_eq!(
+        text[2],
+        "A/Ok (Properties.TopicName.Fn::FindInMap): mapping \"Sizes\" has no key \"staging\"; its keys are \"prod\""
+    );
+    let err = b
+        .add("Other", RawResource::new("AWS::SNS::Topic"))
+        .unwrap()
+        .set_condition(&is_prod)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("condition \"IsProd\" belongs to stack A"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cross_environment_references_are_refused() {
+    let app = App::new();
+    let eu = Stack::new(
+        &app,
+        "Eu",
+        StackProps {
+            env: Some(Environment::new("111111111111", "eu-west-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    let us = Stack::new(
+        &app,
+        "Us",
+        StackProps {
+            env: Some(Environment::new("111111111111", "us-east-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    let topic = eu
+        .add("Topic", RawResource::new("AWS::SNS::Topic"))
+        .unwrap();
+    us.add(
+        "Sub",
+        RawResource::new("AWS::SSM::Parameter")
+            .property("Type", "String")
+            .property("Value", topic.reference()),
+    )
+    .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].kind, ProblemKind::CrossEnvironment);
+    assert!(
+        problems[0]
+            .message
+            .contains("exports only work within one account and region"),
+        "{}",
+        problems[0]
+    );
+
+    // Weak references work across regions of one account.
+    let app = App::with_settings(AppSettings {
+        cross_stack_references: CrossStackReferences::Weak,
+    });
+    let eu = Stack::new(
+        &app,
+        "Eu",
+        StackProps {
+            env: Some(Environment::new("111111111111", "eu-west-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    let us = Stack::new(
+        &app,
+        "Us",
+        StackProps {
+            env: Some(Environment::new("111111111111", "us-east-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    let topic = eu
+        .add("Topic", RawResource::new("AWS::SNS::Topic"))
+        .unwrap();
+    us.add(
+        "Sub",
+        RawResource::new("AWS::SSM::Parameter")
+            .property("Type", "String")
+            .property("Value", topic.reference()),
+    )
+    .unwrap();
+    let synthesis = app.synth().unwrap();
+    let us = synthesis.stack("Us").unwrap().template_json();
+    assert_eq!(
+        us["Resources"]["Sub"]["Properties"]["Value"],
+        serde_json::json!({"Fn::GetStackOutput": {"StackName": "Eu", "OutputName": "ExportsOutputRefTopicA7DE468A", "Region": "eu-west-1"}})
+    );
+}
+
+#[test]
+fn bad_environment_parameter_and_tag_values() {
+    let app = App::new();
+    let err = Stack::new(
+        &app,
+        "Data",
+        StackProps {
+            env: Some(Environment::new("1234", "eu-west-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("account \"1234\" is not an AWS account id"),
+        "{err}"
+    );
+    let err = Stack::new(
+        &app,
+        "Data",
+        StackProps {
+            env: Some(Environment::region("Europe")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("region \"Europe\" is not a region name"),
+        "{err}"
+    );
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let err = stack
+        .add_parameter(
+            "Size",
+            ParameterProps {
+                default: Some("huge".into()),
+                allowed_values: vec!["small".into(), "large".into()],
+                ..ParameterProps::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Data/Parameters/Size: default \"huge\" is not one of the allowed values [\"small\", \"large\"]; change the default or allow it"
+    );
+    let err = stack.add_tag("aws:owner", "me").unwrap_err();
+    assert!(err.to_string().contains("reserved prefix"), "{err}");
+    let err = stack
+        .add("Thing", RawResource::new("S3 Bucket"))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is not a CloudFormation type name"),
+        "{err}"
+    );
+    let err = stack
+        .add_mapping("M", serde_json::json!({"k": {"v": {"nested": 1}}}))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("mapping values are strings, numbers, booleans or lists"),
+        "{err}"
+    );
+}
+
+#[test]
+fn parameters_and_resources_share_the_ref_namespace() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    stack.add("Port", bucket()).unwrap();
+    let err = stack
+        .add_parameter("Port", ParameterProps::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Data/Port (parameter): logical id \"Port\" is already used by Data/Port; give one of them a different construct id or override its logical id"
+    );
+}
+
+#[test]
+fn empty_stacks_are_refused() {
+    let app = App::new();
+    Stack::new(&app, "Empty", StackProps::default()).unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(
+        problems[0].to_string(),
+        "Empty: the stack has no resources; CloudFormation needs at least one, so add a resource or remove the stack"
+    );
+}
