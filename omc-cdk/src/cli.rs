@@ -91,7 +91,7 @@ impl App {
         let matches = match command.try_get_matches_from(args) {
             Ok(matches) => matches,
             Err(err) => {
-                let rendered = err.render().ansi().to_string();
+                let rendered = err.render().to_string();
                 if err.use_stderr() {
                     let _ = write!(stderr, "{rendered}");
                     return EXIT_USAGE;
@@ -150,11 +150,12 @@ impl App {
         };
         let width = selected.iter().map(|s| s.name().len()).max().unwrap_or(0);
         for stack in &selected {
+            let count = stack.resource_count();
             let _ = writeln!(
                 stdout,
-                "{:width$}  {:>4} resources  {:>9}  {}",
+                "{:width$}  {count:>4} resource{}  {:>9}  {}",
                 stack.name(),
-                stack.resource_count(),
+                if count == 1 { " " } else { "s" },
                 human_size(stack.size()),
                 out.join(stack.template_file()).display(),
             );

@@ -64,3 +64,8 @@ pub use value::{
     ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Node, Pseudo, RefTarget, ResourceRef,
     StackRef, Value,
 };
+
+/// The README's examples compile.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

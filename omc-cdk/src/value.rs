@@ -257,6 +257,25 @@ pub enum Node {
 }
 
 impl Node {
+    /// An object from key and value pairs, in order. Values may mix literals and typed values:
+    ///
+    /// ```
+    /// use omc_cdk::{Node, IntoNode, aws};
+    /// let statement = Node::map([
+    ///     ("Effect", "Allow".into_node()),
+    ///     ("Resource", aws::account_id().into_node()),
+    /// ]);
+    /// # let _ = statement;
+    /// ```
+    pub fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Node)>) -> Node {
+        Node::Map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    /// A list of nodes.
+    pub fn list(items: impl IntoIterator<Item = Node>) -> Node {
+        Node::List(items.into_iter().collect())
+    }
+
     /// The string, if this is a literal string.
     pub fn as_str(&self) -> Option<&str> {
         match self {

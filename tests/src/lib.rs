@@ -1,1 +1,246 @@
-//! End-to-end tests of omc-cdk: the OMC apps' templates, determinism, cfn-lint.
+//! End-to-end test support for omc-cdk: the fixture apps every end-to-end test synthesizes, and
+//! the pinned external tools (cfn-lint) they run.
+//!
+//! Every fixture's templates are snapshotted under `snapshots/` and linted with cfn-lint, so
+//! adding a fixture here is enough to put its output under both checks.
+
+use std::path::{Path, PathBuf};
+
+use omc_cdk::{
+    App, AppSettings, CrossStackReferences, Environment, OutputProps, ParameterProps,
+    ParameterType, RawResource, RemovalPolicy, Result, Stack, StackProps, TagFormat, Value, aws,
+    fns,
+};
+use serde_json::json;
+
+/// A named app that the end-to-end tests synthesize.
+pub struct Fixture {
+    /// The fixture's name, used in snapshot names.
+    pub name: &'static str,
+    /// Builds the app.
+    pub build: fn() -> Result<App>,
+}
+
+/// Every fixture app.
+pub const FIXTURES: &[Fixture] = &[
+    Fixture {
+        name: "staging",
+        build: apps::staging,
+    },
+    Fixture {
+        name: "production",
+        build: apps::production,
+    },
+    Fixture {
+        name: "showcase",
+        build: showcase,
+    },
+    Fixture {
+        name: "weak-references",
+        build: weak_references,
+    },
+];
+
+/// The fixture with this name; `synthetic-<N>` is a synthetic app of about N resources.
+pub fn fixture(name: &str) -> Option<Result<App>> {
+    if let Some(n) = name.strip_prefix("synthetic-") {
+        return n.parse().ok().map(omc_cdk::testing::synthetic_app);
+    }
+    FIXTURES
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| (f.build)())
+}
+
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The version of a Python tool pinned in `tools/requirements.txt`.
+pub fn pinned_version(package: &str) -> Option<String> {
+    let text = std::fs::read_to_string(workspace_root().join("tools/requirements.txt")).ok()?;
+    text.lines().find_map(|line| {
+        let (name, version) = line.split_once("==")?;
+        (name.trim().eq_ignore_ascii_case(package)).then(|| version.trim().to_owned())
+    })
+}
+
+/// The `cfn-lint` to run: `$OMC_CFN_LINT`, the project's tool environment (`.tools/venv`),
+/// or the one on `PATH`.
+pub fn cfn_lint() -> PathBuf {
+    if let Some(path) = std::env::var_os("OMC_CFN_LINT") {
+        return PathBuf::from(path);
+    }
+    let venv = workspace_root().join(".tools/venv/bin/cfn-lint");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("cfn-lint")
+}
+
+/// An app that uses every template feature the core renders (parameters, conditions,
+/// mappings, every intrinsic, list attributes across stacks, overrides, policies), so cfn-lint
+/// checks that each renders the way CloudFormation accepts.
+pub fn showcase() -> Result<App> {
+    let app = App::new().named("showcase", env!("CARGO_PKG_VERSION"));
+    let mut tags = std::collections::BTreeMap::new();
+    tags.insert("Project".to_owned(), "showcase".to_owned());
+
+    let network = Stack::new(
+        &app,
+        "Showcase-Network",
+        StackProps {
+            description: Some("A VPC whose list attribute crosses stacks".into()),
+            tags: tags.clone(),
+            ..StackProps::default()
+        },
+    )?;
+    let vpc = network.child("Vpc")?.add(
+        "Resource",
+        RawResource::new("AWS::EC2::VPC")
+            .property("CidrBlock", "10.20.0.0/16")
+            .tags(TagFormat::KeyValueList("Tags".into())),
+    )?;
+
+    let config = Stack::new(
+        &app,
+        "Showcase-Config",
+        StackProps {
+            env: Some(Environment::region("eu-west-1")),
+            description: Some("Parameters, conditions, mappings and intrinsics".into()),
+            tags,
+            termination_protection: false,
+        },
+    )?;
+    let stage = config.add_parameter(
+        "Stage",
+        ParameterProps {
+            allowed_values: vec!["staging".into(), "production".into()],
+            default: Some("staging".into()),
+            description: Some("Which environment this is".into()),
+            ..ParameterProps::default()
+        },
+    )?;
+    let retention = config.add_parameter(
+        "RetentionDays",
+        ParameterProps {
+            parameter_type: ParameterType::Number,
+            default: Some("30".into()),
+            min_value: Some(1.0),
+            max_value: Some(3653.0),
+            ..ParameterProps::default()
+        },
+    )?;
+    let is_production =
+        config.add_condition("IsProduction", fns::equals(stage.value(), "production"))?;
+    let in_eu = config.add_condition("InEurope", fns::equals(aws::region(), "eu-west-1"))?;
+    let both = config.add_condition(
+        "ProductionInEurope",
+        fns::and([fns::condition(&is_production), fns::condition(&in_eu)]),
+    )?;
+    let sizes = config.add_mapping(
+        "Sizes",
+        json!({
+            "staging": {"Shards": "1"},
+            "production": {"Shards": "3"}
+        }),
+    )?;
+    let logs = config.child("Logs")?.add(
+        "Resource",
+        RawResource::new("AWS::Logs::LogGroup")
+            .property("RetentionInDays", retention.value_as_number())
+            .property("LogGroupName", fns::sub("/showcase/${AWS::StackName}")),
+    )?;
+    logs.apply_removal_policy(RemovalPolicy::Retain);
+    let topic = config.child("Alerts")?.add(
+        "Resource",
+        RawResource::new("AWS::SNS::Topic")
+            .property(
+                "DisplayName",
+                fns::if_(&is_production, Value::from("OMC alerts"), aws::no_value()),
+            )
+            .tags(TagFormat::KeyValueList("Tags".into())),
+    )?;
+    let zones = fns::get_azs(aws::region());
+    config.child("Settings")?.add(
+        "Resource",
+        RawResource::new("AWS::SSM::Parameter")
+            .property("Type", "String")
+            .property(
+                "Value",
+                fns::join(
+                    "|",
+                    vec![
+                        fns::select(0, zones),
+                        sizes.find::<String>(stage.value(), "Shards"),
+                        fns::base64(fns::sub_with(
+                            "${Stage}-${Logs}-${AWS::AccountId}-${!Literal}",
+                            [("Stage", stage.value()), ("Logs", logs.reference())],
+                        )),
+                        fns::select(1, fns::split(",", "a,b,c")),
+                        fns::select(0, fns::cidr("10.20.0.0/16", 4, 8)),
+                        fns::join(",", vpc.get_att_list("CidrBlockAssociations")),
+                        fns::if_(&both, Value::from("eu-prod"), Value::from("other")),
+                        topic.get_att::<String>("TopicName"),
+                    ],
+                ),
+            )
+            .tags(TagFormat::Map("Tags".into())),
+    )?;
+    let queue = config.child("Queue")?.add(
+        "Resource",
+        RawResource::new("AWS::SQS::Queue")
+            .property("VisibilityTimeout", 30)
+            .property("MessageRetentionPeriod", 1_209_600)
+            .tags(TagFormat::KeyValueList("Tags".into())),
+    )?;
+    queue.add_property_override("SqsManagedSseEnabled", true);
+    queue.add_property_deletion_override("MessageRetentionPeriod");
+    queue.add_depends_on(&topic)?;
+    config.add_output(
+        "AlertsTopic",
+        topic.reference(),
+        OutputProps {
+            description: Some("Where alarms go".into()),
+            export_name: Some(fns::sub("${AWS::StackName}-alerts")),
+            condition: Some(is_production.clone()),
+        },
+    )?;
+    Ok(app)
+}
+
+/// Two stacks in different regions of one account, joined by a weak reference
+/// (`Fn::GetStackOutput`) instead of an export.
+pub fn weak_references() -> Result<App> {
+    let app = App::with_settings(AppSettings {
+        cross_stack_references: CrossStackReferences::Weak,
+    })
+    .named("weak-references", env!("CARGO_PKG_VERSION"));
+    let shared = Stack::new(
+        &app,
+        "Weak-Shared",
+        StackProps {
+            env: Some(Environment::region("us-east-1")),
+            ..StackProps::default()
+        },
+    )?;
+    let topic = shared.add("Topic", RawResource::new("AWS::SNS::Topic"))?;
+    let consumer = Stack::new(
+        &app,
+        "Weak-Consumer",
+        StackProps {
+            env: Some(Environment::region("eu-west-1")),
+            ..StackProps::default()
+        },
+    )?;
+    consumer.add(
+        "TopicArn",
+        RawResource::new("AWS::SSM::Parameter")
+            .property("Type", "String")
+            .property("Value", topic.reference()),
+    )?;
+    Ok(app)
+}

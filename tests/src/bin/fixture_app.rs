@@ -1,0 +1,33 @@
+//! Runs a fixture app's command line: `fixture-app <fixture> <command> [args...]`, for the
+//! end-to-end CLI tests and the process benchmark. `<fixture>` is a name from
+//! `omc_tests::FIXTURES` or `synthetic-<N>`.
+#![allow(clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    let program = args.next().unwrap_or_default();
+    let Some(name) = args.next().and_then(|n| n.into_string().ok()) else {
+        eprintln!("usage: fixture-app <fixture> <command> [args...]");
+        return ExitCode::from(omc_cdk::EXIT_USAGE);
+    };
+    match omc_tests::fixture(&name) {
+        None => {
+            eprintln!("no fixture named {name:?}");
+            ExitCode::from(omc_cdk::EXIT_USAGE)
+        }
+        Some(Err(err)) => {
+            eprintln!("error: {err}");
+            ExitCode::from(omc_cdk::EXIT_FAILURE)
+        }
+        Some(Ok(app)) => {
+            let code = app.run_with(
+                std::iter::once(program).chain(args),
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            );
+            ExitCode::from(code)
+        }
+    }
+}
