@@ -164,6 +164,8 @@ pub enum ProblemKind {
     CrossEnvironment,
     /// A condition or mapping of one stack is used in another.
     CrossStackElement,
+    /// A resource that exists only under a condition is used where the condition may not hold.
+    ConditionMismatch,
     /// A CloudFormation limit is exceeded.
     Limit,
     /// Two elements would render under the same name.

@@ -42,6 +42,7 @@ mod error;
 pub mod fns;
 pub mod id;
 mod resource;
+pub mod schema;
 mod stack;
 mod synth;
 #[cfg(feature = "testing")]
@@ -51,6 +52,7 @@ mod value;
 pub use app::{App, AppSettings, CrossStackReferences};
 pub use cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 pub use error::{Error, Problem, ProblemKind, Result};
+pub use indexmap::IndexMap;
 pub use resource::{
     DeletionPolicy, RawResource, RemovalPolicy, Resource, ResourceDefinition, TagFormat,
     UpdateReplacePolicy,
@@ -61,8 +63,8 @@ pub use stack::{
 };
 pub use synth::{MAX_INLINE_TEMPLATE_BYTES, MAX_TEMPLATE_BYTES, Synthesis, SynthesizedStack};
 pub use value::{
-    ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Node, Pseudo, RefTarget, ResourceRef,
-    StackRef, Value,
+    AnyValue, AttributeType, ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Json, List,
+    MapValue, Node, Pseudo, RefTarget, ResourceRef, StackRef, Tag, Value,
 };
 
 /// The README's examples compile.

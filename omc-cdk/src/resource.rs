@@ -1,12 +1,16 @@
 //! Resources: their definition (type and properties), attributes, and the handle that
 //! references and adjusts them.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::id;
 use crate::stack::{Condition, Scope, Stack};
-use crate::value::{Expr, IntoNode, Intrinsic, Node, RefTarget, ResourceRef, StackRef, Value};
+use crate::value::{
+    AttributeType, Expr, IntoNode, Intrinsic, Node, RefTarget, ResourceRef, StackRef, Value,
+};
 
 /// How a resource type takes tags, so stack tags can be applied to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -15,12 +19,12 @@ pub enum TagFormat {
     #[default]
     None,
     /// A list of `{"Key": .., "Value": ..}` objects in the named property (most types).
-    KeyValueList(String),
+    KeyValueList(Cow<'static, str>),
     /// Like [`TagFormat::KeyValueList`] with `"PropagateAtLaunch": true` on each tag
     /// (`AWS::AutoScaling::AutoScalingGroup`).
-    AutoScalingGroup(String),
+    AutoScalingGroup(Cow<'static, str>),
     /// An object of key to value in the named property.
-    Map(String),
+    Map(Cow<'static, str>),
 }
 
 impl TagFormat {
@@ -39,6 +43,9 @@ impl TagFormat {
 ///
 /// The typed resources implement this trait; [`RawResource`] implements it for any type name.
 pub trait ResourceDefinition {
+    /// What [`crate::Scope::add`] returns: [`Resource`], or a typed handle with one accessor per
+    /// attribute of the type.
+    type Handle: From<Resource>;
     /// The CloudFormation type, such as `AWS::EC2::VPC`.
     fn type_name(&self) -> &str;
     /// How the type takes tags. Default: it does not.
@@ -92,6 +99,8 @@ impl RawResource {
 }
 
 impl ResourceDefinition for RawResource {
+    type Handle = Resource;
+
     fn type_name(&self) -> &str {
         &self.type_name
     }
@@ -243,26 +252,23 @@ impl Resource {
         ))))
     }
 
-    /// `Fn::GetAtt` for a scalar attribute, such as `Arn` or `Endpoint.Address`.
+    /// `Fn::GetAtt`: an attribute such as `Arn` or `Endpoint.Address`, typed by the caller
+    /// (`get_att::<String>("Arn")`; lists as `Vec<Value<String>>`).
     ///
     /// The typed resources offer one accessor per attribute the type has; this is the untyped
     /// form.
-    pub fn get_att<T>(&self, attribute: &str) -> Value<T> {
+    pub fn get_att<T: AttributeType>(&self, attribute: &str) -> Value<T> {
         Value::Fn(Expr::new(Intrinsic::GetAtt {
             resource: self.reference.clone(),
             attribute: attribute.to_owned(),
-            list: false,
+            list: T::IS_LIST,
         }))
     }
 
     /// `Fn::GetAtt` for a list attribute, such as `AWS::EC2::VPC`'s `Ipv6CidrBlocks`. Across
     /// stacks a list travels joined with `||` and is split again on import.
     pub fn get_att_list(&self, attribute: &str) -> Value<Vec<Value<String>>> {
-        Value::Fn(Expr::new(Intrinsic::GetAtt {
-            resource: self.reference.clone(),
-            attribute: attribute.to_owned(),
-            list: true,
-        }))
+        self.get_att(attribute)
     }
 
     /// The resource's identity, as references carry it.

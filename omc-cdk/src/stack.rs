@@ -408,6 +408,9 @@ impl Stack {
         value: impl Into<Value<String>>,
         props: OutputProps,
     ) -> Result<()> {
+        // Lower the value before borrowing the stack: a conversion may read this stack.
+        let value = value.into().into_node();
+        let export_name = props.export_name.map(IntoNode::into_node);
         let mut data = self.root.data.borrow_mut();
         let stack_name = data.sref.name.to_string();
         check_name(&stack_name, "output", name)?;
@@ -446,9 +449,9 @@ impl Stack {
         data.outputs.insert(
             name.to_owned(),
             OutputData {
-                value: value.into().into_node(),
+                value,
                 description: props.description,
-                export_name: props.export_name.map(IntoNode::into_node),
+                export_name,
                 condition,
             },
         );
@@ -611,7 +614,7 @@ impl Scope {
     /// assert_eq!(bucket.logical_id(), "MyBucketF68F3FF0");
     /// # Ok::<(), omc_cdk::Error>(())
     /// ```
-    pub fn add(&self, id: &str, definition: impl ResourceDefinition) -> Result<Resource> {
+    pub fn add<R: ResourceDefinition>(&self, id: &str, definition: R) -> Result<R::Handle> {
         let path = self.child_path(id)?;
         let type_name = definition.type_name().to_owned();
         let tag_format = definition.tag_format();
@@ -667,7 +670,8 @@ impl Scope {
                 path,
                 type_name: Arc::from(type_name),
             },
-        ))
+        )
+        .into())
     }
 }
 
@@ -807,6 +811,15 @@ impl ParameterProps {
                 "min_length ({min}) is greater than max_length ({max})"
             ));
         }
+        if let Some(bad) = [self.min_value, self.max_value]
+            .into_iter()
+            .flatten()
+            .find(|n| !n.is_finite())
+        {
+            return fail(format!(
+                "min_value and max_value must be finite numbers, not {bad}"
+            ));
+        }
         if let (Some(min), Some(max)) = (self.min_value, self.max_value)
             && min > max
         {
@@ -916,6 +929,11 @@ impl Parameter {
 
     /// The value of a `Number` parameter.
     pub fn value_as_number(&self) -> Value<f64> {
+        self.reference()
+    }
+
+    /// The value of a `Number` parameter where an integer is expected (counts, ports, sizes).
+    pub fn value_as_integer(&self) -> Value<i64> {
         self.reference()
     }
 

@@ -34,6 +34,24 @@ use indexmap::IndexMap;
 /// assert!(arn.is_intrinsic());
 /// # let _ = zones;
 /// ```
+///
+/// Intrinsics are typed by what they yield, so a list cannot be used as a string:
+///
+/// ```compile_fail
+/// let zone: omc_cdk::Value<String> = omc_cdk::fns::get_azs("");
+/// ```
+///
+/// nor a string as a number:
+///
+/// ```compile_fail
+/// let port: omc_cdk::Value<i64> = omc_cdk::aws::region();
+/// ```
+///
+/// and the functions only accept arguments of the right type:
+///
+/// ```compile_fail
+/// let joined = omc_cdk::fns::join(",", omc_cdk::aws::region());
+/// ```
 pub enum Value<T> {
     /// A literal value.
     Lit(T),
@@ -145,6 +163,31 @@ impl<T> Value<T> {
         matches!(self, Value::Fn(_))
     }
 }
+
+/// The types an attribute (`Fn::GetAtt`) can have. Lists travel between stacks joined with
+/// `||` and split again.
+pub trait AttributeType {
+    /// Whether values of this type are lists.
+    const IS_LIST: bool = false;
+}
+
+impl AttributeType for String {}
+impl AttributeType for i64 {}
+impl AttributeType for f64 {}
+impl AttributeType for bool {}
+impl AttributeType for serde_json::Value {}
+impl<T> AttributeType for Vec<Value<T>> {
+    const IS_LIST: bool = true;
+}
+
+/// A list property: a list intrinsic, or a literal list whose items may be intrinsics.
+pub type List<T> = Value<Vec<Value<T>>>;
+
+/// A map property (string keys): an intrinsic, or a literal map whose values may be intrinsics.
+pub type MapValue<T> = Value<IndexMap<String, Value<T>>>;
+
+/// A JSON document property (IAM policies, event patterns, ...).
+pub type Json = serde_json::Value;
 
 impl<T> From<Expr<T>> for Value<T> {
     fn from(e: Expr<T>) -> Self {
@@ -395,6 +438,133 @@ impl<T: IntoNode> IntoNode for Value<T> {
             Value::Lit(v) => v.into_node(),
             Value::Fn(e) => Node::Fn(e.intrinsic),
         }
+    }
+}
+
+impl<T: IntoNode> IntoNode for Box<T> {
+    fn into_node(self) -> Node {
+        (*self).into_node()
+    }
+}
+
+impl Value<String> {
+    /// This string where a JSON document is expected: CloudFormation accepts a JSON document
+    /// given as a string (for example from `Fn::Sub`).
+    pub fn into_json(self) -> Value<Json> {
+        match self {
+            Value::Lit(s) => Value::Lit(Json::String(s)),
+            Value::Fn(e) => Value::Fn(Expr::new(*e.intrinsic)),
+        }
+    }
+}
+
+/// A property whose schema allows values of several types (for example a JSON document or a
+/// string). Build it from any literal or value.
+///
+/// ```
+/// use omc_cdk::{AnyValue, fns};
+/// let a = AnyValue::from("text");
+/// let b = AnyValue::from(serde_json::json!({"Version": "2012-10-17"}));
+/// let c = AnyValue::from(fns::sub("${AWS::Region}"));
+/// let d = AnyValue::new(42_i64);
+/// # let _ = (a, b, c, d);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnyValue(Node);
+
+impl AnyValue {
+    /// Any value that renders to a template node.
+    pub fn new(value: impl IntoNode) -> AnyValue {
+        AnyValue(value.into_node())
+    }
+}
+
+impl IntoNode for AnyValue {
+    fn into_node(self) -> Node {
+        self.0
+    }
+}
+
+impl<T: IntoNode> From<Value<T>> for AnyValue {
+    fn from(v: Value<T>) -> Self {
+        AnyValue(v.into_node())
+    }
+}
+
+impl From<&str> for AnyValue {
+    fn from(s: &str) -> Self {
+        AnyValue(Node::String(s.to_owned()))
+    }
+}
+
+impl From<String> for AnyValue {
+    fn from(s: String) -> Self {
+        AnyValue(Node::String(s))
+    }
+}
+
+impl From<bool> for AnyValue {
+    fn from(b: bool) -> Self {
+        AnyValue(Node::Bool(b))
+    }
+}
+
+impl From<i64> for AnyValue {
+    fn from(n: i64) -> Self {
+        AnyValue(Node::Int(n))
+    }
+}
+
+impl From<f64> for AnyValue {
+    fn from(n: f64) -> Self {
+        AnyValue(Node::Float(n))
+    }
+}
+
+impl From<Json> for AnyValue {
+    fn from(v: Json) -> Self {
+        AnyValue(v.into_node())
+    }
+}
+
+/// A resource tag, for tag list properties. Stack tags merge with these; the resource's own tag
+/// wins.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tag {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: Value<String>,
+}
+
+impl Tag {
+    /// A tag.
+    pub fn new(key: impl Into<String>, value: impl Into<Value<String>>) -> Tag {
+        Tag {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
+impl IntoNode for Tag {
+    fn into_node(self) -> Node {
+        Node::map([
+            ("Key", Node::String(self.key)),
+            ("Value", self.value.into_node()),
+        ])
+    }
+}
+
+impl From<AnyValue> for Value<AnyValue> {
+    fn from(value: AnyValue) -> Self {
+        Value::Lit(value)
+    }
+}
+
+impl From<Tag> for Value<Tag> {
+    fn from(tag: Tag) -> Self {
+        Value::Lit(tag)
     }
 }
 

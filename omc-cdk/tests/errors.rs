@@ -560,3 +560,356 @@ fn empty_stacks_are_refused() {
         "Empty: the stack has no resources; CloudFormation needs at least one, so add a resource or remove the stack"
     );
 }
+
+// Found in review of the core.
+
+#[test]
+fn list_parameters_cross_stacks_joined() {
+    let app = App::new();
+    let a = Stack::new(&app, "A", StackProps::default()).unwrap();
+    let subnets = a
+        .add_parameter(
+            "Subnets",
+            ParameterProps::new(omc_cdk::ParameterType::CommaDelimitedList),
+        )
+        .unwrap();
+    a.add("T", RawResource::new("AWS::SNS::Topic")).unwrap();
+    let b = Stack::new(&app, "B", StackProps::default()).unwrap();
+    b.add(
+        "Group",
+        RawResource::new("AWS::RDS::DBSubnetGroup")
+            .property("DBSubnetGroupDescription", "db")
+            .property("SubnetIds", subnets.value_as_list()),
+    )
+    .unwrap();
+    let synthesis = app.synth().unwrap();
+    let a = synthesis.stack("A").unwrap().template_json();
+    assert_eq!(
+        a["Outputs"]["ExportsOutputRefSubnets8D59D325"]["Value"],
+        serde_json::json!({"Fn::Join": ["||", {"Ref": "Subnets"}]})
+    );
+    let b = synthesis.stack("B").unwrap().template_json();
+    assert_eq!(
+        b["Resources"]["Group"]["Properties"]["SubnetIds"],
+        serde_json::json!({"Fn::Split": ["||", {"Fn::ImportValue": "A:ExportsOutputRefSubnets8D59D325"}]})
+    );
+}
+
+#[test]
+fn outputs_may_use_handles_of_their_own_stack_in_conversions() {
+    // A conversion that reads the stack while the output is added must not panic.
+    struct Bucket(omc_cdk::Resource);
+    impl From<&Bucket> for omc_cdk::Value<String> {
+        fn from(b: &Bucket) -> Self {
+            omc_cdk::Value::from(b.0.logical_id())
+        }
+    }
+    let app = App::new();
+    let stack = Stack::new(&app, "S", StackProps::default()).unwrap();
+    let bucket = Bucket(stack.add("B", bucket()).unwrap());
+    stack
+        .add_output("Name", &bucket, OutputProps::default())
+        .unwrap();
+    let t = app.synth().unwrap().stack("S").unwrap().template_json();
+    assert_eq!(t["Outputs"]["Name"]["Value"], "B");
+}
+
+#[test]
+fn export_names_cannot_depend_on_resources() {
+    let app = App::new();
+    let stack = Stack::new(&app, "S", StackProps::default()).unwrap();
+    let b = stack.add("B", bucket()).unwrap();
+    stack
+        .add_output(
+            "Out",
+            "x",
+            OutputProps {
+                export_name: Some(b.reference()),
+                ..OutputProps::default()
+            },
+        )
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        problems[0].to_string(),
+        "S/Outputs/Out (Export.Name.Ref): an export name cannot depend on resource \"B\"; use literals, parameters and pseudo parameters"
+    );
+}
+
+#[test]
+fn conditions_only_use_functions_cloudformation_allows_there() {
+    let app = App::new();
+    let stack = Stack::new(&app, "S", StackProps::default()).unwrap();
+    stack.add("B", bucket()).unwrap();
+    stack
+        .add_condition("Imported", fns::equals(fns::import_value("shared"), "x"))
+        .unwrap();
+    stack
+        .add_condition("Attr", fns::equals(fns::sub("${B.Arn}"), "x"))
+        .unwrap();
+    let problems = synth_problems(&app);
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 2, "{text:#?}");
+    assert!(
+        text[0].starts_with("S/Conditions/Imported (Fn::Equals[0].Fn::ImportValue): Fn::ImportValue cannot be used in a condition"),
+        "{}",
+        text[0]
+    );
+    assert_eq!(
+        text[1],
+        "S/Conditions/Attr (Fn::Equals[0].Fn::Sub): ${B.Arn} reads an attribute of a resource, which a condition cannot do"
+    );
+}
+
+#[test]
+fn conditional_resources_are_used_only_under_their_condition() {
+    let app = App::new();
+    let stack = Stack::new(&app, "S", StackProps::default()).unwrap();
+    let stage = stack
+        .add_parameter("Stage", ParameterProps::default())
+        .unwrap();
+    let prod = stack
+        .add_condition("IsProd", fns::equals(stage.value(), "prod"))
+        .unwrap();
+    let eu = stack
+        .add_condition("InEu", fns::equals(omc_cdk::aws::region(), "eu-west-1"))
+        .unwrap();
+    let both = stack
+        .add_condition(
+            "ProdInEu",
+            fns::and([fns::condition(&prod), fns::condition(&eu)]),
+        )
+        .unwrap();
+    let backup = stack.add("Backup", bucket()).unwrap();
+    backup.set_condition(&prod).unwrap();
+    // Fine: the same condition, an Fn::And that includes it, the true branch of Fn::If.
+    let same = stack
+        .add("Same", bucket().property("Name", backup.reference()))
+        .unwrap();
+    same.set_condition(&prod).unwrap();
+    let implied = stack
+        .add("Implied", bucket().property("Name", backup.reference()))
+        .unwrap();
+    implied.set_condition(&both).unwrap();
+    stack
+        .add(
+            "Branch",
+            bucket().property(
+                "Name",
+                fns::if_(&prod, backup.reference(), omc_cdk::aws::no_value()),
+            ),
+        )
+        .unwrap();
+    // Not fine: unconditional use, the false branch, an unconditional output.
+    stack
+        .add("Always", bucket().property("Name", backup.reference()))
+        .unwrap();
+    stack
+        .add(
+            "Wrong",
+            bucket().property(
+                "Name",
+                fns::if_(&prod, omc_cdk::aws::no_value(), backup.reference()),
+            ),
+        )
+        .unwrap();
+    stack
+        .add_output("BackupName", backup.reference(), OutputProps::default())
+        .unwrap();
+    let problems = synth_problems(&app);
+    let paths: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.property.as_str()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("S/Always", "Properties.Name.Ref"),
+            ("S/Wrong", "Properties.Name.Fn::If[2].Ref"),
+            ("S/Outputs/BackupName", "Value.Ref"),
+        ]
+    );
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.kind == ProblemKind::ConditionMismatch)
+    );
+    assert!(
+        problems[0]
+            .message
+            .starts_with("uses \"Backup\", which exists only when condition \"IsProd\" holds"),
+        "{}",
+        problems[0]
+    );
+
+    // Another stack cannot import a conditional resource.
+    let other = Stack::new(&app, "T", StackProps::default()).unwrap();
+    other
+        .add("Copy", bucket().property("Name", backup.reference()))
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path == "T/Copy" && p.message.contains("another stack cannot import it")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn stack_tags_merge_into_tags_chosen_by_fn_if_and_refuse_other_intrinsics() {
+    let app = App::new();
+    let mut props = StackProps::default();
+    props.tags.insert("Team".into(), "core".into());
+    let stack = Stack::new(&app, "S", props).unwrap();
+    let stage = stack
+        .add_parameter("Stage", ParameterProps::default())
+        .unwrap();
+    let prod = stack
+        .add_condition("IsProd", fns::equals(stage.value(), "prod"))
+        .unwrap();
+    let chosen: omc_cdk::List<omc_cdk::Tag> = fns::if_(
+        &prod,
+        omc_cdk::List::<omc_cdk::Tag>::from(vec![omc_cdk::Tag::new("Tier", "gold")]),
+        omc_cdk::aws::no_value(),
+    );
+    stack
+        .add(
+            "Q",
+            RawResource::new("AWS::SQS::Queue")
+                .tags(omc_cdk::TagFormat::KeyValueList("Tags".into()))
+                .property("Tags", chosen),
+        )
+        .unwrap();
+    let t = app.synth().unwrap().stack("S").unwrap().template_json();
+    assert_eq!(
+        t["Resources"]["Q"]["Properties"]["Tags"],
+        serde_json::json!({"Fn::If": [
+            "IsProd",
+            [{"Key": "Team", "Value": "core"}, {"Key": "Tier", "Value": "gold"}],
+            [{"Key": "Team", "Value": "core"}]
+        ]})
+    );
+    stack
+        .add(
+            "R",
+            RawResource::new("AWS::SQS::Queue")
+                .tags(omc_cdk::TagFormat::KeyValueList("Tags".into()))
+                .property("Tags", fns::split(",", "a,b")),
+        )
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].to_string().starts_with("S/R (Properties.Tags): the resource's tags are an intrinsic function, so the stack's tags cannot be merged"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
+fn parameter_constraints_must_be_finite() {
+    let app = App::new();
+    let stack = Stack::new(&app, "S", StackProps::default()).unwrap();
+    let err = stack
+        .add_parameter(
+            "N",
+            ParameterProps {
+                parameter_type: omc_cdk::ParameterType::Number,
+                min_value: Some(f64::NAN),
+                ..ParameterProps::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "S/Parameters/N: min_value and max_value must be finite numbers, not NaN"
+    );
+    let count = stack
+        .add_parameter("Count", ParameterProps::new(omc_cdk::ParameterType::Number))
+        .unwrap();
+    let _: omc_cdk::Value<String> = fns::select(count.value_as_integer(), ["a", "b"]);
+}
+
+#[test]
+fn export_names_are_unique_per_environment() {
+    let app = App::new();
+    for (name, region) in [("East", "us-east-1"), ("West", "eu-west-1")] {
+        let stack = Stack::new(
+            &app,
+            name,
+            StackProps {
+                env: Some(Environment::region(region)),
+                ..StackProps::default()
+            },
+        )
+        .unwrap();
+        stack.add("B", bucket()).unwrap();
+        stack
+            .add_output(
+                "Out",
+                "x",
+                OutputProps {
+                    export_name: Some("shared-name".into()),
+                    ..OutputProps::default()
+                },
+            )
+            .unwrap();
+    }
+    assert!(app.synth().is_ok());
+    let again = Stack::new(
+        &app,
+        "East2",
+        StackProps {
+            env: Some(Environment::region("us-east-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    again.add("B", bucket()).unwrap();
+    again
+        .add_output(
+            "Out",
+            "y",
+            OutputProps {
+                export_name: Some("shared-name".into()),
+                ..OutputProps::default()
+            },
+        )
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(
+        problems[0].to_string(),
+        "East2/Outputs/Out (Export.Name): export name \"shared-name\" is also exported by East/Outputs/Out; export names must be unique in an account and region"
+    );
+}
+
+#[test]
+fn environment_agnostic_stacks_cannot_import_from_a_fixed_environment() {
+    let app = App::new();
+    let fixed = Stack::new(
+        &app,
+        "Fixed",
+        StackProps {
+            env: Some(Environment::region("eu-west-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    let topic = fixed.add("T", RawResource::new("AWS::SNS::Topic")).unwrap();
+    let agnostic = Stack::new(&app, "Agnostic", StackProps::default()).unwrap();
+    agnostic
+        .add("C", bucket().property("Name", topic.reference()))
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::CrossEnvironment);
+    assert!(
+        problems[0]
+            .message
+            .contains("which is deployed to account (any) in region eu-west-1, while this stack is deployed to account (any) in region (any)"),
+        "{}",
+        problems[0]
+    );
+}

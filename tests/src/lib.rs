@@ -93,6 +93,7 @@ pub fn showcase() -> Result<App> {
         &app,
         "Showcase-Network",
         StackProps {
+            env: Some(Environment::region("eu-west-1")),
             description: Some("A VPC whose list attribute crosses stacks".into()),
             tags: tags.clone(),
             ..StackProps::default()

@@ -473,21 +473,25 @@ fn assemble(data: &StackData, parts: render::TemplateParts) -> Json {
     Json::Object(template)
 }
 
-/// Export names are unique per account and region: two outputs of the app may not export the
-/// same literal name.
+/// Export names are unique per account and region: two outputs of the app deployed to the same
+/// environment may not export the same literal name. (Environment-agnostic stacks count as one
+/// environment: they deploy wherever the credentials point.)
 fn check_export_names(
     data: &[Ref<'_, StackData>],
     parts: &[render::TemplateParts],
     problems: &mut Vec<Problem>,
 ) {
-    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+    type Key<'a> = (Option<String>, Option<String>, &'a str);
+    let mut seen: BTreeMap<Key<'_>, String> = BTreeMap::new();
     for (i, part) in parts.iter().enumerate() {
+        let env = data[i].env.clone().unwrap_or_default();
         for (output, value) in &part.outputs {
             let Some(name) = value.pointer("/Export/Name").and_then(Json::as_str) else {
                 continue;
             };
             let here = format!("{}/Outputs/{output}", data[i].sref.name);
-            if let Some(first) = seen.get(name) {
+            let key = (env.account.clone(), env.region.clone(), name);
+            if let Some(first) = seen.get(&key) {
                 problems.push(Problem {
                     path: here,
                     property: "Export.Name".into(),
@@ -497,7 +501,7 @@ fn check_export_names(
                     kind: ProblemKind::Duplicate,
                 });
             } else {
-                seen.insert(name, here);
+                seen.insert(key, here);
             }
         }
     }

@@ -170,8 +170,18 @@ impl Renderer<'_> {
     ) -> Json {
         let mut out = Map::new();
         out.insert("Type".into(), resource.type_name.clone().into());
-        let tagged = merged_tags(resource, stack_tags);
         let tag_property = resource.tag_format.property();
+        let tagged = match merged_tags(resource, stack_tags) {
+            Ok(tagged) => tagged,
+            Err(message) => {
+                let path = [
+                    Seg::Key("Properties"),
+                    Seg::Key(tag_property.unwrap_or("Tags")),
+                ];
+                self.problem(cursor, &path, ProblemKind::InvalidValue, message);
+                None
+            }
+        };
         let mut properties = Map::new();
         let mut path = vec![Seg::Key("Properties")];
         for (key, value) in &resource.properties {
@@ -586,7 +596,11 @@ impl Renderer<'_> {
             return Json::Null;
         };
         let target = format!("{}/Parameters/{}", parameter.stack.name, parameter.name());
-        self.import(cursor, owner, local, false, &target, path)
+        let list = self.stacks[owner]
+            .parameters
+            .get(parameter.name())
+            .is_some_and(|p| p.parameter_type.is_list());
+        self.import(cursor, owner, local, list, &target, path)
     }
 
     fn reference(
@@ -622,6 +636,14 @@ impl Renderer<'_> {
             None => format!("{}/{}", target.stack.name, target.path),
             Some(a) => format!("{}/{}.{a}", target.stack.name, target.path),
         };
+        if let Some(condition) = &resource.condition {
+            let message = format!(
+                "uses {described}, which exists only when condition {condition:?} of stack {} holds; another stack cannot import it (the export would be missing when the condition is false): remove the condition or pass the value through a parameter",
+                target.stack.name
+            );
+            self.problem(cursor, path, ProblemKind::CrossStackElement, message);
+            return Json::Null;
+        }
         self.import(cursor, owner, local, list, &described, path)
     }
 
@@ -650,11 +672,11 @@ impl Renderer<'_> {
             consumer.env.clone().unwrap_or_default(),
             producer.env.clone().unwrap_or_default(),
         );
-        let differ =
-            |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
         let weak = self.settings.cross_stack_references == CrossStackReferences::Weak;
-        if differ(&c_env.account, &p_env.account) || (!weak && differ(&c_env.region, &p_env.region))
-        {
+        // An environment-agnostic stack can be deployed anywhere, so it only matches another
+        // agnostic stack. Weak references read a concrete producer region from any region.
+        let regions_ok = c_env.region == p_env.region || (weak && p_env.region.is_some());
+        if c_env.account != p_env.account || !regions_ok {
             let message = format!(
                 "uses {described} of stack {producer_name}, which is deployed to {}, while this stack is deployed to {}; exports only work within one account and region{}",
                 env_text(&p_env),
@@ -668,14 +690,16 @@ impl Renderer<'_> {
             self.problem(cursor, path, ProblemKind::CrossEnvironment, message);
             return Json::Null;
         }
+        // The output's id comes from the reference itself, also for lists (joined for export),
+        // as in AWS CDK, so exports keep their names when a CDK stack moves to omc-cdk.
+        let output_id = id::logical_id_for_path(&["Exports", &format!("Output{local}")]);
         let exported = if list {
             json!({ "Fn::Join": ["||", local] })
         } else {
             local
         };
-        let output_id = id::logical_id_for_path(&["Exports", &format!("Output{exported}")]);
         let export_name = export_name(&producer_name, &output_id);
-        let region = differ(&c_env.region, &p_env.region)
+        let region = (c_env.region != p_env.region)
             .then(|| p_env.region.clone())
             .flatten();
         self.exports[owner]
@@ -735,34 +759,73 @@ fn export_name(stack: &str, output_id: &str) -> String {
 }
 
 /// The resource's own tags merged with the stack's, or `None` when there is nothing to merge.
-/// Keys sort alphabetically; the resource's own value wins. Tags given as an intrinsic cannot
-/// be merged and are kept as they are.
-fn merged_tags(resource: &ResourceData, stack_tags: &BTreeMap<String, String>) -> Option<Node> {
-    let property = resource.tag_format.property()?;
+/// Keys sort alphabetically; the resource's own value wins. Tags chosen with `Fn::If` are merged
+/// into each branch; any other intrinsic cannot be merged and is an error.
+fn merged_tags(
+    resource: &ResourceData,
+    stack_tags: &BTreeMap<String, String>,
+) -> Result<Option<Node>, String> {
+    let Some(property) = resource.tag_format.property() else {
+        return Ok(None);
+    };
     if stack_tags.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let own = resource.properties.get(property);
-    match &resource.tag_format {
-        TagFormat::None => None,
+    merge_tags(
+        resource.properties.get(property),
+        stack_tags,
+        &resource.tag_format,
+    )
+    .map(Some)
+}
+
+fn merge_tags(
+    own: Option<&Node>,
+    stack_tags: &BTreeMap<String, String>,
+    format: &TagFormat,
+) -> Result<Node, String> {
+    match own {
+        Some(Node::Fn(intrinsic)) => match intrinsic.as_ref() {
+            Intrinsic::If {
+                condition,
+                then,
+                otherwise,
+            } => Ok(Node::Fn(Box::new(Intrinsic::If {
+                condition: condition.clone(),
+                then: merge_tags(Some(then), stack_tags, format)?,
+                otherwise: merge_tags(Some(otherwise), stack_tags, format)?,
+            }))),
+            Intrinsic::Ref(RefTarget::Pseudo(crate::value::Pseudo::NoValue)) => {
+                merge_tags(None, stack_tags, format)
+            }
+            _ => Err(
+                "the resource's tags are an intrinsic function, so the stack's tags cannot be merged into them; give the tags as a literal list (or an Fn::If of lists)".into(),
+            ),
+        },
+        _ => Ok(merge_literal_tags(own, stack_tags, format)),
+    }
+}
+
+fn merge_literal_tags(
+    own: Option<&Node>,
+    stack_tags: &BTreeMap<String, String>,
+    format: &TagFormat,
+) -> Node {
+    match format {
         TagFormat::Map(_) => {
             let mut merged: BTreeMap<String, Node> = stack_tags
                 .iter()
                 .map(|(k, v)| (k.clone(), Node::String(v.clone())))
                 .collect();
-            match own {
-                None => {}
-                Some(Node::Map(own)) => {
-                    for (k, v) in own {
-                        merged.insert(k.clone(), v.clone());
-                    }
+            if let Some(Node::Map(own)) = own {
+                for (k, v) in own {
+                    merged.insert(k.clone(), v.clone());
                 }
-                Some(_) => return None,
             }
-            Some(Node::Map(merged.into_iter().collect()))
+            Node::Map(merged.into_iter().collect())
         }
-        TagFormat::KeyValueList(_) | TagFormat::AutoScalingGroup(_) => {
-            let asg = matches!(resource.tag_format, TagFormat::AutoScalingGroup(_));
+        TagFormat::None | TagFormat::KeyValueList(_) | TagFormat::AutoScalingGroup(_) => {
+            let asg = matches!(format, TagFormat::AutoScalingGroup(_));
             let entry = |key: &str, value: Node| {
                 let mut map = IndexMap::new();
                 map.insert("Key".to_owned(), Node::String(key.to_owned()));
@@ -777,27 +840,23 @@ fn merged_tags(resource: &ResourceData, stack_tags: &BTreeMap<String, String>) -
                 .map(|(k, v)| (k.clone(), entry(k, Node::String(v.clone()))))
                 .collect();
             let mut unkeyed = Vec::new();
-            match own {
-                None => {}
-                Some(Node::List(items)) => {
-                    for item in items {
-                        let key = match item {
-                            Node::Map(m) => m.get("Key").and_then(Node::as_str),
-                            _ => None,
-                        };
-                        match key {
-                            Some(k) => {
-                                merged.insert(k.to_owned(), item.clone());
-                            }
-                            None => unkeyed.push(item.clone()),
+            if let Some(Node::List(items)) = own {
+                for item in items {
+                    let key = match item {
+                        Node::Map(m) => m.get("Key").and_then(Node::as_str),
+                        _ => None,
+                    };
+                    match key {
+                        Some(k) => {
+                            merged.insert(k.to_owned(), item.clone());
                         }
+                        None => unkeyed.push(item.clone()),
                     }
                 }
-                Some(_) => return None,
             }
             let mut list: Vec<Node> = merged.into_values().collect();
             list.extend(unkeyed);
-            Some(Node::List(list))
+            Node::List(list)
         }
     }
 }

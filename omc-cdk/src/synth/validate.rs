@@ -42,7 +42,30 @@ struct Checker<'a, 'p> {
     current: usize,
     /// (from, to) -> how `from` uses `to`, first occurrence.
     edges: BTreeMap<(usize, usize), Edge>,
+    /// The condition of each conditional resource.
+    resource_conditions: BTreeMap<&'a str, &'a str>,
+    /// The condition of the element being checked.
+    element_condition: Option<&'a str>,
+    /// Conditions known to hold where the checker is (true branches of enclosing `Fn::If`).
+    holding: Vec<&'a str>,
+    /// Inside an output's `Export.Name`.
+    in_export_name: bool,
 }
+
+/// Functions a condition may use.
+const CONDITION_FUNCTIONS: &[&str] = &[
+    "Fn::And",
+    "Fn::Cidr",
+    "Fn::Equals",
+    "Fn::FindInMap",
+    "Fn::GetAZs",
+    "Fn::Join",
+    "Fn::Not",
+    "Fn::Or",
+    "Fn::Select",
+    "Fn::Split",
+    "Fn::Sub",
+];
 
 pub(crate) fn check_template(stack: &str, parts: &TemplateParts, problems: &mut Vec<Problem>) {
     let mut checker = Checker {
@@ -59,6 +82,14 @@ pub(crate) fn check_template(stack: &str, parts: &TemplateParts, problems: &mut 
         element: String::new(),
         current: 0,
         edges: BTreeMap::new(),
+        resource_conditions: parts
+            .resources
+            .iter()
+            .filter_map(|(id, r)| Some((id.as_str(), r.get("Condition")?.as_str()?)))
+            .collect(),
+        element_condition: None,
+        holding: Vec::new(),
+        in_export_name: false,
     };
     checker.limits();
     checker.conditions();
@@ -138,6 +169,7 @@ impl<'a> Checker<'a, '_> {
             let Json::Object(resource) = resource else {
                 continue;
             };
+            self.element_condition = resource.get("Condition").and_then(Json::as_str);
             for (key, value) in resource {
                 let mut path = vec![Seg::Key(key.as_str())];
                 match key.as_str() {
@@ -157,12 +189,15 @@ impl<'a> Checker<'a, '_> {
             let Json::Object(output) = output else {
                 continue;
             };
+            self.element_condition = output.get("Condition").and_then(Json::as_str);
             for (key, value) in output {
                 let mut path = vec![Seg::Key(key.as_str())];
                 if key == "Condition" {
                     self.condition_name(value, &path);
                 } else {
+                    self.in_export_name = key == "Export";
                     self.visit(value, &mut path);
+                    self.in_export_name = false;
                 }
             }
         }
@@ -223,6 +258,57 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
+    /// Whether condition `held` implies `wanted`: the same condition, or an `Fn::And` that
+    /// includes it.
+    fn implies(&self, held: &str, wanted: &str) -> bool {
+        fn and_includes(expr: &Json, wanted: &str, parts: &TemplateParts, depth: usize) -> bool {
+            if depth > 10 {
+                return false;
+            }
+            if expr.get("Condition").and_then(Json::as_str) == Some(wanted) {
+                return true;
+            }
+            if let Some(name) = expr.get("Condition").and_then(Json::as_str) {
+                return parts
+                    .conditions
+                    .get(name)
+                    .is_some_and(|e| and_includes(e, wanted, parts, depth + 1));
+            }
+            expr.get("Fn::And")
+                .and_then(Json::as_array)
+                .is_some_and(|items| {
+                    items
+                        .iter()
+                        .any(|i| and_includes(i, wanted, parts, depth + 1))
+                })
+        }
+        held == wanted
+            || self
+                .parts
+                .conditions
+                .get(held)
+                .is_some_and(|e| and_includes(e, wanted, self.parts, 0))
+    }
+
+    /// A reference to a resource that exists only under a condition must itself be under that
+    /// condition: on the element, or in the true branch of an `Fn::If`.
+    fn conditional_target(&mut self, target: &str, path: &[Seg<'_>]) {
+        let Some(&condition) = self.resource_conditions.get(target) else {
+            return;
+        };
+        let covered = self
+            .element_condition
+            .into_iter()
+            .chain(self.holding.iter().copied())
+            .any(|held| self.implies(held, condition));
+        if !covered {
+            let message = format!(
+                "uses {target:?}, which exists only when condition {condition:?} holds, but this use does not depend on that condition; give this element the condition too, or use the value in fns::if_(&condition, ..)"
+            );
+            self.problem(path, ProblemKind::ConditionMismatch, message);
+        }
+    }
+
     fn edge(&mut self, to: usize, via: &'static str, path: &[Seg<'_>]) {
         if self.section != Section::Resources {
             return;
@@ -240,6 +326,27 @@ impl<'a> Checker<'a, '_> {
                     return;
                 };
                 path.push(Seg::Key(key.as_str()));
+                if self.section == Section::Conditions
+                    && key.starts_with("Fn::")
+                    && !CONDITION_FUNCTIONS.contains(&key.as_str())
+                {
+                    let message = format!(
+                        "{key} cannot be used in a condition; conditions may use Ref to parameters and pseudo parameters, Condition, and {}",
+                        CONDITION_FUNCTIONS.join(", ")
+                    );
+                    self.problem(path, ProblemKind::InvalidValue, message);
+                }
+                if self.in_export_name
+                    && matches!(
+                        key.as_str(),
+                        "Fn::GetAtt" | "Fn::ImportValue" | "Fn::GetAZs" | "Fn::GetStackOutput"
+                    )
+                {
+                    let message = format!(
+                        "an export name cannot use {key}; CloudFormation needs it before any resource exists: use literals, parameters, pseudo parameters and Fn::Sub / Fn::Join of those"
+                    );
+                    self.problem(path, ProblemKind::InvalidValue, message);
+                }
                 match key.as_str() {
                     "Ref" => self.reference(arg, path),
                     "Fn::GetAtt" => self.get_att(arg, path),
@@ -303,8 +410,14 @@ impl<'a> Checker<'a, '_> {
                     "conditions cannot reference resources ({name:?}); compare parameters, pseudo parameters or mapping values instead"
                 );
                 self.problem(path, ProblemKind::InvalidValue, message);
+            } else if self.in_export_name {
+                let message = format!(
+                    "an export name cannot depend on resource {name:?}; use literals, parameters and pseudo parameters"
+                );
+                self.problem(path, ProblemKind::InvalidValue, message);
             } else {
                 self.edge(to, via, path);
+                self.conditional_target(name, path);
             }
             return;
         }
@@ -336,7 +449,10 @@ impl<'a> Checker<'a, '_> {
                 );
                 self.problem(path, ProblemKind::InvalidValue, message);
             }
-            Some(to) => self.edge(to, "Fn::GetAtt", path),
+            Some(to) => {
+                self.edge(to, "Fn::GetAtt", path);
+                self.conditional_target(target, path);
+            }
             None => {
                 let message = format!(
                     "Fn::GetAtt of {target:?}, which is not a resource of stack {}; reference a resource that exists",
@@ -386,7 +502,21 @@ impl<'a> Checker<'a, '_> {
                 && !variable.starts_with("AWS::")
             {
                 match self.resource_index.get(target).copied() {
-                    Some(to) => self.edge(to, "Fn::Sub", path),
+                    Some(_) if self.section == Section::Conditions || self.in_export_name => {
+                        let message = format!(
+                            "${{{variable}}} reads an attribute of a resource, which {} cannot do",
+                            if self.in_export_name {
+                                "an export name"
+                            } else {
+                                "a condition"
+                            }
+                        );
+                        self.problem(path, ProblemKind::InvalidValue, message);
+                    }
+                    Some(to) => {
+                        self.edge(to, "Fn::Sub", path);
+                        self.conditional_target(target, path);
+                    }
                     None => self.undefined_variable(variable, variables.is_some(), path),
                 }
                 continue;
@@ -440,10 +570,18 @@ impl<'a> Checker<'a, '_> {
         path.push(Seg::Index(0));
         self.condition_name(&items[0], path);
         path.pop();
+        let condition = items[0].as_str();
         for (i, item) in items.iter().enumerate().skip(1) {
+            let holds = if i == 1 { condition } else { None };
+            if let Some(c) = holds {
+                self.holding.push(c);
+            }
             path.push(Seg::Index(i));
             self.visit(item, path);
             path.pop();
+            if holds.is_some() {
+                self.holding.pop();
+            }
         }
     }
 
