@@ -66,8 +66,3 @@ pub use value::{
     AnyValue, AttributeType, ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Json, List,
     MapValue, Node, Pseudo, RefTarget, ResourceRef, StackRef, Tag, Value,
 };
-
-/// The README's examples compile.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

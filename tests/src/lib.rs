@@ -4,6 +4,13 @@
 //! Every fixture's templates are snapshotted under `snapshots/` and linted with cfn-lint, so
 //! adding a fixture here is enough to put its output under both checks.
 
+pub mod typed;
+
+/// The README's examples compile.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 use std::path::{Path, PathBuf};
 
 use omc_cdk::{
@@ -38,6 +45,10 @@ pub const FIXTURES: &[Fixture] = &[
     Fixture {
         name: "weak-references",
         build: weak_references,
+    },
+    Fixture {
+        name: "typed-resources",
+        build: typed::typed_resources,
     },
 ];
 

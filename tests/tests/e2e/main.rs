@@ -4,6 +4,7 @@
 mod cfn_lint;
 mod cli;
 mod determinism;
+mod registry;
 mod snapshots;
 
 use std::path::PathBuf;
