@@ -127,6 +127,8 @@ pub(crate) struct StackData {
     pub(crate) outputs: IndexMap<String, OutputData>,
     pub(crate) metadata: IndexMap<String, serde_json::Value>,
     pub(crate) dependencies: Vec<(StackRef, String)>,
+    /// Files written beside the template, by name.
+    pub(crate) files: std::collections::BTreeMap<String, String>,
 }
 
 pub(crate) struct OutputData {
@@ -180,6 +182,7 @@ impl Stack {
             outputs: IndexMap::new(),
             metadata: IndexMap::new(),
             dependencies: Vec::new(),
+            files: std::collections::BTreeMap::new(),
         };
         let stack = Stack {
             root: Scope {
@@ -280,6 +283,35 @@ impl Stack {
             .borrow_mut()
             .metadata
             .insert(key.to_owned(), value);
+    }
+
+    /// Adds a file that synthesis writes beside the template as `<Stack>.<name>`, such as Helm
+    /// values a construct derives from its configuration. The name is 1 to 100 characters of
+    /// letters, digits, `.`, `-` and `_`, unique in the stack.
+    pub fn add_file(&self, name: &str, contents: String) -> Result<()> {
+        let mut data = self.root.data.borrow_mut();
+        let ok = !name.is_empty()
+            && name.len() <= 100
+            && !name.starts_with('.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !ok {
+            return Err(Error::InvalidValue {
+                path: data.sref.name.to_string(),
+                message: format!(
+                    "file name {name:?} is invalid; use 1 to 100 letters, digits, '.', '-' and '_', not starting with '.'"
+                ),
+            });
+        }
+        if name == "template.json" || data.files.contains_key(name) {
+            return Err(Error::InvalidValue {
+                path: data.sref.name.to_string(),
+                message: format!("the stack already has a file named {name:?}"),
+            });
+        }
+        data.files.insert(name.to_owned(), contents);
+        Ok(())
     }
 
     /// The app this stack belongs to, while the app exists.
@@ -581,6 +613,16 @@ impl Scope {
         } else {
             Arc::from(format!("{}/{id}", self.path))
         })
+    }
+
+    /// Whether a construct with this id exists in this scope.
+    pub fn contains(&self, id: &str) -> bool {
+        let path = if self.path.is_empty() {
+            id.to_owned()
+        } else {
+            format!("{}/{id}", self.path)
+        };
+        self.data.borrow().constructs.contains(path.as_str())
     }
 
     /// A child scope for a construct with this id.

@@ -566,3 +566,36 @@ fn manifest_records_order_hash_size_and_upload() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn stack_files_are_written_beside_the_template_and_cleaned_up() -> TestResult {
+    let app = App::new();
+    let stack = Stack::new(&app, "Ci", StackProps::default())?;
+    stack.add("T", RawResource::new("AWS::SNS::Topic"))?;
+    stack.add_file("runners.values.yaml", "minRunners: 0\n".into())?;
+    assert!(
+        stack
+            .add_file("runners.values.yaml", String::new())
+            .is_err()
+    );
+    assert!(stack.add_file("../escape", String::new()).is_err());
+    assert!(stack.contains("T") && !stack.contains("U"));
+    let dir = tempfile::tempdir()?;
+    let synthesis = app.synth()?;
+    let manifest_path = synthesis.write(dir.path())?;
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Ci.runners.values.yaml"))?,
+        "minRunners: 0\n"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest_path)?)?;
+    assert_eq!(
+        manifest["stacks"][0]["files"],
+        json!(["Ci.runners.values.yaml"])
+    );
+    // A later synthesis without the stack removes its files too.
+    omc_cdk::Synthesis::write_stacks(&[], dir.path())?;
+    assert!(!dir.path().join("Ci.runners.values.yaml").exists());
+    assert!(!dir.path().join("Ci.template.json").exists());
+    Ok(())
+}

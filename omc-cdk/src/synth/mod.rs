@@ -53,6 +53,7 @@ pub struct SynthesizedStack {
     termination_protection: bool,
     tags: BTreeMap<String, String>,
     resource_count: usize,
+    files: BTreeMap<String, String>,
 }
 
 impl SynthesizedStack {
@@ -116,6 +117,18 @@ impl SynthesizedStack {
         self.resource_count
     }
 
+    /// Files written beside the template (`<Stack>.<name>`), by name.
+    pub fn files(&self) -> &BTreeMap<String, String> {
+        &self.files
+    }
+
+    fn file_names(&self) -> Vec<String> {
+        self.files
+            .keys()
+            .map(|name| format!("{}.{name}", self.name))
+            .collect()
+    }
+
     fn manifest_entry(&self) -> Json {
         let env = match &self.env {
             None => Json::Null,
@@ -132,6 +145,7 @@ impl SynthesizedStack {
             "templateSha256": self.sha256,
             "templateSize": self.template.len(),
             "requiresUpload": self.requires_upload(),
+            "files": self.file_names(),
         })
     }
 }
@@ -201,12 +215,20 @@ impl Synthesis {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let manifest_path = dir.join("manifest.json");
         let previous = previous_templates(&manifest_path);
+        let mut written = Vec::new();
         for stack in stacks {
             let path = dir.join(stack.template_file());
             write_if_changed(&path, stack.template.as_bytes()).map_err(io(&path))?;
+            written.push(stack.template_file());
+            for (name, contents) in &stack.files {
+                let file = format!("{}.{name}", stack.name);
+                let path = dir.join(&file);
+                write_if_changed(&path, contents.as_bytes()).map_err(io(&path))?;
+                written.push(file);
+            }
         }
         for old in previous {
-            if !stacks.iter().any(|s| s.template_file() == old) {
+            if !written.contains(&old) {
                 let path = dir.join(&old);
                 match std::fs::remove_file(&path) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -230,7 +252,8 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
-/// Template file names listed in an existing manifest; only plain `*.template.json` names.
+/// File names an existing manifest lists (templates and stack files); only plain names without
+/// directories.
 fn previous_templates(manifest: &Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(manifest) else {
         return Vec::new();
@@ -243,9 +266,16 @@ fn previous_templates(manifest: &Path) -> Vec<String> {
         .map(|stacks| {
             stacks
                 .iter()
-                .filter_map(|s| s.get("template").and_then(Json::as_str))
-                .filter(|f| f.ends_with(".template.json") && !f.contains('/') && !f.contains('\\'))
-                .map(str::to_owned)
+                .flat_map(|s| {
+                    let files = s.get("files").and_then(Json::as_array).cloned();
+                    s.get("template")
+                        .cloned()
+                        .into_iter()
+                        .chain(files.into_iter().flatten())
+                })
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .filter(|f| !f.is_empty() && !f.contains(['/', '\\']) && !f.starts_with('.'))
+                .filter(|f| f != "manifest.json")
                 .collect()
         })
         .unwrap_or_default()
@@ -432,6 +462,7 @@ pub(crate) fn synthesize(stacks: &[Stack], settings: &AppSettings) -> Result<Syn
             termination_protection: d.termination_protection,
             tags: d.tags.clone(),
             resource_count,
+            files: d.files.clone(),
         });
     }
     if !problems.is_empty() {

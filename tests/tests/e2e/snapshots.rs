@@ -24,6 +24,10 @@ fn templates_match_the_snapshots() {
         }, {
             for stack in &stacks {
                 insta::assert_snapshot!(snapshot_name(fixture, &stack.template_file()), stack.template());
+                for (name, contents) in stack.files() {
+                    let file = format!("{}.{name}", stack.name());
+                    insta::assert_snapshot!(snapshot_name(fixture, &file), contents);
+                }
             }
             insta::assert_snapshot!(snapshot_name(fixture, "manifest.json"), Synthesis::manifest(&stacks));
         });
@@ -41,6 +45,10 @@ fn every_snapshot_belongs_to_a_fixture() {
                 "{}.snap",
                 snapshot_name(fixture, &stack.template_file())
             ));
+            for name in stack.files().keys() {
+                let file = format!("{}.{name}", stack.name());
+                expected.insert(format!("{}.snap", snapshot_name(fixture, &file)));
+            }
         }
         expected.insert(format!("{}.snap", snapshot_name(fixture, "manifest.json")));
     }
