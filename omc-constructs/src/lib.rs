@@ -1,7 +1,90 @@
 //! High-level constructs for omc-cdk: each turns a few lines of intent into the resources a
-//! careful engineer would write by hand.
+//! careful engineer would write by hand, with secure and cost-aware defaults, and refuses
+//! contradictory input with an error that names the construct path, the bad value and what
+//! would be valid.
 //!
-//! The constructs (`Vpc`, `Rds`, `Redis`, `FargateService`, ...) are built on the typed resource layer;
-//! until they land, this crate re-exports the core so apps depend on one crate.
+//! Every construct has the shape `Type::new(scope, id, props) -> Result<Type>`; the props are a
+//! plain struct whose optional fields document their defaults, and the returned handle is a
+//! cheap `Clone` value with typed attributes. Handles of one stack can be used in another: the
+//! references become exports and imports.
+//!
+//! ```
+//! use omc_cdk::{App, Stack, StackProps};
+//! use omc_constructs::{Vpc, VpcProps, Rds, RdsProps, PostgresVersion, Connectable};
+//!
+//! let app = App::new();
+//! let network = Stack::new(&app, "Network", StackProps::default())?;
+//! let vpc = Vpc::new(&network, "Vpc", VpcProps::default())?;
+//! let data = Stack::new(&app, "Data", StackProps::default())?;
+//! let db = Rds::new(&data, "Db", RdsProps::new(&vpc, PostgresVersion::V17_6))?;
+//! assert_eq!(db.connections().default_port(), Some(omc_constructs::Port::tcp(5432)));
+//! let synthesis = app.synth()?;
+//! assert_eq!(synthesis.stack("Data").unwrap().dependencies(), ["Network"]);
+//! # Ok::<(), omc_cdk::Error>(())
+//! ```
+//!
+//! Errors are [`omc_cdk::Error`]: construct validation reports
+//! [`omc_cdk::Error::InvalidValue`] with the construct's path.
 
-pub use omc_cdk as core;
+// Props are taken by value: that is the construct shape (`Type::new(scope, id, props)`), so
+// callers can build them with struct update syntax.
+#![allow(clippy::needless_pass_by_value)]
+
+mod cluster;
+mod connections;
+mod efs;
+mod eks_runner_cluster;
+mod iam;
+mod kms;
+mod load_balancer;
+mod log_group;
+mod monitoring;
+mod rds;
+mod redis;
+mod s3;
+mod scheduled_task;
+mod secret;
+mod security_baseline;
+mod security_group;
+mod task;
+mod util;
+mod vpc;
+mod yaml;
+
+mod fargate_service;
+
+pub use omc_cdk;
+pub use omc_cfn as cfn;
+
+pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};
+pub use connections::{Connectable, Connections, Peer, Port, Protocol};
+pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
+pub use eks_runner_cluster::{
+    EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, RUNNER_LABEL, RUNNER_TAINT,
+    RunnerNodesProps, SYSTEM_LABEL, SystemNodesProps,
+};
+pub use fargate_service::{
+    AlbRoute, Autoscaling, CpuArchitecture, FargateService, FargateServiceProps,
+};
+pub use iam::{Effect, PolicyStatement, Principal, Role, RoleProps};
+pub use kms::{Key, KeyProps};
+pub use load_balancer::{
+    AccessLogs, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Route, SslPolicy,
+    TargetHealthCheck,
+};
+pub use log_group::{LogGroup, LogGroupProps, RETENTION_DAYS, Retention};
+pub use monitoring::{Monitoring, MonitoringProps};
+pub use rds::{POSTGRES_INSTANCE_CLASSES, PostgresVersion, Rds, RdsProps};
+pub use redis::{CacheEngine, Redis, RedisProps};
+pub use s3::{Bucket, BucketProps};
+pub use scheduled_task::{Schedule, ScheduleTrigger, ScheduledTask, ScheduledTaskProps};
+pub use secret::{GenerateSecret, Secret, SecretAttributes, SecretField, SecretProps};
+pub use security_baseline::{DEFAULT_CONFIG_RULES, SecurityBaseline, SecurityBaselineProps};
+pub use security_group::{
+    SecurityGroup, SecurityGroupAttributes, SecurityGroupId, SecurityGroupProps,
+};
+pub use task::{ContainerHealthCheck, ContainerImage, ContainerProps, EfsVolume};
+pub use vpc::FlowLogTraffic;
+pub use vpc::{
+    SubnetGroup, SubnetId, SubnetKind, SubnetSelection, Vpc, VpcAttributes, VpcId, VpcProps,
+};

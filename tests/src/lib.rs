@@ -4,6 +4,7 @@
 //! Every fixture's templates are snapshotted under `snapshots/` and linted with cfn-lint, so
 //! adding a fixture here is enough to put its output under both checks.
 
+pub mod constructs;
 pub mod typed;
 
 /// The README's examples compile.
@@ -49,6 +50,14 @@ pub const FIXTURES: &[Fixture] = &[
     Fixture {
         name: "typed-resources",
         build: typed::typed_resources,
+    },
+    Fixture {
+        name: "constructs",
+        build: constructs::constructs,
+    },
+    Fixture {
+        name: "constructs-defaults",
+        build: constructs::constructs_defaults,
     },
 ];
 

@@ -1,0 +1,627 @@
+//! The EKS cluster of self-hosted GitHub Actions runners: a system node group and a runner node
+//! group that scales to zero. It is for CI runners only and offers no API for application
+//! workloads (applications run on ECS).
+
+use omc_cdk::{IndexMap, Node, Result, Scope, Value};
+use omc_cfn::eks;
+use serde_json::json;
+
+use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
+use crate::kms::{Key, KeyProps};
+use crate::util::{self, node};
+use crate::vpc::{SubnetKind, Vpc};
+use crate::yaml::to_yaml;
+
+/// Kubernetes versions EKS runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KubernetesVersion {
+    /// 1.31
+    V1_31,
+    /// 1.32
+    V1_32,
+    /// 1.33
+    V1_33,
+    /// 1.34
+    V1_34,
+}
+
+impl KubernetesVersion {
+    /// The version as EKS writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KubernetesVersion::V1_31 => "1.31",
+            KubernetesVersion::V1_32 => "1.32",
+            KubernetesVersion::V1_33 => "1.33",
+            KubernetesVersion::V1_34 => "1.34",
+        }
+    }
+}
+
+/// The node group for cluster services (CoreDNS, the Actions Runner Controller,
+/// cluster-autoscaler).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemNodesProps {
+    /// Instance type. Default: `t3.medium`.
+    pub instance_type: String,
+    /// How many nodes (fixed). Default: 1.
+    pub count: u32,
+    /// Root volume in GiB. Default: 20.
+    pub disk_gib: u32,
+}
+
+impl Default for SystemNodesProps {
+    fn default() -> Self {
+        SystemNodesProps {
+            instance_type: "t3.medium".into(),
+            count: 1,
+            disk_gib: 20,
+        }
+    }
+}
+
+/// The node group where runner pods run; cluster-autoscaler scales it between `min` and `max`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunnerNodesProps {
+    /// Instance type. Default: `t3.large`.
+    pub instance_type: String,
+    /// Fewest nodes. Default: 0 (no cost while no job runs).
+    pub min: u32,
+    /// Most nodes. Default: 10.
+    pub max: u32,
+    /// Nodes at creation. Default: 0.
+    pub desired: u32,
+    /// Spot instances (cheaper; a job can be interrupted). Default: `false`.
+    pub spot: bool,
+    /// Root volume in GiB. Default: 50.
+    pub disk_gib: u32,
+}
+
+impl Default for RunnerNodesProps {
+    fn default() -> Self {
+        RunnerNodesProps {
+            instance_type: "t3.large".into(),
+            min: 0,
+            max: 10,
+            desired: 0,
+            spot: false,
+            disk_gib: 50,
+        }
+    }
+}
+
+/// How the runner cluster is created.
+#[derive(Clone, Debug)]
+pub struct EksRunnerClusterProps<'a> {
+    /// The VPC.
+    pub vpc: &'a Vpc,
+    /// The cluster's name. Default in [`EksRunnerClusterProps::new`]: `OMC-test`.
+    pub name: String,
+    /// Kubernetes version. Default: 1.33.
+    pub version: KubernetesVersion,
+    /// Where the nodes run. Default: [`SubnetKind::PrivateWithEgress`].
+    pub subnets: SubnetKind,
+    /// The system node group. Default: 1x t3.medium.
+    pub system_nodes: SystemNodesProps,
+    /// The runner node group. Default: t3.large, 0 to 10 nodes.
+    pub runner_nodes: RunnerNodesProps,
+    /// IAM roles given cluster-admin through access entries. Default: none (then the creator of
+    /// the cluster is admin).
+    pub admin_role_arns: Vec<Value<String>>,
+    /// Address ranges that may reach the public API endpoint. Default: none: the endpoint is
+    /// private only.
+    pub public_access_cidrs: Vec<String>,
+    /// The GitHub organization or repository URL the runners register with.
+    pub github_config_url: String,
+    /// The Kubernetes secret with the GitHub App credentials (created when installing the
+    /// runner scale set). Default: `arc-github-app`.
+    pub github_config_secret: String,
+    /// The runner scale set's name, which workflows use in `runs-on`. Default: `omc-runners`.
+    pub runner_scale_set_name: String,
+}
+
+impl<'a> EksRunnerClusterProps<'a> {
+    /// The `OMC-test` runner cluster for `github_config_url`, in `vpc`'s private subnets.
+    pub fn new(vpc: &'a Vpc, github_config_url: impl Into<String>) -> EksRunnerClusterProps<'a> {
+        EksRunnerClusterProps {
+            vpc,
+            name: "OMC-test".into(),
+            version: KubernetesVersion::V1_33,
+            subnets: SubnetKind::PrivateWithEgress,
+            system_nodes: SystemNodesProps::default(),
+            runner_nodes: RunnerNodesProps::default(),
+            admin_role_arns: Vec::new(),
+            public_access_cidrs: Vec::new(),
+            github_config_url: github_config_url.into(),
+            github_config_secret: "arc-github-app".into(),
+            runner_scale_set_name: "omc-runners".into(),
+        }
+    }
+}
+
+/// The label of runner nodes, which runner pods select.
+pub const RUNNER_LABEL: (&str, &str) = ("omc.io/role", "runner");
+/// The label of system nodes.
+pub const SYSTEM_LABEL: (&str, &str) = ("omc.io/role", "system");
+/// The taint that keeps everything but runner pods off runner nodes.
+pub const RUNNER_TAINT: &str = "omc.io/runner";
+
+/// An EKS cluster for self-hosted GitHub Actions runners that scales to zero.
+///
+/// Defines the cluster (all control-plane log types, secrets encrypted with a KMS key, API
+/// access entries, private endpoint unless public ranges are given), its IAM roles, the
+/// managed add-ons vpc-cni, coredns, kube-proxy and eks-pod-identity-agent, a system node group
+/// and a runner node group (runner label, `NoSchedule` taint), and a Pod Identity role for
+/// cluster-autoscaler that may only change the runner group. Synthesis writes beside the
+/// template the Helm values for cluster-autoscaler (`<Stack>.cluster-autoscaler.values.yaml`)
+/// and for the Actions Runner Controller scale set (`<Stack>.runner-scale-set.values.yaml`);
+/// the first names the region, so the stack needs an environment with one.
+///
+/// ```
+/// use omc_cdk::{App, Environment, Stack, StackProps, assertions::Template};
+/// use omc_constructs::{Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
+/// use serde_json::json;
+///
+/// let app = App::new();
+/// let env = Some(Environment::region("eu-central-1"));
+/// let stack = Stack::new(&app, "Ci", StackProps { env, ..StackProps::default() })?;
+/// let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
+/// EksRunnerCluster::new(&stack, "Runners", EksRunnerClusterProps::new(&vpc, "https://github.com/omc"))?;
+/// let t = Template::from_stack(&stack)?;
+/// t.has_resource_properties("AWS::EKS::Nodegroup", json!({
+///     "ScalingConfig": {"MinSize": 0, "MaxSize": 10, "DesiredSize": 0},
+///     "Taints": [{"Key": "omc.io/runner", "Effect": "NO_SCHEDULE"}]
+/// }))?;
+/// let files = app.synth()?.stack("Ci").unwrap().files().clone();
+/// assert!(files["runner-scale-set.values.yaml"].contains("minRunners: 0"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct EksRunnerCluster {
+    cluster: eks::ClusterHandle,
+    name: String,
+}
+
+impl EksRunnerCluster {
+    /// Creates the runner cluster.
+    pub fn new(
+        scope: &Scope,
+        id: &str,
+        props: EksRunnerClusterProps<'_>,
+    ) -> Result<EksRunnerCluster> {
+        let path = util::path(scope, id);
+        let fail = |message: String| Err(util::invalid(&path, message));
+        let name_ok = !props.name.is_empty()
+            && props.name.len() <= 100
+            && props.name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && props
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !name_ok {
+            return fail(format!(
+                "cluster name {:?} must be 1 to 100 letters, digits, '-' and '_', starting with a letter or digit",
+                props.name
+            ));
+        }
+        let runners = &props.runner_nodes;
+        if runners.min > runners.max {
+            return fail(format!(
+                "the runner node group's min ({}) is above its max ({}); use min <= desired <= max",
+                runners.min, runners.max
+            ));
+        }
+        if !(runners.min..=runners.max).contains(&runners.desired) {
+            return fail(format!(
+                "the runner node group's desired size ({}) must be between min ({}) and max ({})",
+                runners.desired, runners.min, runners.max
+            ));
+        }
+        if runners.max == 0 {
+            return fail("the runner node group's max must be at least 1".into());
+        }
+        if props.system_nodes.count == 0 {
+            return fail("the system node group needs at least one node (CoreDNS and the controllers run there)".into());
+        }
+        for cidr in &props.public_access_cidrs {
+            crate::vpc::parse_cidr(cidr).map_err(|why| {
+                util::invalid(&path, format!("public access range {cidr:?} {why}"))
+            })?;
+            if cidr == "0.0.0.0/0" {
+                return fail(
+                    "public_access_cidrs contains 0.0.0.0/0, which opens the API endpoint to the internet; list the ranges that need it".into(),
+                );
+            }
+        }
+        if !props.github_config_url.starts_with("https://") {
+            return fail(format!(
+                "github_config_url {:?} must be an https URL such as \"https://github.com/omc\"",
+                props.github_config_url
+            ));
+        }
+        // The cluster-autoscaler chart defaults to us-east-1: the values must name the region.
+        let Some(region) = util::literal_region(&scope.stack()) else {
+            return fail(
+                "the cluster-autoscaler Helm values need the region, and the stack is environment-agnostic; give the stack an Environment with a region".into(),
+            );
+        };
+        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let scope = scope.child(id)?;
+
+        let key = Key::new(
+            &scope,
+            "SecretsKey",
+            KeyProps {
+                description: Some(format!("Encrypts Kubernetes secrets of {}", props.name)),
+                ..KeyProps::default()
+            },
+        )?;
+        let cluster_role = Role::new(
+            &scope,
+            "ClusterRole",
+            RoleProps {
+                managed_policy_arns: vec![util::managed_policy("AmazonEKSClusterPolicy")],
+                ..RoleProps::new(Principal::service("eks.amazonaws.com"))
+            },
+        )?;
+        cluster_role.add_to_policy(PolicyStatement::allow(
+            [
+                "kms:CreateGrant",
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+            ],
+            [key.key_arn()],
+        ));
+        let public = !props.public_access_cidrs.is_empty();
+        let cluster = scope.add(
+            "Resource",
+            eks::Cluster {
+                name: Some(props.name.as_str().into()),
+                version: Some(props.version.as_str().into()),
+                logging: Some(
+                    eks::cluster::Logging {
+                        cluster_logging: Some(
+                            eks::cluster::ClusterLogging {
+                                enabled_types: Some(
+                                    [
+                                        "api",
+                                        "audit",
+                                        "authenticator",
+                                        "controllerManager",
+                                        "scheduler",
+                                    ]
+                                    .iter()
+                                    .map(|t| eks::cluster::LoggingTypeConfig {
+                                        r#type: Some((*t).into()),
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .into(),
+                                ),
+                            }
+                            .into(),
+                        ),
+                    }
+                    .into(),
+                ),
+                encryption_config: Some(
+                    vec![eks::cluster::EncryptionConfig {
+                        provider: Some(
+                            eks::cluster::Provider {
+                                key_arn: Some(key.key_arn()),
+                            }
+                            .into(),
+                        ),
+                        resources: Some(vec!["secrets"].into()),
+                    }]
+                    .into(),
+                ),
+                access_config: Some(
+                    eks::cluster::AccessConfig {
+                        authentication_mode: Some("API".into()),
+                        bootstrap_cluster_creator_admin_permissions: Some(
+                            props.admin_role_arns.is_empty().into(),
+                        ),
+                    }
+                    .into(),
+                ),
+                ..eks::Cluster::new(
+                    eks::cluster::ResourcesVpcConfig {
+                        endpoint_private_access: Some(true.into()),
+                        endpoint_public_access: Some(public.into()),
+                        public_access_cidrs: public.then(|| {
+                            props
+                                .public_access_cidrs
+                                .iter()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>()
+                                .into()
+                        }),
+                        ..eks::cluster::ResourcesVpcConfig::new(subnets.ids())
+                    },
+                    cluster_role.role_arn(),
+                )
+            },
+        )?;
+
+        let node_role = Role::new(
+            &scope,
+            "NodeRole",
+            RoleProps {
+                managed_policy_arns: vec![
+                    util::managed_policy("AmazonEKSWorkerNodePolicy"),
+                    util::managed_policy("AmazonEKS_CNI_Policy"),
+                    util::managed_policy("AmazonEC2ContainerRegistryReadOnly"),
+                ],
+                ..RoleProps::new(Principal::service("ec2.amazonaws.com"))
+            },
+        )?;
+        let system = &props.system_nodes;
+        let system_group = scope.add(
+            "SystemNodes",
+            eks::Nodegroup {
+                nodegroup_name: Some("system".into()),
+                instance_types: Some(vec![system.instance_type.as_str()].into()),
+                ami_type: Some("AL2023_x86_64_STANDARD".into()),
+                capacity_type: Some("ON_DEMAND".into()),
+                disk_size: Some(i64::from(system.disk_gib).into()),
+                scaling_config: Some(
+                    eks::nodegroup::ScalingConfig {
+                        min_size: Some(i64::from(system.count).into()),
+                        max_size: Some(i64::from(system.count).into()),
+                        desired_size: Some(i64::from(system.count).into()),
+                    }
+                    .into(),
+                ),
+                labels: Some(
+                    IndexMap::from([(SYSTEM_LABEL.0.to_owned(), Value::from(SYSTEM_LABEL.1))])
+                        .into(),
+                ),
+                update_config: Some(
+                    eks::nodegroup::UpdateConfig {
+                        max_unavailable: Some(1.into()),
+                        ..eks::nodegroup::UpdateConfig::default()
+                    }
+                    .into(),
+                ),
+                ..eks::Nodegroup::new(cluster.reference(), node_role.role_arn(), subnets.ids())
+            },
+        )?;
+        let runner_tags = IndexMap::from([
+            (
+                "k8s.io/cluster-autoscaler/enabled".to_owned(),
+                Value::from("true"),
+            ),
+            (
+                format!("k8s.io/cluster-autoscaler/{}", props.name),
+                Value::from("owned"),
+            ),
+            (
+                format!(
+                    "k8s.io/cluster-autoscaler/node-template/label/{}",
+                    RUNNER_LABEL.0
+                ),
+                Value::from(RUNNER_LABEL.1),
+            ),
+            (
+                format!("k8s.io/cluster-autoscaler/node-template/taint/{RUNNER_TAINT}"),
+                Value::from("true:NoSchedule"),
+            ),
+        ]);
+        let runner_group_name = "runners";
+        scope.add(
+            "RunnerNodes",
+            eks::Nodegroup {
+                nodegroup_name: Some(runner_group_name.into()),
+                instance_types: Some(vec![runners.instance_type.as_str()].into()),
+                ami_type: Some("AL2023_x86_64_STANDARD".into()),
+                capacity_type: Some(if runners.spot { "SPOT" } else { "ON_DEMAND" }.into()),
+                disk_size: Some(i64::from(runners.disk_gib).into()),
+                scaling_config: Some(
+                    eks::nodegroup::ScalingConfig {
+                        min_size: Some(i64::from(runners.min).into()),
+                        max_size: Some(i64::from(runners.max).into()),
+                        desired_size: Some(i64::from(runners.desired).into()),
+                    }
+                    .into(),
+                ),
+                labels: Some(
+                    IndexMap::from([(RUNNER_LABEL.0.to_owned(), Value::from(RUNNER_LABEL.1))])
+                        .into(),
+                ),
+                taints: Some(
+                    vec![eks::nodegroup::Taint {
+                        key: Some(RUNNER_TAINT.into()),
+                        value: Some("true".into()),
+                        effect: Some("NO_SCHEDULE".into()),
+                    }]
+                    .into(),
+                ),
+                tags: Some(runner_tags.into()),
+                update_config: Some(
+                    eks::nodegroup::UpdateConfig {
+                        max_unavailable: Some(1.into()),
+                        ..eks::nodegroup::UpdateConfig::default()
+                    }
+                    .into(),
+                ),
+                ..eks::Nodegroup::new(cluster.reference(), node_role.role_arn(), subnets.ids())
+            },
+        )?;
+
+        let mut pod_identity_agent = None;
+        for (addon, id) in [
+            ("vpc-cni", "VpcCniAddon"),
+            ("kube-proxy", "KubeProxyAddon"),
+            ("coredns", "CoreDnsAddon"),
+            ("eks-pod-identity-agent", "PodIdentityAgentAddon"),
+        ] {
+            let resource = scope.add(
+                id,
+                eks::Addon {
+                    resolve_conflicts: Some("OVERWRITE".into()),
+                    ..eks::Addon::new(addon, cluster.reference())
+                },
+            )?;
+            if addon == "coredns" {
+                // CoreDNS needs nodes to become active.
+                resource.add_depends_on(&system_group)?;
+            }
+            if addon == "eks-pod-identity-agent" {
+                pod_identity_agent = Some(resource);
+            }
+        }
+        for (i, admin) in props.admin_role_arns.iter().enumerate() {
+            scope.add(
+                &format!("Admin{}", i + 1),
+                eks::AccessEntry {
+                    r#type: Some("STANDARD".into()),
+                    access_policies: Some(
+                        vec![eks::access_entry::AccessPolicy::new(
+                            eks::access_entry::AccessScope::new("cluster"),
+                            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                        )]
+                        .into(),
+                    ),
+                    ..eks::AccessEntry::new(cluster.reference(), admin.clone())
+                },
+            )?;
+        }
+
+        // cluster-autoscaler: read everything, change only the runner group.
+        let autoscaler = Role::new(
+            &scope,
+            "ClusterAutoscalerRole",
+            RoleProps {
+                description: Some(format!("cluster-autoscaler of {}", props.name)),
+                statements: vec![
+                    PolicyStatement::allow(
+                        [
+                            "autoscaling:DescribeAutoScalingGroups",
+                            "autoscaling:DescribeAutoScalingInstances",
+                            "autoscaling:DescribeLaunchConfigurations",
+                            "autoscaling:DescribeScalingActivities",
+                            "autoscaling:DescribeTags",
+                            "ec2:DescribeImages",
+                            "ec2:DescribeInstanceTypes",
+                            "ec2:DescribeLaunchTemplateVersions",
+                            "ec2:GetInstanceTypesFromInstanceRequirements",
+                            "eks:DescribeNodegroup",
+                        ],
+                        ["*".into()],
+                    ),
+                    PolicyStatement::allow(
+                        [
+                            "autoscaling:SetDesiredCapacity",
+                            "autoscaling:TerminateInstanceInAutoScalingGroup",
+                        ],
+                        ["*".into()],
+                    )
+                    .with_condition(Node::map([(
+                        "StringEquals",
+                        Node::map([
+                            (
+                                "aws:ResourceTag/eks:cluster-name",
+                                node(props.name.as_str()),
+                            ),
+                            (
+                                "aws:ResourceTag/eks:nodegroup-name",
+                                node(runner_group_name),
+                            ),
+                        ]),
+                    )])),
+                ],
+                ..RoleProps::new(Principal::EksPodIdentity)
+            },
+        )?;
+        let association = scope.add(
+            "ClusterAutoscalerIdentity",
+            eks::PodIdentityAssociation::new(
+                cluster.reference(),
+                "kube-system",
+                autoscaler.role_arn(),
+                "cluster-autoscaler",
+            ),
+        )?;
+        if let Some(agent) = &pod_identity_agent {
+            association.add_depends_on(agent)?;
+        }
+
+        // Helm values, so installing the charts needs no hand-written configuration.
+        let stack = scope.stack();
+        let autoscaler_values = json!({
+            "cloudProvider": "aws",
+            "autoDiscovery": {"clusterName": props.name},
+            "rbac": {"serviceAccount": {"create": true, "name": "cluster-autoscaler"}},
+            "nodeSelector": {SYSTEM_LABEL.0: SYSTEM_LABEL.1},
+            "extraArgs": {
+                "balance-similar-node-groups": true,
+                "expander": "least-waste",
+                "skip-nodes-with-system-pods": false,
+                "scale-down-unneeded-time": "5m",
+                "scale-down-delay-after-add": "5m"
+            },
+            "awsRegion": region
+        });
+        let runner_values = json!({
+            "githubConfigUrl": props.github_config_url,
+            "githubConfigSecret": props.github_config_secret,
+            "runnerScaleSetName": props.runner_scale_set_name,
+            "minRunners": 0,
+            "maxRunners": runners.max,
+            "template": {
+                "spec": {
+                    "nodeSelector": {RUNNER_LABEL.0: RUNNER_LABEL.1},
+                    "tolerations": [{
+                        "key": RUNNER_TAINT,
+                        "operator": "Equal",
+                        "value": "true",
+                        "effect": "NoSchedule"
+                    }],
+                    "containers": [{
+                        "name": "runner",
+                        "image": "ghcr.io/actions/actions-runner:latest",
+                        "command": ["/home/runner/run.sh"],
+                        "resources": {"requests": {"cpu": "1500m", "memory": "6Gi"}}
+                    }]
+                }
+            }
+        });
+        stack.add_file(
+            "cluster-autoscaler.values.yaml",
+            format!(
+                "# Helm values for cluster-autoscaler on {name}, written by omc-cdk from {path}.\n# helm install cluster-autoscaler autoscaler/cluster-autoscaler -n kube-system -f this-file\n{}",
+                to_yaml(&autoscaler_values),
+                name = props.name
+            ),
+        )?;
+        stack.add_file(
+            "runner-scale-set.values.yaml",
+            format!(
+                "# Helm values for the Actions Runner Controller runner scale set on {name}, written by omc-cdk\n# from {path}. Create the secret {secret:?} with the GitHub App credentials first.\n# helm install {set} oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set -n arc-runners -f this-file\n{}",
+                to_yaml(&runner_values),
+                name = props.name,
+                secret = props.github_config_secret,
+                set = props.runner_scale_set_name
+            ),
+        )?;
+        Ok(EksRunnerCluster {
+            cluster,
+            name: props.name,
+        })
+    }
+
+    /// The cluster's name.
+    pub fn cluster_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The cluster's ARN.
+    pub fn cluster_arn(&self) -> Value<String> {
+        self.cluster.attr_arn()
+    }
+
+    /// The API server endpoint.
+    pub fn endpoint(&self) -> Value<String> {
+        self.cluster.attr_endpoint()
+    }
+}

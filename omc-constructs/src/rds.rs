@@ -1,0 +1,350 @@
+//! RDS for PostgreSQL.
+
+use omc_cdk::{RemovalPolicy, Result, Scope, Value};
+use omc_cfn::rds;
+
+use crate::connections::{Connectable, Connections, Port};
+use crate::kms::Key;
+use crate::secret::Secret;
+use crate::security_group::{SecurityGroup, SecurityGroupProps};
+use crate::util;
+use crate::vpc::{SubnetKind, Vpc};
+
+macro_rules! postgres_versions {
+    ($($variant:ident => $version:literal),* $(,)?) => {
+        /// The PostgreSQL versions RDS can create (versions RDS has deprecated are not offered).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum PostgresVersion {
+            $(
+                #[doc = concat!("PostgreSQL ", $version)]
+                $variant,
+            )*
+        }
+
+        impl PostgresVersion {
+            /// The version as RDS writes it, such as `16.9`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(PostgresVersion::$variant => $version,)*
+                }
+            }
+
+            /// Every version.
+            pub const ALL: &[PostgresVersion] = &[$(PostgresVersion::$variant),*];
+        }
+    };
+}
+
+postgres_versions! {
+    V16_9 => "16.9", V16_10 => "16.10", V16_11 => "16.11", V16_12 => "16.12",
+    V16_13 => "16.13", V16_14 => "16.14", V16_15 => "16.15",
+    V17_5 => "17.5", V17_6 => "17.6", V17_7 => "17.7", V17_8 => "17.8", V17_9 => "17.9",
+    V17_10 => "17.10", V17_11 => "17.11",
+    V18_1 => "18.1", V18_2 => "18.2", V18_3 => "18.3", V18_4 => "18.4", V18_6 => "18.6",
+}
+
+impl PostgresVersion {
+    /// The major version, such as `16`.
+    pub fn major(self) -> &'static str {
+        self.as_str().split('.').next().unwrap_or("")
+    }
+}
+
+/// The instance classes RDS offers for PostgreSQL in some region (from the data of cfn-lint
+/// 1.58.0).
+pub const POSTGRES_INSTANCE_CLASSES: &[&str] = &include!("rds_postgres_classes.in");
+
+/// How a PostgreSQL database is created.
+#[derive(Clone, Debug)]
+pub struct RdsProps<'a> {
+    /// The VPC.
+    pub vpc: &'a Vpc,
+    /// The PostgreSQL version.
+    pub engine_version: PostgresVersion,
+    /// The instance class. Default: `db.t4g.micro` (the smallest current generation).
+    pub instance_class: String,
+    /// Storage in GiB (gp3, encrypted). Default: 20.
+    pub allocated_storage_gib: u32,
+    /// Lets storage grow automatically up to this many GiB. Default: no autoscaling.
+    pub max_allocated_storage_gib: Option<u32>,
+    /// A standby in a second zone. Default: `false`.
+    pub multi_az: bool,
+    /// Where the database runs. Default: [`SubnetKind::Isolated`].
+    pub subnets: SubnetKind,
+    /// The database created at launch. Default: `app`.
+    pub database_name: String,
+    /// The master user's name; RDS keeps its password in Secrets Manager. Default: `dbadmin`.
+    pub master_username: String,
+    /// Days of automated backups (0 turns them off). Default: 7.
+    pub backup_retention_days: u8,
+    /// Whether deleting the instance is refused. Default: `true` (AWS CDK: `false`).
+    pub deletion_protection: bool,
+    /// What happens to the instance when it leaves the template or is replaced. Default:
+    /// `Snapshot`.
+    pub removal_policy: RemovalPolicy,
+    /// Performance Insights, kept 7 days (free tier). Default: `false`.
+    pub performance_insights: bool,
+    /// Encrypts storage with this key. Default: the AWS managed key for RDS.
+    pub kms_key: Option<&'a Key>,
+    /// The port. Default: 5432.
+    pub port: u16,
+}
+
+impl<'a> RdsProps<'a> {
+    /// A small PostgreSQL database in `vpc`'s isolated subnets.
+    pub fn new(vpc: &'a Vpc, engine_version: PostgresVersion) -> RdsProps<'a> {
+        RdsProps {
+            vpc,
+            engine_version,
+            instance_class: "db.t4g.micro".into(),
+            allocated_storage_gib: 20,
+            max_allocated_storage_gib: None,
+            multi_az: false,
+            subnets: SubnetKind::Isolated,
+            database_name: "app".into(),
+            master_username: "dbadmin".into(),
+            backup_retention_days: 7,
+            deletion_protection: true,
+            removal_policy: RemovalPolicy::Snapshot,
+            performance_insights: false,
+            kms_key: None,
+            port: 5432,
+        }
+    }
+}
+
+/// A PostgreSQL database on RDS.
+///
+/// Defines a subnet group in the chosen subnets, a security group without inbound rules (use
+/// [`Connections::allow_default_port_from`] or `db.connections().allow_from(..)`), and an
+/// encrypted gp3 `AWS::RDS::DBInstance` whose master password RDS generates and keeps in
+/// Secrets Manager: no password ever appears in the template.
+///
+/// ```
+/// use omc_cdk::{App, Stack, StackProps, assertions::Template};
+/// use omc_constructs::{Vpc, VpcProps, Rds, RdsProps, PostgresVersion, SubnetGroup, SubnetKind};
+/// use serde_json::json;
+///
+/// let app = App::new();
+/// let stack = Stack::new(&app, "Data", StackProps::default())?;
+/// let vpc = Vpc::new(&stack, "Vpc", VpcProps {
+///     subnets: vec![SubnetGroup::new("Db", SubnetKind::Isolated, 24)],
+///     nat_gateways: 0,
+///     ..VpcProps::default()
+/// })?;
+/// let db = Rds::new(&stack, "Db", RdsProps { multi_az: true, ..RdsProps::new(&vpc, PostgresVersion::V17_6) })?;
+/// let t = Template::from_stack(&stack)?;
+/// t.has_resource("AWS::RDS::DBInstance", json!({
+///     "Properties": {"Engine": "postgres", "EngineVersion": "17.6", "MultiAZ": true,
+///                    "StorageEncrypted": true, "ManageMasterUserPassword": true},
+///     "DeletionPolicy": "Snapshot"
+/// }))?;
+/// assert_eq!(db.secret().json_keys(), Some(vec!["password", "username"]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Rds {
+    instance: rds::DbInstanceHandle,
+    security_group: SecurityGroup,
+    secret: Secret,
+    port: u16,
+    path: String,
+}
+
+/// Orders instance sizes small to large: `micro` < `small` < `medium` < `large` <
+/// `xlarge` < `2xlarge` < ... < `metal`.
+fn size_rank(class: &str) -> (u32, String) {
+    let size = class.rsplit_once('.').map_or(class, |(_, s)| s);
+    let rank = match size {
+        "nano" => 0,
+        "micro" => 1,
+        "small" => 2,
+        "medium" => 3,
+        "large" => 4,
+        "xlarge" => 5,
+        "metal" => u32::MAX,
+        other => other
+            .strip_suffix("xlarge")
+            .and_then(|n| n.parse::<u32>().ok())
+            .map_or(u32::MAX - 1, |n| 5 + n),
+    };
+    (rank, size.to_owned())
+}
+
+impl Rds {
+    /// Creates a database.
+    pub fn new(scope: &Scope, id: &str, props: RdsProps<'_>) -> Result<Rds> {
+        let path = util::path(scope, id);
+        let fail = |message: String| Err(util::invalid(&path, message));
+        if !POSTGRES_INSTANCE_CLASSES.contains(&props.instance_class.as_str()) {
+            let family = props
+                .instance_class
+                .rsplit_once('.')
+                .map_or(props.instance_class.as_str(), |(f, _)| f);
+            let mut similar: Vec<&str> = POSTGRES_INSTANCE_CLASSES
+                .iter()
+                .copied()
+                .filter(|c| c.rsplit_once('.').is_some_and(|(f, _)| f == family))
+                .collect();
+            similar.sort_by_key(|c| size_rank(c));
+            return fail(format!(
+                "instance class {:?} does not exist for PostgreSQL; {}",
+                props.instance_class,
+                if similar.is_empty() {
+                    "use one such as db.t4g.micro, db.t3.micro, db.m7g.large or db.r7g.large"
+                        .to_owned()
+                } else {
+                    format!("in that family: {}", similar.join(", "))
+                }
+            ));
+        }
+        if !(20..=65_536).contains(&props.allocated_storage_gib) {
+            return fail(format!(
+                "allocated_storage_gib is {}; gp3 storage is 20 to 65,536 GiB",
+                props.allocated_storage_gib
+            ));
+        }
+        if let Some(max) = props.max_allocated_storage_gib
+            && (max <= props.allocated_storage_gib || max > 65_536)
+        {
+            return fail(format!(
+                "max_allocated_storage_gib ({max}) must be above allocated_storage_gib ({}) and at most 65,536",
+                props.allocated_storage_gib
+            ));
+        }
+        if props.backup_retention_days > 35 {
+            return fail(format!(
+                "backup_retention_days is {}; RDS keeps 0 to 35 days",
+                props.backup_retention_days
+            ));
+        }
+        let name_ok = |n: &str, max: usize| {
+            !n.is_empty()
+                && n.len() <= max
+                && n.starts_with(|c: char| c.is_ascii_alphabetic())
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        if !name_ok(&props.database_name, 63) {
+            return fail(format!(
+                "database_name {:?} must start with a letter and have up to 63 letters, digits and '_'",
+                props.database_name
+            ));
+        }
+        if !name_ok(&props.master_username, 63)
+            || ["admin", "postgres", "rdsadmin"].contains(&props.master_username.as_str())
+        {
+            return fail(format!(
+                "master_username {:?} must start with a letter, have up to 63 letters, digits and '_', and not be a reserved name (admin, postgres, rdsadmin)",
+                props.master_username
+            ));
+        }
+        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        if subnets.subnet_ids.len() < 2 {
+            return fail(format!(
+                "an RDS subnet group needs subnets in at least two availability zones; the VPC's {:?} group has {}",
+                subnets.name,
+                subnets.subnet_ids.len()
+            ));
+        }
+        let scope = scope.child(id)?;
+        let subnet_group = scope.add(
+            "SubnetGroup",
+            rds::DbSubnetGroup::new(format!("Subnets of {}", scope.node_path()), subnets.ids()),
+        )?;
+        let security_group = SecurityGroup::new(
+            &scope,
+            "SecurityGroup",
+            SecurityGroupProps::new(props.vpc, format!("{} PostgreSQL", scope.node_path())),
+        )?;
+        let instance = scope.add(
+            "Resource",
+            rds::DbInstance {
+                engine: Some("postgres".into()),
+                engine_version: Some(props.engine_version.as_str().into()),
+                db_instance_class: Some(props.instance_class.as_str().into()),
+                allocated_storage: Some(props.allocated_storage_gib.to_string().into()),
+                max_allocated_storage: props.max_allocated_storage_gib.map(|m| i64::from(m).into()),
+                storage_type: Some("gp3".into()),
+                storage_encrypted: Some(true.into()),
+                kms_key_id: props.kms_key.map(Key::key_arn),
+                multi_az: Some(props.multi_az.into()),
+                db_name: Some(props.database_name.as_str().into()),
+                master_username: Some(props.master_username.as_str().into()),
+                manage_master_user_password: Some(true.into()),
+                db_subnet_group_name: Some(subnet_group.reference()),
+                vpc_security_groups: Some(vec![security_group.security_group_id().value()].into()),
+                port: Some(props.port.to_string().into()),
+                publicly_accessible: Some(false.into()),
+                backup_retention_period: Some(i64::from(props.backup_retention_days).into()),
+                copy_tags_to_snapshot: Some(true.into()),
+                deletion_protection: Some(props.deletion_protection.into()),
+                auto_minor_version_upgrade: Some(true.into()),
+                enable_performance_insights: props.performance_insights.then(|| true.into()),
+                performance_insights_retention_period: props.performance_insights.then(|| 7.into()),
+                ..rds::DbInstance::new()
+            },
+        )?;
+        instance.apply_removal_policy(props.removal_policy);
+        let secret = Secret::with_keys(
+            format!("{}/Secret", scope.node_path()),
+            instance.attr_master_user_secret_secret_arn(),
+            &["password", "username"],
+        );
+        Ok(Rds {
+            instance,
+            security_group,
+            secret,
+            port: props.port,
+            path,
+        })
+    }
+
+    /// The construct's path, such as `Data/Db`.
+    pub fn node_path(&self) -> &str {
+        &self.path
+    }
+
+    /// The endpoint's DNS name.
+    pub fn endpoint_address(&self) -> Value<String> {
+        self.instance.attr_endpoint_address()
+    }
+
+    /// The endpoint's port.
+    pub fn endpoint_port(&self) -> Value<String> {
+        self.instance.attr_endpoint_port()
+    }
+
+    /// The port as a number.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The instance identifier.
+    pub fn instance_id(&self) -> Value<String> {
+        self.instance.reference()
+    }
+
+    /// The secret RDS manages for the master user (keys `username` and `password`).
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// The database's security group.
+    pub fn security_group(&self) -> &SecurityGroup {
+        &self.security_group
+    }
+
+    /// The instance resource.
+    pub fn resource(&self) -> &omc_cdk::Resource {
+        &self.instance
+    }
+}
+
+impl Connectable for Rds {
+    fn connections(&self) -> Connections {
+        Connections::new(
+            vec![self.security_group.clone()],
+            Some(Port::tcp(self.port)),
+        )
+    }
+}

@@ -1,0 +1,291 @@
+//! The account's security baseline: CloudTrail, GuardDuty and AWS Config.
+
+use omc_cdk::{Node, Result, Scope, Value, fns};
+use omc_cfn::{cloudtrail, config, guardduty};
+
+use crate::iam::{Principal, Role, RoleProps};
+use crate::s3::{Bucket, BucketProps};
+use crate::util::{self, node};
+
+/// AWS managed Config rules the baseline enables by default.
+pub const DEFAULT_CONFIG_RULES: &[&str] = &[
+    "CLOUD_TRAIL_ENABLED",
+    "EFS_ENCRYPTED_CHECK",
+    "INCOMING_SSH_DISABLED",
+    "RDS_INSTANCE_PUBLIC_ACCESS_CHECK",
+    "RDS_STORAGE_ENCRYPTED",
+    "ROOT_ACCOUNT_MFA_ENABLED",
+    "S3_BUCKET_PUBLIC_READ_PROHIBITED",
+    "S3_BUCKET_SSL_REQUESTS_ONLY",
+];
+
+/// How the baseline is created.
+#[derive(Clone, Debug)]
+pub struct SecurityBaselineProps {
+    /// The trail's name. Default in [`SecurityBaselineProps::new`]: `<stack>-trail`.
+    pub trail_name: String,
+    /// Days logs are kept in the bucket. Default: 365.
+    pub log_retention_days: u32,
+    /// Days until logs move to Glacier. Default: 90.
+    pub archive_after_days: Option<u32>,
+    /// A GuardDuty detector. Default: `true` (an account has one detector per region: turn
+    /// this off where one exists).
+    pub guardduty: bool,
+    /// AWS Config recorder, delivery channel and rules. Default: `true` (one recorder per
+    /// region).
+    pub config: bool,
+    /// AWS managed Config rules by source identifier. Default: [`DEFAULT_CONFIG_RULES`].
+    pub config_rules: Vec<String>,
+}
+
+impl SecurityBaselineProps {
+    /// The baseline with its defaults and a trail named `trail_name`.
+    pub fn new(trail_name: impl Into<String>) -> SecurityBaselineProps {
+        SecurityBaselineProps {
+            trail_name: trail_name.into(),
+            log_retention_days: 365,
+            archive_after_days: Some(90),
+            guardduty: true,
+            config: true,
+            config_rules: DEFAULT_CONFIG_RULES
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// CloudTrail (all regions, log file validation) into an encrypted, private, TLS-only bucket
+/// with lifecycle, a GuardDuty detector, and AWS Config with a few managed rules.
+///
+/// ```
+/// use omc_cdk::{App, Stack, StackProps, assertions::Template};
+/// use omc_constructs::{SecurityBaseline, SecurityBaselineProps};
+/// use serde_json::json;
+///
+/// let app = App::new();
+/// let stack = Stack::new(&app, "Security", StackProps::default())?;
+/// SecurityBaseline::new(&stack, "Baseline", SecurityBaselineProps::new("omc-trail"))?;
+/// let t = Template::from_stack(&stack)?;
+/// t.has_resource_properties("AWS::CloudTrail::Trail", json!({
+///     "IsMultiRegionTrail": true, "EnableLogFileValidation": true, "IsLogging": true
+/// }))?;
+/// t.resource_count_is("AWS::GuardDuty::Detector", 1)?;
+/// t.resource_count_is("AWS::Config::ConfigRule", 8)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SecurityBaseline {
+    bucket: Bucket,
+    trail_arn: Value<String>,
+}
+
+impl SecurityBaseline {
+    /// Creates the baseline.
+    pub fn new(scope: &Scope, id: &str, props: SecurityBaselineProps) -> Result<SecurityBaseline> {
+        let path = util::path(scope, id);
+        let name_ok = (3..=128).contains(&props.trail_name.len())
+            && props
+                .trail_name
+                .starts_with(|c: char| c.is_ascii_alphanumeric())
+            && props
+                .trail_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !name_ok {
+            return Err(util::invalid(
+                &path,
+                format!(
+                    "trail name {:?} must be 3 to 128 letters, digits, '.', '_' and '-', starting with a letter or digit",
+                    props.trail_name
+                ),
+            ));
+        }
+        for rule in &props.config_rules {
+            if rule.is_empty()
+                || !rule
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(util::invalid(
+                    &path,
+                    format!(
+                        "Config rule {rule:?} is not an AWS managed rule identifier such as \"S3_BUCKET_SSL_REQUESTS_ONLY\""
+                    ),
+                ));
+            }
+        }
+        let scope = scope.child(id)?;
+        let bucket = Bucket::new(
+            &scope,
+            "LogBucket",
+            BucketProps {
+                expire_after_days: Some(props.log_retention_days),
+                archive_after_days: props.archive_after_days,
+                ..BucketProps::default()
+            },
+        )?;
+        let trail_arn = fns::sub(format!(
+            "arn:${{AWS::Partition}}:cloudtrail:${{AWS::Region}}:${{AWS::AccountId}}:trail/{}",
+            props.trail_name
+        ));
+        let service = |name: &str| Node::map([("Service", node(name))]);
+        let source_arn = |arn: Value<String>| {
+            Some(Node::map([(
+                "StringEquals",
+                Node::map([("aws:SourceArn", node(arn))]),
+            )]))
+        };
+        bucket.add_to_resource_policy(
+            "CloudTrailAclCheck",
+            service("cloudtrail.amazonaws.com"),
+            &["s3:GetBucketAcl"],
+            vec![bucket.bucket_arn()],
+            source_arn(trail_arn.clone()),
+        );
+        bucket.add_to_resource_policy(
+            "CloudTrailWrite",
+            service("cloudtrail.amazonaws.com"),
+            &["s3:PutObject"],
+            vec![fns::join(
+                "",
+                [
+                    bucket.bucket_arn(),
+                    Value::from("/AWSLogs/"),
+                    omc_cdk::aws::account_id(),
+                    "/*".into(),
+                ],
+            )],
+            Some(Node::map([(
+                "StringEquals",
+                Node::map([
+                    ("aws:SourceArn", node(trail_arn.clone())),
+                    ("s3:x-amz-acl", node("bucket-owner-full-control")),
+                ]),
+            )])),
+        );
+        let trail = scope.add(
+            "Trail",
+            cloudtrail::Trail {
+                trail_name: Some(props.trail_name.as_str().into()),
+                is_multi_region_trail: Some(true.into()),
+                include_global_service_events: Some(true.into()),
+                enable_log_file_validation: Some(true.into()),
+                ..cloudtrail::Trail::new(true, bucket.bucket_name())
+            },
+        )?;
+        trail.add_depends_on(bucket.policy())?;
+
+        if props.guardduty {
+            scope.add(
+                "GuardDuty",
+                guardduty::Detector {
+                    finding_publishing_frequency: Some("FIFTEEN_MINUTES".into()),
+                    ..guardduty::Detector::new(true)
+                },
+            )?;
+        }
+
+        if props.config {
+            let account = || {
+                Some(Node::map([(
+                    "StringEquals",
+                    Node::map([("aws:SourceAccount", node(omc_cdk::aws::account_id()))]),
+                )]))
+            };
+            bucket.add_to_resource_policy(
+                "ConfigAclCheck",
+                service("config.amazonaws.com"),
+                &["s3:GetBucketAcl", "s3:ListBucket"],
+                vec![bucket.bucket_arn()],
+                account(),
+            );
+            bucket.add_to_resource_policy(
+                "ConfigWrite",
+                service("config.amazonaws.com"),
+                &["s3:PutObject"],
+                vec![fns::join(
+                    "",
+                    [
+                        bucket.bucket_arn(),
+                        Value::from("/AWSLogs/"),
+                        omc_cdk::aws::account_id(),
+                        "/Config/*".into(),
+                    ],
+                )],
+                Some(Node::map([(
+                    "StringEquals",
+                    Node::map([
+                        ("aws:SourceAccount", node(omc_cdk::aws::account_id())),
+                        ("s3:x-amz-acl", node("bucket-owner-full-control")),
+                    ]),
+                )])),
+            );
+            let role = Role::new(
+                &scope,
+                "ConfigRole",
+                RoleProps {
+                    managed_policy_arns: vec![util::managed_policy("service-role/AWS_ConfigRole")],
+                    ..RoleProps::new(Principal::service("config.amazonaws.com"))
+                },
+            )?;
+            let recorder = scope.add(
+                "ConfigRecorder",
+                config::ConfigurationRecorder {
+                    recording_group: Some(
+                        config::configuration_recorder::RecordingGroup {
+                            all_supported: Some(true.into()),
+                            include_global_resource_types: Some(true.into()),
+                            ..config::configuration_recorder::RecordingGroup::default()
+                        }
+                        .into(),
+                    ),
+                    ..config::ConfigurationRecorder::new(role.role_arn())
+                },
+            )?;
+            let channel = scope.add(
+                "ConfigDelivery",
+                config::DeliveryChannel {
+                    config_snapshot_delivery_properties: Some(
+                        config::delivery_channel::ConfigSnapshotDeliveryProperties {
+                            delivery_frequency: Some("TwentyFour_Hours".into()),
+                        }
+                        .into(),
+                    ),
+                    ..config::DeliveryChannel::new(bucket.bucket_name())
+                },
+            )?;
+            channel.add_depends_on(bucket.policy())?;
+            for rule in &props.config_rules {
+                let id = rule
+                    .split('_')
+                    .map(|w| {
+                        let mut chars = w.chars();
+                        chars.next().map_or_else(String::new, |c| {
+                            c.to_string() + &chars.as_str().to_ascii_lowercase()
+                        })
+                    })
+                    .collect::<String>();
+                let resource = scope.add(
+                    &format!("Rule{id}"),
+                    config::ConfigRule::new(config::config_rule::Source {
+                        source_identifier: Some(rule.as_str().into()),
+                        ..config::config_rule::Source::new("AWS")
+                    }),
+                )?;
+                resource.add_depends_on(&recorder)?;
+            }
+        }
+        Ok(SecurityBaseline { bucket, trail_arn })
+    }
+
+    /// The log bucket.
+    pub fn log_bucket(&self) -> &Bucket {
+        &self.bucket
+    }
+
+    /// The trail's ARN.
+    pub fn trail_arn(&self) -> Value<String> {
+        self.trail_arn.clone()
+    }
+}

@@ -1,0 +1,142 @@
+//! Small helpers shared by the constructs.
+
+use omc_cdk::{Error, IntoNode, Node, Scope, Stack, Value, fns};
+
+/// The full path a construct `id` added to `scope` will have, for messages before it exists.
+pub(crate) fn path(scope: &Scope, id: &str) -> String {
+    format!("{}/{id}", scope.node_path())
+}
+
+/// A construct validation error.
+pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::InvalidValue {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// Lowers a value to a node.
+pub(crate) fn node(value: impl IntoNode) -> Node {
+    value.into_node()
+}
+
+/// The position of the scope's stack among its app's stacks (creation order).
+pub(crate) fn stack_index(scope: &Scope) -> usize {
+    let stack = scope.stack();
+    let sref = stack.stack_ref();
+    stack
+        .app()
+        .and_then(|app| app.stacks().iter().position(|s| s.stack_ref() == sref))
+        .unwrap_or(0)
+}
+
+/// Whether two scopes are in the same stack.
+pub(crate) fn same_stack(a: &Scope, b: &Scope) -> bool {
+    a.stack().stack_ref() == b.stack().stack_ref()
+}
+
+/// An ARN in the stack's partition, region and account: `arn:${AWS::Partition}:<service>:...`.
+pub(crate) fn arn(service: &str, region: bool, account: bool, resource: &str) -> Value<String> {
+    fns::sub(format!(
+        "arn:${{AWS::Partition}}:{service}:{}:{}:{resource}",
+        if region { "${AWS::Region}" } else { "" },
+        if account { "${AWS::AccountId}" } else { "" }
+    ))
+}
+
+/// The ARN of an AWS managed policy.
+pub(crate) fn managed_policy(name: &str) -> Value<String> {
+    fns::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"))
+}
+
+/// The stack's region as a literal, if it has one.
+pub(crate) fn literal_region(stack: &Stack) -> Option<String> {
+    stack.env().and_then(|e| e.region)
+}
+
+/// Letters and digits of a path, for construct ids derived from other constructs.
+pub(crate) fn alnum(text: &str) -> String {
+    text.chars().filter(char::is_ascii_alphanumeric).collect()
+}
+
+/// JSON with intrinsic values inside, rendered as one string (`Fn::Join` of literal pieces and
+/// the values), for properties that take JSON text such as dashboard bodies.
+pub(crate) fn json_text(node: &Node) -> Value<String> {
+    let mut parts: Vec<Value<String>> = Vec::new();
+    let mut literal = String::new();
+    write_json(node, &mut literal, &mut parts);
+    if !literal.is_empty() {
+        parts.push(Value::Lit(literal));
+    }
+    if parts.iter().all(|p| !p.is_intrinsic()) {
+        let joined: String = parts
+            .iter()
+            .filter_map(|p| p.as_literal().cloned())
+            .collect();
+        return Value::Lit(joined);
+    }
+    fns::join("", parts)
+}
+
+fn write_json(node: &Node, literal: &mut String, parts: &mut Vec<Value<String>>) {
+    match node {
+        Node::Null => literal.push_str("null"),
+        Node::Bool(b) => literal.push_str(if *b { "true" } else { "false" }),
+        Node::Int(i) => literal.push_str(&i.to_string()),
+        Node::Float(f) => literal.push_str(&serde_json::Value::from(*f).to_string()),
+        Node::String(s) => literal.push_str(&serde_json::Value::from(s.as_str()).to_string()),
+        Node::List(items) => {
+            literal.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    literal.push(',');
+                }
+                write_json(item, literal, parts);
+            }
+            literal.push(']');
+        }
+        Node::Map(map) => {
+            literal.push('{');
+            for (i, (key, value)) in map.iter().enumerate() {
+                if i > 0 {
+                    literal.push(',');
+                }
+                literal.push_str(&serde_json::Value::from(key.as_str()).to_string());
+                literal.push(':');
+                write_json(value, literal, parts);
+            }
+            literal.push('}');
+        }
+        Node::Fn(intrinsic) => {
+            // A string value inside quotes.
+            literal.push('"');
+            parts.push(Value::Lit(std::mem::take(literal)));
+            parts.push(Value::Fn(omc_cdk::Expr::from_intrinsic_unchecked(
+                (**intrinsic).clone(),
+            )));
+            literal.push('"');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_text_keeps_literals_and_splices_values() {
+        let literal = Node::map([("a", node(1)), ("b", node("x"))]);
+        assert_eq!(
+            json_text(&literal),
+            Value::Lit(r#"{"a":1,"b":"x"}"#.to_owned())
+        );
+        let with_value = Node::map([("region", node(omc_cdk::aws::region()))]);
+        let rendered = json_text(&with_value);
+        assert!(rendered.is_intrinsic());
+    }
+
+    #[test]
+    fn alnum_keeps_letters_and_digits() {
+        assert_eq!(alnum("Data/Db-1/Security Group"), "DataDb1SecurityGroup");
+    }
+}

@@ -1,0 +1,362 @@
+//! Fixtures built from the high-level constructs: every construct, in its notable
+//! configurations, across the stacks a team would split them into.
+
+use omc_cdk::{App, Environment, IndexMap, Result, Stack, StackProps};
+use omc_constructs::{
+    AccessPointProps, AlbRoute, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling,
+    Bucket, BucketProps, CacheEngine, Cluster, ClusterProps, Connectable, ContainerHealthCheck,
+    ContainerImage, ContainerProps, EfsFileSystem, EfsFileSystemProps, EfsVolume, EksRunnerCluster,
+    EksRunnerClusterProps, FlowLogTraffic, GenerateSecret, Monitoring, MonitoringProps,
+    PostgresVersion, Rds, RdsProps, Redis, RedisProps, Route, Schedule, ScheduleTrigger,
+    ScheduledTask, ScheduledTaskProps, Secret, SecretProps, SecurityBaseline,
+    SecurityBaselineProps, SubnetGroup, SubnetKind, TargetHealthCheck, Vpc, VpcProps,
+};
+
+fn props(description: &str) -> StackProps {
+    let mut tags = std::collections::BTreeMap::new();
+    tags.insert("Project".to_owned(), "constructs".to_owned());
+    StackProps {
+        env: Some(Environment::region("us-east-1")),
+        description: Some(description.to_owned()),
+        tags,
+        termination_protection: false,
+    }
+}
+
+const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+/// Every construct wired together: network, data, services, scheduled jobs, runners,
+/// monitoring and the security baseline.
+pub fn constructs() -> Result<App> {
+    let app = App::new().named("constructs", env!("CARGO_PKG_VERSION"));
+
+    let network = Stack::new(&app, "Constructs-Network", props("VPC"))?;
+    let vpc = Vpc::new(
+        &network,
+        "Vpc",
+        VpcProps {
+            cidr: "10.40.0.0/16".into(),
+            subnets: vec![
+                SubnetGroup::new("Public", SubnetKind::Public, 24),
+                SubnetGroup::new("App", SubnetKind::PrivateWithEgress, 22),
+                SubnetGroup::new("Db", SubnetKind::Isolated, 24),
+            ],
+            nat_gateways: 2,
+            flow_logs: Some(FlowLogTraffic::All),
+            ..VpcProps::default()
+        },
+    )?;
+
+    let data = Stack::new(&app, "Constructs-Data", props("Database, cache, files"))?;
+    let db = Rds::new(
+        &data,
+        "Db",
+        RdsProps {
+            multi_az: true,
+            max_allocated_storage_gib: Some(100),
+            performance_insights: true,
+            instance_class: "db.t4g.medium".into(),
+            ..RdsProps::new(&vpc, PostgresVersion::V17_6)
+        },
+    )?;
+    let cache = Redis::new(
+        &data,
+        "Cache",
+        RedisProps {
+            replicas: 1,
+            engine: CacheEngine::Valkey8_0,
+            ..RedisProps::new(&vpc)
+        },
+    )?;
+    let files = EfsFileSystem::new(
+        &data,
+        "Artifacts",
+        EfsFileSystemProps {
+            access_points: vec![(
+                "Agents".into(),
+                AccessPointProps::new("/agents", 1000, 1000),
+            )],
+            ..EfsFileSystemProps::new(&vpc)
+        },
+    )?;
+    let agents = files
+        .access_point("Agents")
+        .ok_or_else(|| omc_cdk::Error::InvalidValue {
+            path: "Constructs-Data/Artifacts".into(),
+            message: "access point \"Agents\" is missing".into(),
+        })?;
+    let api_key = Secret::new(
+        &data,
+        "ApiKey",
+        SecretProps {
+            description: Some("Third-party API key".into()),
+            generate: GenerateSecret::json([("client", "omc")], "key"),
+            ..SecretProps::default()
+        },
+    )?;
+
+    let services = Stack::new(&app, "Constructs-Services", props("ECS services"))?;
+    let cluster = Cluster::new(&services, "Cluster", ClusterProps::new(&vpc))?;
+    let logs = Bucket::new(
+        &services,
+        "AccessLogs",
+        BucketProps {
+            expire_after_days: Some(90),
+            ..BucketProps::default()
+        },
+    )?;
+    let alb = ApplicationLoadBalancer::new(
+        &services,
+        "Alb",
+        ApplicationLoadBalancerProps {
+            certificate_arn: Some(
+                "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012"
+                    .into(),
+            ),
+            access_logs: Some(omc_constructs::AccessLogs::new(&logs)),
+            ..ApplicationLoadBalancerProps::new(&vpc)
+        },
+    )?;
+    let mut environment = IndexMap::new();
+    environment.insert("DATABASE_HOST".to_owned(), db.endpoint_address());
+    environment.insert("DATABASE_PORT".to_owned(), db.endpoint_port());
+    environment.insert("REDIS_HOST".to_owned(), cache.primary_endpoint_address());
+    let mut secrets = IndexMap::new();
+    secrets.insert("DATABASE_USER".to_owned(), db.secret().field("username")?);
+    secrets.insert(
+        "DATABASE_PASSWORD".to_owned(),
+        db.secret().field("password")?,
+    );
+    if let Some(token) = cache.auth_token_secret() {
+        secrets.insert("REDIS_AUTH_TOKEN".to_owned(), token.field("token")?);
+    }
+    secrets.insert("API_KEY".to_owned(), api_key.field("key")?);
+    let backend = omc_constructs::FargateService::new(
+        &services,
+        "Backend",
+        omc_constructs::FargateServiceProps {
+            cpu: 512,
+            memory_mib: 1024,
+            load_balancer: Some(AlbRoute {
+                route: Route::paths(["/api/*"]),
+                health_check: TargetHealthCheck {
+                    path: "/api/health".into(),
+                    ..TargetHealthCheck::default()
+                },
+                ..AlbRoute::new(&alb)
+            }),
+            autoscaling: Some(Autoscaling {
+                requests_per_target: Some(500),
+                memory_target_percent: Some(75),
+                ..Autoscaling::new(2, 6)
+            }),
+            volumes: vec![EfsVolume::new(&agents, "/artifacts")],
+            ..omc_constructs::FargateServiceProps::new(
+                &cluster,
+                vec![ContainerProps {
+                    port: Some(8000),
+                    environment,
+                    secrets,
+                    health_check: Some(ContainerHealthCheck::shell(
+                        "curl -f http://localhost:8000/api/health || exit 1",
+                    )),
+                    ..ContainerProps::new(
+                        "backend",
+                        ContainerImage::ecr(format!("{REPO}/backend"), "1.4.2"),
+                    )
+                }],
+            )
+        },
+    )?;
+    db.connections()
+        .allow_default_port_from(&backend, "Backend to PostgreSQL")?;
+    cache
+        .connections()
+        .allow_default_port_from(&backend, "Backend to Redis")?;
+    let frontend = omc_constructs::FargateService::new(
+        &services,
+        "Frontend",
+        omc_constructs::FargateServiceProps {
+            load_balancer: Some(AlbRoute::new(&alb)),
+            ..omc_constructs::FargateServiceProps::new(
+                &cluster,
+                vec![ContainerProps {
+                    port: Some(8080),
+                    ..ContainerProps::new(
+                        "frontend",
+                        ContainerImage::ecr(format!("{REPO}/frontend"), "2.0.0"),
+                    )
+                }],
+            )
+        },
+    )?;
+    let collector = ContainerProps {
+        command: vec!["python".into(), "-m".into(), "collectors.prices".into()],
+        ..ContainerProps::new(
+            "collector",
+            ContainerImage::ecr(format!("{REPO}/collectors"), "0.9.0"),
+        )
+    };
+    let nightly = ScheduledTask::new(
+        &services,
+        "NightlyCollector",
+        ScheduledTaskProps {
+            trigger: ScheduleTrigger::Scheduler {
+                time_zone: "Europe/Berlin".into(),
+            },
+            ..ScheduledTaskProps::new(
+                &cluster,
+                Schedule::cron("0 3 * * ? *"),
+                vec![collector.clone()],
+            )
+        },
+    )?;
+    db.connections()
+        .allow_default_port_from(&nightly, "Collector to PostgreSQL")?;
+    ScheduledTask::new(
+        &services,
+        "HourlyCollector",
+        ScheduledTaskProps {
+            trigger: ScheduleTrigger::EventBridgeRule,
+            ..ScheduledTaskProps::new(&cluster, Schedule::rate(1, "hour"), vec![collector])
+        },
+    )?;
+
+    let ops = Stack::new(&app, "Constructs-Ops", props("Alarms and dashboard"))?;
+    let monitoring = Monitoring::new(
+        &ops,
+        "Monitoring",
+        MonitoringProps {
+            alarm_email: Some("ops@example.com".into()),
+            encrypted_topic: true,
+            ..MonitoringProps::default()
+        },
+    )?;
+    alb.add_alarms(&monitoring)?;
+    backend.add_alarms(&monitoring)?;
+    frontend.add_alarms(&monitoring)?;
+    db.add_alarms(&monitoring, 80)?;
+    cache.add_alarms(&monitoring)?;
+
+    let security = Stack::new(&app, "Constructs-Security", props("Security baseline"))?;
+    SecurityBaseline::new(
+        &security,
+        "Baseline",
+        SecurityBaselineProps::new("constructs-trail"),
+    )?;
+
+    let ci = Stack::new(&app, "Constructs-Ci", props("CI runners"))?;
+    let ci_vpc = Vpc::new(
+        &ci,
+        "Vpc",
+        VpcProps {
+            cidr: "10.50.0.0/16".into(),
+            ..VpcProps::default()
+        },
+    )?;
+    EksRunnerCluster::new(
+        &ci,
+        "Runners",
+        EksRunnerClusterProps {
+            admin_role_arns: vec!["arn:aws:iam::123456789012:role/platform-admin".into()],
+            public_access_cidrs: vec!["203.0.113.0/24".into()],
+            ..EksRunnerClusterProps::new(&ci_vpc, "https://github.com/omc")
+        },
+    )?;
+    Ok(app)
+}
+
+/// Every construct with its defaults, in one environment-agnostic stack (zones from
+/// `Fn::GetAZs`), plus the configurations the main fixture does not show: an internal HTTP-only
+/// load balancer, Redis without replicas, a secret with a generated password only, and (in a second stack, with a region) a runner cluster with its defaults.
+pub fn constructs_defaults() -> Result<App> {
+    let app = App::new().named("constructs-defaults", env!("CARGO_PKG_VERSION"));
+    let stack = Stack::new(
+        &app,
+        "Defaults",
+        StackProps {
+            description: Some("Every construct with its defaults".into()),
+            ..StackProps::default()
+        },
+    )?;
+    let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
+    let db = Rds::new(&stack, "Db", RdsProps::new(&vpc, PostgresVersion::V16_9))?;
+    let cache = Redis::new(&stack, "Cache", RedisProps::new(&vpc))?;
+    let files = EfsFileSystem::new(&stack, "Files", EfsFileSystemProps::new(&vpc))?;
+    let token = Secret::new(&stack, "Token", SecretProps::default())?;
+    let cluster = Cluster::new(&stack, "Cluster", ClusterProps::new(&vpc))?;
+    let alb = ApplicationLoadBalancer::new(
+        &stack,
+        "Alb",
+        ApplicationLoadBalancerProps {
+            internet_facing: false,
+            ..ApplicationLoadBalancerProps::new(&vpc)
+        },
+    )?;
+    let mut secrets = IndexMap::new();
+    secrets.insert("TOKEN".to_owned(), token.whole());
+    let web = omc_constructs::FargateService::new(
+        &stack,
+        "Web",
+        omc_constructs::FargateServiceProps {
+            load_balancer: Some(AlbRoute::new(&alb)),
+            ..omc_constructs::FargateServiceProps::new(
+                &cluster,
+                vec![ContainerProps {
+                    port: Some(8080),
+                    secrets,
+                    ..ContainerProps::new(
+                        "web",
+                        ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27"),
+                    )
+                }],
+            )
+        },
+    )?;
+    db.connections()
+        .allow_default_port_from(&web, "Web to PostgreSQL")?;
+    cache
+        .connections()
+        .allow_default_port_from(&web, "Web to Redis")?;
+    files
+        .connections()
+        .allow_default_port_from(&web, "Web to EFS")?;
+    ScheduledTask::new(
+        &stack,
+        "Cleanup",
+        ScheduledTaskProps::new(
+            &cluster,
+            Schedule::rate(6, "hours"),
+            vec![ContainerProps::new(
+                "cleanup",
+                ContainerImage::registry("public.ecr.aws/docker/library/busybox:1.37"),
+            )],
+        ),
+    )?;
+    let monitoring = Monitoring::new(&stack, "Monitoring", MonitoringProps::default())?;
+    alb.add_alarms(&monitoring)?;
+    web.add_alarms(&monitoring)?;
+    db.add_alarms(&monitoring, 50)?;
+    cache.add_alarms(&monitoring)?;
+    SecurityBaseline::new(
+        &stack,
+        "Baseline",
+        SecurityBaselineProps::new("defaults-trail"),
+    )?;
+    // The runner cluster's Helm values name the region, so it needs a stack with one.
+    let ci = Stack::new(
+        &app,
+        "Defaults-Ci",
+        StackProps {
+            env: Some(Environment::region("eu-central-1")),
+            ..StackProps::default()
+        },
+    )?;
+    let ci_vpc = Vpc::new(&ci, "Vpc", VpcProps::default())?;
+    EksRunnerCluster::new(
+        &ci,
+        "Runners",
+        EksRunnerClusterProps::new(&ci_vpc, "https://github.com/omc"),
+    )?;
+    Ok(app)
+}
