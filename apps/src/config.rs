@@ -1,4 +1,8 @@
-//! What differs between environments: sizes, counts, names and images.
+//! What differs between environments: sizes, counts, protection, images and schedules.
+//!
+//! Everything an environment decides is here, as data; the stacks (`network`, `data`,
+//! `services`, `monitoring`, `security`) turn it into constructs. Staging is small and cheap;
+//! production is redundant and protected.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +11,7 @@ use omc_cdk::Environment;
 /// An environment of the OMC platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
-    /// Staging: small and cheap.
+    /// Staging: small, cheap, disposable.
     Staging,
     /// Production: redundant and protected.
     Production,
@@ -23,68 +27,161 @@ impl Stage {
     }
 }
 
-/// A container image: repository and default tag. The tag is a stack parameter, so a deploy can
-/// roll a new image without a code change (`--parameters BackendImageTag=v1.2.3`).
-#[derive(Clone, Debug)]
+/// A container image: an ECR repository and the tag deployed when none is given. The tag is a
+/// parameter of the services stack (`<Name>ImageTag`), so a deploy rolls a new image without a
+/// code change: `deploy --parameters BackendImageTag=1.4.2`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image {
-    /// The repository, such as `123456789012.dkr.ecr.us-east-1.amazonaws.com/omc-backend`.
+    /// The repository URI, such as `123456789012.dkr.ecr.us-east-1.amazonaws.com/omc-backend`.
     pub repository: String,
-    /// The tag used when no parameter value is given.
+    /// The tag used when the parameter is not given.
     pub default_tag: String,
 }
 
-/// One ECS service's size.
-#[derive(Clone, Debug)]
-pub struct ServiceSize {
+/// How many tasks a service runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskCount {
+    /// A fixed number of tasks.
+    Fixed(u32),
+    /// Target tracking on CPU between `min` and `max` tasks.
+    Autoscaling {
+        /// Fewest tasks.
+        min: u32,
+        /// Most tasks.
+        max: u32,
+    },
+}
+
+/// The size of an ECS service or task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskSize {
     /// Fargate CPU units (256 = 0.25 vCPU).
     pub cpu: u32,
-    /// Memory in MiB.
+    /// Memory in MiB (one of the values Fargate accepts for `cpu`).
     pub memory_mib: u32,
-    /// Running tasks.
-    pub desired_count: u32,
+    /// Tasks to run (services only).
+    pub count: TaskCount,
+}
+
+impl TaskSize {
+    /// `count` tasks of `cpu` units and `memory_mib` MiB.
+    pub const fn fixed(cpu: u32, memory_mib: u32, count: u32) -> TaskSize {
+        TaskSize {
+            cpu,
+            memory_mib,
+            count: TaskCount::Fixed(count),
+        }
+    }
+
+    /// `min` to `max` tasks of `cpu` units and `memory_mib` MiB, scaled on CPU.
+    pub const fn autoscaling(cpu: u32, memory_mib: u32, min: u32, max: u32) -> TaskSize {
+        TaskSize {
+            cpu,
+            memory_mib,
+            count: TaskCount::Autoscaling { min, max },
+        }
+    }
+}
+
+/// A cron-like collector: an ECS task started on a schedule by EventBridge Scheduler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduledCollector {
+    /// The construct id, such as `MarketDataCollector`.
+    pub id: String,
+    /// `cron(...)` fields or a `rate(...)`, such as `Schedule::cron("0 6 * * ? *")`.
+    pub schedule: omc_constructs::Schedule,
+    /// The collector's command in the collectors image.
+    pub command: Vec<String>,
+    /// CPU and memory (the count is ignored: one task per run).
+    pub size: TaskSize,
+}
+
+/// The PostgreSQL database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    /// RDS instance class.
+    pub instance_class: String,
+    /// A standby in a second zone.
+    pub multi_az: bool,
+    /// Allocated storage in GiB.
+    pub storage_gib: u32,
+    /// Storage autoscaling ceiling in GiB.
+    pub max_storage_gib: Option<u32>,
+    /// Days of automated backups.
+    pub backup_retention_days: u8,
+    /// Performance Insights (free tier: 7 days).
+    pub performance_insights: bool,
+    /// Connections above which the connections alarm fires.
+    pub max_connections_alarm: u32,
+}
+
+/// The Redis cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// ElastiCache node type.
+    pub node_type: String,
+    /// Read replicas (automatic failover with one or more).
+    pub replicas: u8,
 }
 
 /// The settings of one environment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Which environment.
     pub stage: Stage,
     /// Prefix of every stack name, such as `OmcStaging`.
     pub stack_prefix: String,
-    /// Where the stacks deploy.
+    /// Where the stacks deploy (region; the account comes from the credentials).
     pub env: Environment,
     /// The VPC's IPv4 range.
     pub vpc_cidr: String,
     /// NAT gateways: 1 in staging, one per availability zone in production.
-    pub nat_gateways: usize,
-    /// RDS instance class.
-    pub db_instance_class: String,
-    /// Whether RDS runs a standby in a second zone.
-    pub db_multi_az: bool,
-    /// Allocated database storage in GiB.
-    pub db_storage_gib: u32,
-    /// ElastiCache node type.
-    pub cache_node_type: String,
+    pub nat_gateways: u8,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// The cache.
+    pub cache: CacheConfig,
     /// The FastAPI backend's image.
     pub backend_image: Image,
     /// The Vue.js frontend's image.
     pub frontend_image: Image,
+    /// The collectors' image (scheduled and continuous collectors run different commands).
+    pub collectors_image: Image,
+    /// The agentic system's image.
+    pub agents_image: Image,
     /// The backend's size.
-    pub backend: ServiceSize,
+    pub backend: TaskSize,
     /// The frontend's size.
-    pub frontend: ServiceSize,
-    /// CloudWatch log retention in days.
+    pub frontend: TaskSize,
+    /// The continuous collector's size.
+    pub stream_collector: TaskSize,
+    /// The agents' size.
+    pub agents: TaskSize,
+    /// The cron-like collectors.
+    pub scheduled_collectors: Vec<ScheduledCollector>,
+    /// ACM certificate of the public load balancer; with it, HTTP redirects to HTTPS.
+    pub certificate_arn: Option<String>,
+    /// CloudWatch log retention of the containers, in days.
     pub log_retention_days: u32,
-    /// Whether stateful resources refuse deletion.
-    pub deletion_protection: bool,
+    /// Deletion protection, termination protection and Snapshot/Retain policies on stateful
+    /// resources. Off in staging, which is rebuilt at will.
+    pub protect_data: bool,
+    /// Where alarms are e-mailed.
+    pub alarm_email: Option<String>,
+    /// CloudTrail, GuardDuty and AWS Config. Each environment has its own AWS account, and
+    /// GuardDuty and Config allow one detector and one recorder per account and region.
+    pub security_baseline: bool,
     /// Tags of every resource.
     pub tags: BTreeMap<String, String>,
 }
 
-fn image(name: &str) -> Image {
+/// The platform's ECR registry.
+pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+fn image(name: &str, default_tag: &str) -> Image {
     Image {
-        repository: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
-        default_tag: "latest".into(),
+        repository: format!("{REGISTRY}/{name}"),
+        default_tag: default_tag.into(),
     }
 }
 
@@ -96,8 +193,31 @@ fn tags(stage: Stage) -> BTreeMap<String, String> {
     ])
 }
 
+fn command(module: &str) -> Vec<String> {
+    ["python", "-m", module].map(str::to_owned).to_vec()
+}
+
+fn scheduled_collectors() -> Vec<ScheduledCollector> {
+    use omc_constructs::Schedule;
+    vec![
+        ScheduledCollector {
+            id: "MarketDataCollector".into(),
+            schedule: Schedule::rate(15, "minutes"),
+            command: command("collectors.market_data"),
+            size: TaskSize::fixed(256, 512, 1),
+        },
+        ScheduledCollector {
+            id: "FilingsCollector".into(),
+            schedule: Schedule::cron("0 6 * * ? *"),
+            command: command("collectors.filings"),
+            size: TaskSize::fixed(512, 1024, 1),
+        },
+    ]
+}
+
 impl Config {
-    /// Staging: one NAT gateway, single-AZ database, one task per service.
+    /// Staging: one NAT gateway, single-AZ `db.t3.micro`, one `cache.t3.micro` node, one task
+    /// per service, HTTP only, 30 days of logs, nothing protected.
     pub fn staging() -> Config {
         Config {
             stage: Stage::Staging,
@@ -105,56 +225,124 @@ impl Config {
             env: Environment::region("us-east-1"),
             vpc_cidr: "10.0.0.0/16".into(),
             nat_gateways: 1,
-            db_instance_class: "db.t3.micro".into(),
-            db_multi_az: false,
-            db_storage_gib: 20,
-            cache_node_type: "cache.t3.micro".into(),
-            backend_image: image("omc-backend"),
-            frontend_image: image("omc-frontend"),
-            backend: ServiceSize {
-                cpu: 512,
-                memory_mib: 1024,
-                desired_count: 1,
+            database: DatabaseConfig {
+                instance_class: "db.t3.micro".into(),
+                multi_az: false,
+                storage_gib: 20,
+                max_storage_gib: None,
+                backup_retention_days: 7,
+                performance_insights: false,
+                // PostgreSQL allows about 110 connections on a 1 GiB instance.
+                max_connections_alarm: 80,
             },
-            frontend: ServiceSize {
-                cpu: 256,
-                memory_mib: 512,
-                desired_count: 1,
+            cache: CacheConfig {
+                node_type: "cache.t3.micro".into(),
+                replicas: 0,
             },
+            backend_image: image("omc-backend", "latest"),
+            frontend_image: image("omc-frontend", "latest"),
+            collectors_image: image("omc-collectors", "latest"),
+            agents_image: image("omc-agents", "latest"),
+            backend: TaskSize::fixed(512, 1024, 1),
+            frontend: TaskSize::fixed(256, 512, 1),
+            stream_collector: TaskSize::fixed(256, 512, 1),
+            agents: TaskSize::fixed(512, 1024, 1),
+            scheduled_collectors: scheduled_collectors(),
+            certificate_arn: None,
             log_retention_days: 30,
-            deletion_protection: false,
+            protect_data: false,
+            alarm_email: Some("platform-alerts+staging@omc.example".into()),
+            security_baseline: true,
             tags: tags(Stage::Staging),
         }
     }
 
-    /// Production: a NAT gateway per zone, multi-AZ database, two tasks per service, deletion
-    /// protection and longer log retention.
+    /// Production: the same instance sizes as staging (the review's `db.t3.micro` and
+    /// `cache.t3.micro`; raise them here when load demands), with a NAT gateway per zone, a
+    /// multi-AZ database with more storage and backups, a Redis replica with automatic
+    /// failover, two or more tasks per web service with autoscaling, HTTPS, a year of logs,
+    /// and protected data.
     pub fn production() -> Config {
+        let staging = Config::staging();
         Config {
             stage: Stage::Production,
             stack_prefix: "OmcProduction".into(),
+            vpc_cidr: "10.1.0.0/16".into(),
             nat_gateways: 2,
-            db_multi_az: true,
-            db_storage_gib: 50,
-            backend: ServiceSize {
-                cpu: 1024,
-                memory_mib: 2048,
-                desired_count: 2,
+            database: DatabaseConfig {
+                multi_az: true,
+                storage_gib: 50,
+                max_storage_gib: Some(200),
+                backup_retention_days: 14,
+                ..staging.database.clone()
             },
-            frontend: ServiceSize {
-                cpu: 256,
-                memory_mib: 512,
-                desired_count: 2,
+            cache: CacheConfig {
+                replicas: 1,
+                ..staging.cache.clone()
             },
+            backend_image: image("omc-backend", "stable"),
+            frontend_image: image("omc-frontend", "stable"),
+            collectors_image: image("omc-collectors", "stable"),
+            agents_image: image("omc-agents", "stable"),
+            backend: TaskSize::autoscaling(1024, 2048, 2, 6),
+            frontend: TaskSize::autoscaling(256, 512, 2, 4),
+            stream_collector: TaskSize::fixed(512, 1024, 1),
+            agents: TaskSize::fixed(1024, 2048, 2),
+            certificate_arn: Some(
+                "arn:aws:acm:us-east-1:123456789012:certificate/6f1c2b9e-3d4a-4c1e-9b7f-0a2d5e8c4f31"
+                    .into(),
+            ),
             log_retention_days: 365,
-            deletion_protection: true,
+            protect_data: true,
+            alarm_email: Some("platform-alerts@omc.example".into()),
             tags: tags(Stage::Production),
-            ..Config::staging()
+            ..staging
         }
     }
 
     /// A stack name: the prefix and a part, such as `OmcStaging-Network`.
     pub fn stack_name(&self, part: &str) -> String {
         format!("{}-{part}", self.stack_prefix)
+    }
+}
+
+/// The CI runner cluster's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CiConfig {
+    /// The stack's name.
+    pub stack_name: String,
+    /// Where it deploys.
+    pub env: Environment,
+    /// Its VPC's range (separate from the applications' VPCs).
+    pub vpc_cidr: String,
+    /// The GitHub organization or repository the runners serve.
+    pub github_config_url: String,
+    /// IAM roles that administer the cluster (install and upgrade the Helm charts).
+    pub admin_role_arns: Vec<String>,
+    /// Ranges that may reach the Kubernetes API from outside the VPC; empty keeps it private.
+    pub api_access_cidrs: Vec<String>,
+    /// Most runner nodes.
+    pub max_runner_nodes: u32,
+    /// Tags of every resource.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl CiConfig {
+    /// `OMC-test`: 1 system node (t3.medium), 0 to 10 runner nodes (t3.large).
+    pub fn omc_test() -> CiConfig {
+        CiConfig {
+            stack_name: "OmcCi-Runners".into(),
+            env: Environment::region("us-east-1"),
+            vpc_cidr: "10.100.0.0/16".into(),
+            github_config_url: "https://github.com/omc".into(),
+            admin_role_arns: vec!["arn:aws:iam::123456789012:role/omc-platform-admin".into()],
+            api_access_cidrs: Vec::new(),
+            max_runner_nodes: 10,
+            tags: BTreeMap::from([
+                ("Project".to_owned(), "omc".to_owned()),
+                ("Environment".to_owned(), "ci".to_owned()),
+                ("ManagedBy".to_owned(), "omc-cdk".to_owned()),
+            ]),
+        }
     }
 }

@@ -1,46 +1,77 @@
-//! The OMC infrastructure as omc-cdk apps: a network, data and services stack per environment.
+//! The OMC platform's infrastructure as omc-cdk apps.
+//!
+//! - `staging` and `production` ([`platform`]): per environment, the stacks
+//!   `<Prefix>-Network` (VPC), `<Prefix>-Data` (PostgreSQL, Redis, the agents' file system),
+//!   `<Prefix>-Services` (the ECS cluster, the load balancer, the backend, the frontend, the
+//!   collectors and the agents), `<Prefix>-Monitoring` (alarms and a dashboard) and
+//!   `<Prefix>-Security` (CloudTrail, GuardDuty, AWS Config), wired with cross-stack
+//!   references.
+//! - `ci` ([`ci`]): the `OMC-test` EKS cluster of scale-to-zero GitHub Actions runners. It runs
+//!   no application workloads: applications run on ECS.
 //!
 //! `cargo run -p apps --bin staging -- synth` writes the staging templates to `omc.out/`.
+//! `docs/architecture.md` explains the stacks and the decisions behind them.
 
 pub mod config;
-pub mod data;
-pub mod network;
-pub mod services;
 
-use omc_cdk::{App, RawResource, Result, StackProps, TagFormat};
+mod ci;
+mod data;
+mod monitoring;
+mod network;
+mod security;
+mod services;
 
-pub use config::{Config, Stage};
+use omc_cdk::{App, Result, Stack, StackProps};
 
-/// The app for an environment: network, data and services stacks, wired with cross-stack
-/// references.
-pub fn app(config: &Config, name: &str) -> Result<App> {
+pub use config::{CiConfig, Config, Stage};
+
+/// The app of an environment.
+pub fn platform(config: &Config, name: &str) -> Result<App> {
     let app = App::new().named(name, env!("CARGO_PKG_VERSION"));
     let network = network::network(&app, config)?;
     let data = data::data(&app, config, &network)?;
-    services::services(&app, config, &network, &data)?;
+    let services = services::services(&app, config, &network, &data)?;
+    monitoring::monitoring(&app, config, &data, &services)?;
+    if config.security_baseline {
+        security::security(&app, config)?;
+    }
     Ok(app)
 }
 
 /// The staging app.
 pub fn staging() -> Result<App> {
-    app(&Config::staging(), "staging")
+    platform(&Config::staging(), "staging")
 }
 
 /// The production app.
 pub fn production() -> Result<App> {
-    app(&Config::production(), "production")
+    platform(&Config::production(), "production")
 }
 
-pub(crate) fn stack_props(config: &Config, description: &str) -> StackProps {
-    StackProps {
-        env: Some(config.env.clone()),
-        description: Some(description.to_owned()),
-        tags: config.tags.clone(),
-        termination_protection: config.deletion_protection,
+/// The CI runner cluster app.
+pub fn ci() -> Result<App> {
+    ci::ci(&CiConfig::omc_test())
+}
+
+/// A stack of an environment, named `<Prefix>-<part>`.
+pub(crate) fn stack(app: &App, config: &Config, part: &str, description: &str) -> Result<Stack> {
+    Stack::new(
+        app,
+        &config.stack_name(part),
+        StackProps {
+            env: Some(config.env.clone()),
+            description: Some(format!("OMC {}: {description}", config.stage.name())),
+            tags: config.tags.clone(),
+            termination_protection: config.protect_data,
+        },
+    )
+}
+
+/// The removal policy of stateful resources.
+pub(crate) fn data_removal_policy(config: &Config) -> omc_cdk::RemovalPolicy {
+    if config.protect_data {
+        omc_cdk::RemovalPolicy::Snapshot
+    } else {
+        omc_cdk::RemovalPolicy::Destroy
     }
-}
-
-/// A resource of a type that takes tags as a `Tags` list.
-pub(crate) fn tagged(type_name: &str) -> RawResource {
-    RawResource::new(type_name).tags(TagFormat::KeyValueList("Tags".into()))
 }

@@ -40,6 +40,10 @@ pub const FIXTURES: &[Fixture] = &[
         build: apps::production,
     },
     Fixture {
+        name: "ci",
+        build: apps::ci,
+    },
+    Fixture {
         name: "showcase",
         build: showcase,
     },

@@ -25,7 +25,7 @@ fn synth_writes_templates_and_manifest() {
     assert!(stdout.contains("OmcStaging-Network"), "{stdout}");
     assert!(
         stdout.ends_with(&format!(
-            "3 stacks synthesized; manifest: {}\n",
+            "5 stacks synthesized; manifest: {}\n",
             out.join("manifest.json").display()
         )),
         "{stdout}"
@@ -34,6 +34,8 @@ fn synth_writes_templates_and_manifest() {
         "OmcStaging-Network",
         "OmcStaging-Data",
         "OmcStaging-Services",
+        "OmcStaging-Monitoring",
+        "OmcStaging-Security",
     ] {
         assert!(out.join(format!("{stack}.template.json")).exists());
     }
@@ -50,7 +52,9 @@ fn synth_writes_templates_and_manifest() {
         [
             "OmcStaging-Network",
             "OmcStaging-Data",
-            "OmcStaging-Services"
+            "OmcStaging-Services",
+            "OmcStaging-Monitoring",
+            "OmcStaging-Security"
         ]
     );
 }
@@ -73,7 +77,7 @@ fn synth_selects_stacks_by_name_or_pattern() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
-        "error: no stack matches \"Nope\"; the stacks of this app are: OmcStaging-Network, OmcStaging-Data, OmcStaging-Services\n"
+        "error: no stack matches \"Nope\"; the stacks of this app are: OmcStaging-Network, OmcStaging-Data, OmcStaging-Services, OmcStaging-Monitoring, OmcStaging-Security\n"
     );
 }
 
@@ -96,7 +100,11 @@ fn list_shows_deploy_order_and_dependencies() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         text(&output.stdout),
-        "OmcStaging-Network\nOmcStaging-Data      <- OmcStaging-Network\nOmcStaging-Services  <- OmcStaging-Network, OmcStaging-Data\n"
+        "OmcStaging-Network\n\
+         OmcStaging-Data        <- OmcStaging-Network\n\
+         OmcStaging-Services    <- OmcStaging-Network, OmcStaging-Data\n\
+         OmcStaging-Monitoring  <- OmcStaging-Data, OmcStaging-Services\n\
+         OmcStaging-Security\n"
     );
     let output = run("staging", &["list", "--json"]);
     let first: serde_json::Value =
