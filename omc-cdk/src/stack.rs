@@ -285,6 +285,11 @@ impl Stack {
             .insert(key.to_owned(), value);
     }
 
+    /// Whether the stack already writes a file named `name` (see [`Stack::add_file`]).
+    pub fn has_file(&self, name: &str) -> bool {
+        self.root.data.borrow().files.contains_key(name)
+    }
+
     /// Adds a file that synthesis writes beside the template as `<Stack>.<name>`, such as Helm
     /// values a construct derives from its configuration. The name is 1 to 100 characters of
     /// letters, digits, `.`, `-` and `_`, unique in the stack.

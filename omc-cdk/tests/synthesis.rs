@@ -580,6 +580,7 @@ fn stack_files_are_written_beside_the_template_and_cleaned_up() -> TestResult {
     );
     assert!(stack.add_file("../escape", String::new()).is_err());
     assert!(stack.contains("T") && !stack.contains("U"));
+    assert!(stack.has_file("runners.values.yaml") && !stack.has_file("other.yaml"));
     let dir = tempfile::tempdir()?;
     let synthesis = app.synth()?;
     let manifest_path = synthesis.write(dir.path())?;

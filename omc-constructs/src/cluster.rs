@@ -77,6 +77,9 @@ pub struct Cluster {
     name: Value<String>,
     arn: Value<String>,
     vpc: Vpc,
+    /// The capacity provider association and whether it includes Fargate Spot (unknown for
+    /// imported clusters).
+    capacity: Option<(omc_cdk::Resource, bool)>,
 }
 
 impl Cluster {
@@ -119,7 +122,7 @@ impl Cluster {
         if props.fargate_spot {
             providers.push("FARGATE_SPOT");
         }
-        scope.add(
+        let capacity = scope.add(
             "CapacityProviders",
             ecs::ClusterCapacityProviderAssociations {
                 capacity_providers: Some(providers.into()),
@@ -139,6 +142,7 @@ impl Cluster {
             name: cluster.reference(),
             arn: cluster.attr_arn(),
             vpc: props.vpc.clone(),
+            capacity: Some(((*capacity).clone(), props.fargate_spot)),
         })
     }
 
@@ -148,6 +152,7 @@ impl Cluster {
             name: attributes.cluster_name,
             arn: attributes.cluster_arn,
             vpc: attributes.vpc,
+            capacity: None,
         }
     }
 
@@ -164,5 +169,16 @@ impl Cluster {
     /// The VPC its services run in.
     pub fn vpc(&self) -> &Vpc {
         &self.vpc
+    }
+
+    /// The capacity provider association (services using its providers depend on it), unless
+    /// the cluster is imported.
+    pub(crate) fn capacity_providers(&self) -> Option<&omc_cdk::Resource> {
+        self.capacity.as_ref().map(|(resource, _)| resource)
+    }
+
+    /// Whether Fargate Spot is associated: `None` when the cluster is imported.
+    pub(crate) fn has_fargate_spot(&self) -> Option<bool> {
+        self.capacity.as_ref().map(|(_, spot)| *spot)
     }
 }

@@ -174,8 +174,10 @@ impl Peer {
         match self {
             Peer::Ipv4(c) if c == "0.0.0.0/0" => "AnyIpv4".into(),
             Peer::Ipv6(c) if c == "::/0" => "AnyIpv6".into(),
-            Peer::Ipv4(c) | Peer::Ipv6(c) => crate::util::alnum(&c.replace('/', "m")),
-            Peer::PrefixList(p) => crate::util::alnum(p),
+            // Kept whole (construct ids may hold '.' and ':'): 10.10.0.0/16 and
+            // 101.0.0.0/16 must not share a rule id.
+            Peer::Ipv4(c) | Peer::Ipv6(c) => c.replace('/', "m"),
+            Peer::PrefixList(p) => p.clone(),
         }
     }
 

@@ -136,6 +136,22 @@ pub struct EfsFileSystem {
     file_system_arn: Value<String>,
     security_group: Option<SecurityGroupRef>,
     access_points: IndexMap<String, (Value<String>, Value<String>)>,
+    mount_targets: MountTargets,
+}
+
+/// Mount target resources, compared by path.
+#[derive(Clone, Debug, Default)]
+struct MountTargets(Vec<omc_cdk::Resource>);
+
+impl PartialEq for MountTargets {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|(a, b)| a.node_path() == b.node_path())
+    }
 }
 
 /// A security group kept by value, compared by path.
@@ -204,7 +220,10 @@ impl EfsFileSystem {
         let security_group = SecurityGroup::new(
             &scope,
             "SecurityGroup",
-            SecurityGroupProps::new(props.vpc, format!("{} NFS", scope.node_path())),
+            SecurityGroupProps::new(
+                props.vpc,
+                util::sg_text(&format!("{} NFS", scope.node_path())),
+            ),
         )?;
         let file_system = scope.add(
             "Resource",
@@ -248,8 +267,9 @@ impl EfsFileSystem {
             },
         )?;
         file_system.apply_removal_policy(props.removal_policy);
+        let mut mount_targets = Vec::new();
         for (i, subnet) in subnets.subnet_ids.iter().enumerate() {
-            scope.add(
+            let target = scope.add(
                 &format!("MountTarget{}", i + 1),
                 efs::MountTarget::new(
                     file_system.reference(),
@@ -257,6 +277,7 @@ impl EfsFileSystem {
                     subnet.value(),
                 ),
             )?;
+            mount_targets.push((*target).clone());
         }
         let mut access_points = IndexMap::new();
         for (name, ap) in props.access_points {
@@ -291,6 +312,7 @@ impl EfsFileSystem {
             file_system_arn: file_system.attr_arn(),
             security_group: Some(SecurityGroupRef(security_group)),
             access_points,
+            mount_targets: MountTargets(mount_targets),
         })
     }
 
@@ -311,6 +333,13 @@ impl EfsFileSystem {
             arn: arn.clone(),
             file_system: self.clone(),
         })
+    }
+}
+
+impl EfsFileSystem {
+    /// The mount targets: tasks that mount the file system wait for them.
+    pub(crate) fn mount_targets(&self) -> &[omc_cdk::Resource] {
+        &self.mount_targets.0
     }
 }
 

@@ -74,6 +74,10 @@ pub struct RunnerNodesProps {
     pub spot: bool,
     /// Root volume in GiB. Default: 50.
     pub disk_gib: u32,
+    /// CPU and memory each runner pod requests, one runner per node. Default: derived from
+    /// `instance_type` (its vCPUs less half a vCPU, three quarters of its memory: 1500m and
+    /// 6 GiB on a t3.large); required for instance types omc-constructs does not know.
+    pub pod_resources: Option<PodResources>,
 }
 
 impl Default for RunnerNodesProps {
@@ -85,7 +89,63 @@ impl Default for RunnerNodesProps {
             desired: 0,
             spot: false,
             disk_gib: 50,
+            pod_resources: None,
         }
+    }
+}
+
+/// What a runner pod requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodResources {
+    /// Thousandths of a vCPU.
+    pub cpu_millis: u32,
+    /// Memory in MiB.
+    pub memory_mib: u32,
+}
+
+/// vCPUs and memory (GiB) of an instance type of a common family, for runner pod requests.
+fn instance_size(instance_type: &str) -> Option<(u32, u32)> {
+    let (family, size) = instance_type.split_once('.')?;
+    if matches!(family, "t3" | "t3a" | "t4g") {
+        return match size {
+            "medium" => Some((2, 4)),
+            "large" => Some((2, 8)),
+            "xlarge" => Some((4, 16)),
+            "2xlarge" => Some((8, 32)),
+            _ => None,
+        };
+    }
+    let memory_per_cpu = match family.trim_end_matches(['a', 'd', 'g', 'i', 'n']) {
+        "m5" | "m6" | "m7" | "m8" => 4,
+        "c5" | "c6" | "c7" | "c8" => 2,
+        "r5" | "r6" | "r7" | "r8" => 8,
+        _ => return None,
+    };
+    let cpus = match size {
+        "large" => 2,
+        "xlarge" => 4,
+        other => other.strip_suffix("xlarge")?.parse::<u32>().ok()? * 4,
+    };
+    Some((cpus, cpus * memory_per_cpu))
+}
+
+/// Whether an instance type is Graviton (arm64): its family has a `g` after the generation,
+/// such as `t4g`, `m7g`, `c7gn`, or is `a1`.
+fn is_arm(instance_type: &str) -> bool {
+    let family = instance_type.split('.').next().unwrap_or_default();
+    family == "a1"
+        || family
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .starts_with('g')
+}
+
+/// The AL2023 AMI type for an instance type.
+fn ami_type(instance_type: &str) -> &'static str {
+    if is_arm(instance_type) {
+        "AL2023_ARM_64_STANDARD"
+    } else {
+        "AL2023_x86_64_STANDARD"
     }
 }
 
@@ -96,8 +156,11 @@ pub struct EksRunnerClusterProps<'a> {
     pub vpc: &'a Vpc,
     /// The cluster's name. Default in [`EksRunnerClusterProps::new`]: `OMC-test`.
     pub name: String,
-    /// Kubernetes version. Default: 1.33.
+    /// Kubernetes version. Default: 1.34. The cluster stays on standard support: when a
+    /// version leaves it, EKS upgrades the cluster rather than charging for extended support.
     pub version: KubernetesVersion,
+    /// Days the control plane's logs (`/aws/eks/<name>/cluster`) are kept. Default: 30.
+    pub log_retention: crate::Retention,
     /// Where the nodes run. Default: [`SubnetKind::PrivateWithEgress`].
     pub subnets: SubnetKind,
     /// The system node group. Default: 1x t3.medium.
@@ -125,7 +188,8 @@ impl<'a> EksRunnerClusterProps<'a> {
         EksRunnerClusterProps {
             vpc,
             name: "OMC-test".into(),
-            version: KubernetesVersion::V1_33,
+            version: KubernetesVersion::V1_34,
+            log_retention: crate::Retention::Days(30),
             subnets: SubnetKind::PrivateWithEgress,
             system_nodes: SystemNodesProps::default(),
             runner_nodes: RunnerNodesProps::default(),
@@ -219,6 +283,28 @@ impl EksRunnerCluster {
         if runners.max == 0 {
             return fail("the runner node group's max must be at least 1".into());
         }
+        let pod_resources = match (runners.pod_resources, instance_size(&runners.instance_type)) {
+            (Some(resources), _) => resources,
+            (None, Some((cpus, memory_gib))) => PodResources {
+                cpu_millis: cpus * 1000 - 500,
+                memory_mib: memory_gib * 1024 * 3 / 4,
+            },
+            (None, None) => {
+                return fail(format!(
+                    "the runner pods' requests cannot be derived from instance type {:?}; set runner_nodes.pod_resources",
+                    runners.instance_type
+                ));
+            }
+        };
+        if let Some((cpus, memory_gib)) = instance_size(&runners.instance_type)
+            && (pod_resources.cpu_millis >= cpus * 1000
+                || pod_resources.memory_mib >= memory_gib * 1024)
+        {
+            return fail(format!(
+                "runner pods requesting {}m CPU and {} MiB do not fit on a {} ({cpus} vCPUs, {memory_gib} GiB) once the node's own reservations are made; request less",
+                pod_resources.cpu_millis, pod_resources.memory_mib, runners.instance_type
+            ));
+        }
         if props.system_nodes.count == 0 {
             return fail("the system node group needs at least one node (CoreDNS and the controllers run there)".into());
         }
@@ -245,7 +331,32 @@ impl EksRunnerCluster {
             );
         };
         let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        if subnets.subnet_ids.len() < 2 {
+            return fail(format!(
+                "EKS needs subnets in at least two availability zones, and the {} group has {}; give the VPC max_azs: 2 or more",
+                subnets.name,
+                subnets.subnet_ids.len()
+            ));
+        }
+        let stack = scope.stack();
+        if stack.has_file("cluster-autoscaler.values.yaml") {
+            return fail(format!(
+                "stack {} already has a runner cluster (its Helm values are written beside the template); put this one in a stack of its own",
+                stack.name()
+            ));
+        }
+        crate::log_group::check_retention(&path, props.log_retention)?;
         let scope = scope.child(id)?;
+
+        // EKS writes the control plane's logs here; created first, it gets a retention.
+        let control_plane_logs = crate::LogGroup::new(
+            &scope,
+            "ControlPlaneLogs",
+            crate::LogGroupProps {
+                name: Some(format!("/aws/eks/{}/cluster", props.name)),
+                ..crate::LogGroupProps::new(props.log_retention)
+            },
+        )?;
 
         let key = Key::new(
             &scope,
@@ -315,6 +426,12 @@ impl EksRunnerCluster {
                     }]
                     .into(),
                 ),
+                upgrade_policy: Some(
+                    eks::cluster::UpgradePolicy {
+                        support_type: Some("STANDARD".into()),
+                    }
+                    .into(),
+                ),
                 access_config: Some(
                     eks::cluster::AccessConfig {
                         authentication_mode: Some("API".into()),
@@ -343,6 +460,8 @@ impl EksRunnerCluster {
             },
         )?;
 
+        cluster.add_depends_on(control_plane_logs.resource())?;
+
         let node_role = Role::new(
             &scope,
             "NodeRole",
@@ -361,7 +480,7 @@ impl EksRunnerCluster {
             eks::Nodegroup {
                 nodegroup_name: Some("system".into()),
                 instance_types: Some(vec![system.instance_type.as_str()].into()),
-                ami_type: Some("AL2023_x86_64_STANDARD".into()),
+                ami_type: Some(ami_type(&system.instance_type).into()),
                 capacity_type: Some("ON_DEMAND".into()),
                 disk_size: Some(i64::from(system.disk_gib).into()),
                 scaling_config: Some(
@@ -386,34 +505,16 @@ impl EksRunnerCluster {
                 ..eks::Nodegroup::new(cluster.reference(), node_role.role_arn(), subnets.ids())
             },
         )?;
-        let runner_tags = IndexMap::from([
-            (
-                "k8s.io/cluster-autoscaler/enabled".to_owned(),
-                Value::from("true"),
-            ),
-            (
-                format!("k8s.io/cluster-autoscaler/{}", props.name),
-                Value::from("owned"),
-            ),
-            (
-                format!(
-                    "k8s.io/cluster-autoscaler/node-template/label/{}",
-                    RUNNER_LABEL.0
-                ),
-                Value::from(RUNNER_LABEL.1),
-            ),
-            (
-                format!("k8s.io/cluster-autoscaler/node-template/taint/{RUNNER_TAINT}"),
-                Value::from("true:NoSchedule"),
-            ),
-        ]);
+        // Cluster-autoscaler discovers the group by the tags EKS puts on its Auto Scaling
+        // group, and learns its labels and taint for scaling from zero through
+        // eks:DescribeNodegroup (node group tags do not reach the Auto Scaling group).
         let runner_group_name = "runners";
         scope.add(
             "RunnerNodes",
             eks::Nodegroup {
                 nodegroup_name: Some(runner_group_name.into()),
                 instance_types: Some(vec![runners.instance_type.as_str()].into()),
-                ami_type: Some("AL2023_x86_64_STANDARD".into()),
+                ami_type: Some(ami_type(&runners.instance_type).into()),
                 capacity_type: Some(if runners.spot { "SPOT" } else { "ON_DEMAND" }.into()),
                 disk_size: Some(i64::from(runners.disk_gib).into()),
                 scaling_config: Some(
@@ -436,7 +537,6 @@ impl EksRunnerCluster {
                     }]
                     .into(),
                 ),
-                tags: Some(runner_tags.into()),
                 update_config: Some(
                     eks::nodegroup::UpdateConfig {
                         max_unavailable: Some(1.into()),
@@ -505,9 +605,17 @@ impl EksRunnerCluster {
                             "ec2:DescribeInstanceTypes",
                             "ec2:DescribeLaunchTemplateVersions",
                             "ec2:GetInstanceTypesFromInstanceRequirements",
-                            "eks:DescribeNodegroup",
                         ],
                         ["*".into()],
+                    ),
+                    PolicyStatement::allow(
+                        ["eks:DescribeNodegroup"],
+                        [util::arn(
+                            "eks",
+                            true,
+                            true,
+                            &format!("nodegroup/{}/*", props.name),
+                        )],
                     ),
                     PolicyStatement::allow(
                         [
@@ -547,7 +655,6 @@ impl EksRunnerCluster {
         }
 
         // Helm values, so installing the charts needs no hand-written configuration.
-        let stack = scope.stack();
         let autoscaler_values = json!({
             "cloudProvider": "aws",
             "autoDiscovery": {"clusterName": props.name},
@@ -581,7 +688,10 @@ impl EksRunnerCluster {
                         "name": "runner",
                         "image": "ghcr.io/actions/actions-runner:latest",
                         "command": ["/home/runner/run.sh"],
-                        "resources": {"requests": {"cpu": "1500m", "memory": "6Gi"}}
+                        "resources": {"requests": {
+                            "cpu": format!("{}m", pod_resources.cpu_millis),
+                            "memory": format!("{}Mi", pod_resources.memory_mib)
+                        }}
                     }]
                 }
             }

@@ -117,6 +117,10 @@ pub struct FargateServiceProps<'a> {
     pub spot: bool,
     /// Allows `ecs execute-command` into containers. Default: `false`.
     pub enable_execute_command: bool,
+    /// HTTPS out to any address (`0.0.0.0/0:443`), which pulling from ECR, reading Secrets
+    /// Manager, writing CloudWatch Logs and calling AWS APIs need unless the subnets reach them
+    /// through VPC endpoints. Turn off to allow only what `connections()` adds. Default: `true`.
+    pub https_egress: bool,
 }
 
 impl<'a> FargateServiceProps<'a> {
@@ -138,6 +142,7 @@ impl<'a> FargateServiceProps<'a> {
             max_percent: 200,
             spot: false,
             enable_execute_command: false,
+            https_egress: true,
         }
     }
 }
@@ -162,7 +167,9 @@ impl<'a> FargateServiceProps<'a> {
 /// let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
 /// let cluster = Cluster::new(&stack, "Cluster", ClusterProps::new(&vpc))?;
 /// let alb = ApplicationLoadBalancer::new(&stack, "Alb", ApplicationLoadBalancerProps::new(&vpc))?;
-/// let web = ContainerProps { port: Some(80), ..ContainerProps::new("web", ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27")) };
+/// // The image must run with a read-only root file system (writes go to /tmp), or set
+/// // readonly_root_filesystem: false.
+/// let web = ContainerProps { port: Some(8080), ..ContainerProps::new("web", ContainerImage::ecr_repository("shop/web", "1.0.0")) };
 /// FargateService::new(&stack, "Web", FargateServiceProps {
 ///     load_balancer: Some(AlbRoute::new(&alb)),
 ///     autoscaling: Some(Autoscaling::new(1, 4)),
@@ -247,6 +254,10 @@ impl FargateService {
                 if let Some(name) = &route.target_group_name {
                     check_elb_name(&path, "target group", name)?;
                 }
+                route
+                    .load_balancer
+                    .check_route(scope, &path, &route.route)?;
+                route.health_check.check(&path)?;
                 if route.deregistration_delay_seconds > 3600 {
                     return fail(format!(
                         "deregistration_delay_seconds is {}; use 0 to 3600",
@@ -254,7 +265,24 @@ impl FargateService {
                     ));
                 }
                 match route.container_port.or(main_port) {
-                    Some(port) => Some(port),
+                    Some(port) if props.containers.iter().any(|c| c.port == Some(port)) => {
+                        Some(port)
+                    }
+                    Some(port) => {
+                        let mapped: Vec<String> = props
+                            .containers
+                            .iter()
+                            .filter_map(|c| c.port.map(|p| format!("{} ({p})", c.name)))
+                            .collect();
+                        return fail(format!(
+                            "the load balancer route's container_port {port} is not a port of any container; the containers map {}",
+                            if mapped.is_empty() {
+                                "no ports".to_owned()
+                            } else {
+                                mapped.join(", ")
+                            }
+                        ));
+                    }
                     None => {
                         return fail(
                             "a load balancer route needs a container port: set the first container's port or container_port".into(),
@@ -263,6 +291,11 @@ impl FargateService {
                 }
             }
         };
+        if props.spot && props.cluster.has_fargate_spot() == Some(false) {
+            return fail(
+                "spot is true, and the cluster has no FARGATE_SPOT capacity provider; set ClusterProps.fargate_spot or spot: false".into(),
+            );
+        }
         let vpc = props.cluster.vpc().clone();
         let subnets = vpc.require(props.subnets, &path)?.clone();
         let spec = TaskSpec {
@@ -272,12 +305,14 @@ impl FargateService {
             volumes: &props.volumes,
             log_retention: props.log_retention,
             architecture: props.architecture,
+            https_egress: props.https_egress,
         };
         let task::TaskParts {
             scope,
             task,
             security_group,
-        } = task::new_task(scope, id, &path, &vpc, &spec)?;
+            start_after,
+        } = task::new_task(scope, id, &path, &vpc, props.subnets, &spec)?;
 
         let mut target_group = None;
         let mut depends_on = None;
@@ -400,6 +435,13 @@ impl FargateService {
         )?;
         if let Some(dependency) = &depends_on {
             service.add_depends_on(dependency)?;
+        }
+        for dependency in &start_after {
+            service.add_depends_on(dependency)?;
+        }
+        if let Some(association) = props.cluster.capacity_providers() {
+            // The service's capacity provider must stay associated while it runs.
+            service.add_depends_on(association)?;
         }
         if props.enable_execute_command {
             task.task_role.add_to_policy(crate::PolicyStatement::allow(

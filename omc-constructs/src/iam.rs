@@ -102,6 +102,12 @@ pub(crate) fn document(statements: &[PolicyStatement]) -> Node {
 pub enum Principal {
     /// An AWS service, such as `ecs-tasks.amazonaws.com`.
     Service(String),
+    /// An AWS service acting for resources of this account only: the trust policy requires
+    /// `aws:SourceAccount` to be the stack's account, so another account's schedule, rule or
+    /// recorder cannot make the service assume the role (the "confused deputy"). Use it for
+    /// services that send `aws:SourceAccount`, such as `scheduler.amazonaws.com`,
+    /// `events.amazonaws.com`, `vpc-flow-logs.amazonaws.com` and `config.amazonaws.com`.
+    ServiceForAccount(String),
     /// EKS Pod Identity (`pods.eks.amazonaws.com`, which also needs `sts:TagSession`).
     EksPodIdentity,
 }
@@ -120,6 +126,15 @@ impl Principal {
                     "Effect": "Allow",
                     "Principal": {"Service": service},
                     "Action": "sts:AssumeRole"
+                }]
+            }),
+            Principal::ServiceForAccount(service) => serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
                 }]
             }),
             Principal::EksPodIdentity => serde_json::json!({

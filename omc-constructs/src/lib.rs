@@ -60,8 +60,8 @@ pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};
 pub use connections::{Connectable, Connections, Peer, Port, Protocol};
 pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
 pub use eks_runner_cluster::{
-    EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, RUNNER_LABEL, RUNNER_TAINT,
-    RunnerNodesProps, SYSTEM_LABEL, SystemNodesProps,
+    EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RUNNER_LABEL,
+    RUNNER_TAINT, RunnerNodesProps, SYSTEM_LABEL, SystemNodesProps,
 };
 pub use fargate_service::{
     AlbRoute, Autoscaling, CpuArchitecture, FargateService, FargateServiceProps,

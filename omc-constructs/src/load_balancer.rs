@@ -118,6 +118,14 @@ impl Route {
         }
     }
 
+    /// A route for these host names.
+    pub fn hosts<'s>(hosts: impl IntoIterator<Item = &'s str>) -> Route {
+        Route {
+            host_headers: hosts.into_iter().map(str::to_owned).collect(),
+            ..Route::default()
+        }
+    }
+
     fn is_default(&self) -> bool {
         self.path_patterns.is_empty() && self.host_headers.is_empty()
     }
@@ -147,6 +155,46 @@ impl Default for TargetHealthCheck {
             healthy_threshold: 2,
             unhealthy_threshold: 3,
         }
+    }
+}
+
+impl TargetHealthCheck {
+    /// Checks the ranges Elastic Load Balancing accepts.
+    pub(crate) fn check(&self, path: &str) -> Result<()> {
+        let codes_ok = !self.healthy_http_codes.is_empty()
+            && self.healthy_http_codes.split(',').all(|part| {
+                let code = |c: &str| c.parse::<u16>().is_ok_and(|c| (200..=499).contains(&c));
+                match part.split_once('-') {
+                    Some((a, b)) => code(a) && code(b) && a < b,
+                    None => code(part),
+                }
+            });
+        let problem = if !self.path.starts_with('/') || self.path.len() > 1024 {
+            Some(format!(
+                "health check path {:?} must start with '/' and have at most 1,024 characters",
+                self.path
+            ))
+        } else if !codes_ok {
+            Some(format!(
+                "healthy_http_codes {:?} must be codes from 200 to 499, such as \"200\", \"200,204\" or \"200-399\"",
+                self.healthy_http_codes
+            ))
+        } else if !(6..=300).contains(&self.interval_seconds) {
+            Some(format!(
+                "health check interval_seconds is {}; use 6 to 300 (the check times out after 5)",
+                self.interval_seconds
+            ))
+        } else if !(2..=10).contains(&self.healthy_threshold)
+            || !(2..=10).contains(&self.unhealthy_threshold)
+        {
+            Some(format!(
+                "health check thresholds are {} and {}; use 2 to 10",
+                self.healthy_threshold, self.unhealthy_threshold
+            ))
+        } else {
+            None
+        };
+        problem.map_or(Ok(()), |message| Err(util::invalid(path, message)))
     }
 }
 
@@ -264,6 +312,24 @@ impl ApplicationLoadBalancer {
                 ),
             ));
         }
+        if let Some(logs) = &props.access_logs {
+            let prefix = &logs.prefix;
+            let ok = !prefix.starts_with('/')
+                && !prefix.ends_with('/')
+                && !prefix.contains("AWSLogs")
+                && prefix.len() <= 200
+                && prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+            if !ok {
+                return Err(util::invalid(
+                    &path,
+                    format!(
+                        "access log prefix {prefix:?} must be letters, digits, '/', '-', '_' and '.', not start or end with '/' nor contain \"AWSLogs\" (ELB adds it)"
+                    ),
+                ));
+            }
+        }
         let region = util::literal_region(&scope.stack());
         if props.access_logs.is_some() && region.is_none() {
             return Err(util::invalid(
@@ -277,11 +343,24 @@ impl ApplicationLoadBalancer {
             SubnetKind::PrivateWithEgress
         };
         let subnets = props.vpc.require(kind, &path)?.clone();
+        let vpc_cidr = match (props.internet_facing, props.vpc.vpc_cidr()) {
+            (true, _) => None,
+            (false, Some(cidr)) => Some(cidr),
+            (false, None) => {
+                return Err(util::invalid(
+                    &path,
+                    "an internal load balancer admits the VPC's range, and this imported VPC has none; give VpcAttributes.cidr",
+                ));
+            }
+        };
         let scope = scope.child(id)?;
         let security_group = SecurityGroup::new(
             &scope,
             "SecurityGroup",
-            SecurityGroupProps::new(props.vpc, format!("{} load balancer", scope.node_path())),
+            SecurityGroupProps::new(
+                props.vpc,
+                util::sg_text(&format!("{} load balancer", scope.node_path())),
+            ),
         )?;
         let https = props.certificate_arn.is_some();
         if props.internet_facing {
@@ -389,14 +468,21 @@ impl ApplicationLoadBalancer {
         if let Some(logs) = &props.access_logs {
             load_balancer.add_depends_on(logs.bucket.policy())?;
         }
-        if !props.internet_facing {
+        if props.internet_facing {
+            // Creating an internet-facing load balancer fails until its subnets route to
+            // the internet gateway.
+            for dependency in props.vpc.internet_connectivity(SubnetKind::Public) {
+                load_balancer.add_depends_on(&dependency)?;
+            }
+        }
+        if let Some(vpc_cidr) = vpc_cidr {
             // Internal load balancers accept traffic from the VPC's range.
             let port = if https { 443 } else { 80 };
             scope.add(
                 "FromVpc",
                 omc_cfn::ec2::SecurityGroupIngress {
                     group_id: Some(security_group.security_group_id().value()),
-                    cidr_ip: Some(props.vpc.vpc_cidr()),
+                    cidr_ip: Some(vpc_cidr),
                     from_port: Some(port.into()),
                     to_port: Some(port.into()),
                     description: Some("From the VPC".into()),
@@ -501,6 +587,34 @@ impl ApplicationLoadBalancer {
         self.scope.node_path()
     }
 
+    /// Checks, before a service at `path` in `scope` creates anything, that its route can be
+    /// added: one default route per load balancer, from the load balancer's own stack.
+    pub(crate) fn check_route(&self, scope: &Scope, path: &str, route: &Route) -> Result<()> {
+        if !route.is_default() {
+            return Ok(());
+        }
+        if !util::same_stack(scope, &self.scope) {
+            return Err(util::invalid(
+                path,
+                format!(
+                    "the default route of {} must come from a service in its own stack {}; create the service there, or give this route path patterns or host headers",
+                    self.node_path(),
+                    self.scope.stack().name()
+                ),
+            ));
+        }
+        if let Some(existing) = &self.routing.borrow().default_route {
+            return Err(util::invalid(
+                path,
+                format!(
+                    "{} already has a default route (from {existing}); give this route path patterns or host headers",
+                    self.node_path()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Sends the requests `route` matches to a target group; `id` names the listener rule.
     pub(crate) fn add_route(
         &self,
@@ -514,16 +628,8 @@ impl ApplicationLoadBalancer {
             ..elbv2::listener::Action::new("forward")
         };
         if route.is_default() {
+            self.check_route(rule_scope, &path, route)?;
             let mut routing = self.routing.borrow_mut();
-            if let Some(existing) = &routing.default_route {
-                return Err(util::invalid(
-                    &path,
-                    format!(
-                        "{} already has a default route (from {existing}); give this route path patterns or host headers",
-                        self.node_path()
-                    ),
-                ));
-            }
             routing.default_route = Some(path);
             drop(routing);
             let action = omc_cdk::IntoNode::into_node(forward);

@@ -69,24 +69,30 @@ pub struct LogGroup {
     resource: logs::LogGroupHandle,
 }
 
+/// The days of a retention CloudWatch Logs accepts (`None`: forever), or an error for the
+/// construct at `path`.
+pub(crate) fn check_retention(path: &str, retention: Retention) -> Result<Option<u32>> {
+    match retention {
+        Retention::Days(days) if RETENTION_DAYS.contains(&days) => Ok(Some(days)),
+        Retention::Days(days) => {
+            let valid: Vec<String> = RETENTION_DAYS.iter().map(u32::to_string).collect();
+            Err(util::invalid(
+                path,
+                format!(
+                    "{days} days is not a retention CloudWatch Logs accepts; use one of {} or Retention::Infinite",
+                    valid.join(", ")
+                ),
+            ))
+        }
+        Retention::Infinite => Ok(None),
+    }
+}
+
 impl LogGroup {
     /// Creates a log group.
     pub fn new(scope: &Scope, id: &str, props: LogGroupProps<'_>) -> Result<LogGroup> {
         let path = util::path(scope, id);
-        let retention = match props.retention {
-            Retention::Days(days) if RETENTION_DAYS.contains(&days) => Some(days),
-            Retention::Days(days) => {
-                let valid: Vec<String> = RETENTION_DAYS.iter().map(u32::to_string).collect();
-                return Err(util::invalid(
-                    &path,
-                    format!(
-                        "{days} days is not a retention CloudWatch Logs accepts; use one of {} or Retention::Infinite",
-                        valid.join(", ")
-                    ),
-                ));
-            }
-            Retention::Infinite => None,
-        };
+        let retention = check_retention(&path, props.retention)?;
         if let Some(name) = &props.name {
             let ok = !name.is_empty()
                 && name.len() <= 512
@@ -143,6 +149,11 @@ impl LogGroup {
     /// The log group's ARN (ending in `:*`).
     pub fn log_group_arn(&self) -> Value<String> {
         self.resource.attr_arn()
+    }
+
+    /// The `AWS::Logs::LogGroup` resource.
+    pub fn resource(&self) -> &omc_cdk::Resource {
+        &self.resource
     }
 
     /// Lets a role create log streams and write events.

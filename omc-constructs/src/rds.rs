@@ -212,6 +212,12 @@ impl Rds {
                 props.allocated_storage_gib
             ));
         }
+        if props.port < 1150 {
+            return fail(format!(
+                "port {} is not a port RDS accepts; use 1150 to 65535 (PostgreSQL's default is 5432)",
+                props.port
+            ));
+        }
         if props.backup_retention_days > 35 {
             return fail(format!(
                 "backup_retention_days is {}; RDS keeps 0 to 35 days",
@@ -254,7 +260,10 @@ impl Rds {
         let security_group = SecurityGroup::new(
             &scope,
             "SecurityGroup",
-            SecurityGroupProps::new(props.vpc, format!("{} PostgreSQL", scope.node_path())),
+            SecurityGroupProps::new(
+                props.vpc,
+                util::sg_text(&format!("{} PostgreSQL", scope.node_path())),
+            ),
         )?;
         let instance = scope.add(
             "Resource",

@@ -144,6 +144,12 @@ impl Redis {
             ));
         }
         let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        if props.replicas > 0 && subnets.subnet_ids.len() < 2 {
+            return fail(format!(
+                "replicas fail over to another availability zone, and the {} subnets are in one; give the VPC two or more zones or set replicas: 0",
+                subnets.name
+            ));
+        }
         let scope = scope.child(id)?;
         let subnet_group = scope.add(
             "SubnetGroup",
@@ -155,7 +161,10 @@ impl Redis {
         let security_group = SecurityGroup::new(
             &scope,
             "SecurityGroup",
-            SecurityGroupProps::new(props.vpc, format!("{} cache", scope.node_path())),
+            SecurityGroupProps::new(
+                props.vpc,
+                util::sg_text(&format!("{} cache", scope.node_path())),
+            ),
         )?;
         let auth = if props.auth_token {
             Some(Secret::new(

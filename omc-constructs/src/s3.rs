@@ -78,6 +78,12 @@ impl Bucket {
                 ));
             }
         }
+        if props.expire_after_days == Some(0) || props.archive_after_days == Some(0) {
+            return Err(util::invalid(
+                util::path(scope, id),
+                "expire_after_days and archive_after_days count from 1; use None to keep objects",
+            ));
+        }
         if let (Some(archive), Some(expire)) = (props.archive_after_days, props.expire_after_days)
             && archive >= expire
         {

@@ -207,6 +207,10 @@ pub struct ScheduledTaskProps<'a> {
     pub log_retention: Retention,
     /// Whether the schedule is active. Default: `true`.
     pub enabled: bool,
+    /// HTTPS out to any address (`0.0.0.0/0:443`), which pulling from ECR, reading Secrets
+    /// Manager, writing CloudWatch Logs and calling AWS APIs need unless the subnets reach them
+    /// through VPC endpoints. Turn off to allow only what `connections()` adds. Default: `true`.
+    pub https_egress: bool,
 }
 
 impl<'a> ScheduledTaskProps<'a> {
@@ -230,6 +234,7 @@ impl<'a> ScheduledTaskProps<'a> {
             volumes: Vec::new(),
             log_retention: Retention::Days(30),
             enabled: true,
+            https_egress: true,
         }
     }
 }
@@ -259,6 +264,8 @@ impl<'a> ScheduledTaskProps<'a> {
 #[derive(Clone, Debug)]
 pub struct ScheduledTask {
     task_role: Role,
+    execution_role: Role,
+    log_group: crate::LogGroup,
     security_group: SecurityGroup,
     task_definition_arn: Value<String>,
 }
@@ -297,12 +304,14 @@ impl ScheduledTask {
             volumes: &props.volumes,
             log_retention: props.log_retention,
             architecture: props.architecture,
+            https_egress: props.https_egress,
         };
         let task::TaskParts {
             scope,
             task,
             security_group,
-        } = task::new_task(scope, id, &path, &vpc, &spec)?;
+            start_after,
+        } = task::new_task(scope, id, &path, &vpc, props.subnets, &spec)?;
         let service = match props.trigger {
             ScheduleTrigger::Scheduler { .. } => "scheduler.amazonaws.com",
             ScheduleTrigger::EventBridgeRule => "events.amazonaws.com",
@@ -324,16 +333,23 @@ impl ScheduledTask {
                     PolicyStatement::allow(
                         ["iam:PassRole"],
                         [task.execution_role.role_arn(), task.task_role.role_arn()],
-                    ),
+                    )
+                    .with_condition(omc_cdk::Node::map([(
+                        "StringEquals",
+                        omc_cdk::Node::map([(
+                            "iam:PassedToService",
+                            node("ecs-tasks.amazonaws.com"),
+                        )]),
+                    )])),
                 ],
-                ..RoleProps::new(Principal::service(service))
+                ..RoleProps::new(Principal::ServiceForAccount(service.into()))
             },
         )?;
         let security_groups: omc_cdk::List<String> =
             vec![security_group.security_group_id().value()].into();
-        match &props.trigger {
+        let trigger = match &props.trigger {
             ScheduleTrigger::Scheduler { time_zone } => {
-                scope.add(
+                let handle = scope.add(
                     "Schedule",
                     scheduler::Schedule {
                         description: Some(format!("Runs {path}").into()),
@@ -377,9 +393,10 @@ impl ScheduledTask {
                         )
                     },
                 )?;
+                (*handle).clone()
             }
             ScheduleTrigger::EventBridgeRule => {
-                scope.add(
+                let handle = scope.add(
                     "Rule",
                     events::Rule {
                         description: Some(format!("Runs {path}").into()),
@@ -421,13 +438,29 @@ impl ScheduledTask {
                         ..events::Rule::new()
                     },
                 )?;
+                (*handle).clone()
             }
+        };
+        for dependency in &start_after {
+            trigger.add_depends_on(dependency)?;
         }
         Ok(ScheduledTask {
             task_role: task.task_role,
+            execution_role: task.execution_role,
+            log_group: task.log_group,
             security_group,
             task_definition_arn: task.definition.reference(),
         })
+    }
+
+    /// The role ECS uses to pull the image, write logs and read the secrets.
+    pub fn execution_role(&self) -> &Role {
+        &self.execution_role
+    }
+
+    /// The containers' log group.
+    pub fn log_group(&self) -> &crate::LogGroup {
+        &self.log_group
     }
 
     /// The role the containers run as.

@@ -143,6 +143,8 @@ pub struct Secret {
     path: String,
     arn: Value<String>,
     keys: Option<BTreeSet<String>>,
+    /// The value is a plain generated string, not JSON.
+    plain: bool,
     kms_key_arn: Option<Value<String>>,
 }
 
@@ -203,6 +205,7 @@ impl Secret {
         Ok(Secret {
             path: scope.node_path(),
             arn: resource.reference(),
+            plain: keys.is_none(),
             keys,
             kms_key_arn: props.kms_key.map(Key::key_arn),
         })
@@ -211,9 +214,10 @@ impl Secret {
     /// A secret created elsewhere.
     pub fn from_attributes(attributes: SecretAttributes) -> Secret {
         Secret {
-            path: "imported secret".into(),
+            path: format!("imported secret {:?}", attributes.secret_arn),
             arn: attributes.secret_arn,
             keys: attributes.json_keys.map(|keys| keys.into_iter().collect()),
+            plain: false,
             kms_key_arn: attributes.kms_key_arn,
         }
     }
@@ -223,6 +227,7 @@ impl Secret {
             path,
             arn,
             keys: Some(keys.iter().map(|k| (*k).to_owned()).collect()),
+            plain: false,
             kms_key_arn: None,
         }
     }
@@ -239,8 +244,17 @@ impl Secret {
             .map(|keys| keys.iter().map(String::as_str).collect())
     }
 
-    /// One key of a JSON secret. Fails when the secret's keys are known and `key` is not one.
+    /// One key of a JSON secret. Fails when the secret's keys are known and `key` is not one,
+    /// and for a generated plain-string secret.
     pub fn field(&self, key: &str) -> Result<SecretField> {
+        if self.plain {
+            return Err(util::invalid(
+                &self.path,
+                format!(
+                    "the secret is a plain generated string, not JSON, so it has no key {key:?}; use whole(), or generate JSON with GenerateSecret::json"
+                ),
+            ));
+        }
         if let Some(keys) = &self.keys
             && !keys.contains(key)
         {

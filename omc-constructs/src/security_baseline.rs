@@ -3,7 +3,7 @@
 use omc_cdk::{Node, Result, Scope, Value, fns};
 use omc_cfn::{cloudtrail, config, guardduty};
 
-use crate::iam::{Principal, Role, RoleProps};
+use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
 use crate::s3::{Bucket, BucketProps};
 use crate::util::{self, node};
 
@@ -193,6 +193,15 @@ impl SecurityBaseline {
                     Node::map([("aws:SourceAccount", node(omc_cdk::aws::account_id()))]),
                 )]))
             };
+            let config_objects = fns::join(
+                "",
+                [
+                    bucket.bucket_arn(),
+                    Value::from("/AWSLogs/"),
+                    omc_cdk::aws::account_id(),
+                    "/Config/*".into(),
+                ],
+            );
             bucket.add_to_resource_policy(
                 "ConfigAclCheck",
                 service("config.amazonaws.com"),
@@ -204,15 +213,7 @@ impl SecurityBaseline {
                 "ConfigWrite",
                 service("config.amazonaws.com"),
                 &["s3:PutObject"],
-                vec![fns::join(
-                    "",
-                    [
-                        bucket.bucket_arn(),
-                        Value::from("/AWSLogs/"),
-                        omc_cdk::aws::account_id(),
-                        "/Config/*".into(),
-                    ],
-                )],
+                vec![config_objects.clone()],
                 Some(Node::map([(
                     "StringEquals",
                     Node::map([
@@ -226,7 +227,17 @@ impl SecurityBaseline {
                 "ConfigRole",
                 RoleProps {
                     managed_policy_arns: vec![util::managed_policy("service-role/AWS_ConfigRole")],
-                    ..RoleProps::new(Principal::service("config.amazonaws.com"))
+                    // In its own account, Config delivers to the bucket with this role
+                    // (the bucket policy's service grant serves other accounts).
+                    statements: vec![
+                        PolicyStatement::allow(["s3:GetBucketAcl"], [bucket.bucket_arn()]),
+                        PolicyStatement::allow(["s3:PutObject"], [config_objects.clone()])
+                            .with_condition(Node::map([(
+                                "StringLike",
+                                Node::map([("s3:x-amz-acl", node("bucket-owner-full-control"))]),
+                            )])),
+                    ],
+                    ..RoleProps::new(Principal::ServiceForAccount("config.amazonaws.com".into()))
                 },
             )?;
             let recorder = scope.add(
@@ -256,6 +267,8 @@ impl SecurityBaseline {
                 },
             )?;
             channel.add_depends_on(bucket.policy())?;
+            // A delivery channel needs a configuration recorder to exist.
+            channel.add_depends_on(&recorder)?;
             for rule in &props.config_rules {
                 let id = rule
                     .split('_')

@@ -115,7 +115,13 @@ pub struct SecurityGroup {
     id: SecurityGroupId,
     scope: Scope,
     allow_all_outbound: bool,
+    /// The rules in this group's scope: construct id -> what the rule allows.
+    rules: Rules,
 }
+
+/// Rule construct ids and what each allows, shared by a group's clones.
+#[derive(Clone, Debug, Default)]
+struct Rules(std::rc::Rc<std::cell::RefCell<std::collections::BTreeMap<String, String>>>);
 
 /// The rule CDK uses to leave a group without outbound traffic: CloudFormation adds an
 /// allow-all rule when a group has no egress rules at all.
@@ -133,15 +139,13 @@ impl SecurityGroup {
     /// Creates a security group.
     pub fn new(scope: &Scope, id: &str, props: SecurityGroupProps<'_>) -> Result<SecurityGroup> {
         let path = util::path(scope, id);
-        let description_len = props.description.chars().count();
-        if props.description.is_empty() || description_len > 255 {
+        if props.description.is_empty() {
             return Err(util::invalid(
                 &path,
-                format!(
-                    "the description has {description_len} characters; give 1 to 255 characters"
-                ),
+                "the description is empty; give 1 to 255 characters",
             ));
         }
+        util::check_sg_text(&path, "description", &props.description)?;
         if let Some(name) = &props.name
             && (name.is_empty() || name.len() > 255 || name.to_ascii_lowercase().starts_with("sg-"))
         {
@@ -175,6 +179,7 @@ impl SecurityGroup {
             id: SecurityGroupId(group.attr_group_id()),
             scope,
             allow_all_outbound: props.allow_all_outbound,
+            rules: Rules::default(),
         })
     }
 
@@ -188,6 +193,7 @@ impl SecurityGroup {
             id: attributes.security_group_id,
             scope: scope.child(id)?,
             allow_all_outbound: attributes.allow_all_outbound,
+            rules: Rules::default(),
         })
     }
 
@@ -209,10 +215,13 @@ impl SecurityGroup {
     /// Allows traffic from an address range.
     pub fn add_ingress_rule(&self, peer: &Peer, port: Port, description: &str) -> Result<()> {
         peer.check(&self.node_path())?;
-        let id = format!("From{}{}", peer.label(), port.label());
-        if self.scope.contains(&id) {
+        util::check_sg_text(&self.node_path(), "rule description", description)?;
+        let Some(id) = self.claim(
+            format!("From{}{}", peer.label(), port.label()),
+            format!("ingress {peer:?} {port:?}"),
+        ) else {
             return Ok(());
-        }
+        };
         let (cidr_ip, cidr_ipv6, prefix) = match peer {
             Peer::Ipv4(c) => (Some(c.as_str().into()), None, None),
             Peer::Ipv6(c) => (None, Some(c.as_str().into()), None),
@@ -238,13 +247,16 @@ impl SecurityGroup {
     /// traffic.
     pub fn add_egress_rule(&self, peer: &Peer, port: Port, description: &str) -> Result<()> {
         peer.check(&self.node_path())?;
+        util::check_sg_text(&self.node_path(), "rule description", description)?;
         if self.allow_all_outbound {
             return Ok(());
         }
-        let id = format!("To{}{}", peer.label(), port.label());
-        if self.scope.contains(&id) {
+        let Some(id) = self.claim(
+            format!("To{}{}", peer.label(), port.label()),
+            format!("egress {peer:?} {port:?}"),
+        ) else {
             return Ok(());
-        }
+        };
         let (cidr_ip, cidr_ipv6, prefix) = match peer {
             Peer::Ipv4(c) => (Some(c.as_str().into()), None, None),
             Peer::Ipv6(c) => (None, Some(c.as_str().into()), None),
@@ -269,6 +281,32 @@ impl SecurityGroup {
         util::alnum(&self.node_path())
     }
 
+    /// The construct id for a rule in this group's scope that allows `key`: `base`, or
+    /// `base` with a number when a different rule already has it (labels drop punctuation,
+    /// so `A/Api-1` and `A/Api1` share one); `None` when the same rule exists.
+    fn claim(&self, base: String, key: String) -> Option<String> {
+        let mut rules = self.rules.0.borrow_mut();
+        let mut id = base.clone();
+        let mut n = 1;
+        loop {
+            match rules.get(&id) {
+                Some(existing) if *existing == key => return None,
+                Some(_) => {
+                    n += 1;
+                    id = format!("{base}{n}");
+                }
+                None if self.scope.contains(&id) => {
+                    n += 1;
+                    id = format!("{base}{n}");
+                }
+                None => {
+                    rules.insert(id.clone(), key);
+                    return Some(id);
+                }
+            }
+        }
+    }
+
     /// Lets `source` reach `target` on `port`: ingress on the target and, unless the source
     /// allows all outbound traffic, egress on the source. Rules between stacks go to the stack
     /// created later; calling twice adds nothing.
@@ -278,21 +316,30 @@ impl SecurityGroup {
         port: Port,
         description: &str,
     ) -> Result<()> {
+        util::check_sg_text(&target.node_path(), "rule description", description)?;
         let target_side = util::same_stack(&source.scope, &target.scope)
             || util::stack_index(&target.scope) >= util::stack_index(&source.scope);
-        let (scope, id) = if target_side {
+        let ingress = format!(
+            "ingress {} -> {} {port:?}",
+            source.node_path(),
+            target.node_path()
+        );
+        let (owner, id) = if target_side {
             (
-                &target.scope,
-                format!("From{}{}", source.label(), port.label()),
+                target,
+                target.claim(format!("From{}{}", source.label(), port.label()), ingress),
             )
         } else {
             (
-                &source.scope,
-                format!("IngressTo{}{}", target.label(), port.label()),
+                source,
+                source.claim(
+                    format!("IngressTo{}{}", target.label(), port.label()),
+                    ingress,
+                ),
             )
         };
-        if !scope.contains(&id) {
-            scope.add(
+        if let Some(id) = id {
+            owner.scope.add(
                 &id,
                 ec2::SecurityGroupIngress {
                     group_id: Some(target.id.value()),
@@ -309,19 +356,27 @@ impl SecurityGroup {
         }
         let source_side = util::same_stack(&source.scope, &target.scope)
             || util::stack_index(&source.scope) >= util::stack_index(&target.scope);
-        let (scope, id) = if source_side {
+        let egress = format!(
+            "egress {} -> {} {port:?}",
+            source.node_path(),
+            target.node_path()
+        );
+        let (owner, id) = if source_side {
             (
-                &source.scope,
-                format!("To{}{}", target.label(), port.label()),
+                source,
+                source.claim(format!("To{}{}", target.label(), port.label()), egress),
             )
         } else {
             (
-                &target.scope,
-                format!("EgressFrom{}{}", source.label(), port.label()),
+                target,
+                target.claim(
+                    format!("EgressFrom{}{}", source.label(), port.label()),
+                    egress,
+                ),
             )
         };
-        if !scope.contains(&id) {
-            scope.add(
+        if let Some(id) = id {
+            owner.scope.add(
                 &id,
                 ec2::SecurityGroupEgress {
                     destination_security_group_id: Some(target.id.value()),

@@ -11,7 +11,7 @@ use crate::log_group::{LogGroup, LogGroupProps, Retention};
 use crate::secret::SecretField;
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
 use crate::util;
-use crate::vpc::Vpc;
+use crate::vpc::{SubnetKind, Vpc};
 
 /// A container image.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,7 +24,15 @@ pub enum ContainerImage {
         /// The tag, often a stack parameter so a deploy can roll a new image.
         tag: Value<String>,
     },
-    /// An image from a public registry, such as `public.ecr.aws/nginx/nginx:1.27`.
+    /// An image in an ECR repository of the stack's own account and region, named without
+    /// its host, so environment-agnostic stacks can use it.
+    EcrRepository {
+        /// The repository's name, such as `omc/backend`.
+        name: String,
+        /// The tag.
+        tag: Value<String>,
+    },
+    /// An image from a public registry, such as `public.ecr.aws/docker/library/python:3.12`.
     Registry(Value<String>),
 }
 
@@ -33,6 +41,17 @@ impl ContainerImage {
     pub fn ecr(repository_uri: impl Into<String>, tag: impl Into<Value<String>>) -> ContainerImage {
         ContainerImage::Ecr {
             repository_uri: repository_uri.into(),
+            tag: tag.into(),
+        }
+    }
+
+    /// An image of the repository `name` in the stack's own account and region.
+    pub fn ecr_repository(
+        name: impl Into<String>,
+        tag: impl Into<Value<String>>,
+    ) -> ContainerImage {
+        ContainerImage::EcrRepository {
+            name: name.into(),
             tag: tag.into(),
         }
     }
@@ -48,19 +67,45 @@ impl ContainerImage {
                 repository_uri,
                 tag,
             } => fns::sub_with(format!("{repository_uri}:${{Tag}}"), [("Tag", tag.clone())]),
+            ContainerImage::EcrRepository { name, tag } => fns::sub_with(
+                format!(
+                    "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{name}:${{Tag}}"
+                ),
+                [("Tag", tag.clone())],
+            ),
             ContainerImage::Registry(image) => image.clone(),
         }
     }
 
     /// The ECR repository ARN, checking the URI.
     fn repository_arn(&self, path: &str) -> Result<Option<Value<String>>> {
-        let ContainerImage::Ecr { repository_uri, .. } = self else {
-            return Ok(None);
+        let repository_uri = match self {
+            ContainerImage::Ecr { repository_uri, .. } => repository_uri,
+            ContainerImage::EcrRepository { name, .. } => {
+                let ok = !name.is_empty()
+                    && name.len() <= 256
+                    && name.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b)
+                    });
+                if !ok {
+                    return Err(util::invalid(
+                        path,
+                        format!(
+                            "ECR repository name {name:?} must be lower-case letters, digits, '.', '_', '-' and '/', such as \"omc/backend\""
+                        ),
+                    ));
+                }
+                return Ok(Some(fns::sub(format!(
+                    "arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{name}"
+                ))));
+            }
+            ContainerImage::Registry(_) => return Ok(None),
         };
         let parsed = repository_uri.split_once('/').and_then(|(host, name)| {
             let parts: Vec<&str> = host.split('.').collect();
             match parts.as_slice() {
                 [account, "dkr", "ecr", region, "amazonaws", "com"]
+                | [account, "dkr", "ecr", region, "amazonaws", "com", "cn"]
                     if account.len() == 12
                         && account.bytes().all(|b| b.is_ascii_digit())
                         && !name.is_empty()
@@ -229,6 +274,7 @@ pub(crate) struct TaskSpec<'a, 'v> {
     pub(crate) volumes: &'a [EfsVolume<'v>],
     pub(crate) log_retention: Retention,
     pub(crate) architecture: CpuArchitecture,
+    pub(crate) https_egress: bool,
 }
 
 pub(crate) struct BuiltTask {
@@ -321,6 +367,7 @@ pub(crate) fn check_spec(
 ) -> Result<Vec<Option<Value<String>>>> {
     check_size(path, spec.cpu, spec.memory_mib)?;
     check_containers(path, spec.containers)?;
+    crate::log_group::check_retention(path, spec.log_retention)?;
     let repositories = spec
         .containers
         .iter()
@@ -347,6 +394,9 @@ pub(crate) struct TaskParts {
     pub(crate) scope: Scope,
     pub(crate) task: BuiltTask,
     pub(crate) security_group: SecurityGroup,
+    /// What must exist before a task starts: the subnets' route out (to pull the image) and
+    /// the mount targets of its file systems.
+    pub(crate) start_after: Vec<omc_cdk::Resource>,
 }
 
 /// Checks `spec`, then creates the construct `id` with its task definition and security group.
@@ -355,6 +405,7 @@ pub(crate) fn new_task(
     id: &str,
     path: &str,
     vpc: &Vpc,
+    subnets: SubnetKind,
     spec: &TaskSpec<'_, '_>,
 ) -> Result<TaskParts> {
     check_spec(path, spec)?;
@@ -363,13 +414,15 @@ pub(crate) fn new_task(
     let security_group = SecurityGroup::new(
         &scope,
         "SecurityGroup",
-        SecurityGroupProps::new(vpc, format!("{path} tasks")),
+        SecurityGroupProps::new(vpc, util::sg_text(&format!("{path} tasks"))),
     )?;
-    security_group.add_egress_rule(
-        &Peer::any_ipv4(),
-        Port::tcp(443),
-        "HTTPS out: image pulls, secrets, logs and AWS APIs",
-    )?;
+    if spec.https_egress {
+        security_group.add_egress_rule(
+            &Peer::any_ipv4(),
+            Port::tcp(443),
+            "HTTPS out: image pulls, secrets, logs and AWS APIs",
+        )?;
+    }
     for volume in spec.volumes {
         volume
             .access_point
@@ -377,10 +430,22 @@ pub(crate) fn new_task(
             .connections()
             .allow_default_port_from(&security_group, "Tasks to EFS")?;
     }
+    let mut start_after = vpc.internet_connectivity(subnets);
+    for volume in spec.volumes {
+        start_after.extend(
+            volume
+                .access_point
+                .file_system()
+                .mount_targets()
+                .iter()
+                .cloned(),
+        );
+    }
     Ok(TaskParts {
         scope,
         task,
         security_group,
+        start_after,
     })
 }
 

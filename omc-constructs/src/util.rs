@@ -119,6 +119,41 @@ fn write_json(node: &Node, literal: &mut String, parts: &mut Vec<Value<String>>)
     }
 }
 
+/// Punctuation EC2 accepts in security group and rule descriptions (besides letters, digits
+/// and spaces).
+const SG_PUNCTUATION: &str = "._-:/()#,@[]+=&;{}!$*";
+
+fn sg_char_ok(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == ' ' || SG_PUNCTUATION.contains(c)
+}
+
+/// Checks a security group or rule description: at most 255 characters EC2 accepts.
+pub(crate) fn check_sg_text(path: &str, what: &str, text: &str) -> omc_cdk::Result<()> {
+    if let Some(bad) = text.chars().find(|c| !sg_char_ok(*c)) {
+        return Err(invalid(
+            path,
+            format!(
+                "{what} {text:?} contains {bad:?}; EC2 accepts letters, digits, spaces and {SG_PUNCTUATION}"
+            ),
+        ));
+    }
+    if text.chars().count() > 255 {
+        return Err(invalid(
+            path,
+            format!("{what} {text:?} is longer than 255 characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A description EC2 accepts, made from text that may hold other characters (construct paths).
+pub(crate) fn sg_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if sg_char_ok(c) { c } else { '-' })
+        .take(255)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,9 @@ impl Default for VpcProps {
     }
 }
 
+/// Regions with only two availability zones open to new VPCs.
+const TWO_ZONE_REGIONS: &[&str] = &["us-west-1", "ca-west-1"];
+
 /// The subnets of one group.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubnetSelection {
@@ -192,9 +195,11 @@ pub struct VpcAttributes {
 #[derive(Clone, Debug)]
 pub struct Vpc {
     id: VpcId,
-    cidr: Value<String>,
+    cidr: Option<Value<String>>,
     availability_zones: Vec<Value<String>>,
     groups: Vec<SubnetSelection>,
+    /// Per subnet kind, the resources that give it its route out (empty for imported VPCs).
+    connectivity: Vec<(SubnetKind, omc_cdk::Resource)>,
 }
 
 /// Parses `a.b.c.d/n` into the address and prefix length; the address must be the network
@@ -290,6 +295,21 @@ impl Vpc {
                 return fail(format!(
                     "max_azs is {}; a VPC spans 1 to 6 availability zones",
                     props.max_azs
+                ));
+            }
+            // Fn::GetAZs lists the region's zones at deploy time; a few regions have two.
+            let region = util::literal_region(&scope.stack());
+            let two_zone_region = region
+                .as_deref()
+                .is_some_and(|r| TWO_ZONE_REGIONS.contains(&r));
+            if props.max_azs > 2 && (region.is_none() || two_zone_region) {
+                return fail(format!(
+                    "max_azs is {}, and {}; use max_azs: 2, or name the zones in availability_zones",
+                    props.max_azs,
+                    match region {
+                        Some(r) => format!("region {r} has two availability zones"),
+                        None => "the stack is environment-agnostic, so its region may have only two zones (us-west-1 has two)".to_owned(),
+                    }
                 ));
             }
             usize::from(props.max_azs)
@@ -412,6 +432,7 @@ impl Vpc {
         // Subnets and their route tables; public ones first so NAT gateways exist before
         // private routes need them.
         let mut groups = Vec::new();
+        let mut connectivity = Vec::new();
         let mut nat_gateways: Vec<Value<String>> = Vec::new();
         let mut order: Vec<usize> = (0..props.subnets.len()).collect();
         order.sort_by_key(|&i| usize::from(props.subnets[i].kind != SubnetKind::Public));
@@ -458,6 +479,7 @@ impl Vpc {
                 )?;
                 match group.kind {
                     SubnetKind::Public => {
+                        let mut public_route = None;
                         if let Some((gateway, attachment)) = &internet {
                             let route = sub.add(
                                 "DefaultRoute",
@@ -468,6 +490,9 @@ impl Vpc {
                                 },
                             )?;
                             route.add_depends_on(attachment)?;
+                            connectivity.push((SubnetKind::Public, (**attachment).clone()));
+                            connectivity.push((SubnetKind::Public, (*route).clone()));
+                            public_route = Some(route);
                         }
                         if zi < usize::from(props.nat_gateways)
                             && nat_gateways.len() < usize::from(props.nat_gateways)
@@ -489,13 +514,21 @@ impl Vpc {
                                     ..ec2::NatGateway::new()
                                 },
                             )?;
+                            // An Elastic IP in a VPC needs the internet gateway attached,
+                            // and a NAT gateway needs its subnet's route to it.
+                            if let Some((_, attachment)) = &internet {
+                                eip.add_depends_on(attachment)?;
+                            }
+                            if let Some(route) = &public_route {
+                                nat.add_depends_on(route)?;
+                            }
                             nat.add_depends_on(&association)?;
                             nat_gateways.push(nat.reference());
                         }
                     }
                     SubnetKind::PrivateWithEgress => {
                         let nat = nat_gateways[zi % nat_gateways.len()].clone();
-                        sub.add(
+                        let route = sub.add(
                             "DefaultRoute",
                             ec2::Route {
                                 destination_cidr_block: Some("0.0.0.0/0".into()),
@@ -503,6 +536,7 @@ impl Vpc {
                                 ..ec2::Route::new(table.reference())
                             },
                         )?;
+                        connectivity.push((SubnetKind::PrivateWithEgress, (*route).clone()));
                     }
                     SubnetKind::Isolated => {}
                 }
@@ -547,7 +581,9 @@ impl Vpc {
                         ],
                         [group.log_group_arn()],
                     )],
-                    ..RoleProps::new(Principal::service("vpc-flow-logs.amazonaws.com"))
+                    ..RoleProps::new(Principal::ServiceForAccount(
+                        "vpc-flow-logs.amazonaws.com".into(),
+                    ))
                 },
             )?;
             flow.add(
@@ -572,9 +608,10 @@ impl Vpc {
 
         Ok(Vpc {
             id: VpcId(vpc.reference()),
-            cidr: vpc.attr_cidr_block(),
+            cidr: Some(vpc.attr_cidr_block()),
             availability_zones: zones,
             groups,
+            connectivity,
         })
     }
 
@@ -613,13 +650,14 @@ impl Vpc {
         }
         Ok(Vpc {
             id: vpc_id,
-            cidr: attributes.cidr.map_or_else(|| Value::from(""), Value::from),
+            cidr: attributes.cidr.map(Value::from),
             availability_zones: attributes
                 .availability_zones
                 .iter()
                 .map(|z| Value::from(z.as_str()))
                 .collect(),
             groups,
+            connectivity: Vec::new(),
         })
     }
 
@@ -628,9 +666,22 @@ impl Vpc {
         self.id.clone()
     }
 
-    /// The VPC's IPv4 range.
-    pub fn vpc_cidr(&self) -> Value<String> {
+    /// The VPC's IPv4 range, unless it is an imported VPC whose range was not given.
+    pub fn vpc_cidr(&self) -> Option<Value<String>> {
         self.cidr.clone()
+    }
+
+    /// The resources that give subnets of `kind` their route out: for public subnets the
+    /// internet gateway attachment and the default routes, for private subnets with egress
+    /// the routes to the NAT gateways; none for isolated subnets and imported VPCs. Resources
+    /// that need the internet when they are created (an internet-facing load balancer, a
+    /// service pulling its image) depend on these, as AWS CDK's `internetConnectivityEstablished`.
+    pub fn internet_connectivity(&self, kind: SubnetKind) -> Vec<omc_cdk::Resource> {
+        self.connectivity
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     /// The availability zones, in order.

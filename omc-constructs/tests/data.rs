@@ -404,3 +404,70 @@ fn keys_rotate_and_are_retained() -> TestResult {
     t.has_resource_properties("AWS::KMS::Alias", json!({"AliasName": "alias/omc-test"}))?;
     Ok(())
 }
+
+#[test]
+fn more_bad_input_aws_would_refuse_at_deploy() -> TestResult {
+    let (_app, stack, vpc) = with_vpc();
+    // A generated plain string has no JSON keys.
+    let token = Secret::new(&stack, "Token", SecretProps::default())?;
+    assert_eq!(
+        token.field("password").map(|_| ()).unwrap_err().to_string(),
+        "Test/Token: the secret is a plain generated string, not JSON, so it has no key \"password\"; use whole(), or generate JSON with GenerateSecret::json"
+    );
+    // Replicas fail over to another zone.
+    let one_zone = Vpc::new(
+        &stack,
+        "OneZone",
+        VpcProps {
+            max_azs: 1,
+            cidr: "10.1.0.0/16".into(),
+            ..VpcProps::default()
+        },
+    )?;
+    let err = Redis::new(
+        &stack,
+        "Cache",
+        RedisProps {
+            replicas: 1,
+            ..RedisProps::new(&one_zone)
+        },
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Test/Cache: replicas fail over to another availability zone, and the Isolated subnets are in one; give the VPC two or more zones or set replicas: 0"
+    );
+    let err = Rds::new(
+        &stack,
+        "Db",
+        RdsProps {
+            port: 80,
+            ..RdsProps::new(&vpc, PostgresVersion::V17_6)
+        },
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Test/Db: port 80 is not a port RDS accepts; use 1150 to 65535 (PostgreSQL's default is 5432)"
+    );
+    let err = omc_constructs::Bucket::new(
+        &stack,
+        "Logs",
+        omc_constructs::BucketProps {
+            expire_after_days: Some(0),
+            ..omc_constructs::BucketProps::default()
+        },
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Test/Logs: expire_after_days and archive_after_days count from 1; use None to keep objects"
+    );
+    Ok(())
+}

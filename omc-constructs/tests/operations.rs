@@ -336,3 +336,41 @@ fn security_baseline_bad_input() {
         "Test/Baseline: Config rule \"s3-bucket-ssl-requests-only\" is not an AWS managed rule identifier such as \"S3_BUCKET_SSL_REQUESTS_ONLY\""
     );
 }
+
+#[test]
+fn config_delivers_with_its_role_after_the_recorder_exists() -> TestResult {
+    let (_app, stack) = testing::stack()?;
+    SecurityBaseline::new(&stack, "Baseline", SecurityBaselineProps::new("org-trail"))?;
+    let t = Template::from_stack(&stack)?;
+    let recorder = t.resources("AWS::Config::ConfigurationRecorder")[0]
+        .0
+        .to_owned();
+    let (_, channel) = t.resources("AWS::Config::DeliveryChannel")[0];
+    assert!(
+        channel["DependsOn"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(recorder))
+    );
+    let (_, role) = t.resources("AWS::IAM::Role")[0];
+    let p = &role["Properties"];
+    assert_eq!(
+        p["AssumeRolePolicyDocument"]["Statement"][0]["Condition"],
+        json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+    );
+    let statements = p["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    assert_eq!(statements[0]["Action"], "s3:GetBucketAcl");
+    assert_eq!(statements[1]["Action"], "s3:PutObject");
+    assert_eq!(
+        statements[1]["Condition"],
+        json!({"StringLike": {"s3:x-amz-acl": "bucket-owner-full-control"}})
+    );
+    let object = statements[1]["Resource"].to_string();
+    assert!(
+        object.contains("/AWSLogs/") && object.contains("/Config/*"),
+        "{object}"
+    );
+    Ok(())
+}

@@ -5,7 +5,8 @@
 use omc_cdk::assertions::Template;
 use omc_cdk::{App, Environment, Json, Stack, StackProps};
 use omc_constructs::{
-    EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, RunnerNodesProps, Vpc, VpcProps,
+    EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RunnerNodesProps,
+    Vpc, VpcProps,
 };
 use serde_json::json;
 
@@ -77,14 +78,25 @@ fn defaults_give_a_private_encrypted_logged_cluster_that_scales_to_zero() -> Tes
         runners["Taints"],
         json!([{"Effect": "NO_SCHEDULE", "Key": "omc.io/runner", "Value": "true"}])
     );
-    assert_eq!(runners["Tags"]["k8s.io/cluster-autoscaler/enabled"], "true");
-    assert_eq!(
-        runners["Tags"]["k8s.io/cluster-autoscaler/OMC-test"],
-        "owned"
-    );
-    assert_eq!(
-        runners["Tags"]["k8s.io/cluster-autoscaler/node-template/taint/omc.io/runner"],
-        "true:NoSchedule"
+    // Node group tags do not reach the Auto Scaling group: cluster-autoscaler relies on the
+    // tags EKS puts there and on eks:DescribeNodegroup, so the group carries none of its own.
+    assert!(runners.get("Tags").is_none(), "{runners}");
+    assert_eq!(runners["AmiType"], "AL2023_x86_64_STANDARD");
+    // Standard support only (no extended-support charges), and the control plane's logs
+    // expire: the log group exists before the cluster, which depends on it.
+    assert_eq!(p["UpgradePolicy"], json!({"SupportType": "STANDARD"}));
+    assert_eq!(p["Version"], "1.34");
+    let (logs_id, logs) = t
+        .resources("AWS::Logs::LogGroup")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["LogGroupName"] == "/aws/eks/OMC-test/cluster")
+        .unwrap();
+    assert_eq!(logs["Properties"]["RetentionInDays"], 30);
+    assert!(
+        eks["DependsOn"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(logs_id))
     );
     // The managed add-ons.
     let mut addons: Vec<&str> = t
@@ -126,8 +138,9 @@ fn cluster_autoscaler_may_only_resize_the_runner_group() -> TestResult {
     let statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         .as_array()
         .unwrap();
-    assert_eq!(statements.len(), 2);
-    // Read-only calls anywhere; the two calls that change capacity only on the runner group.
+    assert_eq!(statements.len(), 3);
+    // Read-only calls anywhere, node groups of this cluster only, and the two calls that
+    // change capacity only on the runner group.
     let reads = statements[0]["Action"].as_array().unwrap();
     assert!(reads.iter().all(|a| {
         let a = a.as_str().unwrap();
@@ -135,6 +148,11 @@ fn cluster_autoscaler_may_only_resize_the_runner_group() -> TestResult {
     }));
     assert_eq!(
         statements[1],
+        json!({"Effect": "Allow", "Action": "eks:DescribeNodegroup",
+               "Resource": {"Fn::Sub": "arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:nodegroup/OMC-test/*"}})
+    );
+    assert_eq!(
+        statements[2],
         json!({"Effect": "Allow", "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], "Resource": "*",
                "Condition": {"StringEquals": {"aws:ResourceTag/eks:cluster-name": "OMC-test", "aws:ResourceTag/eks:nodegroup-name": "runners"}}})
     );
@@ -253,5 +271,139 @@ fn runner_cluster_bad_input() {
             ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
         })
         .contains("cluster name \"-bad\"")
+    );
+}
+
+#[test]
+fn instance_types_choose_the_ami_and_the_runner_pod_size() -> TestResult {
+    let (app, stack, vpc) = ci();
+    EksRunnerCluster::new(
+        &stack,
+        "Runners",
+        EksRunnerClusterProps {
+            runner_nodes: RunnerNodesProps {
+                instance_type: "m7g.xlarge".into(),
+                ..RunnerNodesProps::default()
+            },
+            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+        },
+    )?;
+    let t = Template::from_stack(&stack)?;
+    assert_eq!(
+        nodegroup(&t, "runners")["AmiType"],
+        "AL2023_ARM_64_STANDARD"
+    );
+    assert_eq!(nodegroup(&t, "system")["AmiType"], "AL2023_x86_64_STANDARD");
+    // 4 vCPUs and 16 GiB: the pod asks for 3.5 vCPUs and 12 GiB.
+    let files = app.synth()?.stack("Ci").unwrap().files().clone();
+    let values = &files["runner-scale-set.values.yaml"];
+    assert!(
+        values.contains("cpu: \"3500m\"\n          memory: \"12288Mi\""),
+        "{values}"
+    );
+    Ok(())
+}
+
+#[test]
+fn runner_pods_must_fit_their_nodes() {
+    let (_app, stack, vpc) = ci();
+    let error = |runner_nodes: RunnerNodesProps| {
+        EksRunnerCluster::new(
+            &stack,
+            "Runners",
+            EksRunnerClusterProps {
+                runner_nodes,
+                ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            },
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+    };
+    assert_eq!(
+        error(RunnerNodesProps {
+            instance_type: "x2iedn.xlarge".into(),
+            ..RunnerNodesProps::default()
+        }),
+        "Ci/Runners: the runner pods' requests cannot be derived from instance type \"x2iedn.xlarge\"; set runner_nodes.pod_resources"
+    );
+    assert_eq!(
+        error(RunnerNodesProps {
+            pod_resources: Some(PodResources {
+                cpu_millis: 2000,
+                memory_mib: 4096
+            }),
+            ..RunnerNodesProps::default()
+        }),
+        "Ci/Runners: runner pods requesting 2000m CPU and 4096 MiB do not fit on a t3.large (2 vCPUs, 8 GiB) once the node's own reservations are made; request less"
+    );
+    // Explicit requests for an unknown type are taken as given.
+    EksRunnerCluster::new(
+        &stack,
+        "Custom",
+        EksRunnerClusterProps {
+            runner_nodes: RunnerNodesProps {
+                instance_type: "x2iedn.xlarge".into(),
+                pod_resources: Some(PodResources {
+                    cpu_millis: 3000,
+                    memory_mib: 100_000,
+                }),
+                ..RunnerNodesProps::default()
+            },
+            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn one_runner_cluster_per_stack_and_two_zones_at_least() {
+    let (_app, stack, vpc) = ci();
+    EksRunnerCluster::new(
+        &stack,
+        "Runners",
+        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+    )
+    .unwrap();
+    let err = EksRunnerCluster::new(
+        &stack,
+        "Second",
+        EksRunnerClusterProps {
+            name: "other".into(),
+            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+        },
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Ci/Second: stack Ci already has a runner cluster (its Helm values are written beside the template); put this one in a stack of its own"
+    );
+    // Nothing of the refused cluster was added.
+    let t = Template::from_stack(&stack).unwrap();
+    assert_eq!(t.resources("AWS::EKS::Cluster").len(), 1);
+
+    let (_app, one_zone, _) = ci();
+    let small = Vpc::new(
+        &one_zone,
+        "Small",
+        VpcProps {
+            max_azs: 1,
+            ..VpcProps::default()
+        },
+    )
+    .unwrap();
+    let err = EksRunnerCluster::new(
+        &one_zone,
+        "Runners",
+        EksRunnerClusterProps::new(&small, "https://github.com/omc"),
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Ci/Runners: EKS needs subnets in at least two availability zones, and the Private group has 1; give the VPC max_azs: 2 or more"
     );
 }

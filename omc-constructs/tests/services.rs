@@ -9,7 +9,7 @@ use omc_constructs::{
     Cluster, ClusterProps, ContainerImage, ContainerInsights, ContainerProps, EfsFileSystem,
     EfsFileSystemProps, EfsVolume, FargateService, FargateServiceProps, GenerateSecret, Route,
     Schedule, ScheduleTrigger, ScheduledTask, ScheduledTaskProps, Secret, SecretProps, SslPolicy,
-    Vpc, VpcProps,
+    TargetHealthCheck, Vpc, VpcProps,
 };
 use serde_json::json;
 
@@ -20,7 +20,7 @@ const CERTIFICATE: &str =
 const REPO: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 
 struct Fixture {
-    _app: App,
+    app: App,
     stack: Stack,
     vpc: Vpc,
     cluster: Cluster,
@@ -40,7 +40,7 @@ fn fixture() -> Fixture {
     let vpc = Vpc::new(&stack, "Vpc", VpcProps::default()).unwrap();
     let cluster = Cluster::new(&stack, "Cluster", ClusterProps::new(&vpc)).unwrap();
     Fixture {
-        _app: app,
+        app,
         stack,
         vpc,
         cluster,
@@ -853,4 +853,338 @@ fn schedules_are_validated() {
         err,
         "Test/Zoned: time zone \"Berlin\" is not an IANA time zone such as \"Europe/Berlin\" or \"UTC\""
     );
+}
+
+fn depends_on(resource: &Json) -> Vec<String> {
+    resource["DependsOn"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn resources_wait_for_what_they_need_at_creation() -> TestResult {
+    let f = fixture();
+    let alb = https_alb(&f);
+    let files = EfsFileSystem::new(
+        &f.stack,
+        "Files",
+        EfsFileSystemProps {
+            access_points: vec![("Data".into(), AccessPointProps::new("/data", 1000, 1000))],
+            ..EfsFileSystemProps::new(&f.vpc)
+        },
+    )?;
+    let data = files.access_point("Data").unwrap();
+    FargateService::new(
+        &f.stack,
+        "Web",
+        FargateServiceProps {
+            load_balancer: Some(AlbRoute::new(&alb)),
+            volumes: vec![EfsVolume::new(&data, "/data")],
+            ..FargateServiceProps::new(&f.cluster, vec![container("web", Some(8080))])
+        },
+    )?;
+    ScheduledTask::new(
+        &f.stack,
+        "Job",
+        ScheduledTaskProps {
+            volumes: vec![EfsVolume::new(&data, "/data")],
+            ..ScheduledTaskProps::new(
+                &f.cluster,
+                Schedule::rate(1, "hour"),
+                vec![container("job", None)],
+            )
+        },
+    )?;
+    let t = Template::from_stack(&f.stack)?;
+    // The internet-facing load balancer waits for the public subnets' routes.
+    let lb = depends_on(only(&t, "AWS::ElasticLoadBalancingV2::LoadBalancer"));
+    assert!(lb.iter().any(|d| d.starts_with("VpcVPCGW")), "{lb:?}");
+    assert_eq!(
+        lb.iter()
+            .filter(|d| d.starts_with("VpcPublicSubnet"))
+            .count(),
+        2,
+        "{lb:?}"
+    );
+    // The service waits for the NAT routes (image pulls), the mount targets, the capacity
+    // providers and its listener rule or listener.
+    let service = depends_on(only(&t, "AWS::ECS::Service"));
+    for prefix in [
+        "VpcPrivateSubnet1DefaultRoute",
+        "VpcPrivateSubnet2DefaultRoute",
+        "FilesMountTarget1",
+        "FilesMountTarget2",
+        "ClusterCapacityProviders",
+    ] {
+        assert!(
+            service.iter().any(|d| d.starts_with(prefix)),
+            "{prefix} not in {service:?}"
+        );
+    }
+    let schedule = depends_on(only(&t, "AWS::Scheduler::Schedule"));
+    assert!(
+        schedule.iter().any(|d| d.starts_with("FilesMountTarget1")),
+        "{schedule:?}"
+    );
+    assert!(
+        schedule
+            .iter()
+            .any(|d| d.starts_with("VpcPrivateSubnet1DefaultRoute")),
+        "{schedule:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn spot_needs_the_spot_capacity_provider() -> TestResult {
+    let f = fixture();
+    let on_demand = Cluster::new(
+        &f.stack,
+        "OnDemand",
+        ClusterProps {
+            fargate_spot: false,
+            ..ClusterProps::new(&f.vpc)
+        },
+    )?;
+    let err = FargateService::new(
+        &f.stack,
+        "Cheap",
+        FargateServiceProps {
+            spot: true,
+            ..FargateServiceProps::new(&on_demand, vec![container("w", None)])
+        },
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Test/Cheap: spot is true, and the cluster has no FARGATE_SPOT capacity provider; set ClusterProps.fargate_spot or spot: false"
+    );
+    FargateService::new(
+        &f.stack,
+        "Spot",
+        FargateServiceProps {
+            spot: true,
+            ..FargateServiceProps::new(&f.cluster, vec![container("w", None)])
+        },
+    )?;
+    let t = Template::from_stack(&f.stack)?;
+    let service = &only(&t, "AWS::ECS::Service")["Properties"];
+    assert!(service.get("LaunchType").is_none());
+    assert_eq!(
+        service["CapacityProviderStrategy"],
+        json!([{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}])
+    );
+    Ok(())
+}
+
+#[test]
+fn routes_and_load_balancers_refuse_what_aws_would() {
+    let f = fixture();
+    let alb = https_alb(&f);
+    let route_error = |id: &str, route: AlbRoute<'_>| {
+        FargateService::new(
+            &f.stack,
+            id,
+            FargateServiceProps {
+                load_balancer: Some(route),
+                ..FargateServiceProps::new(&f.cluster, vec![container("web", Some(8080))])
+            },
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+    };
+    assert_eq!(
+        route_error(
+            "Port",
+            AlbRoute {
+                container_port: Some(9999),
+                ..AlbRoute::new(&alb)
+            }
+        ),
+        "Test/Port: the load balancer route's container_port 9999 is not a port of any container; the containers map web (8080)"
+    );
+    assert_eq!(
+        route_error(
+            "Health",
+            AlbRoute {
+                health_check: TargetHealthCheck {
+                    healthy_http_codes: "200-600".into(),
+                    ..TargetHealthCheck::default()
+                },
+                ..AlbRoute::new(&alb)
+            }
+        ),
+        "Test/Health: healthy_http_codes \"200-600\" must be codes from 200 to 499, such as \"200\", \"200,204\" or \"200-399\""
+    );
+    assert!(
+        route_error(
+            "Interval",
+            AlbRoute {
+                health_check: TargetHealthCheck {
+                    interval_seconds: 5,
+                    ..TargetHealthCheck::default()
+                },
+                ..AlbRoute::new(&alb)
+            }
+        )
+        .contains("interval_seconds is 5; use 6 to 300")
+    );
+    // A default route from another stack would make the two stacks import from each other.
+    let other = Stack::new(&f.app, "Other", StackProps::default()).unwrap();
+    let err = FargateService::new(
+        &other,
+        "Web",
+        FargateServiceProps {
+            load_balancer: Some(AlbRoute::new(&alb)),
+            ..FargateServiceProps::new(&f.cluster, vec![container("web", Some(8080))])
+        },
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Other/Web: the default route of Test/Alb must come from a service in its own stack Test; create the service there, or give this route path patterns or host headers"
+    );
+    FargateService::new(
+        &other,
+        "Api",
+        FargateServiceProps {
+            load_balancer: Some(AlbRoute {
+                route: Route::hosts(["api.example.com"]),
+                ..AlbRoute::new(&alb)
+            }),
+            ..FargateServiceProps::new(&f.cluster, vec![container("api", Some(8080))])
+        },
+    )
+    .unwrap();
+    // Access log prefixes and imported VPCs without a range.
+    let logs =
+        omc_constructs::Bucket::new(&f.stack, "Logs", omc_constructs::BucketProps::default())
+            .unwrap();
+    let err = ApplicationLoadBalancer::new(
+        &f.stack,
+        "Logged",
+        ApplicationLoadBalancerProps {
+            access_logs: Some(omc_constructs::AccessLogs {
+                prefix: "/alb".into(),
+                ..omc_constructs::AccessLogs::new(&logs)
+            }),
+            ..ApplicationLoadBalancerProps::new(&f.vpc)
+        },
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("Test/Logged: access log prefix \"/alb\" must be"),
+        "{err}"
+    );
+    let imported = Vpc::from_attributes(omc_constructs::VpcAttributes {
+        vpc_id: Some(omc_constructs::VpcId::from("vpc-0123456789abcdef0")),
+        availability_zones: vec!["eu-west-1a".into()],
+        private_subnet_ids: vec![omc_constructs::SubnetId::from("subnet-0123456789abcdef0")],
+        ..omc_constructs::VpcAttributes::default()
+    })
+    .unwrap();
+    let err = ApplicationLoadBalancer::new(
+        &f.stack,
+        "Internal",
+        ApplicationLoadBalancerProps {
+            internet_facing: false,
+            ..ApplicationLoadBalancerProps::new(&imported)
+        },
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Test/Internal: an internal load balancer admits the VPC's range, and this imported VPC has none; give VpcAttributes.cidr"
+    );
+}
+
+#[test]
+fn schedule_roles_trust_only_this_account_and_pass_roles_only_to_ecs() -> TestResult {
+    let f = fixture();
+    ScheduledTask::new(
+        &f.stack,
+        "Job",
+        ScheduledTaskProps::new(
+            &f.cluster,
+            Schedule::rate(1, "day"),
+            vec![container("job", None)],
+        ),
+    )?;
+    let t = Template::from_stack(&f.stack)?;
+    let role = role(&t, "JobScheduleRole");
+    assert_eq!(
+        role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"],
+        json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+    );
+    assert_eq!(
+        statements(role)[1]["Condition"],
+        json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})
+    );
+    Ok(())
+}
+
+#[test]
+fn images_of_the_stacks_own_account_and_no_internet_egress() -> TestResult {
+    let f = fixture();
+    FargateService::new(
+        &f.stack,
+        "Worker",
+        FargateServiceProps {
+            https_egress: false,
+            ..FargateServiceProps::new(
+                &f.cluster,
+                vec![ContainerProps::new(
+                    "worker",
+                    ContainerImage::ecr_repository("omc/worker", "2.1.0"),
+                )],
+            )
+        },
+    )?;
+    let t = Template::from_stack(&f.stack)?;
+    assert_eq!(
+        only(&t, "AWS::ECS::TaskDefinition")["Properties"]["ContainerDefinitions"][0]["Image"],
+        json!({"Fn::Sub": ["${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/omc/worker:${Tag}", {"Tag": "2.1.0"}]})
+    );
+    assert_eq!(
+        statements(role(&t, "WorkerExecutionRole"))[1]["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/omc/worker"})
+    );
+    assert!(
+        !t.resources("AWS::EC2::SecurityGroupEgress")
+            .into_iter()
+            .any(|(_, r)| r["Properties"]["CidrIp"] == "0.0.0.0/0")
+    );
+    let err = FargateService::new(
+        &f.stack,
+        "Bad",
+        FargateServiceProps::new(
+            &f.cluster,
+            vec![ContainerProps::new(
+                "bad",
+                ContainerImage::ecr_repository("Omc/Worker", "1"),
+            )],
+        ),
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("Test/Bad: ECR repository name \"Omc/Worker\" must be lower-case"),
+        "{err}"
+    );
+    Ok(())
 }

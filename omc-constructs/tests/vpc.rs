@@ -11,6 +11,21 @@ use serde_json::json;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// A stack in us-east-1, which has six zones.
+fn regional() -> (App, Stack) {
+    let app = App::new();
+    let stack = Stack::new(
+        &app,
+        "Test",
+        StackProps {
+            env: Some(Environment::region("us-east-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    (app, stack)
+}
+
 fn vpc_error(props: VpcProps) -> String {
     let (_app, stack) = testing::stack().unwrap();
     Vpc::new(&stack, "Vpc", props).unwrap_err().to_string()
@@ -62,7 +77,7 @@ fn the_default_vpc() -> TestResult {
 
 #[test]
 fn one_nat_gateway_per_zone_serves_its_own_zone() -> TestResult {
-    let (_app, stack) = testing::stack()?;
+    let (_app, stack) = regional();
     Vpc::new(
         &stack,
         "Vpc",
@@ -100,7 +115,7 @@ fn one_nat_gateway_per_zone_serves_its_own_zone() -> TestResult {
 
 #[test]
 fn fewer_nat_gateways_than_zones_are_shared_round_robin() -> TestResult {
-    let (_app, stack) = testing::stack()?;
+    let (_app, stack) = regional();
     Vpc::new(
         &stack,
         "Vpc",
@@ -327,5 +342,185 @@ fn rules_between_stacks_go_to_the_later_stack() -> TestResult {
         ["Data"]
     );
     assert!(synthesis.stack("Data").unwrap().dependencies().is_empty());
+    Ok(())
+}
+
+#[test]
+fn nat_gateways_wait_for_the_internet_gateway() -> TestResult {
+    let (_app, stack) = testing::stack()?;
+    let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
+    let t = Template::from_stack(&stack)?;
+    let attachment = t.resources("AWS::EC2::VPCGatewayAttachment")[0]
+        .0
+        .to_owned();
+    let (_, eip) = t.resources("AWS::EC2::EIP")[0];
+    assert_eq!(eip["DependsOn"], json!([attachment]));
+    let (_, nat) = t.resources("AWS::EC2::NatGateway")[0];
+    let depends: Vec<&str> = nat["DependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        depends
+            .iter()
+            .any(|d| d.starts_with("VpcPublicSubnet1DefaultRoute")),
+        "{depends:?}"
+    );
+    assert!(
+        depends
+            .iter()
+            .any(|d| d.starts_with("VpcPublicSubnet1RouteTableAssociation")),
+        "{depends:?}"
+    );
+    // What internet-facing resources wait for, per subnet kind.
+    let public: Vec<String> = vpc
+        .internet_connectivity(SubnetKind::Public)
+        .iter()
+        .map(omc_cdk::Resource::node_path)
+        .collect();
+    assert_eq!(
+        public,
+        [
+            "Test/Vpc/VPCGW",
+            "Test/Vpc/PublicSubnet1/DefaultRoute",
+            "Test/Vpc/VPCGW",
+            "Test/Vpc/PublicSubnet2/DefaultRoute"
+        ]
+    );
+    assert_eq!(
+        vpc.internet_connectivity(SubnetKind::PrivateWithEgress)
+            .len(),
+        2
+    );
+    assert!(vpc.internet_connectivity(SubnetKind::Isolated).is_empty());
+    Ok(())
+}
+
+#[test]
+fn more_than_two_zones_need_a_region_that_has_them() {
+    let err = vpc_error(VpcProps {
+        max_azs: 3,
+        nat_gateways: 1,
+        ..VpcProps::default()
+    });
+    assert_eq!(
+        err,
+        "Test/Vpc: max_azs is 3, and the stack is environment-agnostic, so its region may have only two zones (us-west-1 has two); use max_azs: 2, or name the zones in availability_zones"
+    );
+    let app = App::new();
+    let west = Stack::new(
+        &app,
+        "West",
+        StackProps {
+            env: Some(Environment::region("us-west-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    let err = Vpc::new(
+        &west,
+        "Vpc",
+        VpcProps {
+            max_azs: 3,
+            ..VpcProps::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("region us-west-1 has two availability zones"),
+        "{err}"
+    );
+    let east = Stack::new(
+        &app,
+        "East",
+        StackProps {
+            env: Some(Environment::region("us-east-1")),
+            ..StackProps::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        Vpc::new(
+            &east,
+            "Vpc",
+            VpcProps {
+                max_azs: 3,
+                ..VpcProps::default()
+            }
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn rule_ids_never_merge_different_rules() -> TestResult {
+    let (_app, stack) = testing::stack()?;
+    let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
+    let sg = SecurityGroup::new(&stack, "Web", SecurityGroupProps::new(&vpc, "web"))?;
+    // Without punctuation these ranges read alike; both rules must exist.
+    sg.add_ingress_rule(&Peer::ipv4("10.10.0.0/16"), Port::tcp(443), "a")?;
+    sg.add_ingress_rule(&Peer::ipv4("101.0.0.0/16"), Port::tcp(443), "b")?;
+    sg.add_ingress_rule(&Peer::ipv4("10.10.0.0/16"), Port::tcp(443), "a again")?;
+    // Groups whose paths differ only in punctuation.
+    let a = SecurityGroup::new(&stack, "Api-1", SecurityGroupProps::new(&vpc, "api 1"))?;
+    let b = SecurityGroup::new(&stack, "Api1", SecurityGroupProps::new(&vpc, "api 2"))?;
+    sg.connections().allow_from(&a, Port::tcp(80), "from a")?;
+    sg.connections().allow_from(&b, Port::tcp(80), "from b")?;
+    let t = Template::from_stack(&stack)?;
+    let cidrs: Vec<&str> = t
+        .resources("AWS::EC2::SecurityGroupIngress")
+        .into_iter()
+        .filter_map(|(_, r)| r["Properties"]["CidrIp"].as_str())
+        .collect();
+    assert_eq!(cidrs, ["10.10.0.0/16", "101.0.0.0/16"]);
+    let sources = t
+        .resources("AWS::EC2::SecurityGroupIngress")
+        .into_iter()
+        .filter(|(_, r)| r["Properties"].get("SourceSecurityGroupId").is_some())
+        .count();
+    assert_eq!(sources, 2);
+    Ok(())
+}
+
+#[test]
+fn descriptions_use_only_what_ec2_accepts() -> TestResult {
+    let (_app, stack) = testing::stack()?;
+    let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
+    let err = SecurityGroup::new(
+        &stack,
+        "Db",
+        SecurityGroupProps::new(&vpc, "Datenbank für App's"),
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Test/Db: description \"Datenbank für App's\" contains 'ü'; EC2 accepts letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*"
+    );
+    let sg = SecurityGroup::new(&stack, "Web", SecurityGroupProps::new(&vpc, "web"))?;
+    let err = sg
+        .add_ingress_rule(&Peer::ipv4("10.0.0.0/8"), Port::tcp(80), "App → DB")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("Test/Web: rule description \"App → DB\" contains '→'"),
+        "{err}"
+    );
+    // Descriptions made from construct paths are cleaned instead.
+    let rds = omc_constructs::Rds::new(
+        &stack,
+        "Kunden-Datenbank's",
+        omc_constructs::RdsProps::new(&vpc, omc_constructs::PostgresVersion::V17_6),
+    )?;
+    let t = Template::from_stack(&stack)?;
+    t.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        json!({"GroupDescription": "Test/Kunden-Datenbank-s PostgreSQL"}),
+    )?;
+    assert_eq!(rds.node_path(), "Test/Kunden-Datenbank's");
     Ok(())
 }

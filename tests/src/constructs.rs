@@ -307,7 +307,7 @@ pub fn constructs_defaults() -> Result<App> {
                     secrets,
                     ..ContainerProps::new(
                         "web",
-                        ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27"),
+                        ContainerImage::ecr_repository("defaults/web", "1.0.0"),
                     )
                 }],
             )
