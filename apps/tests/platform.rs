@@ -1,0 +1,344 @@
+//! Every component of the platform team's infrastructure review, pointed at in the templates:
+//! which stack holds it and how it is configured, per environment.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use omc_cdk::assertions::Template;
+use omc_cdk::{Json, Synthesis};
+use serde_json::json;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn template(synthesis: &Synthesis, stack: &str) -> Template {
+    Template::from_synthesized(
+        synthesis
+            .stack(stack)
+            .unwrap_or_else(|| panic!("no stack {stack}")),
+    )
+}
+
+fn only<'t>(t: &'t Template, type_name: &str) -> &'t Json {
+    let found = t.resources(type_name);
+    assert_eq!(found.len(), 1, "{type_name}");
+    found[0].1
+}
+
+fn by_prefix<'t>(t: &'t Template, type_name: &str, prefix: &str) -> &'t Json {
+    t.resources(type_name)
+        .into_iter()
+        .find(|(id, _)| id.starts_with(prefix))
+        .map_or_else(|| panic!("no {type_name} {prefix}*"), |(_, r)| r)
+}
+
+#[test]
+fn stacks_in_deploy_order() -> TestResult {
+    let synthesis = apps::staging()?.synth()?;
+    let names: Vec<&str> = synthesis
+        .stacks()
+        .iter()
+        .map(omc_cdk::SynthesizedStack::name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "OmcStaging-Network",
+            "OmcStaging-Data",
+            "OmcStaging-Services",
+            "OmcStaging-Monitoring",
+            "OmcStaging-Security"
+        ]
+    );
+    assert_eq!(
+        synthesis
+            .stack("OmcStaging-Services")
+            .unwrap()
+            .dependencies(),
+        ["OmcStaging-Network", "OmcStaging-Data"]
+    );
+    Ok(())
+}
+
+#[test]
+fn network_two_zones_three_tiers_and_nat() -> TestResult {
+    for (app, prefix, nat) in [
+        (apps::staging()?, "OmcStaging", 1),
+        (apps::production()?, "OmcProduction", 2),
+    ] {
+        let synthesis = app.synth()?;
+        let t = template(&synthesis, &format!("{prefix}-Network"));
+        let vpc = only(&t, "AWS::EC2::VPC");
+        assert!(
+            vpc["Properties"]["CidrBlock"]
+                .as_str()
+                .unwrap()
+                .ends_with(".0.0/16")
+        );
+        let tiers: Vec<&str> = t
+            .resources("AWS::EC2::Subnet")
+            .into_iter()
+            .map(|(_, s)| {
+                s["Properties"]["Tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|tag| tag["Key"] == "omc:subnet-name")
+                    .unwrap()["Value"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            tiers,
+            ["Public", "Public", "App", "App", "Database", "Database"]
+        );
+        t.resource_count_is("AWS::EC2::NatGateway", nat)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn data_postgres_redis_and_secrets() -> TestResult {
+    let staging = apps::staging()?.synth()?;
+    let production = apps::production()?.synth()?;
+    let s = template(&staging, "OmcStaging-Data");
+    let p = template(&production, "OmcProduction-Data");
+    for (t, multi_az, nodes, policy) in [(&s, false, 1, "Delete"), (&p, true, 2, "Snapshot")] {
+        let db = only(t, "AWS::RDS::DBInstance");
+        assert_eq!(db["Properties"]["Engine"], "postgres");
+        assert_eq!(db["Properties"]["DBInstanceClass"], "db.t3.micro");
+        assert_eq!(db["Properties"]["MultiAZ"], multi_az);
+        assert_eq!(db["Properties"]["DeletionProtection"], multi_az);
+        assert_eq!(db["Properties"]["ManageMasterUserPassword"], true);
+        assert_eq!(db["DeletionPolicy"], policy);
+        let cache = only(t, "AWS::ElastiCache::ReplicationGroup");
+        assert_eq!(cache["Properties"]["CacheNodeType"], "cache.t3.micro");
+        assert_eq!(cache["Properties"]["NumCacheClusters"], nodes);
+        assert_eq!(cache["Properties"]["TransitEncryptionEnabled"], true);
+        // The Redis auth token is generated in Secrets Manager.
+        t.resource_count_is("AWS::SecretsManager::Secret", 1)?;
+        let files = only(t, "AWS::EFS::FileSystem");
+        assert_eq!(files["Properties"]["Encrypted"], true);
+    }
+    Ok(())
+}
+
+#[test]
+fn services_behind_the_load_balancer() -> TestResult {
+    let synthesis = apps::staging()?.synth()?;
+    let t = template(&synthesis, "OmcStaging-Services");
+    assert_eq!(
+        only(&t, "AWS::ElasticLoadBalancingV2::LoadBalancer")["Properties"]["Scheme"],
+        "internet-facing"
+    );
+    // The backend on 8000 under /api/*, the frontend on 80 as the default route.
+    let backend_group = by_prefix(&t, "AWS::ElasticLoadBalancingV2::TargetGroup", "Backend");
+    assert_eq!(backend_group["Properties"]["Port"], 8000);
+    assert_eq!(
+        backend_group["Properties"]["HealthCheckPath"],
+        "/api/health"
+    );
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        json!({"Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}]}),
+    )?;
+    let frontend_group = t
+        .resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+        .into_iter()
+        .find(|(id, _)| id.starts_with("Frontend"))
+        .unwrap()
+        .0;
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({"Port": 80, "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": frontend_group}}]}),
+    )?;
+    // The backend gets the database and Redis settings and secrets.
+    let backend = by_prefix(&t, "AWS::ECS::TaskDefinition", "Backend");
+    let container = &backend["Properties"]["ContainerDefinitions"][0];
+    let names = |key: &str| -> Vec<String> {
+        container[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["Name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names("Environment"),
+        [
+            "OMC_ENVIRONMENT",
+            "DATABASE_HOST",
+            "DATABASE_PORT",
+            "DATABASE_NAME",
+            "REDIS_HOST",
+            "REDIS_PORT",
+            "REDIS_TLS"
+        ]
+    );
+    assert_eq!(
+        names("Secrets"),
+        ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
+    );
+    // Image tags are stack parameters.
+    assert_eq!(
+        t.to_json()["Parameters"]["BackendImageTag"]["Default"],
+        "latest"
+    );
+    assert_eq!(
+        container["Image"]["Fn::Sub"][1]["Tag"],
+        json!({"Ref": "BackendImageTag"})
+    );
+    // One task each in staging; logs for every container.
+    for service in t.resources("AWS::ECS::Service") {
+        assert_eq!(service.1["Properties"]["DesiredCount"], 1, "{}", service.0);
+    }
+    assert_eq!(
+        t.resources("AWS::Logs::LogGroup").len(),
+        t.resources("AWS::ECS::TaskDefinition").len()
+    );
+    Ok(())
+}
+
+#[test]
+fn collectors_scheduled_and_continuous_and_agents_with_efs() -> TestResult {
+    let synthesis = apps::staging()?.synth()?;
+    let t = template(&synthesis, "OmcStaging-Services");
+    let mut schedules: Vec<&str> = t
+        .resources("AWS::Scheduler::Schedule")
+        .into_iter()
+        .map(|(_, s)| s["Properties"]["ScheduleExpression"].as_str().unwrap())
+        .collect();
+    schedules.sort_unstable();
+    assert_eq!(schedules, ["cron(0 6 * * ? *)", "rate(15 minutes)"]);
+    // The continuous collector is a service without a load balancer.
+    let stream = by_prefix(&t, "AWS::ECS::Service", "StreamCollector");
+    assert!(stream["Properties"].get("LoadBalancers").is_none());
+    // The agents mount their EFS access point.
+    let agents = by_prefix(&t, "AWS::ECS::TaskDefinition", "Agents");
+    let volumes = agents["Properties"]["Volumes"].to_string();
+    assert!(volumes.contains("EFSVolumeConfiguration"), "{volumes}");
+    assert!(
+        agents["Properties"]["ContainerDefinitions"][0]["MountPoints"]
+            .to_string()
+            .contains("/artifacts")
+    );
+    Ok(())
+}
+
+#[test]
+fn least_privilege_between_tiers() -> TestResult {
+    let synthesis = apps::staging()?.synth()?;
+    let t = template(&synthesis, "OmcStaging-Services");
+    // Ingress rules in the services stack: the internet to the load balancer, the load
+    // balancer to the two web services, and services to the data tier, nothing else.
+    let mut rules: Vec<String> = t
+        .resources("AWS::EC2::SecurityGroupIngress")
+        .into_iter()
+        .map(|(_, r)| {
+            let p = &r["Properties"];
+            format!(
+                "{} {}",
+                p["FromPort"],
+                p["Description"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "2049 Tasks to EFS",
+            "5432 Agents to PostgreSQL",
+            "5432 Backend to PostgreSQL",
+            "5432 FilingsCollector to PostgreSQL",
+            "5432 MarketDataCollector to PostgreSQL",
+            "5432 Stream collector to PostgreSQL",
+            "6379 Agents to Redis",
+            "6379 Backend to Redis",
+            "80 HTTP from the internet",
+            "80 Load balancer to tasks",
+            "8000 Load balancer to tasks",
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn monitoring_and_security_baseline() -> TestResult {
+    let synthesis = apps::staging()?.synth()?;
+    let m = template(&synthesis, "OmcStaging-Monitoring");
+    m.resource_count_is("AWS::CloudWatch::Dashboard", 1)?;
+    // ALB 5xx x2 and latency, CPU and memory of 4 services, RDS x3, Redis x2.
+    m.resource_count_is("AWS::CloudWatch::Alarm", 3 + 4 * 2 + 3 + 2)?;
+    m.has_resource_properties("AWS::SNS::Subscription", json!({"Protocol": "email"}))?;
+    let s = template(&synthesis, "OmcStaging-Security");
+    s.has_resource_properties(
+        "AWS::CloudTrail::Trail",
+        json!({"IsMultiRegionTrail": true, "EnableLogFileValidation": true}),
+    )?;
+    s.resource_count_is("AWS::GuardDuty::Detector", 1)?;
+    s.resource_count_is("AWS::Config::ConfigurationRecorder", 1)?;
+    Ok(())
+}
+
+#[test]
+fn production_differs_where_it_should() -> TestResult {
+    let synthesis = apps::production()?.synth()?;
+    let t = template(&synthesis, "OmcProduction-Services");
+    // HTTPS with the certificate from config; HTTP redirects.
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({"Port": 443, "Protocol": "HTTPS"}),
+    )?;
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({"Port": 80, "DefaultActions": [{"Type": "redirect"}]}),
+    )?;
+    // The web services scale from two tasks.
+    let mut minimums: Vec<i64> = t
+        .resources("AWS::ApplicationAutoScaling::ScalableTarget")
+        .into_iter()
+        .map(|(_, r)| r["Properties"]["MinCapacity"].as_i64().unwrap())
+        .collect();
+    minimums.sort_unstable();
+    assert_eq!(minimums, [2, 2]);
+    // A year of logs.
+    t.all_resources_properties("AWS::Logs::LogGroup", json!({"RetentionInDays": 365}))?;
+    // Stacks refuse deletion.
+    assert!(
+        synthesis
+            .stacks()
+            .iter()
+            .all(omc_cdk::SynthesizedStack::termination_protection)
+    );
+    let data = template(&synthesis, "OmcProduction-Data");
+    assert_eq!(
+        only(&data, "AWS::EFS::FileSystem")["DeletionPolicy"],
+        "Retain"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_ci_runner_cluster() -> TestResult {
+    let synthesis = apps::ci()?.synth()?;
+    let stack = synthesis.stack("OmcCi-Runners").unwrap();
+    let t = Template::from_synthesized(stack);
+    t.has_resource_properties("AWS::EKS::Cluster", json!({"Name": "OMC-test"}))?;
+    t.has_resource_properties(
+        "AWS::EKS::Nodegroup",
+        json!({"NodegroupName": "system", "InstanceTypes": ["t3.medium"], "ScalingConfig": {"MinSize": 1, "MaxSize": 1, "DesiredSize": 1}}),
+    )?;
+    t.has_resource_properties(
+        "AWS::EKS::Nodegroup",
+        json!({"NodegroupName": "runners", "InstanceTypes": ["t3.large"], "ScalingConfig": {"MinSize": 0, "MaxSize": 10, "DesiredSize": 0}}),
+    )?;
+    // No application workloads: no ECS, no load balancer, no database in the CI app.
+    for kind in [
+        "AWS::ECS::Service",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::RDS::DBInstance",
+    ] {
+        t.resource_count_is(kind, 0)?;
+    }
+    assert!(stack.files().contains_key("runner-scale-set.values.yaml"));
+    Ok(())
+}
