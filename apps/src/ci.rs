@@ -12,7 +12,9 @@ use crate::config::CiConfig;
 /// runner nodes). Synthesis also writes the Helm values of cluster-autoscaler and of the
 /// Actions Runner Controller scale set beside the template.
 pub(crate) fn ci(config: &CiConfig) -> Result<App> {
-    let app = App::new().named("ci", env!("CARGO_PKG_VERSION"));
+    let app = App::new()
+        .named("ci", env!("CARGO_PKG_VERSION"))
+        .with_schemas(omc_constructs::cfn::schema::find);
     let stack = Stack::new(
         &app,
         &config.stack_name,

@@ -27,7 +27,9 @@ pub use config::{CiConfig, Config, Stage};
 
 /// The app of an environment.
 pub fn platform(config: &Config, name: &str) -> Result<App> {
-    let app = App::new().named(name, env!("CARGO_PKG_VERSION"));
+    let app = App::new()
+        .named(name, env!("CARGO_PKG_VERSION"))
+        .with_schemas(omc_constructs::cfn::schema::find);
     let network = network::network(&app, config)?;
     let data = data::data(&app, config, &network)?;
     let services = services::services(&app, config, &network, &data)?;

@@ -32,6 +32,7 @@ pub(crate) struct AppData {
     pub(crate) settings: AppSettings,
     pub(crate) name: Option<String>,
     pub(crate) version: Option<String>,
+    pub(crate) schemas: Option<crate::schema::SchemaLookup>,
 }
 
 /// App-wide synthesis settings.
@@ -77,6 +78,14 @@ impl App {
             inner.name = Some(name.into());
             inner.version = Some(version.into());
         }
+        self
+    }
+
+    /// Tells the app where resource schemas are (typically `omc_cfn::schema::find`), so
+    /// `diff` and `deploy` can say which changes replace a resource.
+    #[must_use]
+    pub fn with_schemas(self, lookup: crate::schema::SchemaLookup) -> App {
+        self.inner.borrow_mut().schemas = Some(lookup);
         self
     }
 

@@ -1,6 +1,8 @@
-//! The app's command line: `synth` and `list`.
+//! The app's command line: `synth` and `list`, and with the `deploy` feature `deploy`, `diff`,
+//! `destroy` and `bootstrap`.
 //!
-//! Exit codes: 0 success, 1 synthesis or validation errors, 2 usage errors.
+//! Exit codes: 0 success, 1 synthesis or validation errors (or a failed deployment), 2 usage
+//! errors, 130 interrupted.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -14,7 +16,7 @@ use crate::synth::{MAX_INLINE_TEMPLATE_BYTES, Synthesis};
 
 #[derive(Parser, Debug)]
 #[command(
-    about = "Synthesizes this app's stacks into CloudFormation templates",
+    about = "Synthesizes this app's stacks into CloudFormation templates (and, built with the deploy feature, deploys them)",
     disable_help_subcommand = true
 )]
 struct Cli {
@@ -39,6 +41,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Deploy stacks through CloudFormation change sets
+    #[cfg(feature = "deploy")]
+    Deploy(crate::deploy::cli::DeployArgs),
+    /// Compare the synthesized templates with the deployed ones
+    #[cfg(feature = "deploy")]
+    Diff(crate::deploy::cli::DiffArgs),
+    /// Delete deployed stacks, dependents first
+    #[cfg(feature = "deploy")]
+    Destroy(crate::deploy::cli::DestroyArgs),
+    /// Create the toolkit stack (the S3 bucket for templates over 51,200 bytes)
+    #[cfg(feature = "deploy")]
+    Bootstrap(crate::deploy::cli::BootstrapArgs),
 }
 
 /// Exit code for success.
@@ -61,10 +75,11 @@ impl App {
     /// }
     /// ```
     pub fn run(&self) -> ExitCode {
-        let code = self.run_with(
+        let code = self.run_streams(
             std::env::args_os(),
-            &mut std::io::stdout().lock(),
-            &mut std::io::stderr().lock(),
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+            true,
         );
         ExitCode::from(code)
     }
@@ -76,6 +91,22 @@ impl App {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
+        self.run_streams(args, stdout, stderr, false)
+    }
+
+    fn run_streams<I, T>(
+        &self,
+        args: I,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+        process: bool,
+    ) -> u8
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        #[cfg(not(feature = "deploy"))]
+        let _ = process;
         let (name, version) = {
             let inner = self.inner.borrow();
             (inner.name.clone(), inner.version.clone())
@@ -111,6 +142,38 @@ impl App {
         match cli.command {
             Command::Synth { out, stacks } => self.synth_command(&out, &stacks, stdout, stderr),
             Command::List { json } => self.list_command(json, stdout, stderr),
+            #[cfg(feature = "deploy")]
+            Command::Bootstrap(args) => {
+                let mut streams = crate::deploy::cli::Streams {
+                    stdout,
+                    stderr,
+                    process,
+                };
+                crate::deploy::cli::bootstrap(&args, &mut streams)
+            }
+            #[cfg(feature = "deploy")]
+            command => {
+                let Some(synthesis) = self.synthesize_or_report(stderr) else {
+                    return EXIT_FAILURE;
+                };
+                let mut streams = crate::deploy::cli::Streams {
+                    stdout,
+                    stderr,
+                    process,
+                };
+                match command {
+                    Command::Deploy(args) => {
+                        crate::deploy::cli::deploy(self, &synthesis, args, &mut streams)
+                    }
+                    Command::Diff(args) => {
+                        crate::deploy::cli::diff(self, &synthesis, &args, &mut streams)
+                    }
+                    Command::Destroy(args) => {
+                        crate::deploy::cli::destroy(&synthesis, &args, &mut streams)
+                    }
+                    _ => EXIT_USAGE,
+                }
+            }
         }
     }
 

@@ -38,6 +38,8 @@ mod app;
 pub mod assertions;
 pub mod aws;
 mod cli;
+#[cfg(feature = "deploy")]
+pub mod deploy;
 mod error;
 pub mod fns;
 pub mod id;

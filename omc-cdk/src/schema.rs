@@ -8,6 +8,9 @@ use std::borrow::Cow;
 
 use crate::resource::TagFormat;
 
+/// Finds the schema of a resource type by name, such as `omc_cfn::schema::find`.
+pub type SchemaLookup = fn(&str) -> Option<&'static ResourceSchema>;
+
 /// One resource type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceSchema {

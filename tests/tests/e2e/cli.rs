@@ -130,7 +130,7 @@ fn help_and_version_exit_zero() {
         .collect();
     assert_eq!(
         commands,
-        ["synth", "list"],
+        ["synth", "list", "deploy", "diff", "destroy", "bootstrap"],
         "no placeholder commands: {help}"
     );
     let output = run("staging", &["--version"]);

@@ -1,0 +1,248 @@
+//! The CloudFormation (and S3) calls the deploy engine makes, as a trait: the AWS SDK
+//! implements it for real endpoints ([`super::sdk::SdkApi`]), and tests script it
+//! ([`super::fake::FakeApi`]) for behaviour no local endpoint shows.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+
+/// A deployed stack, as `DescribeStacks` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteStack {
+    /// The stack id (an ARN); stays valid after deletion.
+    pub id: String,
+    /// The stack name.
+    pub name: String,
+    /// Such as `CREATE_COMPLETE` or `UPDATE_ROLLBACK_FAILED`.
+    pub status: String,
+    /// Why it is in that status, when CloudFormation says.
+    pub status_reason: Option<String>,
+    /// Parameter values (`****` for `NoEcho` parameters).
+    pub parameters: BTreeMap<String, String>,
+    /// Stack tags.
+    pub tags: BTreeMap<String, String>,
+    /// Outputs: key to value.
+    pub outputs: BTreeMap<String, String>,
+    /// Whether deletion is refused.
+    pub termination_protection: bool,
+}
+
+impl RemoteStack {
+    /// Whether an operation is running (`*_IN_PROGRESS`).
+    pub fn in_progress(&self) -> bool {
+        self.status.ends_with("_IN_PROGRESS")
+    }
+}
+
+/// How a change set or a direct operation is asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackRequest {
+    /// The stack's name.
+    pub stack_name: String,
+    /// The template body, when it fits inline.
+    pub template_body: Option<String>,
+    /// Where the template was uploaded, when it does not.
+    pub template_url: Option<String>,
+    /// Parameter values.
+    pub parameters: BTreeMap<String, String>,
+    /// Stack tags.
+    pub tags: BTreeMap<String, String>,
+    /// `CAPABILITY_IAM`, `CAPABILITY_NAMED_IAM`, `CAPABILITY_AUTO_EXPAND`.
+    pub capabilities: Vec<String>,
+    /// Termination protection (applied at creation by direct deploys).
+    pub termination_protection: bool,
+}
+
+/// A change set to create.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangeSetRequest {
+    /// The stack and its template.
+    pub stack: StackRequest,
+    /// The change set's name.
+    pub name: String,
+    /// `CREATE` for a new stack, `UPDATE` for an existing one.
+    pub create: bool,
+    /// A description.
+    pub description: String,
+}
+
+/// One resource change of a change set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceChange {
+    /// `Add`, `Modify`, `Remove`, `Import` or `Dynamic`.
+    pub action: String,
+    /// The logical id.
+    pub logical_id: String,
+    /// The resource type.
+    pub resource_type: String,
+    /// `True`, `False` or `Conditional` for modifications, when CloudFormation says.
+    pub replacement: Option<String>,
+}
+
+/// A created (or failed) change set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    /// Its id (an ARN).
+    pub id: String,
+    /// `CREATE_PENDING`, `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `FAILED`, ...
+    pub status: String,
+    /// Why it failed.
+    pub status_reason: Option<String>,
+    /// Its resource changes.
+    pub changes: Vec<ResourceChange>,
+}
+
+impl ChangeSet {
+    /// Whether CloudFormation found nothing to change.
+    pub fn is_empty_failure(&self) -> bool {
+        self.status == "FAILED"
+            && self.status_reason.as_deref().is_some_and(|r| {
+                r.contains("didn't contain changes")
+                    || r.contains("No updates are to be performed")
+                    || r.contains("does not contain changes")
+            })
+    }
+}
+
+/// One stack event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackEvent {
+    /// The event id (unique within the stack).
+    pub id: String,
+    /// When, as milliseconds since the Unix epoch.
+    pub timestamp_millis: i64,
+    /// The resource's logical id (the stack's name for stack events).
+    pub logical_id: String,
+    /// The resource type (`AWS::CloudFormation::Stack` for the stack itself).
+    pub resource_type: String,
+    /// Such as `CREATE_IN_PROGRESS`, `CREATE_FAILED`.
+    pub status: String,
+    /// The status reason.
+    pub reason: Option<String>,
+}
+
+/// What went wrong with a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    /// Throttled: safe to retry later.
+    Throttling,
+    /// The endpoint could not be reached or the connection dropped: retried only for calls
+    /// that change nothing.
+    Connection,
+    /// No credentials, or the endpoint refused them.
+    Credentials,
+    /// The stack (or change set) does not exist.
+    NotFound,
+    /// An update with nothing to update (direct deploys).
+    NoUpdates,
+    /// The endpoint refused the request as invalid.
+    Validation,
+    /// Anything else.
+    Other,
+}
+
+/// An error from the endpoint, reduced to what the engine acts on and one line for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// What kind.
+    pub kind: ApiErrorKind,
+    /// The service's error code, such as `ValidationError`.
+    pub code: Option<String>,
+    /// The message, one line.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error of `kind`.
+    pub fn new(kind: ApiErrorKind, message: impl Into<String>) -> ApiError {
+        ApiError {
+            kind,
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// Whether repeating a call that changes nothing may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            ApiErrorKind::Throttling | ApiErrorKind::Connection
+        )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The result of a call.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The calls the engine makes to one region's CloudFormation and S3.
+pub trait CloudFormationApi: Send + Sync + 'static {
+    /// The stack, or `None` when it does not exist (`DescribeStacks`).
+    fn describe_stack(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = ApiResult<Option<RemoteStack>>> + Send;
+
+    /// The deployed template, as it was given (`GetTemplate`, stage `Original`).
+    fn get_template(&self, name: &str) -> impl Future<Output = ApiResult<String>> + Send;
+
+    /// Creates a change set; returns its id (`CreateChangeSet`).
+    fn create_change_set(
+        &self,
+        request: &ChangeSetRequest,
+    ) -> impl Future<Output = ApiResult<String>> + Send;
+
+    /// The change set with all its changes (`DescribeChangeSet`, every page).
+    fn describe_change_set(&self, id: &str) -> impl Future<Output = ApiResult<ChangeSet>> + Send;
+
+    /// Executes a change set (`ExecuteChangeSet`).
+    fn execute_change_set(&self, id: &str) -> impl Future<Output = ApiResult<()>> + Send;
+
+    /// Deletes a change set (`DeleteChangeSet`).
+    fn delete_change_set(&self, id: &str) -> impl Future<Output = ApiResult<()>> + Send;
+
+    /// Creates a stack directly; returns its id (`CreateStack`).
+    fn create_stack(
+        &self,
+        request: &StackRequest,
+    ) -> impl Future<Output = ApiResult<String>> + Send;
+
+    /// Updates a stack directly (`UpdateStack`); [`ApiErrorKind::NoUpdates`] when nothing
+    /// changes.
+    fn update_stack(&self, request: &StackRequest) -> impl Future<Output = ApiResult<()>> + Send;
+
+    /// Deletes a stack (`DeleteStack`).
+    fn delete_stack(&self, name_or_id: &str) -> impl Future<Output = ApiResult<()>> + Send;
+
+    /// The stack's most recent events, newest first (`DescribeStackEvents`, first page).
+    fn stack_events(
+        &self,
+        name_or_id: &str,
+    ) -> impl Future<Output = ApiResult<Vec<StackEvent>>> + Send;
+
+    /// Turns termination protection on or off (`UpdateTerminationProtection`).
+    fn set_termination_protection(
+        &self,
+        name: &str,
+        enabled: bool,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+
+    /// Uploads a template to S3 (`PutObject`) and returns the URL CloudFormation reads it
+    /// from.
+    fn upload_template(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &str,
+    ) -> impl Future<Output = ApiResult<String>> + Send;
+}
