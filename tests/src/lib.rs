@@ -5,6 +5,7 @@
 //! adding a fixture here is enough to put its output under both checks.
 
 pub mod constructs;
+pub mod endpoints;
 pub mod typed;
 
 /// The README's examples compile.
@@ -62,6 +63,18 @@ pub const FIXTURES: &[Fixture] = &[
     Fixture {
         name: "constructs-defaults",
         build: constructs::constructs_defaults,
+    },
+    Fixture {
+        name: "localstack-v1",
+        build: || localstack_app("v1"),
+    },
+    Fixture {
+        name: "localstack-v2",
+        build: || localstack_app("v2"),
+    },
+    Fixture {
+        name: "localstack-broken",
+        build: || localstack_app("broken"),
     },
 ];
 
@@ -267,5 +280,71 @@ pub fn weak_references() -> Result<App> {
             .property("Type", "String")
             .property("Value", topic.reference()),
     )?;
+    Ok(app)
+}
+
+/// The deploy tests' app on LocalStack: `Local-Network` exports a VPC id that `Local-Service`
+/// imports; `variant` "v1", "v2" (the security group replaced, and `Local-Broken` fixed) or
+/// "broken" (`Local-Broken` has a subnet outside the VPC's range, so its create fails).
+pub fn localstack_app(variant: &str) -> Result<App> {
+    let app = App::new()
+        .named("localstack", env!("CARGO_PKG_VERSION"))
+        .with_schemas(omc_cfn::schema::find);
+    let props = || StackProps {
+        env: Some(Environment::region("us-east-1")),
+        ..StackProps::default()
+    };
+    let network = Stack::new(&app, "Local-Network", props())?;
+    let vpc = network.add(
+        "Vpc",
+        RawResource::new("AWS::EC2::VPC")
+            .property("CidrBlock", "10.30.0.0/16")
+            .tags(TagFormat::KeyValueList("Tags".into())),
+    )?;
+    network.add_output("VpcId", vpc.reference(), OutputProps::default())?;
+    let service = Stack::new(&app, "Local-Service", props())?;
+    let group = service.add(
+        "Group",
+        RawResource::new("AWS::EC2::SecurityGroup")
+            .property(
+                "GroupDescription",
+                if variant == "v2" {
+                    "service v2"
+                } else {
+                    "service v1"
+                },
+            )
+            .property("VpcId", vpc.reference()),
+    )?;
+    service.add(
+        "Alerts",
+        RawResource::new("AWS::SNS::Topic").property("DisplayName", "alerts"),
+    )?;
+    service.add_output(
+        "GroupId",
+        group.get_att::<String>("GroupId"),
+        OutputProps::default(),
+    )?;
+    if variant != "v1" {
+        let broken = Stack::new(&app, "Local-Broken", props())?;
+        // A subnet outside its VPC's range fails to create, on AWS and on LocalStack.
+        let cidr = if variant == "broken" {
+            "10.99.0.0/24"
+        } else {
+            "10.30.1.0/24"
+        };
+        broken.add(
+            "Subnet",
+            RawResource::new("AWS::EC2::Subnet")
+                .property("CidrBlock", cidr)
+                .property("VpcId", vpc.reference()),
+        )?;
+        let after = Stack::new(&app, "Local-AfterBroken", props())?;
+        after.add_dependency(&broken, "deploys after Local-Broken")?;
+        after.add(
+            "Topic",
+            RawResource::new("AWS::SNS::Topic").property("DisplayName", "after"),
+        )?;
+    }
     Ok(app)
 }

@@ -246,3 +246,106 @@ pub trait CloudFormationApi: Send + Sync + 'static {
         body: &str,
     ) -> impl Future<Output = ApiResult<String>> + Send;
 }
+
+/// Counts the calls made through another API: for tests and for measuring how many calls a
+/// deploy makes.
+#[derive(Debug, Default)]
+pub struct Counting<A> {
+    inner: A,
+    calls: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+impl<A> Counting<A> {
+    /// Counts the calls to `inner`.
+    pub fn new(inner: A) -> Counting<A> {
+        Counting {
+            inner,
+            calls: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn note(&self, call: &str, subject: &str) {
+        self.calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((call.to_owned(), subject.to_owned()));
+    }
+
+    /// Every call so far: (call, stack name or id, change set id, or S3 key).
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets the calls so far.
+    pub fn reset(&self) {
+        self.calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+impl<A: CloudFormationApi> CloudFormationApi for Counting<A> {
+    async fn describe_stack(&self, name: &str) -> ApiResult<Option<RemoteStack>> {
+        self.note("describe_stack", name);
+        self.inner.describe_stack(name).await
+    }
+
+    async fn get_template(&self, name: &str) -> ApiResult<String> {
+        self.note("get_template", name);
+        self.inner.get_template(name).await
+    }
+
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> ApiResult<String> {
+        self.note("create_change_set", &request.stack.stack_name);
+        self.inner.create_change_set(request).await
+    }
+
+    async fn describe_change_set(&self, id: &str) -> ApiResult<ChangeSet> {
+        self.note("describe_change_set", id);
+        self.inner.describe_change_set(id).await
+    }
+
+    async fn execute_change_set(&self, id: &str) -> ApiResult<()> {
+        self.note("execute_change_set", id);
+        self.inner.execute_change_set(id).await
+    }
+
+    async fn delete_change_set(&self, id: &str) -> ApiResult<()> {
+        self.note("delete_change_set", id);
+        self.inner.delete_change_set(id).await
+    }
+
+    async fn create_stack(&self, request: &StackRequest) -> ApiResult<String> {
+        self.note("create_stack", &request.stack_name);
+        self.inner.create_stack(request).await
+    }
+
+    async fn update_stack(&self, request: &StackRequest) -> ApiResult<()> {
+        self.note("update_stack", &request.stack_name);
+        self.inner.update_stack(request).await
+    }
+
+    async fn delete_stack(&self, name_or_id: &str) -> ApiResult<()> {
+        self.note("delete_stack", name_or_id);
+        self.inner.delete_stack(name_or_id).await
+    }
+
+    async fn stack_events(&self, name_or_id: &str) -> ApiResult<Vec<StackEvent>> {
+        self.note("stack_events", name_or_id);
+        self.inner.stack_events(name_or_id).await
+    }
+
+    async fn set_termination_protection(&self, name: &str, enabled: bool) -> ApiResult<()> {
+        self.note("set_termination_protection", name);
+        self.inner.set_termination_protection(name, enabled).await
+    }
+
+    async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> ApiResult<String> {
+        self.note("upload_template", key);
+        self.inner.upload_template(bucket, key, body).await
+    }
+}

@@ -92,7 +92,7 @@ pub struct Settings {
     pub bucket: Option<String>,
     /// The toolkit stack that `bootstrap` creates.
     pub toolkit_stack: String,
-    /// Time between polls.
+    /// The longest wait between polls (they start at 200 ms and grow to this).
     pub poll_interval: Duration,
     /// Resource schemas, for replacements in diffs.
     pub schemas: Option<SchemaLookup>,
@@ -109,7 +109,7 @@ impl Default for Settings {
             method: Method::ChangeSet,
             bucket: None,
             toolkit_stack: TOOLKIT_STACK.into(),
-            poll_interval: Duration::from_secs(2),
+            poll_interval: Duration::from_secs(5),
             schemas: None,
         }
     }
@@ -405,8 +405,42 @@ fn parameter_values(
     (values, secret)
 }
 
+/// Waits between polls: 200 ms at first, then half as long again each time, up to
+/// `max` (the settings' poll interval), so quick operations end quickly and long ones do not
+/// flood the endpoint.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(max: Duration) -> Backoff {
+        Backoff {
+            next: Duration::from_millis(200).min(max),
+            max,
+        }
+    }
+
+    async fn wait(&mut self) {
+        tokio::time::sleep(self.next).await;
+        self.next = (self.next * 3 / 2).min(self.max);
+    }
+}
+
+/// How often a failed call is tried again: throttling up to 5 times, a refused or dropped
+/// connection twice (the SDK has already retried it), waiting 250 ms, then twice as long
+/// each time.
+fn retries(error: &ApiError, attempt: u32) -> Option<Duration> {
+    let limit = match error.kind {
+        ApiErrorKind::Throttling => 5,
+        ApiErrorKind::Connection => 2,
+        _ => return None,
+    };
+    (attempt < limit).then(|| Duration::from_millis(250) * (1 << attempt.min(4)))
+}
+
 /// Retries a call that changes nothing while the endpoint throttles or the connection fails.
-async fn read<T, F, Fut>(interval: Duration, mut call: F) -> ApiResult<T>
+async fn read<T, F, Fut>(_interval: Duration, mut call: F) -> ApiResult<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ApiResult<T>>,
@@ -414,19 +448,21 @@ where
     let mut attempt = 0u32;
     loop {
         match call().await {
-            Err(e) if e.is_transient() && attempt < 5 => {
-                attempt += 1;
-                tokio::time::sleep(interval.max(Duration::from_millis(1)) * (1 << attempt.min(4)))
-                    .await;
-            }
-            other => return other,
+            Err(e) => match retries(&e, attempt) {
+                Some(wait) => {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                None => return Err(e),
+            },
+            ok => return ok,
         }
     }
 }
 
 /// Retries a call that changes something only when the endpoint throttled it (it was not
 /// processed); a dropped connection may have happened after the change, so it is reported.
-async fn write<T, F, Fut>(interval: Duration, mut call: F) -> ApiResult<T>
+async fn write<T, F, Fut>(_interval: Duration, mut call: F) -> ApiResult<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ApiResult<T>>,
@@ -434,11 +470,13 @@ where
     let mut attempt = 0u32;
     loop {
         match call().await {
-            Err(e) if e.kind == ApiErrorKind::Throttling && attempt < 5 => {
-                attempt += 1;
-                tokio::time::sleep(interval.max(Duration::from_millis(1)) * (1 << attempt.min(4)))
-                    .await;
-            }
+            Err(e) if e.kind == ApiErrorKind::Throttling => match retries(&e, attempt) {
+                Some(wait) => {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                None => return Err(e),
+            },
             other => return other,
         }
     }
@@ -760,10 +798,11 @@ impl<A: CloudFormationApi> Engine<A> {
                         name,
                         "is ROLLBACK_COMPLETE after a failed create: deleting it to create it again",
                     );
+                    let since = self.latest_event(api, name, true).await;
                     self.set_active(name, true);
                     write(interval, || api.delete_stack(&r.id)).await?;
                     let id = r.id.clone();
-                    let end = self.follow(api, name, &id, 0).await?;
+                    let end = self.follow(api, name, &id, since).await?;
                     if end.1 != "DELETE_COMPLETE" {
                         return Ok(failed(format!(
                             "deleting the rolled-back stack ended in {}",
@@ -1003,6 +1042,7 @@ impl<A: CloudFormationApi> Engine<A> {
         since: i64,
     ) -> ApiResult<(Option<StackEvent>, String, Option<RemoteStack>)> {
         let interval = self.settings.poll_interval;
+        let mut backoff = Backoff::new(interval);
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut first_failure: Option<StackEvent> = None;
         loop {
@@ -1035,18 +1075,19 @@ impl<A: CloudFormationApi> Engine<A> {
                     let status = r.status.clone();
                     return Ok((first_failure, status, Some(r)));
                 }
-                Some(_) => tokio::time::sleep(interval).await,
+                Some(_) => backoff.wait().await,
             }
         }
     }
 
     async fn wait_change_set(&self, api: &A, id: &str) -> ApiResult<ChangeSet> {
+        let mut backoff = Backoff::new(self.settings.poll_interval);
         loop {
             let set = read(self.settings.poll_interval, || api.describe_change_set(id)).await?;
             if !matches!(set.status.as_str(), "CREATE_PENDING" | "CREATE_IN_PROGRESS") {
                 return Ok(set);
             }
-            tokio::time::sleep(self.settings.poll_interval).await;
+            backoff.wait().await;
         }
     }
 

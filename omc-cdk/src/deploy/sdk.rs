@@ -20,7 +20,6 @@ pub struct SdkApi {
     cloudformation: cfn::Client,
     s3: aws_sdk_s3::Client,
     region: String,
-    endpoint: Option<String>,
 }
 
 impl SdkApi {
@@ -35,20 +34,37 @@ impl SdkApi {
                 .region(cfn::config::Region::new(region.clone()))
                 .build(),
         );
-        let endpoint = config.endpoint_url().map(str::to_owned);
+        let local = config.endpoint_url().is_some();
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(config)
                 .region(aws_sdk_s3::config::Region::new(region.clone()))
                 // Local endpoints (AWS_ENDPOINT_URL) serve buckets by path, not by host name.
-                .force_path_style(endpoint.is_some())
+                .force_path_style(local)
                 .build(),
         );
         SdkApi {
             cloudformation,
             s3,
             region,
-            endpoint,
         }
+    }
+
+    /// Clients for a local endpoint (such as `http://127.0.0.1:4566`) with static test
+    /// credentials: for tests and local development, never real AWS.
+    pub async fn local(endpoint: &str, region: &str) -> SdkApi {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new(region.to_owned()))
+            .credentials_provider(cfn::config::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "omc-cdk-local",
+            ))
+            .load()
+            .await;
+        SdkApi::new(&config, Some(region))
     }
 
     /// The region these clients call.
@@ -401,9 +417,16 @@ impl CloudFormationApi for SdkApi {
             .send()
             .await
             .map_err(|e| error(&e))?;
-        Ok(match &self.endpoint {
-            Some(endpoint) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),
-            None => format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region),
-        })
+        // The regional path-style URL, as AWS CDK writes it; local endpoints read it from
+        // their own S3.
+        Ok(format!(
+            "https://s3.{}.{}/{bucket}/{key}",
+            self.region,
+            if self.region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            }
+        ))
     }
 }

@@ -3,6 +3,8 @@
 
 mod cfn_lint;
 mod cli;
+mod deploy_localstack;
+mod deploy_moto;
 mod determinism;
 mod registry;
 mod snapshots;

@@ -1,0 +1,342 @@
+//! Deploys against moto on 127.0.0.1: the API flow of deploy, diff and destroy with the real
+//! AWS SDK. moto is light but partial (change-set stacks get no outputs or exports, no
+//! per-resource events, failures surface as API errors), so these tests use resources it
+//! emulates and assert only what it shows honestly; LocalStack covers the rest.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use omc_cdk::deploy::api::Counting;
+use omc_cdk::deploy::cli::plan;
+use omc_cdk::deploy::diff::{self, Style};
+use omc_cdk::deploy::engine::{Approver, Engine, Outcome, RunSummary, Settings};
+use omc_cdk::deploy::report::RecordingReporter;
+use omc_cdk::deploy::sdk::SdkApi;
+use omc_cdk::{App, RawResource, Stack, StackProps};
+use omc_tests::endpoints::Endpoint;
+
+struct Yes;
+
+impl Approver for Yes {
+    fn approve(&self, _: &str, _: &str) -> bool {
+        true
+    }
+}
+
+/// Alpha, Beta (after Alpha) and Gamma (independent); `version` 2 adds, changes and removes.
+pub(crate) fn app(version: u32) -> App {
+    let app = App::new();
+    let alpha = Stack::new(&app, "Alpha", StackProps::default()).unwrap();
+    alpha
+        .add(
+            "Topic",
+            RawResource::new("AWS::SNS::Topic").property("DisplayName", "alpha"),
+        )
+        .unwrap();
+    let beta = Stack::new(&app, "Beta", StackProps::default()).unwrap();
+    beta.add_dependency(&alpha, "Beta runs after Alpha")
+        .unwrap();
+    beta.add(
+        "Jobs",
+        RawResource::new("AWS::SQS::Queue")
+            .property("VisibilityTimeout", if version == 1 { 30 } else { 90 }),
+    )
+    .unwrap();
+    if version == 1 {
+        beta.add(
+            "Setting",
+            RawResource::new("AWS::SSM::Parameter")
+                .property("Type", "String")
+                .property("Value", "v1"),
+        )
+        .unwrap();
+    } else {
+        beta.add(
+            "Dead",
+            RawResource::new("AWS::SQS::Queue").property("MessageRetentionPeriod", 1_209_600),
+        )
+        .unwrap();
+    }
+    let gamma = Stack::new(&app, "Gamma", StackProps::default()).unwrap();
+    gamma
+        .add(
+            "Alerts",
+            RawResource::new("AWS::SNS::Topic").property("DisplayName", "gamma"),
+        )
+        .unwrap();
+    app
+}
+
+fn settings() -> Settings {
+    Settings {
+        yes: true,
+        poll_interval: Duration::from_millis(200),
+        schemas: Some(omc_cfn::schema::find),
+        ..Settings::default()
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn outcome<'s>(summary: &'s RunSummary, stack: &str) -> &'s Outcome {
+    &summary
+        .results
+        .iter()
+        .find(|r| r.stack == stack)
+        .unwrap()
+        .outcome
+}
+
+#[test]
+fn deploy_redeploy_update_diff_and_destroy_on_moto() {
+    let moto = Endpoint::moto().unwrap();
+    let rt = runtime();
+    let api = Arc::new(Counting::new(
+        rt.block_on(SdkApi::local(&moto.url(), "us-east-1")),
+    ));
+    let apis = BTreeMap::from([(String::new(), Arc::clone(&api))]);
+    let run = |version: u32| {
+        let stacks = plan(&app(version).synth().unwrap(), &[], false, false).unwrap();
+        let engine = Engine::new(
+            apis.clone(),
+            settings(),
+            RecordingReporter::new(),
+            Arc::new(Yes),
+        );
+        rt.block_on(engine.deploy(&stacks, std::future::pending()))
+    };
+
+    // First deploy: three stacks, Beta after Alpha.
+    let summary = run(1);
+    assert!(summary.is_success(), "{summary:?}");
+    for stack in ["Alpha", "Beta", "Gamma"] {
+        assert!(matches!(
+            outcome(&summary, stack),
+            Outcome::Deployed { created: true, .. }
+        ));
+    }
+    let creates: Vec<String> = api
+        .calls()
+        .into_iter()
+        .filter(|(c, _)| c == "create_change_set")
+        .map(|(_, s)| s)
+        .collect();
+    let at = |s: &str| creates.iter().position(|c| c == s).unwrap();
+    assert!(at("Alpha") < at("Beta"));
+
+    // The same app again: two calls per stack, nothing created or executed.
+    api.reset();
+    let start = Instant::now();
+    let summary = run(1);
+    let elapsed = start.elapsed();
+    assert!(summary.is_success());
+    for stack in ["Alpha", "Beta", "Gamma"] {
+        assert!(matches!(
+            outcome(&summary, stack),
+            Outcome::Unchanged { .. }
+        ));
+        let calls: Vec<String> = api
+            .calls()
+            .into_iter()
+            .filter(|(_, s)| s == stack)
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(calls, ["describe_stack", "get_template"], "{stack}");
+    }
+    assert_eq!(api.calls().len(), 6, "{:?}", api.calls());
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "no-op redeploy took {elapsed:?}"
+    );
+
+    // An update: Beta gains a queue, changes one and loses a parameter.
+    let stacks = plan(&app(2).synth().unwrap(), &[], false, false).unwrap();
+    let engine = Engine::new(
+        apis.clone(),
+        settings(),
+        RecordingReporter::new(),
+        Arc::new(Yes),
+    );
+    let diffs = rt.block_on(engine.diff(&stacks));
+    let beta = diffs
+        .iter()
+        .find(|(s, _)| s == "Beta")
+        .unwrap()
+        .1
+        .as_ref()
+        .unwrap();
+    let text = diff::render("Beta", beta, Style { color: false });
+    insta::assert_snapshot!("moto_diff_beta", text);
+    let reporter = RecordingReporter::new();
+    let engine = Engine::new(apis.clone(), settings(), reporter.clone(), Arc::new(Yes));
+    let summary = rt.block_on(engine.deploy(&stacks, std::future::pending()));
+    assert!(summary.is_success(), "{summary:?}");
+    assert!(matches!(
+        outcome(&summary, "Beta"),
+        Outcome::Deployed { created: false, .. }
+    ));
+    assert!(
+        reporter
+            .lines()
+            .iter()
+            .any(|l| l.starts_with("Beta: change set: 1 to add, 1 to modify, 1 to remove")),
+        "{:#?}",
+        reporter.lines()
+    );
+    // Nothing differs any more.
+    let diffs = rt.block_on(engine.diff(&stacks));
+    assert!(diffs.iter().all(|(_, d)| d.as_ref().unwrap().is_empty()));
+
+    // Destroy: Beta before Alpha; then nothing is deployed.
+    api.reset();
+    let summary = rt.block_on(engine.destroy(&stacks, std::future::pending()));
+    assert!(summary.is_success(), "{summary:?}");
+    let deletes: Vec<String> = api
+        .calls()
+        .into_iter()
+        .filter(|(c, _)| c == "delete_stack")
+        .map(|(_, s)| s)
+        .collect();
+    let at = |s: &str| {
+        deletes
+            .iter()
+            .position(|d| d.contains(&format!("/{s}/")))
+            .unwrap()
+    };
+    assert!(at("Beta") < at("Alpha"), "{deletes:?}");
+    let summary = rt.block_on(engine.destroy(&stacks, std::future::pending()));
+    assert!(
+        summary
+            .results
+            .iter()
+            .all(|r| r.outcome == Outcome::NotDeployed)
+    );
+}
+
+#[test]
+fn the_command_line_deploys_large_templates_through_s3_and_stops_at_change_sets() {
+    let moto = Endpoint::moto().unwrap();
+    let out = crate::output_dir("deploy/moto-cli");
+    let app = env!("CARGO_BIN_EXE_fixture-app");
+    let run = |args: &[&str]| {
+        let output = moto.command(app).args(args).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // Without the toolkit bucket, a large template cannot be deployed, and says why.
+    let (code, stdout, _) = run(&[
+        "synthetic-300",
+        "deploy",
+        "--yes",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("run `bootstrap` once per account and region, or pass --bucket NAME"),
+        "{stdout}"
+    );
+    // bootstrap names the bucket (moto gives change-set stacks no outputs, so deploy is told
+    // the bucket with --bucket; LocalStack shows the outputs path).
+    let (code, stdout, stderr) = run(&[
+        "synthetic-300",
+        "bootstrap",
+        "--yes",
+        "--bucket-name",
+        "omc-templates",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (code, stdout, stderr) = run(&[
+        "synthetic-300",
+        "deploy",
+        "--yes",
+        "--bucket",
+        "omc-templates",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("uploaded to s3://omc-templates/omc-cdk/Tier000/"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("✓ Tier000  created"), "{stdout}");
+    assert!(out.join("outputs.json").exists());
+
+    // --no-execute: a change set for a new stack, and nothing executed.
+    let (code, stdout, stderr) = run(&[
+        "weak-references",
+        "deploy",
+        "--yes",
+        "--no-execute",
+        "--out",
+        out.to_str().unwrap(),
+        "Weak-Shared",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("✓ Weak-Shared  change set created: arn:"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run(&["weak-references", "diff", "--fail", "Weak-Shared"]);
+    assert_eq!(
+        code,
+        Some(1),
+        "nothing is deployed yet, so it differs: {stdout}"
+    );
+    assert!(stdout.contains("[+] AWS::SNS::Topic"), "{stdout}");
+
+    // Deploying without --yes from a non-terminal is refused before anything happens.
+    let (code, _, stderr) = run(&["weak-references", "deploy"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        "error: stdin is not a terminal, so deploy cannot ask for approval; pass --yes (or --require-approval never)\n"
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_is_one_clear_line() {
+    let moto = Endpoint::moto().unwrap();
+    let url = moto.url();
+    drop(moto);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fixture-app"))
+        .args(["weak-references", "deploy", "--yes", "Weak-Shared"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .current_dir(crate::output_dir("deploy/unreachable"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let failure = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("✗ Weak-Shared"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        failure
+            .trim_start()
+            .starts_with("cannot reach the CloudFormation endpoint ("),
+        "{stdout}"
+    );
+    assert!(
+        failure.contains("check AWS_ENDPOINT_URL, AWS_REGION and the network"),
+        "{stdout}"
+    );
+}
