@@ -78,10 +78,14 @@ pub const FIXTURES: &[Fixture] = &[
     },
 ];
 
-/// The fixture with this name; `synthetic-<N>` is a synthetic app of about N resources.
+/// The fixture with this name; `synthetic-<N>` is a synthetic app of about N resources and
+/// `independent-<N>` an app of N stacks that do not depend on each other.
 pub fn fixture(name: &str) -> Option<Result<App>> {
     if let Some(n) = name.strip_prefix("synthetic-") {
         return n.parse().ok().map(omc_cdk::testing::synthetic_app);
+    }
+    if let Some(n) = name.strip_prefix("independent-") {
+        return n.parse().ok().map(independent_app);
     }
     FIXTURES
         .iter()
@@ -344,6 +348,30 @@ pub fn localstack_app(variant: &str) -> Result<App> {
         after.add(
             "Topic",
             RawResource::new("AWS::SNS::Topic").property("DisplayName", "after"),
+        )?;
+    }
+    Ok(app)
+}
+
+/// `count` stacks that do not depend on each other (`Independent-01`, ...), each with a topic,
+/// a queue and a parameter: what deploy runs in parallel (scripts/bench-deploy).
+pub fn independent_app(count: usize) -> Result<App> {
+    let app = App::new().named("independent", env!("CARGO_PKG_VERSION"));
+    for i in 1..=count {
+        let stack = Stack::new(&app, &format!("Independent-{i:02}"), StackProps::default())?;
+        let topic = stack.add(
+            "Topic",
+            RawResource::new("AWS::SNS::Topic").property("DisplayName", format!("topic {i}")),
+        )?;
+        stack.add(
+            "Queue",
+            RawResource::new("AWS::SQS::Queue").property("VisibilityTimeout", 60),
+        )?;
+        stack.add(
+            "TopicArn",
+            RawResource::new("AWS::SSM::Parameter")
+                .property("Type", "String")
+                .property("Value", topic.reference()),
         )?;
     }
     Ok(app)

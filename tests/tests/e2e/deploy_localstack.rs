@@ -145,3 +145,91 @@ fn cross_stack_references_failures_and_recovery_on_localstack() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
+    // LocalStack's free edition emulates EC2, IAM, S3, SNS, SQS, Logs, Secrets Manager,
+    // Scheduler and CloudWatch alarms; RDS, ECS, ElastiCache, EFS, ELBv2, CloudTrail,
+    // GuardDuty and Config are recorded by tools/localstack-plugins with AWS-shaped
+    // attributes. What this shows is the deploy flow of the real app: five stacks in order,
+    // exports and imports, the Services template (over 51,200 bytes) through S3, a no-op
+    // redeploy, diff and destroy.
+    let localstack = Endpoint::localstack().unwrap();
+    let cwd = crate::output_dir("deploy/localstack-staging");
+    let (code, stdout, stderr) = run(&localstack, &cwd, &["staging", "bootstrap", "--yes"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("    BucketName = "), "{stdout}");
+
+    let (code, stdout, stderr) = run(&localstack, &cwd, &["staging", "deploy", "--yes"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    for stack in [
+        "OmcStaging-Network",
+        "OmcStaging-Data",
+        "OmcStaging-Services",
+        "OmcStaging-Monitoring",
+        "OmcStaging-Security",
+    ] {
+        assert!(
+            summary(&stdout, stack).starts_with(&format!("✓ {stack} created")),
+            "{stdout}"
+        );
+    }
+    // The line (index) where `stack` reported `text` in the progress on stderr.
+    let line = |stack: &str, text: &str| {
+        stderr
+            .lines()
+            .position(|l| l.split_whitespace().nth(1) == Some(stack) && l.contains(text))
+            .unwrap_or_else(|| panic!("no {stack}: {text} in\n{stderr}"))
+    };
+    let upload = stderr
+        .lines()
+        .nth(line("OmcStaging-Services", "template is "))
+        .unwrap();
+    assert!(
+        upload.contains("(over 51200): uploaded to s3://"),
+        "{upload}"
+    );
+    // Services waited for Network and Data.
+    assert!(line("OmcStaging-Data", "created") < line("OmcStaging-Services", "creating"));
+    assert!(line("OmcStaging-Network", "created") < line("OmcStaging-Data", "creating"));
+
+    // Again: nothing to do.
+    let (code, stdout, _) = run(&localstack, &cwd, &["staging", "deploy", "--yes"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(stdout.matches(" no changes ").count(), 5, "{stdout}");
+    let (code, stdout, _) = run(&localstack, &cwd, &["staging", "diff", "--fail"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(
+        stdout.matches("There were no differences").count(),
+        5,
+        "{stdout}"
+    );
+
+    // A new image tag is a parameter change: only Services is updated.
+    let (code, stdout, stderr) = run(
+        &localstack,
+        &cwd,
+        &[
+            "staging",
+            "deploy",
+            "--yes",
+            "--parameters",
+            "BackendImageTag=1.5.0",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        summary(&stdout, "OmcStaging-Services").starts_with("✓ OmcStaging-Services updated"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches(" no changes ").count(), 4, "{stdout}");
+
+    let (code, stdout, stderr) = run(&localstack, &cwd, &["staging", "destroy", "--yes"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        summary(&stdout, "OmcStaging-Security").contains("retained: BaselineLogBucket"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(&localstack, &cwd, &["staging", "destroy", "--yes"]);
+    assert_eq!(stdout.matches(" not deployed ").count(), 5, "{stdout}");
+}

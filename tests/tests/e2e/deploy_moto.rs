@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use omc_cdk::deploy::api::Counting;
 use omc_cdk::deploy::cli::plan;
@@ -133,9 +133,7 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
 
     // The same app again: two calls per stack, nothing created or executed.
     api.reset();
-    let start = Instant::now();
     let summary = run(1);
-    let elapsed = start.elapsed();
     assert!(summary.is_success());
     for stack in ["Alpha", "Beta", "Gamma"] {
         assert!(matches!(
@@ -151,10 +149,6 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
         assert_eq!(calls, ["describe_stack", "get_template"], "{stack}");
     }
     assert_eq!(api.calls().len(), 6, "{:?}", api.calls());
-    assert!(
-        elapsed < Duration::from_secs(5),
-        "no-op redeploy took {elapsed:?}"
-    );
 
     // An update: Beta gains a queue, changes one and loses a parameter.
     let stacks = plan(&app(2).synth().unwrap(), &[], false, false).unwrap();
