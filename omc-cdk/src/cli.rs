@@ -84,6 +84,18 @@ impl App {
         ExitCode::from(code)
     }
 
+    /// Runs a command line given as arguments (the first is the program name) on the
+    /// process's own stdout and stderr, as [`App::run`] does (progress draws live on a
+    /// terminal).
+    pub fn run_args<I, T>(&self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let code = self.run_streams(args, &mut std::io::stdout(), &mut std::io::stderr(), true);
+        ExitCode::from(code)
+    }
+
     /// Runs a command line given as arguments (the first is the program name), writing to the
     /// given streams. Returns the exit code: 0 success, 1 synthesis failed, 2 usage error.
     pub fn run_with<I, T>(&self, args: I, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8

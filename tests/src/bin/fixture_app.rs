@@ -21,13 +21,6 @@ fn main() -> ExitCode {
             eprintln!("error: {err}");
             ExitCode::from(omc_cdk::EXIT_FAILURE)
         }
-        Some(Ok(app)) => {
-            let code = app.run_with(
-                std::iter::once(program).chain(args),
-                &mut std::io::stdout().lock(),
-                &mut std::io::stderr().lock(),
-            );
-            ExitCode::from(code)
-        }
+        Some(Ok(app)) => app.run_args(std::iter::once(program).chain(args)),
     }
 }
