@@ -14,7 +14,9 @@ use crate::config::CiConfig;
 pub(crate) fn ci(config: &CiConfig) -> Result<App> {
     let app = App::new()
         .named("ci", env!("CARGO_PKG_VERSION"))
-        .with_schemas(omc_constructs::cfn::schema::find);
+        .with_schemas(omc_constructs::cfn::schema::find)
+        // Long-lived infrastructure every pull request depends on: checked as production.
+        .with_stage(omc_cdk::Stage::Production);
     let stack = Stack::new(
         &app,
         &config.stack_name,
@@ -23,6 +25,7 @@ pub(crate) fn ci(config: &CiConfig) -> Result<App> {
             description: Some("OMC CI: the OMC-test EKS cluster of GitHub Actions runners".into()),
             tags: config.tags.clone(),
             termination_protection: false,
+            stage: None,
         },
     )?;
     let vpc = Vpc::new(

@@ -25,6 +25,15 @@ impl Stage {
             Stage::Production => "production",
         }
     }
+
+    /// The stage the checks apply (`omc_cdk::check`): staging's rules allow what the
+    /// infrastructure review accepted for cost.
+    pub fn check_stage(self) -> omc_cdk::Stage {
+        match self {
+            Stage::Staging => omc_cdk::Stage::Staging,
+            Stage::Production => omc_cdk::Stage::Production,
+        }
+    }
 }
 
 /// A container image: an ECR repository and the tag deployed when none is given. The tag is a

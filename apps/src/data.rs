@@ -56,6 +56,19 @@ pub(crate) fn data(app: &App, config: &Config, vpc: &Vpc) -> Result<Data> {
             ..RedisProps::new(vpc)
         },
     )?;
+    // What the infrastructure review accepted for staging's cost (production is redundant).
+    if !db.multi_az {
+        database.node().suppress(
+            "rds-multi-az",
+            "Staging runs a single-AZ db.t3.micro for cost, as the infrastructure review decided; a failover or patch window takes staging down, which is acceptable. Production is multi-AZ.",
+        )?;
+    }
+    if config.cache.replicas == 0 {
+        cache.node().suppress(
+            "elasticache-multi-az",
+            "Staging runs one cache.t3.micro node for cost, as the infrastructure review decided; losing it only empties the cache. Production runs a replica with automatic failover.",
+        )?;
+    }
     let files = EfsFileSystem::new(
         &stack,
         "AgentFiles",

@@ -29,7 +29,8 @@ pub use config::{CiConfig, Config, Stage};
 pub fn platform(config: &Config, name: &str) -> Result<App> {
     let app = App::new()
         .named(name, env!("CARGO_PKG_VERSION"))
-        .with_schemas(omc_constructs::cfn::schema::find);
+        .with_schemas(omc_constructs::cfn::schema::find)
+        .with_stage(config.stage.check_stage());
     let network = network::network(&app, config)?;
     let data = data::data(&app, config, &network)?;
     let services = services::services(&app, config, &network, &data)?;
@@ -65,6 +66,7 @@ pub(crate) fn stack(app: &App, config: &Config, part: &str, description: &str) -
             description: Some(format!("OMC {}: {description}", config.stage.name())),
             tags: config.tags.clone(),
             termination_protection: config.protect_data,
+            stage: None,
         },
     )
 }

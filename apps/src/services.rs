@@ -140,6 +140,14 @@ pub(crate) fn services(app: &App, config: &Config, vpc: &Vpc, data: &Data) -> Re
             ..ApplicationLoadBalancerProps::new(vpc)
         },
     )?;
+    if config.certificate_arn.is_none()
+        && let Some(listener) = load_balancer.node().find("HttpListener")
+    {
+        listener.suppress(
+            "alb-listener-https",
+            "Staging has no domain or ACM certificate yet (Config::staging sets no certificate_arn), so it serves plain HTTP to the team testing it, with test data only. Setting certificate_arn adds HTTPS and the redirect, and makes this suppression unused.",
+        )?;
+    }
 
     // The FastAPI backend: /api/*, PostgreSQL and Redis.
     let (environment, secrets) = connection_settings(config, data, true)?;
@@ -172,8 +180,8 @@ pub(crate) fn services(app: &App, config: &Config, vpc: &Vpc, data: &Data) -> Re
         },
     )?;
 
-    // The Vue.js frontend: the default route. nginx writes its cache and pid under /var, so
-    // its root file system stays writable.
+    // The Vue.js frontend: the default route. nginx writes its cache under /var/cache/nginx
+    // and its pid under /run (/var/run links there); those are the only writable paths.
     let frontend = FargateService::new(
         &stack,
         "Frontend",
@@ -185,7 +193,7 @@ pub(crate) fn services(app: &App, config: &Config, vpc: &Vpc, data: &Data) -> Re
                 &config.frontend,
                 ContainerProps {
                     port: Some(FRONTEND_PORT),
-                    readonly_root_filesystem: false,
+                    writable_paths: vec!["/var/cache/nginx".into(), "/run".into()],
                     ..ContainerProps::new("frontend", frontend_image)
                 },
             )

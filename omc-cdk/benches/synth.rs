@@ -22,3 +22,13 @@ fn synth(bencher: divan::Bencher, resources: usize) {
 fn build_and_synth(bencher: divan::Bencher, resources: usize) {
     bencher.bench_local(|| synthetic_app(resources).and_then(|app| app.synth()));
 }
+
+/// The checks over an app's synthesized templates (what `synth` adds to `App::synth`).
+/// Budget: under 1 ms per 100 resources.
+#[divan::bench(args = [100, 1000, 2000, 10000], sample_count = 30)]
+fn check(bencher: divan::Bencher, resources: usize) {
+    let app = synthetic_app(resources).expect("the synthetic app is valid");
+    let synthesis = app.synth().expect("the synthetic app synthesizes");
+    let rules = app.rules();
+    bencher.bench_local(|| synthesis.check(&rules).findings().len());
+}

@@ -3,7 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::error::Result;
+use crate::check::{Report, Rule, Stage};
+use crate::error::{Error, Result};
 use crate::stack::Stack;
 use crate::synth::{self, Synthesis};
 
@@ -33,6 +34,8 @@ pub(crate) struct AppData {
     pub(crate) name: Option<String>,
     pub(crate) version: Option<String>,
     pub(crate) schemas: Option<crate::schema::SchemaLookup>,
+    pub(crate) stage: Option<Stage>,
+    pub(crate) rules: Vec<Rule>,
 }
 
 /// App-wide synthesis settings.
@@ -89,6 +92,54 @@ impl App {
         self
     }
 
+    /// Sets the stage of the app's stacks (a stack's own [`crate::StackProps::stage`] wins),
+    /// so the checks apply the stage's severities. Without a stage, stacks are checked as
+    /// production.
+    #[must_use]
+    pub fn with_stage(self, stage: Stage) -> App {
+        self.inner.borrow_mut().stage = Some(stage);
+        self
+    }
+
+    /// The app's stage, when set.
+    pub fn stage(&self) -> Option<Stage> {
+        self.inner.borrow().stage
+    }
+
+    /// Adds a check rule to the built-in pack: one of your own, or an optional built-in one
+    /// such as [`crate::check::rules::LOGS_KMS_KEY`]. Fails when a rule of this id exists.
+    pub fn add_rule(&self, rule: Rule) -> Result<()> {
+        if self.rules().iter().any(|r| r.id == rule.id) {
+            return Err(Error::InvalidValue {
+                path: "App".into(),
+                message: format!(
+                    "a check rule with id {:?} already exists; give the new rule its own id",
+                    rule.id
+                ),
+            });
+        }
+        self.inner.borrow_mut().rules.push(rule);
+        Ok(())
+    }
+
+    /// The check rules of the app: the built-in pack and the added rules.
+    pub fn rules(&self) -> Vec<Rule> {
+        let mut rules = crate::check::rules::all();
+        rules.extend(self.inner.borrow().rules.iter().copied());
+        rules
+    }
+
+    /// Synthesizes the app and runs its check rules (see [`crate::check`]).
+    pub fn check(&self) -> Result<Report> {
+        let synthesis = self.synth()?;
+        Ok(self.check_synthesis(&synthesis))
+    }
+
+    /// Runs the app's check rules over a synthesis of it.
+    pub fn check_synthesis(&self, synthesis: &Synthesis) -> Report {
+        synthesis.check(&self.rules())
+    }
+
     /// The app's settings.
     pub fn settings(&self) -> AppSettings {
         self.inner.borrow().settings.clone()
@@ -114,8 +165,9 @@ impl App {
     /// Returns every problem at once as [`crate::Error::Synthesis`]. Touches neither the
     /// network nor the file system; [`Synthesis::write`] writes the result.
     pub fn synth(&self) -> Result<Synthesis> {
+        let rules = self.rules();
         let inner = self.inner.borrow();
-        synth::synthesize(&inner.stacks, &inner.settings)
+        synth::synthesize(&inner.stacks, &inner.settings, inner.stage, &rules)
     }
 }
 

@@ -35,6 +35,18 @@ enum Command {
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
     },
+    /// Run the security and resilience checks and print every finding and suppression
+    Check {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+        format: CheckFormat,
+        /// The synth output directory the SARIF locations point into
+        #[arg(long, short, default_value = "omc.out", value_name = "DIR")]
+        out: PathBuf,
+        /// Only these stacks (names or `*` patterns); default: all
+        #[arg(value_name = "STACK")]
+        stacks: Vec<String>,
+    },
     /// List the stacks in deploy order, with their dependencies
     List {
         /// Print one JSON object per line instead of text
@@ -53,6 +65,16 @@ enum Command {
     /// Create the toolkit stack (the S3 bucket for templates over 51,200 bytes)
     #[cfg(feature = "deploy")]
     Bootstrap(crate::deploy::cli::BootstrapArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum CheckFormat {
+    /// Aligned text
+    Table,
+    /// One JSON document
+    Json,
+    /// SARIF 2.1.0 for code-scanning tools
+    Sarif,
 }
 
 /// Exit code for success.
@@ -153,6 +175,11 @@ impl App {
         };
         match cli.command {
             Command::Synth { out, stacks } => self.synth_command(&out, &stacks, stdout, stderr),
+            Command::Check {
+                format,
+                out,
+                stacks,
+            } => self.check_command(format, &out, &stacks, stdout, stderr),
             Command::List { json } => self.list_command(json, stdout, stderr),
             #[cfg(feature = "deploy")]
             Command::Bootstrap(args) => {
@@ -175,6 +202,10 @@ impl App {
                 };
                 match command {
                     Command::Deploy(args) => {
+                        let report = self.check_synthesis(&synthesis);
+                        if !print_check_summary(&report, streams.stderr) {
+                            return EXIT_FAILURE;
+                        }
                         crate::deploy::cli::deploy(self, &synthesis, args, &mut streams)
                     }
                     Command::Diff(args) => {
@@ -216,6 +247,11 @@ impl App {
                 return EXIT_USAGE;
             }
         };
+        let names: Vec<&str> = selected.iter().map(|s| s.name()).collect();
+        let report = self.check_synthesis(&synthesis).only_stacks(&names);
+        if !print_check_summary(&report, stderr) {
+            return EXIT_FAILURE;
+        }
         let manifest = match Synthesis::write_stacks(&selected, out) {
             Ok(path) => path,
             Err(err) => {
@@ -251,6 +287,47 @@ impl App {
             manifest.display()
         );
         EXIT_OK
+    }
+
+    fn check_command(
+        &self,
+        format: CheckFormat,
+        out: &std::path::Path,
+        patterns: &[String],
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> u8 {
+        let Some(synthesis) = self.synthesize_or_report(stderr) else {
+            return EXIT_FAILURE;
+        };
+        let selected = match synthesis.select(patterns) {
+            Ok(selected) => selected,
+            Err(message) => {
+                let _ = writeln!(stderr, "error: {message}");
+                return EXIT_USAGE;
+            }
+        };
+        let names: Vec<&str> = selected.iter().map(|s| s.name()).collect();
+        let report = self.check_synthesis(&synthesis).only_stacks(&names);
+        let text = match format {
+            CheckFormat::Table => report.render_table(),
+            CheckFormat::Json => crate::synth::to_pretty_json(&report.to_json()),
+            CheckFormat::Sarif => {
+                let uri = |stack: &str| {
+                    out.join(format!("{stack}.template.json"))
+                        .to_string_lossy()
+                        .replace('\\', "/")
+                };
+                let line = |stack: &str, id: &str| synthesis.stack(stack)?.line_of(id);
+                crate::synth::to_pretty_json(&report.to_sarif(&uri, &line))
+            }
+        };
+        let _ = write!(stdout, "{text}");
+        if report.has_errors() {
+            EXIT_FAILURE
+        } else {
+            EXIT_OK
+        }
     }
 
     fn list_command(&self, json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
@@ -292,4 +369,30 @@ fn human_size(bytes: usize) -> String {
     } else {
         format!("{:.1} KiB", bytes as f64 / 1024.0)
     }
+}
+
+/// Prints the findings that need attention and a one-line summary; `false` when an error
+/// stops synthesis.
+fn print_check_summary(report: &crate::check::Report, stderr: &mut dyn Write) -> bool {
+    let suppressed = report.findings().len() - report.active().count();
+    if report.active().count() == 0 {
+        return true;
+    }
+    let _ = write!(stderr, "{}", report.render_findings());
+    let _ = writeln!(
+        stderr,
+        "checks: {} error{}, {} warning{}, {suppressed} suppressed (the `check` command lists everything)",
+        report.errors(),
+        if report.errors() == 1 { "" } else { "s" },
+        report.warnings(),
+        if report.warnings() == 1 { "" } else { "s" },
+    );
+    if report.has_errors() {
+        let _ = writeln!(
+            stderr,
+            "error: the checks found errors; fix them, or suppress each with a reason (`Scope::suppress`)"
+        );
+        return false;
+    }
+    true
 }

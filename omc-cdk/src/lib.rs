@@ -37,6 +37,7 @@
 mod app;
 pub mod assertions;
 pub mod aws;
+pub mod check;
 mod cli;
 #[cfg(feature = "deploy")]
 pub mod deploy;
@@ -52,6 +53,7 @@ pub mod testing;
 mod value;
 
 pub use app::{App, AppSettings, CrossStackReferences};
+pub use check::Stage;
 pub use cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 pub use error::{Error, Problem, ProblemKind, Result};
 pub use indexmap::IndexMap;

@@ -286,6 +286,17 @@ impl Resource {
         self.scope.node_path()
     }
 
+    /// The resource's scope (its construct path), for [`Scope::suppress`] and the like.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Suppresses findings of the check `rule` for this resource, with a reason; see
+    /// [`Scope::suppress`].
+    pub fn suppress(&self, rule: &str, reason: &str) -> Result<()> {
+        self.scope.suppress(rule, reason)
+    }
+
     /// The stack the resource belongs to.
     pub fn stack(&self) -> Stack {
         self.scope.stack()

@@ -96,6 +96,9 @@ pub struct StackProps {
     pub tags: BTreeMap<String, String>,
     /// Whether CloudFormation refuses to delete the stack. Default: `false`.
     pub termination_protection: bool,
+    /// Where the stack runs, for the checks ([`crate::check`]): rules can be stricter in
+    /// production. Default: the app's stage ([`crate::App::with_stage`]), else production.
+    pub stage: Option<crate::check::Stage>,
 }
 
 /// A CloudFormation stack: one template, deployed as one unit.
@@ -115,6 +118,9 @@ pub(crate) struct StackData {
     pub(crate) description: Option<String>,
     pub(crate) tags: BTreeMap<String, String>,
     pub(crate) termination_protection: bool,
+    pub(crate) stage: Option<crate::check::Stage>,
+    /// Suppressed check findings, in declaration order.
+    pub(crate) suppressions: Vec<SuppressionData>,
     /// Every construct path in use, resources included.
     pub(crate) constructs: BTreeSet<Arc<str>>,
     pub(crate) resources: IndexMap<Arc<str>, ResourceData>,
@@ -129,6 +135,21 @@ pub(crate) struct StackData {
     pub(crate) dependencies: Vec<(StackRef, String)>,
     /// Files written beside the template, by name.
     pub(crate) files: std::collections::BTreeMap<String, String>,
+}
+
+/// A suppression declared on a scope (its path inside the stack).
+pub(crate) struct SuppressionData {
+    pub(crate) scope: Arc<str>,
+    pub(crate) rule: String,
+    pub(crate) reason: String,
+}
+
+impl SuppressionData {
+    /// Whether the suppression covers the resource at `path`.
+    pub(crate) fn covers(&self, path: &str) -> bool {
+        path.strip_prefix(&*self.scope)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
 }
 
 pub(crate) struct OutputData {
@@ -173,6 +194,8 @@ impl Stack {
             description: props.description,
             tags: props.tags,
             termination_protection: props.termination_protection,
+            stage: props.stage,
+            suppressions: Vec::new(),
             constructs: BTreeSet::new(),
             resources: IndexMap::new(),
             logical_ids: BTreeMap::new(),
@@ -617,6 +640,87 @@ impl Scope {
             Arc::from(id)
         } else {
             Arc::from(format!("{}/{id}", self.path))
+        })
+    }
+
+    /// Suppresses findings of the check `rule` for every resource under this scope (the
+    /// construct and its children), with a reason a reviewer can judge. The suppression is
+    /// written into the resources' `Metadata` (`omc:check`) and listed by the `check` command;
+    /// one that matches no finding is reported.
+    ///
+    /// Fails on the stack itself (suppress on the construct the finding is about), without a
+    /// sentence of reason, or when the rule is already suppressed here. A rule id the app does
+    /// not know is reported by the check.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, RawResource, Stage};
+    /// let app = App::new().with_stage(Stage::Staging);
+    /// let stack = Stack::new(&app, "Data", StackProps::default())?;
+    /// let db = stack.child("Database")?;
+    /// db.add("Resource", RawResource::new("AWS::RDS::DBInstance")
+    ///     .property("StorageEncrypted", true))?;
+    /// db.suppress("rds-multi-az", "Staging runs one AZ for cost; production is multi-AZ")?;
+    /// let report = app.check()?;
+    /// assert!(!report.has_errors());
+    /// assert_eq!(report.suppressions()[0].matched, 1);
+    /// assert!(db.suppress("rds-storage-encrypted", "ok").is_err()); // too short to judge
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn suppress(&self, rule: &str, reason: &str) -> Result<()> {
+        let path = self.node_path();
+        let invalid = |message: String| Error::InvalidValue {
+            path: path.clone(),
+            message,
+        };
+        if self.path.is_empty() {
+            return Err(invalid(format!(
+                "suppressing {rule:?} for a whole stack would also hide findings of resources added later; suppress on the construct or resource the finding names"
+            )));
+        }
+        if rule.is_empty()
+            || !rule
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(invalid(format!(
+                "{rule:?} is not a rule id; use the id a finding shows, such as \"rds-multi-az\""
+            )));
+        }
+        crate::check::check_reason(reason)
+            .map_err(|message| invalid(format!("the suppression of {rule:?} {message}")))?;
+        let mut data = self.data.borrow_mut();
+        if data
+            .suppressions
+            .iter()
+            .any(|s| s.scope == self.path && s.rule == rule)
+        {
+            return Err(invalid(format!(
+                "{rule:?} is already suppressed here; keep one suppression with one reason"
+            )));
+        }
+        data.suppressions.push(SuppressionData {
+            scope: self.path.clone(),
+            rule: rule.to_owned(),
+            reason: reason.trim().to_owned(),
+        });
+        Ok(())
+    }
+
+    /// The scope of an existing construct or resource under this one, by its relative path
+    /// (`"HttpListener"`, `"Runners/ClusterAutoscalerRole"`); `None` when there is none.
+    pub fn find(&self, relative: &str) -> Option<Scope> {
+        if relative.is_empty() {
+            return None;
+        }
+        let path = if self.path.is_empty() {
+            relative.to_owned()
+        } else {
+            format!("{}/{relative}", self.path)
+        };
+        let path = self.data.borrow().constructs.get(path.as_str())?.clone();
+        Some(Scope {
+            data: self.data.clone(),
+            path,
         })
     }
 

@@ -37,6 +37,7 @@ pub fn synthetic_app(resources: usize) -> Result<App> {
             "Resource",
             RawResource::new("AWS::SNS::Topic")
                 .property("DisplayName", format!("tier {index} events"))
+                .property("KmsMasterKeyId", "alias/aws/sns")
                 .tags(TagFormat::KeyValueList("Tags".into())),
         )?;
         let mut added = 1;

@@ -622,7 +622,16 @@ impl EksRunnerCluster {
                             "autoscaling:SetDesiredCapacity",
                             "autoscaling:TerminateInstanceInAutoScalingGroup",
                         ],
-                        ["*".into()],
+                        // EKS names a managed node group's Auto Scaling group
+                        // `eks-<node group>-<uuid>`; the tags narrow it to this cluster.
+                        [util::arn(
+                            "autoscaling",
+                            true,
+                            true,
+                            &format!(
+                                "autoScalingGroup:*:autoScalingGroupName/eks-{runner_group_name}-*"
+                            ),
+                        )],
                     )
                     .with_condition(Node::map([(
                         "StringEquals",

@@ -587,6 +587,12 @@ impl ApplicationLoadBalancer {
         self.scope.node_path()
     }
 
+    /// The construct's scope: suppress a check finding for everything it created with
+    /// `node().suppress(rule, reason)`, or for one part with `node().find(id)`.
+    pub fn node(&self) -> &Scope {
+        &self.scope
+    }
+
     /// Checks, before a service at `path` in `scope` creates anything, that its route can be
     /// added: one default route per load balancer, from the load balancer's own stack.
     pub(crate) fn check_route(&self, scope: &Scope, path: &str, route: &Route) -> Result<()> {

@@ -149,6 +149,7 @@ pub struct Rds {
     secret: Secret,
     port: u16,
     path: String,
+    scope: Scope,
 }
 
 /// Orders instance sizes small to large: `micro` < `small` < `medium` < `large` <
@@ -305,12 +306,19 @@ impl Rds {
             secret,
             port: props.port,
             path,
+            scope,
         })
     }
 
     /// The construct's path, such as `Data/Db`.
     pub fn node_path(&self) -> &str {
         &self.path
+    }
+
+    /// The construct's scope: suppress a check finding for everything it created with
+    /// `node().suppress(rule, reason)`.
+    pub fn node(&self) -> &Scope {
+        &self.scope
     }
 
     /// The endpoint's DNS name.

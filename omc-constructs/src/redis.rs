@@ -113,6 +113,7 @@ pub struct Redis {
     auth: Option<Secret>,
     port: u16,
     path: String,
+    scope: Scope,
 }
 
 impl Redis {
@@ -213,12 +214,19 @@ impl Redis {
             auth,
             port: props.port,
             path,
+            scope,
         })
     }
 
     /// The construct's path, such as `Data/Db`.
     pub fn node_path(&self) -> &str {
         &self.path
+    }
+
+    /// The construct's scope: suppress a check finding for everything it created with
+    /// `node().suppress(rule, reason)`.
+    pub fn node(&self) -> &Scope {
+        &self.scope
     }
 
     /// The primary endpoint's DNS name.

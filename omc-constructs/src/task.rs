@@ -180,6 +180,9 @@ pub struct ContainerProps {
     pub essential: bool,
     /// Mounts the root file system read-only, with a writable `/tmp` volume. Default: `true`.
     pub readonly_root_filesystem: bool,
+    /// More directories the image writes to under a read-only root, each a task-local volume
+    /// (such as nginx's `/var/cache/nginx` and `/run`). Default: none.
+    pub writable_paths: Vec<String>,
 }
 
 impl ContainerProps {
@@ -195,8 +198,19 @@ impl ContainerProps {
             health_check: None,
             essential: true,
             readonly_root_filesystem: true,
+            writable_paths: Vec::new(),
         }
     }
+}
+
+/// The task-local volume of a container's writable path: `<container>-var-cache-nginx`.
+fn writable_volume(container: &str, path: &str) -> String {
+    let slug: String = path
+        .trim_matches('/')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("{container}-{slug}")
 }
 
 /// An EFS access point mounted into the task's containers, with IAM authorization and TLS.
@@ -309,6 +323,31 @@ fn check_containers(path: &str, containers: &[ContainerProps]) -> Result<()> {
                 path,
                 format!("two containers are named {:?}", c.name),
             ));
+        }
+        let mut writable = std::collections::BTreeSet::new();
+        for dir in &c.writable_paths {
+            let fail = |why: &str| {
+                Err(util::invalid(
+                    path,
+                    format!("container {:?}: writable path {dir:?} {why}", c.name),
+                ))
+            };
+            if !c.readonly_root_filesystem {
+                return fail(
+                    "is only needed with readonly_root_filesystem: the whole root is writable",
+                );
+            }
+            if !dir.starts_with('/') || dir.trim_matches('/').is_empty() || dir.contains("..") {
+                return fail(
+                    "must be an absolute directory other than `/`, such as \"/var/cache/nginx\"",
+                );
+            }
+            if dir.trim_end_matches('/') == "/tmp" {
+                return fail("is writable already (every read-only root gets a /tmp volume)");
+            }
+            if !writable.insert(writable_volume(&c.name, dir)) {
+                return fail("is listed twice");
+            }
         }
         if c.port == Some(0) {
             return Err(util::invalid(
@@ -546,6 +585,14 @@ fn task_definition(scope: &Scope, path: &str, spec: &TaskSpec<'_, '_>) -> Result
             ..ecs::task_definition::Volume::default()
         });
     }
+    for c in spec.containers {
+        for dir in &c.writable_paths {
+            volumes.push(ecs::task_definition::Volume {
+                name: Some(writable_volume(&c.name, dir).into()),
+                ..ecs::task_definition::Volume::default()
+            });
+        }
+    }
 
     let stack = scope.stack();
     let containers: Vec<ecs::task_definition::ContainerDefinition> = spec
@@ -566,6 +613,13 @@ fn task_definition(scope: &Scope, path: &str, spec: &TaskSpec<'_, '_>) -> Result
                 mounts.push(ecs::task_definition::MountPoint {
                     container_path: Some("/tmp".into()),
                     source_volume: Some("tmp".into()),
+                    read_only: Some(false.into()),
+                });
+            }
+            for dir in &c.writable_paths {
+                mounts.push(ecs::task_definition::MountPoint {
+                    container_path: Some(dir.as_str().into()),
+                    source_volume: Some(writable_volume(&c.name, dir).into()),
                     read_only: Some(false.into()),
                 });
             }

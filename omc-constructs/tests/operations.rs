@@ -93,8 +93,28 @@ fn each_construct_attaches_its_alarms_and_a_dashboard_widget() -> TestResult {
         "AWS::SNS::Subscription",
         json!({"Protocol": "email", "Endpoint": "oncall@example.com"}),
     )?;
-    // Unencrypted unless asked: CloudWatch can then publish without a key policy.
-    t.resource_count_is("AWS::KMS::Key", 0)?;
+    // Encrypted by default (the check sns-topic-encrypted requires it), with its own key.
+    t.resource_count_is("AWS::KMS::Key", 1)?;
+    t.has_resource_properties(
+        "AWS::SNS::Topic",
+        Match::object_like([("KmsMasterKeyId", Match::any_value())]),
+    )?;
+    // Opting out leaves the key out.
+    let (_plain_app, plain) = testing::stack()?;
+    Monitoring::new(
+        &plain,
+        "Monitoring",
+        MonitoringProps {
+            encrypted_topic: false,
+            ..MonitoringProps::default()
+        },
+    )?;
+    let p = Template::from_stack(&plain)?;
+    p.resource_count_is("AWS::KMS::Key", 0)?;
+    p.has_resource_properties(
+        "AWS::SNS::Topic",
+        Match::object_like([("KmsMasterKeyId", Match::absent())]),
+    )?;
     // The dashboard holds three widgets: database CPU and connections, database storage, cache.
     let dashboard = &t.resources("AWS::CloudWatch::Dashboard")[0].1["Properties"]["DashboardBody"];
     let text = dashboard.to_string();

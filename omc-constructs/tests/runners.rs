@@ -153,7 +153,8 @@ fn cluster_autoscaler_may_only_resize_the_runner_group() -> TestResult {
     );
     assert_eq!(
         statements[2],
-        json!({"Effect": "Allow", "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], "Resource": "*",
+        json!({"Effect": "Allow", "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+               "Resource": {"Fn::Sub": "arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/eks-runners-*"},
                "Condition": {"StringEquals": {"aws:ResourceTag/eks:cluster-name": "OMC-test", "aws:ResourceTag/eks:nodegroup-name": "runners"}}})
     );
     t.has_resource_properties(

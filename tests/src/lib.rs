@@ -146,6 +146,10 @@ pub fn showcase() -> Result<App> {
             .property("CidrBlock", "10.20.0.0/16")
             .tags(TagFormat::KeyValueList("Tags".into())),
     )?;
+    vpc.suppress(
+        "vpc-flow-logs",
+        "the showcase exercises template features for cfn-lint and is never deployed; its VPC carries no traffic",
+    )?;
 
     let config = Stack::new(
         &app,
@@ -155,6 +159,7 @@ pub fn showcase() -> Result<App> {
             description: Some("Parameters, conditions, mappings and intrinsics".into()),
             tags,
             termination_protection: false,
+            stage: None,
         },
     )?;
     let stage = config.add_parameter(
@@ -200,6 +205,7 @@ pub fn showcase() -> Result<App> {
     let topic = config.child("Alerts")?.add(
         "Resource",
         RawResource::new("AWS::SNS::Topic")
+            .property("KmsMasterKeyId", "alias/aws/sns")
             .property(
                 "DisplayName",
                 fns::if_(&is_production, Value::from("OMC alerts"), aws::no_value()),
@@ -269,7 +275,10 @@ pub fn weak_references() -> Result<App> {
             ..StackProps::default()
         },
     )?;
-    let topic = shared.add("Topic", RawResource::new("AWS::SNS::Topic"))?;
+    let topic = shared.add(
+        "Topic",
+        RawResource::new("AWS::SNS::Topic").property("KmsMasterKeyId", "alias/aws/sns"),
+    )?;
     let consumer = Stack::new(
         &app,
         "Weak-Consumer",
@@ -305,6 +314,10 @@ pub fn localstack_app(variant: &str) -> Result<App> {
             .property("CidrBlock", "10.30.0.0/16")
             .tags(TagFormat::KeyValueList("Tags".into())),
     )?;
+    vpc.suppress(
+        "vpc-flow-logs",
+        "a fixture of the deploy engine's LocalStack tests; the VPC carries no traffic to record",
+    )?;
     network.add_output("VpcId", vpc.reference(), OutputProps::default())?;
     let service = Stack::new(&app, "Local-Service", props())?;
     let group = service.add(
@@ -322,7 +335,9 @@ pub fn localstack_app(variant: &str) -> Result<App> {
     )?;
     service.add(
         "Alerts",
-        RawResource::new("AWS::SNS::Topic").property("DisplayName", "alerts"),
+        RawResource::new("AWS::SNS::Topic")
+            .property("DisplayName", "alerts")
+            .property("KmsMasterKeyId", "alias/aws/sns"),
     )?;
     service.add_output(
         "GroupId",
@@ -347,7 +362,9 @@ pub fn localstack_app(variant: &str) -> Result<App> {
         after.add_dependency(&broken, "deploys after Local-Broken")?;
         after.add(
             "Topic",
-            RawResource::new("AWS::SNS::Topic").property("DisplayName", "after"),
+            RawResource::new("AWS::SNS::Topic")
+                .property("DisplayName", "after")
+                .property("KmsMasterKeyId", "alias/aws/sns"),
         )?;
     }
     Ok(app)
@@ -361,7 +378,9 @@ pub fn independent_app(count: usize) -> Result<App> {
         let stack = Stack::new(&app, &format!("Independent-{i:02}"), StackProps::default())?;
         let topic = stack.add(
             "Topic",
-            RawResource::new("AWS::SNS::Topic").property("DisplayName", format!("topic {i}")),
+            RawResource::new("AWS::SNS::Topic")
+                .property("DisplayName", format!("topic {i}"))
+                .property("KmsMasterKeyId", "alias/aws/sns"),
         )?;
         stack.add(
             "Queue",

@@ -35,6 +35,7 @@ pub fn app() -> Result<App> {
             description: Some("Orders: the queue worker, its queues and receipts".into()),
             tags: [("Team".to_owned(), "orders".to_owned())].into(),
             termination_protection: false,
+            stage: Some(omc_cdk::Stage::Production),
         },
     )?;
     let vpc = Vpc::new(

@@ -28,6 +28,9 @@ use sha2::{Digest, Sha256};
 
 use crate::app::{AppSettings, CrossStackReferences};
 use crate::error::{Error, Problem, ProblemKind, Result};
+use std::sync::Arc;
+
+use crate::check::Stage;
 use crate::stack::{Environment, Stack, StackData};
 
 /// CloudFormation's maximum template body, in bytes.
@@ -54,6 +57,9 @@ pub struct SynthesizedStack {
     tags: BTreeMap<String, String>,
     resource_count: usize,
     files: BTreeMap<String, String>,
+    stage: Stage,
+    paths: BTreeMap<String, String>,
+    json: Arc<Json>,
 }
 
 impl SynthesizedStack {
@@ -67,9 +73,33 @@ impl SynthesizedStack {
         &self.template
     }
 
-    /// The template parsed as JSON.
+    /// The template as JSON.
     pub fn template_json(&self) -> Json {
-        serde_json::from_str(&self.template).unwrap_or(Json::Null)
+        (*self.json).clone()
+    }
+
+    /// The template as JSON, without copying it.
+    pub fn json(&self) -> &Json {
+        &self.json
+    }
+
+    /// The stage the stack is checked as.
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    /// The construct path (`Stack/Construct/Resource`) of each resource, by logical id.
+    pub fn paths(&self) -> &BTreeMap<String, String> {
+        &self.paths
+    }
+
+    /// The line of the template on which a resource starts (1-based), for tools that point
+    /// at it.
+    pub fn line_of(&self, logical_id: &str) -> Option<usize> {
+        let needle = format!("\n  {}: {{", Json::from(logical_id));
+        let resources = self.template.find("\n \"Resources\": {")?;
+        let at = resources + self.template[resources..].find(&needle)?;
+        Some(self.template[..=at].matches('\n').count() + 1)
     }
 
     /// The template file's name: `<Stack>.template.json`.
@@ -185,6 +215,22 @@ impl Synthesis {
             .iter()
             .filter(|s| patterns.iter().any(|p| glob_match(p, &s.name)))
             .collect())
+    }
+
+    /// Runs the check `rules` over every stack (the resolved model: references between stacks
+    /// are followed). See [`crate::App::check`].
+    pub fn check(&self, rules: &[crate::check::Rule]) -> crate::check::Report {
+        let inputs: Vec<crate::check::StackInput<'_>> = self
+            .stacks
+            .iter()
+            .map(|s| crate::check::StackInput {
+                name: &s.name,
+                template: &s.json,
+                stage: s.stage,
+                paths: Some(&s.paths),
+            })
+            .collect();
+        crate::check::check(&inputs, rules)
     }
 
     /// The manifest for these stacks: deploy order, dependencies, environment, template hash and
@@ -318,7 +364,12 @@ pub(crate) fn to_pretty_json(value: &Json) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-pub(crate) fn synthesize(stacks: &[Stack], settings: &AppSettings) -> Result<Synthesis> {
+pub(crate) fn synthesize(
+    stacks: &[Stack],
+    settings: &AppSettings,
+    app_stage: Option<Stage>,
+    rules: &[crate::check::Rule],
+) -> Result<Synthesis> {
     let data: Vec<Ref<'_, StackData>> = stacks.iter().map(|s| s.data().borrow()).collect();
     let index: BTreeMap<u64, usize> = data
         .iter()
@@ -362,6 +413,7 @@ pub(crate) fn synthesize(stacks: &[Stack], settings: &AppSettings) -> Result<Syn
             exports: &mut exports,
             dependencies: &mut dependencies,
             problems: &mut problems,
+            rules,
         };
         for i in 0..n {
             parts.push(renderer.render_stack(i));
@@ -432,10 +484,12 @@ pub(crate) fn synthesize(stacks: &[Stack], settings: &AppSettings) -> Result<Syn
 
     // 5. Serialize.
     let mut rendered: Vec<Option<SynthesizedStack>> = (0..n).map(|_| None).collect();
-    for (i, part) in parts.into_iter().enumerate() {
+    for (i, mut part) in parts.into_iter().enumerate() {
         let d = &data[i];
         let resource_count = part.resources.len();
-        let template = to_pretty_json(&assemble(d, part));
+        let paths = std::mem::take(&mut part.paths);
+        let json = assemble(d, part);
+        let template = to_pretty_json(&json);
         if template.len() > MAX_TEMPLATE_BYTES {
             problems.push(Problem {
                 path: d.sref.name.to_string(),
@@ -463,6 +517,9 @@ pub(crate) fn synthesize(stacks: &[Stack], settings: &AppSettings) -> Result<Syn
             tags: d.tags.clone(),
             resource_count,
             files: d.files.clone(),
+            stage: d.stage.or(app_stage).unwrap_or_default(),
+            paths,
+            json: Arc::new(json),
         });
     }
     if !problems.is_empty() {

@@ -78,6 +78,8 @@ pub(crate) struct Renderer<'a> {
     pub(crate) exports: &'a mut [IndexMap<String, ExportEntry>],
     pub(crate) dependencies: &'a mut [DependencyReasons],
     pub(crate) problems: &'a mut Vec<Problem>,
+    /// The app's check rules, to write suppressions only where their rule looks.
+    pub(crate) rules: &'a [crate::check::Rule],
 }
 
 struct Cursor {
@@ -112,6 +114,7 @@ impl Renderer<'_> {
             let rendered = self.condition(&mut cursor, expression, &mut path);
             parts.conditions.insert(name.clone(), rendered);
         }
+        let placement = self.suppression_placement(i);
         for (path, resource) in &data.resources {
             let full = format!("{stack_name}/{path}");
             let mut cursor = Cursor {
@@ -119,7 +122,14 @@ impl Renderer<'_> {
                 section: Section::Resources,
                 element: full.clone(),
             };
-            let rendered = self.resource(&mut cursor, resource, &data.tags);
+            let mut rendered = self.resource(&mut cursor, resource, &data.tags);
+            add_suppressions(
+                &mut rendered,
+                &data.suppressions,
+                &placement,
+                path,
+                &resource.type_name,
+            );
             parts.paths.insert(resource.logical_id.clone(), full);
             parts
                 .resources
@@ -151,6 +161,40 @@ impl Renderer<'_> {
             parts.outputs.insert(name.clone(), Json::Object(rendered));
         }
         parts
+    }
+
+    /// For each suppression of stack `i`, the resource types it is written into: those its
+    /// rule looks at when the scope has such a resource, else every resource under the scope
+    /// (so the check reports it as matching nothing). A suppression over no resource at all
+    /// is a problem.
+    fn suppression_placement(&mut self, i: usize) -> Vec<Option<&'static [&'static str]>> {
+        let data = &self.stacks[i];
+        let mut placement = Vec::with_capacity(data.suppressions.len());
+        for s in &data.suppressions {
+            let types = self
+                .rules
+                .iter()
+                .find(|r| r.id == s.rule)
+                .map(|r| r.types)
+                .filter(|types| {
+                    data.resources
+                        .iter()
+                        .any(|(path, r)| s.covers(path) && types.contains(&r.type_name.as_str()))
+                });
+            if types.is_none() && !data.resources.keys().any(|path| s.covers(path)) {
+                self.problems.push(Problem {
+                    path: format!("{}/{}", data.sref.name, s.scope),
+                    property: String::new(),
+                    message: format!(
+                        "the suppression of {:?} covers no resource; suppress on a construct that has resources, or remove it",
+                        s.rule
+                    ),
+                    kind: ProblemKind::InvalidValue,
+                });
+            }
+            placement.push(types);
+        }
+        placement
     }
 
     fn problem(&mut self, cursor: &Cursor, path: &[Seg<'_>], kind: ProblemKind, message: String) {
@@ -857,6 +901,37 @@ fn merge_literal_tags(
             let mut list: Vec<Node> = merged.into_values().collect();
             list.extend(unkeyed);
             Node::List(list)
+        }
+    }
+}
+
+/// Writes the suppressions covering the resource at `path` into its `Metadata`.
+fn add_suppressions(
+    rendered: &mut Json,
+    suppressions: &[crate::stack::SuppressionData],
+    placement: &[Option<&[&str]>],
+    path: &str,
+    type_name: &str,
+) {
+    let entries: Vec<Json> = suppressions
+        .iter()
+        .zip(placement)
+        .filter(|(s, types)| s.covers(path) && types.is_none_or(|types| types.contains(&type_name)))
+        .map(|(s, _)| s)
+        .map(|s| json!({ "rule": s.rule, "reason": s.reason, "scope": &*s.scope }))
+        .collect();
+    if entries.is_empty() {
+        return;
+    }
+    if let Some(resource) = rendered.as_object_mut() {
+        let metadata = resource
+            .entry("Metadata")
+            .or_insert_with(|| Json::Object(Map::new()));
+        if let Some(metadata) = metadata.as_object_mut() {
+            metadata.insert(
+                crate::check::METADATA_KEY.into(),
+                json!({ "suppressions": entries }),
+            );
         }
     }
 }

@@ -130,7 +130,15 @@ fn help_and_version_exit_zero() {
         .collect();
     assert_eq!(
         commands,
-        ["synth", "list", "deploy", "diff", "destroy", "bootstrap"],
+        [
+            "synth",
+            "check",
+            "list",
+            "deploy",
+            "diff",
+            "destroy",
+            "bootstrap"
+        ],
         "no placeholder commands: {help}"
     );
     let output = run("staging", &["--version"]);

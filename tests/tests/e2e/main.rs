@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cfn_lint;
+mod checks;
 mod cli;
 mod deploy_localstack;
 mod deploy_moto;

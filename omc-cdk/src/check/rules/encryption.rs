@@ -1,0 +1,518 @@
+//! Encryption at rest and in transit.
+
+use serde_json::Value as Json;
+
+use super::{items, require_true, shown};
+use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+
+const ERROR: Levels = Levels::always(Severity::Error);
+
+fn rds_storage(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.type_name() == "AWS::RDS::DBInstance" {
+        // Instances of an Aurora cluster take the cluster's encryption.
+        if view.prop("DBClusterIdentifier").is_none() {
+            require_true(
+                view,
+                out,
+                "StorageEncrypted",
+                "the database's storage is not encrypted",
+            );
+        }
+    } else if view.text("EngineMode") != Some("serverless") {
+        // Aurora Serverless v1 is always encrypted.
+        require_true(
+            view,
+            out,
+            "StorageEncrypted",
+            "the cluster's storage is not encrypted",
+        );
+    }
+}
+
+/// RDS instances and Aurora clusters encrypt their storage.
+pub const RDS_STORAGE_ENCRYPTED: Rule = Rule {
+    id: "rds-storage-encrypted",
+    title: "RDS and Aurora storage is encrypted",
+    category: Category::EncryptionAtRest,
+    levels: ERROR,
+    types: &["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"],
+    check: rds_storage,
+    doc: RuleDoc {
+        checks: "`AWS::RDS::DBInstance` (outside a cluster) and `AWS::RDS::DBCluster` have `StorageEncrypted: true`.",
+        why: "Unencrypted storage exposes the data, its snapshots and its replicas to anyone who gets the volumes or a shared snapshot; encryption cannot be turned on later without copying the database.",
+        fix: "Set `StorageEncrypted: true` (the `Rds` construct always does; give `KmsKeyId` for a customer-managed key).",
+        example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "StorageEncrypted": true } }"#,
+    },
+};
+
+fn efs(view: &ResourceView<'_>, out: &mut Violations) {
+    require_true(view, out, "Encrypted", "the file system is not encrypted");
+}
+
+/// EFS file systems are encrypted.
+pub const EFS_ENCRYPTED: Rule = Rule {
+    id: "efs-encrypted",
+    title: "EFS file systems are encrypted",
+    category: Category::EncryptionAtRest,
+    levels: ERROR,
+    types: &["AWS::EFS::FileSystem"],
+    check: efs,
+    doc: RuleDoc {
+        checks: "`AWS::EFS::FileSystem` has `Encrypted: true`.",
+        why: "Encryption of an EFS file system can only be chosen when it is created; an unencrypted one must be copied to a new file system to fix.",
+        fix: "Set `Encrypted: true` (the `EfsFileSystem` construct always does).",
+        example: r#"{ "Type": "AWS::EFS::FileSystem", "Properties": { "Encrypted": true } }"#,
+    },
+};
+
+fn elasticache_at_rest(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.type_name() == "AWS::ElastiCache::CacheCluster" {
+        out.add(
+            "",
+            format!(
+                "a CacheCluster ({} engine) cannot encrypt at rest",
+                shown(view, "Engine")
+            ),
+        );
+        return;
+    }
+    require_true(
+        view,
+        out,
+        "AtRestEncryptionEnabled",
+        "the replication group does not encrypt at rest",
+    );
+}
+
+/// ElastiCache encrypts at rest.
+pub const ELASTICACHE_AT_REST_ENCRYPTION: Rule = Rule {
+    id: "elasticache-at-rest-encryption",
+    title: "ElastiCache encrypts data at rest",
+    category: Category::EncryptionAtRest,
+    levels: ERROR,
+    types: &[
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::ElastiCache::CacheCluster",
+    ],
+    check: elasticache_at_rest,
+    doc: RuleDoc {
+        checks: "`AWS::ElastiCache::ReplicationGroup` has `AtRestEncryptionEnabled: true`; a bare `AWS::ElastiCache::CacheCluster` cannot encrypt at rest and is reported.",
+        why: "Cache nodes write snapshots and swap to disk; session data and tokens cached in Redis are as sensitive as the database.",
+        fix: "Use a replication group with `AtRestEncryptionEnabled: true` (the `Redis` construct does, also for one node).",
+        example: r#"{ "Type": "AWS::ElastiCache::ReplicationGroup", "Properties": { "Engine": "redis", "AtRestEncryptionEnabled": true, "TransitEncryptionEnabled": true } }"#,
+    },
+};
+
+fn s3_encryption(view: &ResourceView<'_>, out: &mut Violations) {
+    let rules = view
+        .prop("BucketEncryption.ServerSideEncryptionConfiguration")
+        .map(items)
+        .unwrap_or_default();
+    if rules.is_empty() {
+        out.add(
+            "BucketEncryption",
+            "the bucket declares no default encryption (S3 applies SSE-S3 implicitly; the template should say which)",
+        );
+    }
+}
+
+/// S3 buckets declare their default encryption.
+pub const S3_BUCKET_ENCRYPTION: Rule = Rule {
+    id: "s3-bucket-encryption",
+    title: "S3 buckets declare default encryption",
+    category: Category::EncryptionAtRest,
+    levels: Levels::always(Severity::Warning),
+    types: &["AWS::S3::Bucket"],
+    check: s3_encryption,
+    doc: RuleDoc {
+        checks: "`AWS::S3::Bucket` has a `BucketEncryption.ServerSideEncryptionConfiguration` rule. A warning: since January 2023 S3 encrypts new objects with SSE-S3 when nothing is declared.",
+        why: "Declaring the encryption makes it reviewable and lets a team choose SSE-KMS (key policy, CloudTrail record of every decrypt) where the data needs it.",
+        fix: "Declare `BucketEncryption` with `SSEAlgorithm` `AES256` or `aws:kms` (the `Bucket` construct always does).",
+        example: r#"{ "Type": "AWS::S3::Bucket", "Properties": { "BucketEncryption": { "ServerSideEncryptionConfiguration": [ { "ServerSideEncryptionByDefault": { "SSEAlgorithm": "aws:kms" } } ] } } }"#,
+    },
+};
+
+fn sns(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.prop("KmsMasterKeyId").is_none() {
+        out.add(
+            "KmsMasterKeyId",
+            "the topic is not encrypted: KmsMasterKeyId is absent",
+        );
+    }
+}
+
+/// SNS topics are encrypted.
+pub const SNS_TOPIC_ENCRYPTED: Rule = Rule {
+    id: "sns-topic-encrypted",
+    title: "SNS topics are encrypted",
+    category: Category::EncryptionAtRest,
+    levels: ERROR,
+    types: &["AWS::SNS::Topic"],
+    check: sns,
+    doc: RuleDoc {
+        checks: "`AWS::SNS::Topic` has a `KmsMasterKeyId`.",
+        why: "SNS stores messages until they are delivered; alarm and event payloads name resources and sometimes carry data.",
+        fix: "Set `KmsMasterKeyId` to a key (`alias/aws/sns` or a customer-managed key whose policy lets the publishing services use it).",
+        example: r#"{ "Type": "AWS::SNS::Topic", "Properties": { "KmsMasterKeyId": "alias/aws/sns" } }"#,
+    },
+};
+
+fn sqs(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.prop("KmsMasterKeyId").is_none() && view.flag("SqsManagedSseEnabled") == Some(false) {
+        out.add(
+            "SqsManagedSseEnabled",
+            "the queue is not encrypted: SqsManagedSseEnabled is false and no KmsMasterKeyId is given",
+        );
+    }
+}
+
+/// SQS queues are encrypted.
+pub const SQS_QUEUE_ENCRYPTED: Rule = Rule {
+    id: "sqs-queue-encrypted",
+    title: "SQS queues are encrypted",
+    category: Category::EncryptionAtRest,
+    levels: ERROR,
+    types: &["AWS::SQS::Queue"],
+    check: sqs,
+    doc: RuleDoc {
+        checks: "`AWS::SQS::Queue` keeps server-side encryption: either a `KmsMasterKeyId`, or SQS-managed encryption (on unless `SqsManagedSseEnabled: false`).",
+        why: "Queued messages are stored data; turning SQS-managed encryption off leaves them in the clear.",
+        fix: "Remove `SqsManagedSseEnabled: false`, or give a `KmsMasterKeyId`.",
+        example: r#"{ "Type": "AWS::SQS::Queue", "Properties": { "SqsManagedSseEnabled": true } }"#,
+    },
+};
+
+fn ebs(view: &ResourceView<'_>, out: &mut Violations) {
+    let mappings = match view.type_name() {
+        "AWS::EC2::Volume" => {
+            require_true(view, out, "Encrypted", "the volume is not encrypted");
+            return;
+        }
+        "AWS::EC2::LaunchTemplate" => (
+            "LaunchTemplateData.BlockDeviceMappings",
+            view.prop("LaunchTemplateData.BlockDeviceMappings"),
+        ),
+        _ => ("BlockDeviceMappings", view.prop("BlockDeviceMappings")),
+    };
+    let (base, Some(list)) = mappings else {
+        return;
+    };
+    for (i, mapping) in items(list).into_iter().enumerate() {
+        let Some(ebs) = mapping.get("Ebs") else {
+            continue;
+        };
+        let encrypted = ebs.get("Encrypted").and_then(|v| view.literal(v));
+        let ok = match encrypted {
+            None => ebs.get("Encrypted").is_some(), // computed: benefit of the doubt
+            Some(v) => ResourceView::is_true(v),
+        };
+        if !ok {
+            out.add(
+                format!("{base}[{i}].Ebs.Encrypted"),
+                format!(
+                    "the EBS volume of {} is not encrypted",
+                    mapping
+                        .get("DeviceName")
+                        .and_then(Json::as_str)
+                        .unwrap_or("a block device")
+                ),
+            );
+        }
+    }
+}
+
+/// EBS volumes are encrypted.
+pub const EBS_ENCRYPTED: Rule = Rule {
+    id: "ebs-encrypted",
+    title: "EBS volumes are encrypted",
+    category: Category::EncryptionAtRest,
+    levels: ERROR,
+    types: &[
+        "AWS::EC2::Volume",
+        "AWS::EC2::LaunchTemplate",
+        "AWS::EC2::Instance",
+    ],
+    check: ebs,
+    doc: RuleDoc {
+        checks: "`AWS::EC2::Volume` has `Encrypted: true`; every `Ebs` block device of an `AWS::EC2::LaunchTemplate` or `AWS::EC2::Instance` has `Encrypted: true`.",
+        why: "Node volumes hold container images, logs and scratch data; the account's EBS-encryption-by-default setting is invisible in the template and can be off in another account.",
+        fix: "Set `Encrypted: true` on the volume or block device mapping (the runner node groups of `EksRunnerCluster` do).",
+        example: r#"{ "BlockDeviceMappings": [ { "DeviceName": "/dev/xvda", "Ebs": { "VolumeSize": 50, "Encrypted": true } } ] }"#,
+    },
+};
+
+fn eks_secrets(view: &ResourceView<'_>, out: &mut Violations) {
+    let covered = view.prop("EncryptionConfig").is_some_and(|configs| {
+        items(configs).iter().any(|c| {
+            c.get("Resources")
+                .is_some_and(|r| items(r).iter().any(|x| x.as_str() == Some("secrets")))
+                && c.pointer("/Provider/KeyArn").is_some()
+        })
+    });
+    if !covered {
+        out.add(
+            "EncryptionConfig",
+            "Kubernetes secrets are not encrypted with a KMS key: no EncryptionConfig for \"secrets\"",
+        );
+    }
+}
+
+/// EKS clusters encrypt Kubernetes secrets with a KMS key.
+pub const EKS_SECRETS_ENCRYPTED: Rule = Rule {
+    id: "eks-secrets-encrypted",
+    title: "EKS encrypts Kubernetes secrets with a KMS key",
+    category: Category::EncryptionAtRest,
+    levels: ERROR,
+    types: &["AWS::EKS::Cluster"],
+    check: eks_secrets,
+    doc: RuleDoc {
+        checks: "`AWS::EKS::Cluster` has an `EncryptionConfig` entry for `secrets` with a `Provider.KeyArn`.",
+        why: "Envelope encryption with your key means a copy of etcd is useless without KMS access, and every decrypt is in CloudTrail; the default AWS-owned key gives neither control nor audit.",
+        fix: "Add `EncryptionConfig: [{ Resources: [\"secrets\"], Provider: { KeyArn } }]` (the `EksRunnerCluster` construct creates a key for it).",
+        example: r#"{ "EncryptionConfig": [ { "Resources": ["secrets"], "Provider": { "KeyArn": { "Fn::GetAtt": ["SecretsKey", "Arn"] } } } ] }"#,
+    },
+};
+
+fn logs_kms(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.prop("KmsKeyId").is_none() {
+        out.add(
+            "KmsKeyId",
+            "the log group is not encrypted with a customer-managed KMS key",
+        );
+    }
+}
+
+/// Log groups use a KMS key (optional: where a policy requires it).
+pub const LOGS_KMS_KEY: Rule = Rule {
+    id: "logs-kms-key",
+    title: "Log groups are encrypted with a KMS key (opt-in policy)",
+    category: Category::EncryptionAtRest,
+    levels: ERROR,
+    types: &["AWS::Logs::LogGroup"],
+    check: logs_kms,
+    doc: RuleDoc {
+        checks: "`AWS::Logs::LogGroup` has a `KmsKeyId`. Not in the default pack: CloudWatch Logs always encrypts with a service key; add this rule (`App::add_rule(check::rules::LOGS_KMS_KEY)`) where a policy requires customer-managed keys.",
+        why: "With a customer-managed key, reading the logs needs KMS permission too, and access is audited and revocable.",
+        fix: "Give the log group a `KmsKeyId` whose key policy allows `logs.<region>.amazonaws.com` (`LogGroupProps::kms_key`).",
+        example: r#"{ "Type": "AWS::Logs::LogGroup", "Properties": { "KmsKeyId": { "Fn::GetAtt": ["LogsKey", "Arn"] } } }"#,
+    },
+};
+
+fn elasticache_transit(view: &ResourceView<'_>, out: &mut Violations) {
+    require_true(
+        view,
+        out,
+        "TransitEncryptionEnabled",
+        "clients talk to the cache in the clear",
+    );
+}
+
+/// ElastiCache encrypts traffic.
+pub const ELASTICACHE_TRANSIT_ENCRYPTION: Rule = Rule {
+    id: "elasticache-transit-encryption",
+    title: "ElastiCache encrypts traffic (TLS)",
+    category: Category::EncryptionInTransit,
+    levels: ERROR,
+    types: &[
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::ElastiCache::CacheCluster",
+    ],
+    check: elasticache_transit,
+    doc: RuleDoc {
+        checks: "`AWS::ElastiCache::ReplicationGroup` and `AWS::ElastiCache::CacheCluster` have `TransitEncryptionEnabled: true`.",
+        why: "Without TLS, anything on the network path (a compromised task, a mirrored interface) reads the cached data and the AUTH token.",
+        fix: "Set `TransitEncryptionEnabled: true` and connect with `rediss://` (the `Redis` construct does both).",
+        example: r#"{ "Type": "AWS::ElastiCache::ReplicationGroup", "Properties": { "TransitEncryptionEnabled": true } }"#,
+    },
+};
+
+/// Whether the listener belongs to an application load balancer.
+fn is_alb_listener(view: &ResourceView<'_>) -> bool {
+    match view
+        .prop("LoadBalancerArn")
+        .and_then(|arn| view.resolve(arn))
+    {
+        Some(lb) => matches!(lb.text("Type"), None | Some("application")),
+        None => matches!(view.text("Protocol"), Some("HTTP" | "HTTPS")),
+    }
+}
+
+fn redirects_to_https(action: &Json) -> bool {
+    action.get("Type").and_then(Json::as_str) == Some("redirect")
+        && action
+            .pointer("/RedirectConfig/Protocol")
+            .and_then(Json::as_str)
+            == Some("HTTPS")
+}
+
+fn listener_https(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.text("Protocol") != Some("HTTP") || !is_alb_listener(view) {
+        return;
+    }
+    let actions = view.prop("DefaultActions").map(items).unwrap_or_default();
+    if !actions.iter().any(|a| redirects_to_https(a)) {
+        out.add(
+            "Protocol",
+            format!(
+                "the listener on port {} serves plain HTTP instead of redirecting to HTTPS",
+                shown(view, "Port")
+            ),
+        );
+    }
+}
+
+/// HTTP listeners only redirect to HTTPS.
+pub const ALB_LISTENER_HTTPS: Rule = Rule {
+    id: "alb-listener-https",
+    title: "Load balancers serve HTTPS; HTTP only redirects",
+    category: Category::EncryptionInTransit,
+    levels: ERROR,
+    types: &["AWS::ElasticLoadBalancingV2::Listener"],
+    check: listener_https,
+    doc: RuleDoc {
+        checks: "An `AWS::ElasticLoadBalancingV2::Listener` of an application load balancer with `Protocol: HTTP` has a default action that redirects to HTTPS.",
+        why: "Plain HTTP exposes sessions, tokens and form data to every network between the user and AWS.",
+        fix: "Serve the application on an HTTPS listener with a certificate, and make port 80 redirect (`ApplicationLoadBalancer` does when given a certificate).",
+        example: r#"{ "Protocol": "HTTP", "Port": 80, "DefaultActions": [ { "Type": "redirect", "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" } } ] }"#,
+    },
+};
+
+/// TLS policies that refuse TLS 1.0 and 1.1.
+pub(crate) fn modern_tls_policy(policy: &str) -> bool {
+    policy.starts_with("ELBSecurityPolicy-TLS13-")
+        || policy.starts_with("ELBSecurityPolicy-TLS-1-2-")
+        || policy.starts_with("ELBSecurityPolicy-FS-1-2-")
+}
+
+fn tls_policy(view: &ResourceView<'_>, out: &mut Violations) {
+    if !matches!(view.text("Protocol"), Some("HTTPS" | "TLS")) {
+        return;
+    }
+    match view.prop("SslPolicy") {
+        None => out.add(
+            "SslPolicy",
+            "no SslPolicy: the default ELBSecurityPolicy-2016-08 still accepts TLS 1.0 and 1.1",
+        ),
+        Some(value) => {
+            if let Some(policy) = view.literal(value).and_then(Json::as_str)
+                && !modern_tls_policy(policy)
+            {
+                out.add(
+                    "SslPolicy",
+                    format!("SslPolicy {policy:?} accepts TLS versions older than 1.2"),
+                );
+            }
+        }
+    }
+}
+
+/// HTTPS and TLS listeners refuse TLS older than 1.2.
+pub const ALB_TLS_POLICY: Rule = Rule {
+    id: "alb-tls-policy",
+    title: "HTTPS listeners use a TLS 1.2+ policy",
+    category: Category::EncryptionInTransit,
+    levels: ERROR,
+    types: &["AWS::ElasticLoadBalancingV2::Listener"],
+    check: tls_policy,
+    doc: RuleDoc {
+        checks: "An `HTTPS` or `TLS` listener has an `SslPolicy` that accepts only TLS 1.2 and newer (`ELBSecurityPolicy-TLS13-*`, `ELBSecurityPolicy-TLS-1-2-*`, `ELBSecurityPolicy-FS-1-2-*`).",
+        why: "TLS 1.0 and 1.1 have known weaknesses and are refused by PCI DSS and most security baselines; the listener default still accepts them.",
+        fix: "Set `SslPolicy: ELBSecurityPolicy-TLS13-1-2-2021-06` (what `ApplicationLoadBalancer` uses).",
+        example: r#"{ "Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06" }"#,
+    },
+};
+
+fn efs_transit(view: &ResourceView<'_>, out: &mut Violations) {
+    let Some(volumes) = view.prop("Volumes") else {
+        return;
+    };
+    for (i, volume) in items(volumes).into_iter().enumerate() {
+        let Some(config) = volume.get("EFSVolumeConfiguration") else {
+            continue;
+        };
+        let value = config
+            .get("TransitEncryption")
+            .and_then(|v| view.literal(v))
+            .and_then(Json::as_str);
+        if value != Some("ENABLED") {
+            out.add(
+                format!("Volumes[{i}].EFSVolumeConfiguration.TransitEncryption"),
+                format!(
+                    "the EFS volume {} is mounted without TLS (TransitEncryption is {})",
+                    volume.get("Name").unwrap_or(&Json::Null),
+                    value.map_or("absent".to_owned(), |v| format!("{v:?}"))
+                ),
+            );
+        }
+    }
+}
+
+/// EFS volumes of ECS tasks are mounted with TLS.
+pub const EFS_TRANSIT_ENCRYPTION: Rule = Rule {
+    id: "efs-transit-encryption",
+    title: "EFS volumes are mounted with TLS",
+    category: Category::EncryptionInTransit,
+    levels: ERROR,
+    types: &["AWS::ECS::TaskDefinition"],
+    check: efs_transit,
+    doc: RuleDoc {
+        checks: "Every `EFSVolumeConfiguration` of an `AWS::ECS::TaskDefinition` has `TransitEncryption: ENABLED`.",
+        why: "NFS traffic is unencrypted by default; file contents cross the VPC in the clear.",
+        fix: "Set `TransitEncryption: ENABLED` (and use an access point with IAM authorization); `FargateService` volumes from `EfsFileSystem` do.",
+        example: r#"{ "Name": "artifacts", "EFSVolumeConfiguration": { "FilesystemId": { "Ref": "Files" }, "TransitEncryption": "ENABLED", "AuthorizationConfig": { "IAM": "ENABLED" } } }"#,
+    },
+};
+
+/// Whether a bucket policy statement denies requests without TLS.
+fn denies_insecure_transport(statement: &Json) -> bool {
+    statement.get("Effect").and_then(Json::as_str) == Some("Deny")
+        && statement
+            .pointer("/Condition/Bool/aws:SecureTransport")
+            .is_some_and(|v| v == "false" || v == &Json::Bool(false))
+}
+
+fn s3_tls(view: &ResourceView<'_>, out: &mut Violations) {
+    let enforced = view.referrers().iter().any(|(policy, property)| {
+        policy.type_name() == "AWS::S3::BucketPolicy"
+            && *property == "Bucket"
+            && policy
+                .prop("PolicyDocument.Statement")
+                .is_some_and(|s| items(s).into_iter().any(denies_insecure_transport))
+    });
+    if !enforced {
+        out.add(
+            "",
+            "no bucket policy denies requests without TLS (aws:SecureTransport false)",
+        );
+    }
+}
+
+/// S3 buckets refuse plain HTTP.
+pub const S3_TLS_ONLY: Rule = Rule {
+    id: "s3-tls-only",
+    title: "S3 buckets refuse requests without TLS",
+    category: Category::EncryptionInTransit,
+    levels: ERROR,
+    types: &["AWS::S3::Bucket"],
+    check: s3_tls,
+    doc: RuleDoc {
+        checks: "An `AWS::S3::BucketPolicy` for the bucket (in any stack) denies every request with `aws:SecureTransport` `false`.",
+        why: "S3 still answers plain HTTP; a client misconfigured to use it sends objects and signed requests in the clear.",
+        fix: "Add a bucket policy statement `Deny` `s3:*` on the bucket and its objects when `aws:SecureTransport` is `false` (the `Bucket` construct adds it).",
+        example: r#"{ "Effect": "Deny", "Principal": { "AWS": "*" }, "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": { "Bool": { "aws:SecureTransport": "false" } } }"#,
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::modern_tls_policy;
+
+    #[test]
+    fn tls_policies() {
+        assert!(modern_tls_policy("ELBSecurityPolicy-TLS13-1-2-2021-06"));
+        assert!(modern_tls_policy("ELBSecurityPolicy-TLS-1-2-Ext-2018-06"));
+        assert!(modern_tls_policy("ELBSecurityPolicy-FS-1-2-Res-2020-10"));
+        assert!(!modern_tls_policy("ELBSecurityPolicy-2016-08"));
+        assert!(!modern_tls_policy("ELBSecurityPolicy-TLS-1-1-2017-01"));
+    }
+}

@@ -1,0 +1,171 @@
+//! Records of what happened, and detection.
+
+use serde_json::Value as Json;
+
+use super::{items, require_true};
+use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+
+fn attribute<'m>(view: &ResourceView<'m>, list: &str, key: &str) -> Option<&'m Json> {
+    items(view.prop(list)?)
+        .into_iter()
+        .find(|a| a.get("Key").and_then(Json::as_str) == Some(key))
+        .and_then(|a| a.get("Value"))
+        .and_then(|v| view.literal(v))
+}
+
+fn alb_logs(view: &ResourceView<'_>, out: &mut Violations) {
+    if !matches!(view.text("Type"), None | Some("application")) {
+        return;
+    }
+    let enabled = attribute(view, "LoadBalancerAttributes", "access_logs.s3.enabled");
+    if !enabled.is_some_and(ResourceView::is_true) {
+        out.add(
+            "LoadBalancerAttributes",
+            "access logs are off (access_logs.s3.enabled is not \"true\")",
+        );
+    }
+}
+
+/// Application load balancers write access logs.
+pub const ALB_ACCESS_LOGS: Rule = Rule {
+    id: "alb-access-logs",
+    title: "Load balancers write access logs",
+    category: Category::Logging,
+    levels: Levels::error_in_production(),
+    types: &["AWS::ElasticLoadBalancingV2::LoadBalancer"],
+    check: alb_logs,
+    doc: RuleDoc {
+        checks: "An application `AWS::ElasticLoadBalancingV2::LoadBalancer` has the attribute `access_logs.s3.enabled` `true`. Error in production, warning elsewhere.",
+        why: "Access logs are the only record of every request that reached the application (client, path, status, latency), needed to investigate an attack or an outage.",
+        fix: "Enable access logs to an S3 bucket (`ApplicationLoadBalancer`'s `access_logs`, which also writes the bucket policy the log delivery needs).",
+        example: r#"{ "LoadBalancerAttributes": [ { "Key": "access_logs.s3.enabled", "Value": "true" }, { "Key": "access_logs.s3.bucket", "Value": { "Ref": "AccessLogs" } } ] }"#,
+    },
+};
+
+fn flow_logs(view: &ResourceView<'_>, out: &mut Violations) {
+    let logged = view.referrers().iter().any(|(log, property)| {
+        log.type_name() == "AWS::EC2::FlowLog"
+            && (*property == "ResourceId" || *property == "ResourceIds")
+    });
+    if !logged {
+        out.add("", "no flow log records the VPC's traffic");
+    }
+}
+
+/// VPCs have flow logs.
+pub const VPC_FLOW_LOGS: Rule = Rule {
+    id: "vpc-flow-logs",
+    title: "VPCs have flow logs",
+    category: Category::Logging,
+    levels: Levels::error_in_production(),
+    types: &["AWS::EC2::VPC"],
+    check: flow_logs,
+    doc: RuleDoc {
+        checks: "An `AWS::EC2::FlowLog` (in any stack) has the VPC as its `ResourceId`. Error in production, warning elsewhere.",
+        why: "Flow logs show which addresses talked to which, accepted or rejected: the evidence for tracing exfiltration and the input GuardDuty's findings are checked against.",
+        fix: "Add a flow log for the VPC to CloudWatch Logs or S3 (`VpcProps::flow_logs`).",
+        example: r#"{ "Type": "AWS::EC2::FlowLog", "Properties": { "ResourceId": { "Ref": "Vpc" }, "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs" } }"#,
+    },
+};
+
+fn trail_validation(view: &ResourceView<'_>, out: &mut Violations) {
+    require_true(
+        view,
+        out,
+        "EnableLogFileValidation",
+        "the trail's log files can be altered undetected",
+    );
+}
+
+/// CloudTrail validates its log files.
+pub const CLOUDTRAIL_LOG_VALIDATION: Rule = Rule {
+    id: "cloudtrail-log-validation",
+    title: "CloudTrail validates log files",
+    category: Category::Logging,
+    levels: Levels::always(Severity::Error),
+    types: &["AWS::CloudTrail::Trail"],
+    check: trail_validation,
+    doc: RuleDoc {
+        checks: "`AWS::CloudTrail::Trail` has `EnableLogFileValidation: true`.",
+        why: "With validation, CloudTrail signs a digest of every log file, so an intruder who deletes or edits entries to cover their tracks is detected.",
+        fix: "Set `EnableLogFileValidation: true` (`SecurityBaseline` does).",
+        example: r#"{ "Type": "AWS::CloudTrail::Trail", "Properties": { "IsLogging": true, "IsMultiRegionTrail": true, "EnableLogFileValidation": true } }"#,
+    },
+};
+
+fn insights(view: &ResourceView<'_>, out: &mut Violations) {
+    let value = view
+        .prop("ClusterSettings")
+        .map(items)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|s| s.get("Name").and_then(Json::as_str) == Some("containerInsights"))
+        .and_then(|s| s.get("Value"))
+        .and_then(|v| view.literal(v))
+        .and_then(Json::as_str);
+    if !matches!(value, Some("enabled" | "enhanced")) {
+        out.add(
+            "ClusterSettings",
+            format!(
+                "Container Insights is {}",
+                value.map_or("not configured".to_owned(), |v| format!("{v:?}"))
+            ),
+        );
+    }
+}
+
+/// ECS clusters have Container Insights.
+pub const ECS_CONTAINER_INSIGHTS: Rule = Rule {
+    id: "ecs-container-insights",
+    title: "ECS clusters have Container Insights",
+    category: Category::Logging,
+    levels: Levels::error_in_production(),
+    types: &["AWS::ECS::Cluster"],
+    check: insights,
+    doc: RuleDoc {
+        checks: "`AWS::ECS::Cluster` has the cluster setting `containerInsights` `enabled` or `enhanced`. Error in production, warning elsewhere.",
+        why: "Without it there are no per-task CPU, memory and restart metrics: a task that is crash-looping or starved is invisible to alarms.",
+        fix: "Add `ClusterSettings: [{ Name: containerInsights, Value: enabled }]` (the `Cluster` construct's default).",
+        example: r#"{ "Type": "AWS::ECS::Cluster", "Properties": { "ClusterSettings": [ { "Name": "containerInsights", "Value": "enabled" } ] } }"#,
+    },
+};
+
+/// The control-plane log types the rule requires.
+const REQUIRED_LOG_TYPES: [&str; 3] = ["api", "audit", "authenticator"];
+
+fn eks_logs(view: &ResourceView<'_>, out: &mut Violations) {
+    let enabled: Vec<&str> = view
+        .prop("Logging.ClusterLogging.EnabledTypes")
+        .map(items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| t.get("Type").and_then(Json::as_str))
+        .collect();
+    let missing: Vec<&str> = REQUIRED_LOG_TYPES
+        .iter()
+        .copied()
+        .filter(|t| !enabled.contains(t))
+        .collect();
+    if !missing.is_empty() {
+        out.add(
+            "Logging.ClusterLogging.EnabledTypes",
+            format!("control-plane logs {missing:?} are off"),
+        );
+    }
+}
+
+/// EKS control-plane logs are on.
+pub const EKS_CONTROL_PLANE_LOGS: Rule = Rule {
+    id: "eks-control-plane-logs",
+    title: "EKS control-plane logs are on",
+    category: Category::Logging,
+    levels: Levels::error_in_production(),
+    types: &["AWS::EKS::Cluster"],
+    check: eks_logs,
+    doc: RuleDoc {
+        checks: "`AWS::EKS::Cluster` enables the `api`, `audit` and `authenticator` control-plane log types. Error in production, warning elsewhere.",
+        why: "The audit log is the only record of who did what through the Kubernetes API (reading secrets, creating pods); authenticator logs show which IAM identity it was.",
+        fix: "Enable the types in `Logging.ClusterLogging.EnabledTypes` (`EksRunnerCluster` enables all five).",
+        example: r#"{ "Logging": { "ClusterLogging": { "EnabledTypes": [ { "Type": "api" }, { "Type": "audit" }, { "Type": "authenticator" } ] } } }"#,
+    },
+};
