@@ -47,6 +47,8 @@ enum Command {
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
     },
+    /// Estimate the monthly cost of the stacks, per resource, from the price table
+    Cost(CostArgs),
     /// List the stacks in deploy order, with their dependencies
     List {
         /// Print one JSON object per line instead of text
@@ -75,6 +77,39 @@ enum CheckFormat {
     Json,
     /// SARIF 2.1.0 for code-scanning tools
     Sarif,
+}
+
+#[derive(clap::Args, Debug)]
+struct CostArgs {
+    /// Only these stacks (names or `*` patterns); default: all
+    #[arg(value_name = "STACK")]
+    stacks: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CostFormat::Table)]
+    format: CostFormat,
+    /// A usage assumption, such as `nat_gb=50` (repeatable; the report lists them all)
+    #[arg(long = "assume", value_name = "KEY=VALUE")]
+    assume: Vec<String>,
+    /// Price every stack in this region (default: each stack's own)
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// A price table file instead of the built-in one (the format of omc-cdk/pricing/*.json)
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
+    /// Show the change in monthly cost against the deployed stacks (or `--against DIR`)
+    #[arg(long)]
+    diff: bool,
+    /// With --diff: compare with a directory `synth --out` wrote instead of the deployed stacks
+    #[arg(long, value_name = "DIR", requires = "diff")]
+    against: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum CostFormat {
+    /// Aligned text (Markdown-friendly for --diff)
+    Table,
+    /// One JSON document
+    Json,
 }
 
 /// Exit code for success.
@@ -180,6 +215,7 @@ impl App {
                 out,
                 stacks,
             } => self.check_command(format, &out, &stacks, stdout, stderr),
+            Command::Cost(args) => self.cost_command(&args, stdout, stderr),
             Command::List { json } => self.list_command(json, stdout, stderr),
             #[cfg(feature = "deploy")]
             Command::Bootstrap(args) => {
@@ -328,6 +364,163 @@ impl App {
         } else {
             EXIT_OK
         }
+    }
+
+    fn cost_command(&self, args: &CostArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+        let mut assumptions = crate::cost::Assumptions::default();
+        for assignment in &args.assume {
+            if let Err(message) = assumptions.apply(assignment) {
+                let _ = writeln!(stderr, "error: --assume {message}");
+                return EXIT_USAGE;
+            }
+        }
+        let prices = match &args.prices {
+            None => None,
+            Some(path) => {
+                let table = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                    .and_then(|text| {
+                        crate::cost::PriceTable::parse(&text, &path.display().to_string())
+                    });
+                match table {
+                    Ok(t) => Some(t),
+                    Err(message) => {
+                        let _ = writeln!(stderr, "error: {message}");
+                        return EXIT_USAGE;
+                    }
+                }
+            }
+        };
+        let Some(synthesis) = self.synthesize_or_report(stderr) else {
+            return EXIT_FAILURE;
+        };
+        let selected = match synthesis.select(&args.stacks) {
+            Ok(selected) => selected,
+            Err(message) => {
+                let _ = writeln!(stderr, "error: {message}");
+                return EXIT_USAGE;
+            }
+        };
+        let region = args.region.as_deref();
+        let after =
+            match crate::cost::estimate_stacks(&selected, region, prices.as_ref(), &assumptions) {
+                Ok(e) => e,
+                Err(message) => {
+                    let _ = writeln!(stderr, "error: {message}");
+                    return EXIT_FAILURE;
+                }
+            };
+        if !args.diff {
+            let text = match args.format {
+                CostFormat::Table => after.render_table(),
+                CostFormat::Json => crate::synth::to_pretty_json(&after.to_json()),
+            };
+            let _ = write!(stdout, "{text}");
+            return EXIT_OK;
+        }
+        let before =
+            match self.cost_before(args, &synthesis, &selected, prices.as_ref(), &assumptions) {
+                Ok(e) => e,
+                Err(message) => {
+                    let _ = writeln!(stderr, "error: {message}");
+                    return EXIT_FAILURE;
+                }
+            };
+        let change = crate::cost::CostDiff::between(&before, &after);
+        let text = match args.format {
+            CostFormat::Table => change.render(),
+            CostFormat::Json => {
+                let (old, new) = change.totals();
+                crate::synth::to_pretty_json(&serde_json::json!({
+                    "before": before.to_json(),
+                    "after": after.to_json(),
+                    "change": ((new - old) * 100.0).round() / 100.0,
+                }))
+            }
+        };
+        let _ = write!(stdout, "{text}");
+        EXIT_OK
+    }
+
+    /// The estimate `cost --diff` compares with: a synth output directory, or the deployed
+    /// stacks.
+    fn cost_before(
+        &self,
+        args: &CostArgs,
+        synthesis: &Synthesis,
+        selected: &[&crate::SynthesizedStack],
+        prices: Option<&crate::cost::PriceTable>,
+        assumptions: &crate::cost::Assumptions,
+    ) -> Result<crate::cost::Estimate, String> {
+        let templates: Vec<(String, Option<String>, serde_json::Value)> = match &args.against {
+            Some(dir) => crate::cost::read_synth_dir(dir)?
+                .into_iter()
+                .filter(|(name, _, _)| {
+                    args.stacks.is_empty()
+                        || args
+                            .stacks
+                            .iter()
+                            .any(|p| crate::synth::glob_match(p, name))
+                })
+                .collect(),
+            None => self.deployed_for_cost(selected)?,
+        };
+        let _ = synthesis;
+        let mut regions = Vec::new();
+        for (name, region, _) in &templates {
+            regions.push(
+                args.region
+                    .clone()
+                    .or_else(|| region.clone())
+                    .ok_or_else(|| {
+                        format!("stack {name} has no region; price it with --region REGION")
+                    })?,
+            );
+        }
+        let inputs: Vec<crate::check::StackInput<'_>> = templates
+            .iter()
+            .map(|(name, _, template)| crate::check::StackInput {
+                name,
+                template,
+                stage: crate::Stage::default(),
+                paths: None,
+            })
+            .collect();
+        let mut tables = std::collections::BTreeMap::new();
+        if let Some(table) = prices {
+            for r in &regions {
+                let mut t = table.clone();
+                t.region.clone_from(r);
+                tables.insert(r.clone(), t);
+            }
+        }
+        crate::cost::estimate(&inputs, &regions, &tables, assumptions)
+    }
+
+    #[cfg(feature = "deploy")]
+    #[allow(clippy::unused_self)]
+    fn deployed_for_cost(
+        &self,
+        selected: &[&crate::SynthesizedStack],
+    ) -> Result<Vec<(String, Option<String>, serde_json::Value)>, String> {
+        let deployed = crate::deploy::cli::deployed_templates(selected)?;
+        let mut out = Vec::new();
+        for ((name, template), stack) in deployed.into_iter().zip(selected) {
+            let Some(text) = template else { continue };
+            let json = serde_json::from_str(&text)
+                .map_err(|e| format!("the deployed template of {name} is not JSON: {e}"))?;
+            out.push((name, stack.env().and_then(|e| e.region.clone()), json));
+        }
+        Ok(out)
+    }
+
+    #[cfg(not(feature = "deploy"))]
+    #[allow(clippy::unused_self)]
+    fn deployed_for_cost(
+        &self,
+        _: &[&crate::SynthesizedStack],
+    ) -> Result<Vec<(String, Option<String>, serde_json::Value)>, String> {
+        Err("comparing with the deployed stacks needs omc-cdk's `deploy` feature; compare with a synth output directory: --diff --against DIR".into())
     }
 
     fn list_command(&self, json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {

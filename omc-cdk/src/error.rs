@@ -114,6 +114,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A cost estimate could not be made (no price table for a region, a bad assumption).
+    #[error("cost estimate: {0}")]
+    Cost(String),
 }
 
 impl Error {

@@ -39,6 +39,7 @@ pub mod assertions;
 pub mod aws;
 pub mod check;
 mod cli;
+pub mod cost;
 #[cfg(feature = "deploy")]
 pub mod deploy;
 mod error;

@@ -787,3 +787,38 @@ pub(crate) fn bootstrap(args: &BootstrapArgs, streams: &mut Streams<'_>) -> u8 {
     let out = std::env::temp_dir().join("omc-cdk-bootstrap");
     run_engine(&stacks, settings, streams, &Operation::Deploy(&out))
 }
+
+/// The templates CloudFormation has deployed for these stacks (`None` for a stack that does
+/// not exist), through the standard AWS configuration chain: what `cost --diff` compares with.
+pub(crate) fn deployed_templates(
+    stacks: &[&SynthesizedStack],
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let planned = planned(stacks);
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let apis = sdk_apis(&planned).await?;
+        let mut out = Vec::new();
+        for stack in &planned {
+            let api = apis
+                .get(stack.region.as_deref().unwrap_or_default())
+                .or_else(|| apis.values().next())
+                .ok_or("no AWS client")?;
+            let exists = api
+                .describe_stack(&stack.name)
+                .await
+                .map_err(|e| format!("{}: {e}", stack.name))?
+                .is_some_and(|r| r.status != "REVIEW_IN_PROGRESS" && r.status != "DELETE_COMPLETE");
+            let template = if exists {
+                Some(
+                    api.get_template(&stack.name)
+                        .await
+                        .map_err(|e| format!("{}: {e}", stack.name))?,
+                )
+            } else {
+                None
+            };
+            out.push((stack.name.clone(), template));
+        }
+        Ok(out)
+    })
+}

@@ -133,6 +133,7 @@ fn help_and_version_exit_zero() {
         [
             "synth",
             "check",
+            "cost",
             "list",
             "deploy",
             "diff",

@@ -1,0 +1,669 @@
+//! Monthly cost estimates from the synthesized templates: every line traced to a price
+//! table entry (`omc-cdk/pricing/<region>.json`) and to an explicit usage assumption.
+//!
+//! ```
+//! use omc_cdk::{App, Environment, RawResource, Stack, StackProps, cost};
+//! let app = App::new();
+//! let stack = Stack::new(&app, "Net", StackProps {
+//!     env: Some(Environment::region("us-east-1")),
+//!     ..StackProps::default()
+//! })?;
+//! stack.child("Nat")?.add("Resource", RawResource::new("AWS::EC2::NatGateway"))?;
+//! let estimate = cost::estimate_synthesis(&app.synth()?, None, None, &cost::Assumptions::default())
+//!     .map_err(omc_cdk::Error::Cost)?;
+//! // 730 hours at $0.045, and 10 GB processed at $0.045.
+//! assert!((estimate.monthly() - 33.30).abs() < 0.01);
+//! # Ok::<(), omc_cdk::Error>(())
+//! ```
+
+mod prices;
+mod pricing;
+mod schedule;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::{Value as Json, json};
+
+pub use prices::{Price, PriceTable};
+
+use crate::check::{Model, StackInput};
+use crate::synth::Synthesis;
+
+/// Hours in a month, as AWS prices them (24 × 365 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// The usage assumptions, with their defaults and what they mean.
+const ASSUMPTIONS: &[(&str, f64, &str)] = &[
+    ("nat_gb", 10.0, "GB a month each NAT gateway processes"),
+    (
+        "alb_lcu",
+        1.0,
+        "LCUs each application load balancer uses on average",
+    ),
+    ("log_gb", 1.0, "GB a month ingested into each log group"),
+    (
+        "container_insights_cluster_metrics",
+        11.0,
+        "Container Insights metrics of each ECS cluster itself",
+    ),
+    (
+        "container_insights_service_metrics",
+        13.0,
+        "Container Insights metrics of each ECS service",
+    ),
+    (
+        "flow_log_gb",
+        1.0,
+        "GB a month of flow logs each flow log delivers",
+    ),
+    ("efs_gb", 5.0, "GB stored in each EFS file system"),
+    ("s3_gb", 5.0, "GB stored in each S3 bucket"),
+    (
+        "scale_to_zero_node_hours",
+        100.0,
+        "node-hours a month of each node group that scales to zero",
+    ),
+    (
+        "scheduled_task_minutes",
+        10.0,
+        "minutes each run of a scheduled task takes",
+    ),
+    (
+        "guardduty_events_million",
+        1.0,
+        "million CloudTrail management events a month GuardDuty analyses",
+    ),
+    (
+        "guardduty_log_gb",
+        5.0,
+        "GB a month of VPC flow and DNS logs GuardDuty analyses",
+    ),
+    (
+        "config_items",
+        1000.0,
+        "configuration items a month AWS Config records",
+    ),
+    (
+        "config_evaluations",
+        100.0,
+        "evaluations a month of each AWS Config rule",
+    ),
+];
+
+/// One usage assumption.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assumption {
+    /// The key, such as `nat_gb`.
+    pub key: &'static str,
+    /// The value used.
+    pub value: f64,
+    /// The default.
+    pub default: f64,
+    /// What it means.
+    pub description: &'static str,
+}
+
+/// The usage assumptions of an estimate: what the templates cannot say (traffic, stored
+/// data, how long jobs run). Every one has a documented default and can be overridden.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assumptions {
+    values: Vec<Assumption>,
+}
+
+impl Default for Assumptions {
+    fn default() -> Assumptions {
+        Assumptions {
+            values: ASSUMPTIONS
+                .iter()
+                .map(|&(key, value, description)| Assumption {
+                    key,
+                    value,
+                    default: value,
+                    description,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Assumptions {
+    /// Sets one assumption; unknown keys and negative values are errors that list the keys.
+    pub fn set(&mut self, key: &str, value: f64) -> Result<(), String> {
+        if !value.is_finite() || value < 0.0 {
+            return Err(format!(
+                "assumption {key} = {value}: use a number of zero or more"
+            ));
+        }
+        let Some(a) = self.values.iter_mut().find(|a| a.key == key) else {
+            let keys: Vec<&str> = self.values.iter().map(|a| a.key).collect();
+            return Err(format!(
+                "there is no assumption {key:?}; the assumptions are: {}",
+                keys.join(", ")
+            ));
+        };
+        a.value = value;
+        Ok(())
+    }
+
+    /// Applies `KEY=VALUE`.
+    pub fn apply(&mut self, assignment: &str) -> Result<(), String> {
+        let (key, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| format!("{assignment:?} is not KEY=VALUE, such as nat_gb=50"))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{assignment:?}: {value:?} is not a number"))?;
+        self.set(key.trim(), value)
+    }
+
+    /// The value of an assumption (0 for an unknown key).
+    pub fn get(&self, key: &str) -> f64 {
+        self.values
+            .iter()
+            .find(|a| a.key == key)
+            .map_or(0.0, |a| a.value)
+    }
+
+    /// Every assumption, in documentation order.
+    pub fn all(&self) -> &[Assumption] {
+        &self.values
+    }
+}
+
+/// One line of a resource's cost: a quantity of a price table entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// What is counted, with the assumption it uses.
+    pub description: String,
+    /// How many units a month.
+    pub quantity: f64,
+    /// The unit, from the price table.
+    pub unit: String,
+    /// The price table key.
+    pub price_key: String,
+    /// USD per unit.
+    pub unit_price: f64,
+    /// USD a month.
+    pub monthly: f64,
+}
+
+/// What one resource costs a month.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceCost {
+    /// The logical id.
+    pub logical_id: String,
+    /// The construct path, or `Stack/LogicalId`.
+    pub path: String,
+    /// The resource type.
+    pub resource_type: String,
+    /// The lines; empty when not priced.
+    pub lines: Vec<Line>,
+    /// Why the resource is not priced, when it is not.
+    pub not_priced: Option<String>,
+}
+
+impl ResourceCost {
+    /// USD a month.
+    pub fn monthly(&self) -> f64 {
+        self.lines.iter().map(|l| l.monthly).sum()
+    }
+}
+
+/// What one stack costs a month: its priced and not priced resources (free ones are left
+/// out).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackCost {
+    /// The stack.
+    pub name: String,
+    /// The region priced.
+    pub region: String,
+    /// Resources that cost something or could not be priced, in template order.
+    pub resources: Vec<ResourceCost>,
+}
+
+impl StackCost {
+    /// USD a month.
+    pub fn monthly(&self) -> f64 {
+        self.resources.iter().map(ResourceCost::monthly).sum()
+    }
+}
+
+/// A monthly estimate of some stacks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    /// The stacks, in deploy order.
+    pub stacks: Vec<StackCost>,
+    /// The assumptions used.
+    pub assumptions: Assumptions,
+    /// The price tables used: (region, file, oldest date).
+    pub tables: Vec<(String, String, String)>,
+}
+
+impl Estimate {
+    /// USD a month, all stacks.
+    pub fn monthly(&self) -> f64 {
+        self.stacks.iter().map(StackCost::monthly).sum()
+    }
+
+    /// The stack of this name.
+    pub fn stack(&self, name: &str) -> Option<&StackCost> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+
+    /// The estimate as a table: per stack, per resource and line, totals, assumptions.
+    pub fn render_table(&self) -> String {
+        let mut out = String::new();
+        for stack in &self.stacks {
+            let _ = writeln!(out, "{} ({})", stack.name, stack.region);
+            let mut not_priced = Vec::new();
+            for r in &stack.resources {
+                if let Some(reason) = &r.not_priced {
+                    not_priced.push((r, reason));
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "  {:>9}  {} ({})",
+                    money(r.monthly()),
+                    r.path,
+                    r.resource_type
+                );
+                for l in &r.lines {
+                    let _ = writeln!(
+                        out,
+                        "  {:>9}    {}: {} × {} [{}]",
+                        money(l.monthly),
+                        l.description,
+                        quantity(l.quantity),
+                        unit_price(l.unit_price, &l.unit),
+                        l.price_key
+                    );
+                }
+            }
+            for (r, reason) in not_priced {
+                let _ = writeln!(
+                    out,
+                    "  not priced  {} ({}): {reason}",
+                    r.path, r.resource_type
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  {:>9}  total {}\n",
+                money(stack.monthly()),
+                stack.name
+            );
+        }
+        let _ = writeln!(out, "{:>11}  total a month", money(self.monthly()));
+        let _ = writeln!(out, "\nAssumptions (change with --assume KEY=VALUE):");
+        for a in self.assumptions.all() {
+            let changed = if (a.value - a.default).abs() > f64::EPSILON {
+                format!(" (default {})", quantity(a.default))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "  {} = {}{changed}: {}",
+                a.key,
+                quantity(a.value),
+                a.description
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  a month is {HOURS_PER_MONTH} hours; on-demand prices, no free tier, no data transfer out"
+        );
+        for (region, file, date) in &self.tables {
+            let _ = writeln!(out, "Prices: {file} ({region}, checked {date} or later)");
+        }
+        out
+    }
+
+    /// The estimate as JSON.
+    pub fn to_json(&self) -> Json {
+        json!({
+            "currency": "USD",
+            "monthly": cents(self.monthly()),
+            "stacks": self.stacks.iter().map(|s| json!({
+                "name": s.name,
+                "region": s.region,
+                "monthly": cents(s.monthly()),
+                "resources": s.resources.iter().map(|r| json!({
+                    "logicalId": r.logical_id,
+                    "path": r.path,
+                    "type": r.resource_type,
+                    "monthly": cents(r.monthly()),
+                    "notPriced": r.not_priced,
+                    "lines": r.lines.iter().map(|l| json!({
+                        "description": l.description,
+                        "quantity": l.quantity,
+                        "unit": l.unit,
+                        "priceKey": l.price_key,
+                        "unitPrice": l.unit_price,
+                        "monthly": cents(l.monthly),
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "assumptions": self.assumptions.all().iter().map(|a| json!({
+                "key": a.key, "value": a.value, "default": a.default, "description": a.description,
+            })).collect::<Vec<_>>(),
+            "priceTables": self.tables.iter().map(|(region, file, date)| json!({
+                "region": region, "file": file, "checked": date,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Why an estimate could not be made.
+pub type CostError = String;
+
+/// The items of a value that may be one item or a list.
+fn items(value: &Json) -> Vec<&Json> {
+    match value {
+        Json::Array(list) => list.iter().collect(),
+        other => vec![other],
+    }
+}
+
+/// Estimates stacks given as templates. `regions[i]` is the region of `stacks[i]`; `tables`
+/// maps regions to price tables (built-in ones are loaded for regions missing there).
+pub fn estimate(
+    stacks: &[StackInput<'_>],
+    regions: &[String],
+    tables: &BTreeMap<String, PriceTable>,
+    assumptions: &Assumptions,
+) -> Result<Estimate, CostError> {
+    let mut loaded: BTreeMap<String, PriceTable> = tables.clone();
+    for region in regions {
+        if !loaded.contains_key(region) {
+            loaded.insert(region.clone(), PriceTable::built_in(region)?);
+        }
+    }
+    let model = Model::new(stacks);
+    let mut out: Vec<StackCost> = stacks
+        .iter()
+        .zip(regions)
+        .map(|(s, region)| StackCost {
+            name: s.name.to_owned(),
+            region: region.clone(),
+            resources: Vec::new(),
+        })
+        .collect();
+    for view in model.resources() {
+        let i = out
+            .iter()
+            .position(|s| s.name == view.stack_name())
+            .unwrap_or_default();
+        let Some(table) = loaded.get(&out[i].region) else {
+            continue;
+        };
+        let pricer = pricing::Pricer { table, assumptions };
+        let (lines, not_priced) = match pricer.price(&view) {
+            pricing::Pricing::Free => continue,
+            pricing::Pricing::Lines(lines) => (lines, None),
+            pricing::Pricing::NotPriced(reason) => (Vec::new(), Some(reason)),
+        };
+        out[i].resources.push(ResourceCost {
+            logical_id: view.logical_id().to_owned(),
+            path: view.path(),
+            resource_type: view.type_name().to_owned(),
+            lines,
+            not_priced,
+        });
+    }
+    let mut used: Vec<(String, String, String)> = Vec::new();
+    for region in regions {
+        if let Some(t) = loaded.get(region)
+            && !used.iter().any(|(r, _, _)| r == region)
+        {
+            used.push((region.clone(), t.file.clone(), t.oldest_date().to_owned()));
+        }
+    }
+    Ok(Estimate {
+        stacks: out,
+        assumptions: assumptions.clone(),
+        tables: used,
+    })
+}
+
+/// Estimates a synthesis: each stack priced in `region` when given, else in its own
+/// environment's region (an environment-agnostic stack then needs `region`), with the table
+/// `prices` when given, else the built-in table of the region.
+pub fn estimate_synthesis(
+    synthesis: &Synthesis,
+    region: Option<&str>,
+    prices: Option<&PriceTable>,
+    assumptions: &Assumptions,
+) -> Result<Estimate, CostError> {
+    let stacks: Vec<&crate::SynthesizedStack> = synthesis.stacks().iter().collect();
+    estimate_stacks(&stacks, region, prices, assumptions)
+}
+
+/// [`estimate_synthesis`] for some stacks of a synthesis.
+pub fn estimate_stacks(
+    stacks: &[&crate::SynthesizedStack],
+    region: Option<&str>,
+    prices: Option<&PriceTable>,
+    assumptions: &Assumptions,
+) -> Result<Estimate, CostError> {
+    let mut regions = Vec::new();
+    for s in stacks {
+        let own = s.env().and_then(|e| e.region.clone());
+        let r = match (region, own) {
+            (Some(r), _) => r.to_owned(),
+            (None, Some(own)) => own,
+            (None, None) => {
+                return Err(format!(
+                    "stack {} has no region (it is environment-agnostic); price it with --region REGION",
+                    s.name()
+                ));
+            }
+        };
+        regions.push(r);
+    }
+    let inputs: Vec<StackInput<'_>> = stacks
+        .iter()
+        .map(|s| StackInput {
+            name: s.name(),
+            template: s.json(),
+            stage: s.stage(),
+            paths: Some(s.paths()),
+        })
+        .collect();
+    let mut tables = BTreeMap::new();
+    if let Some(table) = prices {
+        for r in &regions {
+            let mut t = table.clone();
+            t.region.clone_from(r);
+            tables.insert(r.clone(), t);
+        }
+    }
+    estimate(&inputs, &regions, &tables, assumptions)
+}
+
+/// Templates read back from a synth output directory (its `manifest.json`): (stack name,
+/// region, template).
+pub fn read_synth_dir(dir: &Path) -> Result<Vec<(String, Option<String>, Json)>, CostError> {
+    let manifest_path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        format!(
+            "cannot read {}: {e}; give a directory that `synth --out` wrote",
+            manifest_path.display()
+        )
+    })?;
+    let manifest: Json = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not JSON: {e}", manifest_path.display()))?;
+    let mut out = Vec::new();
+    for stack in manifest
+        .get("stacks")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = stack
+            .get("name")
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("{}: a stack without a name", manifest_path.display()))?;
+        let file = stack
+            .get("template")
+            .and_then(Json::as_str)
+            .filter(|f| !f.contains(['/', '\\']))
+            .ok_or_else(|| format!("{}: {name} has no template file", manifest_path.display()))?;
+        let path = dir.join(file);
+        let template: Json = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|t| {
+                serde_json::from_str(&t).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+            })?;
+        let region = stack
+            .pointer("/environment/region")
+            .and_then(Json::as_str)
+            .map(str::to_owned);
+        out.push((name.to_owned(), region, template));
+    }
+    Ok(out)
+}
+
+/// The change in monthly cost from `before` to `after`, stack by stack and resource by
+/// resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostDiff {
+    /// (stack, before, after) totals; a stack only on one side has 0 on the other.
+    pub stacks: Vec<(String, f64, f64)>,
+    /// (stack, path, type, before, after) of resources whose cost changed.
+    pub resources: Vec<(String, String, String, f64, f64)>,
+}
+
+impl CostDiff {
+    /// Compares two estimates.
+    pub fn between(before: &Estimate, after: &Estimate) -> CostDiff {
+        let mut names: Vec<&str> = after.stacks.iter().map(|s| s.name.as_str()).collect();
+        for s in &before.stacks {
+            if !names.contains(&s.name.as_str()) {
+                names.push(&s.name);
+            }
+        }
+        let mut stacks = Vec::new();
+        let mut resources = Vec::new();
+        for name in names {
+            let old = before.stack(name);
+            let new = after.stack(name);
+            stacks.push((
+                name.to_owned(),
+                old.map_or(0.0, StackCost::monthly),
+                new.map_or(0.0, StackCost::monthly),
+            ));
+            let costs = |s: Option<&StackCost>| -> BTreeMap<String, (String, String, f64)> {
+                s.map(|s| {
+                    s.resources
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.logical_id.clone(),
+                                (r.path.clone(), r.resource_type.clone(), r.monthly()),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+            };
+            let (old, new) = (costs(old), costs(new));
+            let mut ids: Vec<&String> = new.keys().chain(old.keys()).collect();
+            ids.sort();
+            ids.dedup();
+            for id in ids {
+                let a = old.get(id);
+                let b = new.get(id);
+                let (path, kind) = b
+                    .or(a)
+                    .map(|(p, t, _)| (p.clone(), t.clone()))
+                    .unwrap_or_default();
+                let (x, y) = (a.map_or(0.0, |v| v.2), b.map_or(0.0, |v| v.2));
+                if (x - y).abs() >= 0.005 || a.is_none() != b.is_none() {
+                    resources.push((name.to_owned(), path, kind, x, y));
+                }
+            }
+        }
+        CostDiff { stacks, resources }
+    }
+
+    /// The total before and after.
+    pub fn totals(&self) -> (f64, f64) {
+        self.stacks
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (_, x, y)| (a + x, b + y))
+    }
+
+    /// The change as Markdown-friendly text, for a pull request comment.
+    pub fn render(&self) -> String {
+        let (before, after) = self.totals();
+        let mut out = format!(
+            "Monthly cost: {} -> {} ({})\n",
+            money(before),
+            money(after),
+            signed(after - before)
+        );
+        for (name, x, y) in &self.stacks {
+            if (x - y).abs() >= 0.005 {
+                let _ = writeln!(
+                    out,
+                    "  {name}: {} -> {} ({})",
+                    money(*x),
+                    money(*y),
+                    signed(y - x)
+                );
+            }
+        }
+        for (stack, path, kind, x, y) in &self.resources {
+            let what = if *x == 0.0 && *y > 0.0 {
+                "added"
+            } else if *y == 0.0 && *x > 0.0 {
+                "removed"
+            } else {
+                "changed"
+            };
+            let _ = writeln!(
+                out,
+                "  {:>10}  {path} ({kind}) {what} [{stack}]",
+                signed(y - x)
+            );
+        }
+        if self.resources.is_empty() {
+            out.push_str("  no resource changes cost\n");
+        }
+        out
+    }
+}
+
+fn money(value: f64) -> String {
+    format!("${value:.2}")
+}
+
+fn signed(value: f64) -> String {
+    if value < 0.0 {
+        format!("-${:.2}", -value)
+    } else {
+        format!("+${value:.2}")
+    }
+}
+
+fn cents(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+fn quantity(value: f64) -> String {
+    let rounded = (value * 1000.0).round() / 1000.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded}")
+    }
+}
+
+fn unit_price(price: f64, unit: &str) -> String {
+    format!("${price} per {unit}")
+}

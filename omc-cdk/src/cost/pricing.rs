@@ -1,0 +1,604 @@
+//! What each resource type costs a month, from the price table and the usage assumptions.
+
+use serde_json::Value as Json;
+
+use super::{Assumptions, HOURS_PER_MONTH, Line, schedule};
+use crate::check::ResourceView;
+use crate::cost::prices::PriceTable;
+
+/// What a resource costs: nothing, lines of the price table, or not known.
+pub(crate) enum Pricing {
+    Free,
+    Lines(Vec<Line>),
+    NotPriced(String),
+}
+
+/// Types that cost nothing by themselves (their cost, if any, is in the resources they
+/// configure), or whose free tier covers a platform's use (SNS, SQS, Scheduler invocations).
+const FREE: &[&str] = &[
+    "AWS::EC2::VPC",
+    "AWS::EC2::VPCCidrBlock",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::Route",
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::EgressOnlyInternetGateway",
+    "AWS::EC2::VPCGatewayAttachment",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::SecurityGroupIngress",
+    "AWS::EC2::SecurityGroupEgress",
+    "AWS::EC2::NetworkAcl",
+    "AWS::EC2::NetworkAclEntry",
+    "AWS::EC2::SubnetNetworkAclAssociation",
+    "AWS::EC2::LaunchTemplate",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::OIDCProvider",
+    "AWS::IAM::ServiceLinkedRole",
+    "AWS::ECS::TaskDefinition",
+    "AWS::ECS::ClusterCapacityProviderAssociations",
+    "AWS::ECS::CapacityProvider",
+    "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "AWS::ElasticLoadBalancingV2::Listener",
+    "AWS::ElasticLoadBalancingV2::ListenerRule",
+    "AWS::ElasticLoadBalancingV2::ListenerCertificate",
+    "AWS::RDS::DBSubnetGroup",
+    "AWS::RDS::DBParameterGroup",
+    "AWS::RDS::DBClusterParameterGroup",
+    "AWS::RDS::OptionGroup",
+    "AWS::ElastiCache::SubnetGroup",
+    "AWS::ElastiCache::ParameterGroup",
+    "AWS::EFS::MountTarget",
+    "AWS::EFS::AccessPoint",
+    "AWS::EKS::Addon",
+    "AWS::EKS::AccessEntry",
+    "AWS::EKS::PodIdentityAssociation",
+    "AWS::ApplicationAutoScaling::ScalableTarget",
+    "AWS::ApplicationAutoScaling::ScalingPolicy",
+    "AWS::Config::DeliveryChannel",
+    "AWS::CloudTrail::Trail",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SSM::Parameter",
+    "AWS::Scheduler::ScheduleGroup",
+    "AWS::KMS::Alias",
+    "AWS::Logs::ResourcePolicy",
+    "AWS::Logs::MetricFilter",
+    "AWS::Logs::SubscriptionFilter",
+    "AWS::SecretsManager::SecretTargetAttachment",
+    "AWS::SecretsManager::ResourcePolicy",
+    "AWS::CloudFormation::WaitCondition",
+    "AWS::CloudFormation::WaitConditionHandle",
+];
+
+/// Whether a type is known to cost nothing by itself.
+pub(crate) fn is_free(type_name: &str) -> bool {
+    FREE.contains(&type_name)
+}
+
+/// Builds lines against one price table.
+pub(crate) struct Pricer<'a> {
+    pub(crate) table: &'a PriceTable,
+    pub(crate) assumptions: &'a Assumptions,
+}
+
+impl Pricer<'_> {
+    fn line(&self, description: String, quantity: f64, key: &str) -> Result<Line, String> {
+        let price = self.table.get(key).ok_or_else(|| {
+            format!(
+                "{} has no price {key:?}; add it with its source",
+                self.table.file
+            )
+        })?;
+        Ok(Line {
+            description,
+            quantity,
+            unit: price.unit.clone(),
+            price_key: key.to_owned(),
+            unit_price: price.price,
+            monthly: quantity * price.price,
+        })
+    }
+
+    fn assume(&self, key: &str) -> f64 {
+        self.assumptions.get(key)
+    }
+
+    /// The monthly cost of one resource.
+    pub(crate) fn price(&self, view: &ResourceView<'_>) -> Pricing {
+        let type_name = view.type_name();
+        if is_free(type_name) {
+            return Pricing::Free;
+        }
+        let result = match type_name {
+            "AWS::EC2::NatGateway" => self.nat_gateway(),
+            "AWS::EC2::EIP" => self
+                .line(
+                    "public IPv4 address".into(),
+                    HOURS_PER_MONTH,
+                    "public_ipv4.hour",
+                )
+                .map(|l| vec![l]),
+            "AWS::EC2::VPCEndpoint" => self.vpc_endpoint(view),
+            "AWS::EC2::FlowLog" => self.flow_log(view),
+            "AWS::EC2::Instance" => self.instance(view),
+            "AWS::EC2::Volume" => self.volume(view),
+            "AWS::ElasticLoadBalancingV2::LoadBalancer" => self.load_balancer(view),
+            "AWS::ECS::Service" => self.service(view),
+            "AWS::ECS::Cluster" => self.container_insights(view),
+            "AWS::Scheduler::Schedule" => self.schedule(view),
+            "AWS::Events::Rule" => Self::event_rule(view),
+            "AWS::RDS::DBInstance" => self.database(view),
+            "AWS::ElastiCache::ReplicationGroup" | "AWS::ElastiCache::CacheCluster" => {
+                self.cache(view)
+            }
+            "AWS::EFS::FileSystem" => {
+                let gb = self.assume("efs_gb");
+                self.line(
+                    format!("{gb} GB stored (efs_gb)"),
+                    gb,
+                    "efs.standard.gb_month",
+                )
+                .map(|l| vec![l])
+            }
+            "AWS::S3::Bucket" => {
+                let gb = self.assume("s3_gb");
+                self.line(
+                    format!("{gb} GB stored (s3_gb)"),
+                    gb,
+                    "s3.standard.gb_month",
+                )
+                .map(|l| vec![l])
+            }
+            "AWS::EKS::Cluster" => self
+                .line("control plane".into(), HOURS_PER_MONTH, "eks.cluster.hour")
+                .map(|l| vec![l]),
+            "AWS::EKS::Nodegroup" => self.node_group(view),
+            "AWS::CloudWatch::Alarm" => self
+                .line("alarm".into(), 1.0, "cloudwatch.alarm.month")
+                .map(|l| vec![l]),
+            "AWS::CloudWatch::Dashboard" => self
+                .line("dashboard".into(), 1.0, "cloudwatch.dashboard.month")
+                .map(|l| vec![l]),
+            "AWS::Logs::LogGroup" => self.log_group(view),
+            "AWS::SecretsManager::Secret" => self
+                .line("secret".into(), 1.0, "secretsmanager.secret.month")
+                .map(|l| vec![l]),
+            "AWS::KMS::Key" => self
+                .line("customer managed key".into(), 1.0, "kms.key.month")
+                .map(|l| vec![l]),
+            "AWS::GuardDuty::Detector" => {
+                let events = self.assume("guardduty_events_million");
+                let gb = self.assume("guardduty_log_gb");
+                (|| {
+                    Ok(vec![
+                        self.line(
+                            format!(
+                                "{events} million management events (guardduty_events_million)"
+                            ),
+                            events,
+                            "guardduty.events.million",
+                        )?,
+                        self.line(
+                            format!("{gb} GB of flow and DNS logs (guardduty_log_gb)"),
+                            gb,
+                            "guardduty.logs.gb",
+                        )?,
+                    ])
+                })()
+            }
+            "AWS::Config::ConfigurationRecorder" => {
+                let items = self.assume("config_items");
+                self.line(
+                    format!("{items} configuration items recorded (config_items)"),
+                    items,
+                    "config.item",
+                )
+                .map(|l| vec![l])
+            }
+            "AWS::Config::ConfigRule" => {
+                let n = self.assume("config_evaluations");
+                self.line(
+                    format!("{n} evaluations (config_evaluations)"),
+                    n,
+                    "config.evaluation",
+                )
+                .map(|l| vec![l])
+            }
+            other => Err(format!("the price table does not know {other}")),
+        };
+        match result {
+            Ok(lines) if lines.is_empty() => Pricing::Free,
+            Ok(lines) => Pricing::Lines(lines),
+            Err(reason) => Pricing::NotPriced(reason),
+        }
+    }
+
+    fn nat_gateway(&self) -> Result<Vec<Line>, String> {
+        // A public gateway's Elastic IP is priced at the EIP.
+        let gb = self.assume("nat_gb");
+        Ok(vec![
+            self.line("NAT gateway".into(), HOURS_PER_MONTH, "nat_gateway.hour")?,
+            self.line(format!("{gb} GB processed (nat_gb)"), gb, "nat_gateway.gb")?,
+        ])
+    }
+
+    fn vpc_endpoint(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        match view.text("VpcEndpointType") {
+            None | Some("Gateway") => Ok(Vec::new()),
+            Some("Interface") => {
+                let zones = count(view.prop("SubnetIds")).max(1.0);
+                Ok(vec![self.line(
+                    format!("interface endpoint in {zones} AZ(s)"),
+                    HOURS_PER_MONTH * zones,
+                    "vpc_endpoint.interface.hour",
+                )?])
+            }
+            Some(other) => Err(format!("{other} endpoints are not in the price table")),
+        }
+    }
+
+    fn flow_log(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        match view.text("LogDestinationType") {
+            None | Some("cloud-watch-logs") => {
+                let gb = self.assume("flow_log_gb");
+                Ok(vec![self.line(
+                    format!("{gb} GB delivered to CloudWatch Logs (flow_log_gb)"),
+                    gb,
+                    "logs.vended.gb",
+                )?])
+            }
+            Some(other) => Err(format!(
+                "flow logs delivered to {other} are not in the price table"
+            )),
+        }
+    }
+
+    fn instance(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        let kind = view
+            .text("InstanceType")
+            .ok_or("the instance type is not a literal")?;
+        Ok(vec![self.line(
+            format!("{kind} instance"),
+            HOURS_PER_MONTH,
+            &format!("ec2.{kind}.hour"),
+        )?])
+    }
+
+    fn volume(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        let size = number(view.value("Size")).ok_or("the volume size is not a literal")?;
+        let kind = view.text("VolumeType").unwrap_or("gp2");
+        Ok(vec![self.line(
+            format!("{size} GB {kind}"),
+            size,
+            &format!("ebs.{kind}.gb_month"),
+        )?])
+    }
+
+    fn load_balancer(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        if !matches!(view.text("Type"), None | Some("application")) {
+            return Err(format!(
+                "{} load balancers are not in the price table",
+                view.text("Type").unwrap_or("these")
+            ));
+        }
+        let lcu = self.assume("alb_lcu");
+        let mut lines = vec![
+            self.line("load balancer".into(), HOURS_PER_MONTH, "alb.hour")?,
+            self.line(
+                format!("{lcu} LCU on average (alb_lcu)"),
+                lcu * HOURS_PER_MONTH,
+                "alb.lcu.hour",
+            )?,
+        ];
+        if view.text("Scheme") != Some("internal") {
+            let zones = count(view.prop("Subnets"))
+                .max(count(view.prop("SubnetMappings")))
+                .max(2.0);
+            lines.push(self.line(
+                format!("{zones} public IPv4 addresses (one per AZ)"),
+                zones * HOURS_PER_MONTH,
+                "public_ipv4.hour",
+            )?);
+        }
+        Ok(lines)
+    }
+
+    /// vCPU-hours and GB-hours of Fargate for `task_hours` hours of the task definition.
+    fn fargate(
+        &self,
+        view: &ResourceView<'_>,
+        definition: Option<&Json>,
+        task_hours: f64,
+        what: &str,
+    ) -> Result<Vec<Line>, String> {
+        let task = definition
+            .and_then(|d| view.resolve(d))
+            .ok_or("its task definition is not in this app")?;
+        let cpu = number(task.value("Cpu")).ok_or("the task's Cpu is not a literal")?;
+        let memory = number(task.value("Memory")).ok_or("the task's Memory is not a literal")?;
+        let arch = if task.text("RuntimePlatform.CpuArchitecture") == Some("ARM64") {
+            "arm"
+        } else {
+            "x86"
+        };
+        let (vcpu, gb) = (cpu / 1024.0, memory / 1024.0);
+        Ok(vec![
+            self.line(
+                format!("{what}: {vcpu} vCPU"),
+                vcpu * task_hours,
+                &format!("fargate.{arch}.vcpu.hour"),
+            )?,
+            self.line(
+                format!("{what}: {gb} GB"),
+                gb * task_hours,
+                &format!("fargate.{arch}.gb.hour"),
+            )?,
+        ])
+    }
+
+    fn service(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        let fargate = match view.text("LaunchType") {
+            Some("FARGATE") => true,
+            Some(_) => false,
+            None => view.prop("CapacityProviderStrategy").is_none_or(|s| {
+                super::items(s)
+                    .iter()
+                    .any(|p| p.get("CapacityProvider").and_then(Json::as_str) == Some("FARGATE"))
+            }),
+        };
+        if !fargate {
+            if view.prop("CapacityProviderStrategy").is_some() {
+                return Err(
+                    "Fargate Spot and EC2 capacity providers are not in the price table".into(),
+                );
+            }
+            return Ok(Vec::new()); // EC2 launch type: the instances carry the cost
+        }
+        // Autoscaling: the minimum runs all month.
+        let scaled = view.referrers().into_iter().find_map(|(target, _)| {
+            (target.type_name() == "AWS::ApplicationAutoScaling::ScalableTarget")
+                .then(|| number(target.value("MinCapacity")))
+                .flatten()
+        });
+        let (count, how) = match scaled {
+            Some(min) => (min, "autoscaling minimum"),
+            None => (
+                number(view.value("DesiredCount")).unwrap_or(1.0),
+                "desired count",
+            ),
+        };
+        self.fargate(
+            view,
+            view.prop("TaskDefinition"),
+            count * HOURS_PER_MONTH,
+            &format!("{count} task(s) ({how})"),
+        )
+    }
+
+    fn container_insights(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        let setting = view
+            .prop("ClusterSettings")
+            .map(super::items)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|s| s.get("Name").and_then(Json::as_str) == Some("containerInsights"))
+            .and_then(|s| s.get("Value"))
+            .and_then(|v| view.literal(v))
+            .and_then(Json::as_str);
+        match setting {
+            Some("enabled") => {}
+            Some("enhanced") => {
+                return Err("Container Insights with enhanced observability is billed per observation, which the price table does not have".into());
+            }
+            _ => return Ok(Vec::new()),
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let services = view
+            .referrers()
+            .iter()
+            .filter(|(r, _)| r.type_name() == "AWS::ECS::Service")
+            .count() as f64;
+        let cluster = self.assume("container_insights_cluster_metrics");
+        let per_service = self.assume("container_insights_service_metrics");
+        Ok(vec![self.line(
+            format!(
+                "Container Insights: {cluster} cluster metrics (container_insights_cluster_metrics) + {per_service} per service (container_insights_service_metrics) × {services} services"
+            ),
+            cluster + per_service * services,
+            "cloudwatch.metric.month",
+        )?])
+    }
+
+    fn schedule(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        if view.text("State") == Some("DISABLED") {
+            return Ok(Vec::new());
+        }
+        let Some(ecs) = view.prop("Target.EcsParameters") else {
+            return Ok(Vec::new()); // invocations: the first 14 million a month are free
+        };
+        let expression = view
+            .text("ScheduleExpression")
+            .ok_or("the schedule expression is not a literal")?;
+        let runs = schedule::runs_per_month(expression)?;
+        let tasks = number(ecs.get("TaskCount").and_then(|v| view.literal(v))).unwrap_or(1.0);
+        let minutes = self.assume("scheduled_task_minutes");
+        self.fargate(
+            view,
+            ecs.get("TaskDefinitionArn"),
+            runs * tasks * minutes / 60.0,
+            &format!(
+                "{} runs of {minutes} min (scheduled_task_minutes) × {tasks} task(s), {expression}",
+                round(runs)
+            ),
+        )
+    }
+
+    fn event_rule(view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        let starts_tasks = view.prop("Targets").is_some_and(|t| {
+            super::items(t)
+                .iter()
+                .any(|t| t.get("EcsParameters").is_some())
+        });
+        if starts_tasks {
+            Err("ECS tasks started by EventBridge rules are not priced; ScheduledTask (EventBridge Scheduler) is".into())
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
+    fn database(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        if view.prop("DBClusterIdentifier").is_some() {
+            return Err("Aurora instances are not in the price table".into());
+        }
+        let engine = view.text("Engine").ok_or("the engine is not a literal")?;
+        let class = view
+            .text("DBInstanceClass")
+            .ok_or("the instance class is not a literal")?;
+        let multi = view.flag("MultiAZ") == Some(true);
+        let copies = if multi { 2.0 } else { 1.0 };
+        let az = if multi {
+            " (multi-AZ: a standby at the same price)"
+        } else {
+            ""
+        };
+        let mut lines = vec![self.line(
+            format!("{class} {engine} instance{az}"),
+            copies * HOURS_PER_MONTH,
+            &format!("rds.{engine}.{class}.hour"),
+        )?];
+        let storage = number(view.value("AllocatedStorage")).unwrap_or(20.0);
+        match view.text("StorageType").unwrap_or("gp2") {
+            "gp2" | "gp3" => lines.push(self.line(
+                format!("{storage} GB storage{az}"),
+                copies * storage,
+                "rds.storage.gp.gb_month",
+            )?),
+            other => return Err(format!("{other} storage is not in the price table")),
+        }
+        if view.flag("ManageMasterUserPassword") == Some(true) {
+            // RDS keeps the master password in a Secrets Manager secret of its own.
+            lines.push(self.line(
+                "master password secret managed by RDS".into(),
+                1.0,
+                "secretsmanager.secret.month",
+            )?);
+        }
+        Ok(lines)
+    }
+
+    fn cache(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        let kind = view
+            .text("CacheNodeType")
+            .ok_or("the node type is not a literal")?;
+        let nodes = if view.type_name() == "AWS::ElastiCache::CacheCluster" {
+            number(view.value("NumCacheNodes")).unwrap_or(1.0)
+        } else if let Some(groups) = number(view.value("NumNodeGroups")) {
+            groups * (number(view.value("ReplicasPerNodeGroup")).unwrap_or(0.0) + 1.0)
+        } else {
+            number(view.value("NumCacheClusters")).unwrap_or(1.0)
+        };
+        Ok(vec![self.line(
+            format!("{nodes} × {kind} node(s)"),
+            nodes * HOURS_PER_MONTH,
+            &format!("elasticache.{kind}.hour"),
+        )?])
+    }
+
+    fn node_group(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        let kind = view
+            .prop("InstanceTypes")
+            .and_then(|t| super::items(t).first().and_then(|v| view.literal(v)))
+            .and_then(Json::as_str)
+            .ok_or(
+                "the node group's instance type is not a literal (launch templates are not priced)",
+            )?;
+        let desired = number(view.value("ScalingConfig.DesiredSize"));
+        let min = number(view.value("ScalingConfig.MinSize")).unwrap_or(0.0);
+        let max = number(view.value("ScalingConfig.MaxSize")).unwrap_or(0.0);
+        let always = desired.unwrap_or(min).max(min);
+        let disk = number(view.value("DiskSize")).unwrap_or(20.0);
+        let (hours, what) = if always > 0.0 {
+            (
+                always * HOURS_PER_MONTH,
+                format!("{always} × {kind} node(s)"),
+            )
+        } else if max > 0.0 {
+            let hours = self.assume("scale_to_zero_node_hours");
+            (
+                hours,
+                format!(
+                    "{kind} nodes scaled from zero: {hours} node-hours (scale_to_zero_node_hours)"
+                ),
+            )
+        } else {
+            return Ok(Vec::new());
+        };
+        Ok(vec![
+            self.line(what, hours, &format!("ec2.{kind}.hour"))?,
+            self.line(
+                format!("{disk} GB gp2 disk per node"),
+                disk * hours / HOURS_PER_MONTH,
+                "ebs.gp2.gb_month",
+            )?,
+        ])
+    }
+
+    fn log_group(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        // Flow logs into this group are priced as vended logs at the flow log.
+        let vended = view
+            .referrers()
+            .iter()
+            .any(|(r, _)| r.type_name() == "AWS::EC2::FlowLog");
+        let gb = if vended {
+            self.assume("flow_log_gb")
+        } else {
+            self.assume("log_gb")
+        };
+        let days = number(view.value("RetentionInDays")).map_or(365.0, |d| d.min(365.0));
+        let stored = gb * days * 12.0 / 365.0;
+        let mut lines = Vec::new();
+        if !vended {
+            lines.push(self.line(format!("{gb} GB ingested (log_gb)"), gb, "logs.ingest.gb")?);
+        }
+        lines.push(self.line(
+            format!(
+                "up to {} GB stored ({} days kept; billed compressed, so at most this)",
+                round(stored),
+                days
+            ),
+            stored,
+            "logs.storage.gb_month",
+        )?);
+        Ok(lines)
+    }
+}
+
+/// A literal number (JSON number or numeric string).
+fn number(value: Option<&Json>) -> Option<f64> {
+    match value? {
+        Json::Number(n) => n.as_f64(),
+        Json::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// How many items a list property has (0 when absent).
+#[allow(clippy::cast_precision_loss)]
+fn count(value: Option<&Json>) -> f64 {
+    value
+        .and_then(Json::as_array)
+        .map_or(0.0, |l| l.len() as f64)
+}
+
+fn round(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}

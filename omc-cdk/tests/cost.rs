@@ -1,0 +1,445 @@
+//! Cost estimates: each priced resource kind against the price table and the assumptions,
+//! resources the table does not know, and `cost --diff` between two synth outputs.
+#![allow(clippy::needless_pass_by_value)] // json! takes its values by reference
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreadable_literal,
+    clippy::similar_names
+)]
+
+use std::collections::BTreeMap;
+
+use omc_cdk::check::StackInput;
+use omc_cdk::cost::{self, Assumptions, Estimate, PriceTable};
+use omc_cdk::{App, Environment, RawResource, Stack, StackProps, Stage};
+use serde_json::{Value as Json, json};
+
+fn estimate_with(resources: Json, assumptions: &Assumptions) -> Estimate {
+    let template = json!({ "Resources": resources });
+    let inputs = [StackInput {
+        name: "Stack",
+        template: &template,
+        stage: Stage::Production,
+        paths: None,
+    }];
+    cost::estimate(
+        &inputs,
+        &["us-east-1".to_owned()],
+        &BTreeMap::new(),
+        assumptions,
+    )
+    .expect("us-east-1 has a table")
+}
+
+fn estimate(resources: Json) -> Estimate {
+    estimate_with(resources, &Assumptions::default())
+}
+
+fn price(key: &str) -> f64 {
+    PriceTable::built_in("us-east-1")
+        .expect("table")
+        .get(key)
+        .unwrap_or_else(|| panic!("no price {key}"))
+        .price
+}
+
+/// The monthly cost of one resource, and the price keys of its lines.
+fn one(resources: Json, id: &str) -> (f64, Vec<String>) {
+    let e = estimate(resources);
+    let r = e.stacks[0]
+        .resources
+        .iter()
+        .find(|r| r.logical_id == id)
+        .unwrap_or_else(|| panic!("{id} is not listed: {e:#?}"));
+    assert!(r.not_priced.is_none(), "{r:?}");
+    (
+        r.monthly(),
+        r.lines.iter().map(|l| l.price_key.clone()).collect(),
+    )
+}
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() < 0.005, "{a} != {b}");
+}
+
+#[test]
+fn nat_gateways_and_public_addresses() {
+    let (monthly, keys) = one(
+        json!({ "Nat": { "Type": "AWS::EC2::NatGateway", "Properties": {} } }),
+        "Nat",
+    );
+    close(
+        monthly,
+        730.0 * price("nat_gateway.hour") + 10.0 * price("nat_gateway.gb"),
+    );
+    assert_eq!(keys, ["nat_gateway.hour", "nat_gateway.gb"]);
+    let (monthly, _) = one(
+        json!({ "Ip": { "Type": "AWS::EC2::EIP", "Properties": {} } }),
+        "Ip",
+    );
+    close(monthly, 730.0 * 0.005);
+}
+
+#[test]
+fn nat_data_follows_the_assumption() {
+    let mut assumptions = Assumptions::default();
+    assumptions.set("nat_gb", 100.0).expect("a known key");
+    let e = estimate_with(
+        json!({ "Nat": { "Type": "AWS::EC2::NatGateway", "Properties": {} } }),
+        &assumptions,
+    );
+    close(e.monthly(), 730.0 * 0.045 + 100.0 * 0.045);
+    assert!(e.render_table().contains("nat_gb = 100 (default 10)"));
+}
+
+#[test]
+fn load_balancers_pay_hours_lcus_and_public_addresses() {
+    let (monthly, keys) = one(
+        json!({ "Lb": { "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": { "Subnets": ["a", "b", "c"] } } }),
+        "Lb",
+    );
+    close(
+        monthly,
+        730.0 * 0.0225 + 730.0 * 0.008 + 3.0 * 730.0 * 0.005,
+    );
+    assert_eq!(keys, ["alb.hour", "alb.lcu.hour", "public_ipv4.hour"]);
+    let (internal, _) = one(
+        json!({ "Lb": { "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": { "Scheme": "internal" } } }),
+        "Lb",
+    );
+    close(internal, 730.0 * 0.0225 + 730.0 * 0.008);
+}
+
+fn task_definition(cpu: &str, memory: &str, arm: bool) -> Json {
+    let mut props = json!({ "Cpu": cpu, "Memory": memory, "RequiresCompatibilities": ["FARGATE"] });
+    if arm {
+        props["RuntimePlatform"] = json!({ "CpuArchitecture": "ARM64" });
+    }
+    json!({ "Type": "AWS::ECS::TaskDefinition", "Properties": props })
+}
+
+#[test]
+fn fargate_services_pay_for_their_tasks_all_month() {
+    let (monthly, keys) = one(
+        json!({ "Task": task_definition("512", "1024", false),
+                "Svc": { "Type": "AWS::ECS::Service", "Properties": { "LaunchType": "FARGATE", "DesiredCount": 2, "TaskDefinition": { "Ref": "Task" } } } }),
+        "Svc",
+    );
+    close(monthly, 2.0 * 730.0 * (0.5 * 0.04048 + 1.0 * 0.004445));
+    assert_eq!(keys, ["fargate.x86.vcpu.hour", "fargate.x86.gb.hour"]);
+    // Graviton, and autoscaling: the minimum runs all month.
+    let (monthly, keys) = one(
+        json!({ "Task": task_definition("1024", "2048", true),
+                "Svc": { "Type": "AWS::ECS::Service", "Properties": { "DesiredCount": 5, "TaskDefinition": { "Ref": "Task" } } },
+                "Scaling": { "Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
+                    "MinCapacity": 3, "MaxCapacity": 6, "ResourceId": { "Fn::GetAtt": ["Svc", "Name"] } } } }),
+        "Svc",
+    );
+    close(monthly, 3.0 * 730.0 * (1.0 * 0.03238 + 2.0 * 0.00356));
+    assert_eq!(keys, ["fargate.arm.vcpu.hour", "fargate.arm.gb.hour"]);
+}
+
+#[test]
+fn container_insights_pays_for_its_metrics() {
+    let (monthly, keys) = one(
+        json!({ "Cluster": { "Type": "AWS::ECS::Cluster", "Properties": { "ClusterSettings": [{ "Name": "containerInsights", "Value": "enabled" }] } },
+                "A": { "Type": "AWS::ECS::Service", "Properties": { "Cluster": { "Ref": "Cluster" } } },
+                "B": { "Type": "AWS::ECS::Service", "Properties": { "Cluster": { "Ref": "Cluster" } } } }),
+        "Cluster",
+    );
+    close(monthly, (11.0 + 2.0 * 13.0) * 0.30);
+    assert_eq!(keys, ["cloudwatch.metric.month"]);
+    let e = estimate(json!({ "Plain": { "Type": "AWS::ECS::Cluster", "Properties": {} } }));
+    assert!(
+        e.stacks[0].resources.is_empty(),
+        "a cluster without Container Insights is free"
+    );
+}
+
+#[test]
+fn scheduled_tasks_pay_for_their_runs() {
+    let (monthly, _) = one(
+        json!({ "Task": task_definition("256", "512", false),
+                "Every15": { "Type": "AWS::Scheduler::Schedule", "Properties": {
+                    "ScheduleExpression": "rate(15 minutes)", "FlexibleTimeWindow": { "Mode": "OFF" },
+                    "Target": { "Arn": "cluster", "RoleArn": "role", "EcsParameters": { "TaskDefinitionArn": { "Ref": "Task" } } } } } }),
+        "Every15",
+    );
+    // 2,920 runs of 10 minutes.
+    close(
+        monthly,
+        2920.0 * 10.0 / 60.0 * (0.25 * 0.04048 + 0.5 * 0.004445),
+    );
+}
+
+#[test]
+fn databases_caches_and_file_systems() {
+    let (single, keys) = one(
+        json!({ "Db": { "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20" } } }),
+        "Db",
+    );
+    close(single, 730.0 * 0.018 + 20.0 * 0.115);
+    assert_eq!(
+        keys,
+        ["rds.postgres.db.t3.micro.hour", "rds.storage.gp.gb_month"]
+    );
+    let (multi, _) = one(
+        json!({ "Db": { "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": 50, "MultiAZ": true } } }),
+        "Db",
+    );
+    close(multi, 2.0 * (730.0 * 0.018 + 50.0 * 0.115));
+    let (cache, _) = one(
+        json!({ "Cache": { "Type": "AWS::ElastiCache::ReplicationGroup", "Properties": { "CacheNodeType": "cache.t3.micro", "NumCacheClusters": 2 } } }),
+        "Cache",
+    );
+    close(cache, 2.0 * 730.0 * 0.017);
+    let (files, _) = one(
+        json!({ "Fs": { "Type": "AWS::EFS::FileSystem", "Properties": {} } }),
+        "Fs",
+    );
+    close(files, 5.0 * 0.30);
+}
+
+#[test]
+fn eks_control_plane_and_node_groups() {
+    let (plane, _) = one(
+        json!({ "Eks": { "Type": "AWS::EKS::Cluster", "Properties": {} } }),
+        "Eks",
+    );
+    close(plane, 73.0);
+    let (system, _) = one(
+        json!({ "System": { "Type": "AWS::EKS::Nodegroup", "Properties": { "InstanceTypes": ["t3.medium"],
+            "ScalingConfig": { "MinSize": 1, "DesiredSize": 1, "MaxSize": 1 } } } }),
+        "System",
+    );
+    close(system, 730.0 * 0.0416 + 20.0 * 0.10);
+    // Scaled from zero: the assumed node-hours.
+    let (runners, _) = one(
+        json!({ "Runners": { "Type": "AWS::EKS::Nodegroup", "Properties": { "InstanceTypes": ["t3.large"], "DiskSize": 50,
+            "ScalingConfig": { "MinSize": 0, "DesiredSize": 0, "MaxSize": 10 } } } }),
+        "Runners",
+    );
+    close(runners, 100.0 * 0.0832 + 50.0 * 0.10 * 100.0 / 730.0);
+}
+
+#[test]
+fn monitoring_secrets_keys_and_the_security_baseline() {
+    let e = estimate(json!({
+        "Alarm": { "Type": "AWS::CloudWatch::Alarm", "Properties": {} },
+        "Dash": { "Type": "AWS::CloudWatch::Dashboard", "Properties": {} },
+        "Secret": { "Type": "AWS::SecretsManager::Secret", "Properties": {} },
+        "Key": { "Type": "AWS::KMS::Key", "Properties": {} },
+        "Logs": { "Type": "AWS::Logs::LogGroup", "Properties": { "RetentionInDays": 30 } },
+        "Guard": { "Type": "AWS::GuardDuty::Detector", "Properties": { "Enable": true } },
+        "Recorder": { "Type": "AWS::Config::ConfigurationRecorder", "Properties": {} },
+        "Rule": { "Type": "AWS::Config::ConfigRule", "Properties": {} },
+        "Bucket": { "Type": "AWS::S3::Bucket", "Properties": {} },
+        "Trail": { "Type": "AWS::CloudTrail::Trail", "Properties": {} }
+    }));
+    let by_id: BTreeMap<&str, f64> = e.stacks[0]
+        .resources
+        .iter()
+        .map(|r| (r.logical_id.as_str(), r.monthly()))
+        .collect();
+    close(by_id["Alarm"], 0.10);
+    close(by_id["Dash"], 3.00);
+    close(by_id["Secret"], 0.40);
+    close(by_id["Key"], 1.00);
+    close(by_id["Logs"], 0.50 + 1.0 * 30.0 * 12.0 / 365.0 * 0.03);
+    close(by_id["Guard"], 4.0 + 5.0);
+    close(by_id["Recorder"], 1000.0 * 0.003);
+    close(by_id["Rule"], 100.0 * 0.001);
+    close(by_id["Bucket"], 5.0 * 0.023);
+    // The first trail's management events are free: not listed.
+    assert!(!by_id.contains_key("Trail"));
+}
+
+#[test]
+fn free_resources_are_left_out_and_unknown_ones_are_not_priced() {
+    let e = estimate(json!({
+        "Vpc": { "Type": "AWS::EC2::VPC", "Properties": {} },
+        "Role": { "Type": "AWS::IAM::Role", "Properties": {} },
+        "Fn": { "Type": "AWS::Lambda::Function", "Properties": {} },
+        "Db": { "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "DBInstanceClass": "db.x2iedn.32xlarge" } }
+    }));
+    let listed: Vec<(&str, Option<&str>)> = e.stacks[0]
+        .resources
+        .iter()
+        .map(|r| (r.logical_id.as_str(), r.not_priced.as_deref()))
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0].0, "Fn");
+    assert!(
+        listed[0]
+            .1
+            .is_some_and(|r| r.contains("AWS::Lambda::Function"))
+    );
+    assert!(
+        listed[1]
+            .1
+            .is_some_and(|r| r.contains("rds.postgres.db.x2iedn.32xlarge.hour")),
+        "{listed:?}"
+    );
+    let table = e.render_table();
+    assert!(
+        table.contains("not priced  Stack/Fn (AWS::Lambda::Function)"),
+        "{table}"
+    );
+    close(e.monthly(), 0.0);
+}
+
+#[test]
+fn bad_assumptions_and_missing_regions_are_clear_errors() {
+    let mut a = Assumptions::default();
+    assert!(a.apply("nat=5").is_err_and(|e| e.contains("nat_gb")));
+    assert!(
+        a.apply("nat_gb=lots")
+            .is_err_and(|e| e.contains("not a number"))
+    );
+    assert!(a.apply("nat_gb=-1").is_err());
+    assert!(a.apply("nat_gb").is_err_and(|e| e.contains("KEY=VALUE")));
+    let template = json!({ "Resources": {} });
+    let inputs = [StackInput {
+        name: "S",
+        template: &template,
+        stage: Stage::Production,
+        paths: None,
+    }];
+    let err = cost::estimate(&inputs, &["ap-south-2".to_owned()], &BTreeMap::new(), &a)
+        .expect_err("no table for ap-south-2");
+    assert!(
+        err.contains("ap-south-2") && err.contains("--region"),
+        "{err}"
+    );
+}
+
+fn app(with_database: bool) -> Result<App, omc_cdk::Error> {
+    let app = App::new();
+    let stack = Stack::new(
+        &app,
+        "Shop",
+        StackProps {
+            env: Some(Environment::region("us-east-1")),
+            ..StackProps::default()
+        },
+    )?;
+    stack
+        .child("Nat")?
+        .add("Resource", RawResource::new("AWS::EC2::NatGateway"))?;
+    if with_database {
+        stack.child("Db")?.add(
+            "Resource",
+            RawResource::new("AWS::RDS::DBInstance")
+                .property("Engine", "postgres")
+                .property("DBInstanceClass", "db.t3.micro")
+                .property("AllocatedStorage", "20")
+                .property("StorageEncrypted", true),
+        )?;
+    }
+    Ok(app)
+}
+
+fn run(app: &App, args: &[&str]) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut argv = vec!["shop"];
+    argv.extend_from_slice(args);
+    let code = app.run_with(argv, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).expect("utf-8"),
+        String::from_utf8(err).expect("utf-8"),
+    )
+}
+
+#[test]
+fn cost_diff_between_two_synth_outputs() -> Result<(), omc_cdk::Error> {
+    let dir = tempfile::tempdir().map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+    let before = dir.path().join("before");
+    app(false)?.synth()?.write(&before)?;
+    let after = app(true)?;
+    let (code, out, err) = run(
+        &after,
+        &[
+            "cost",
+            "--diff",
+            "--against",
+            before.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Monthly cost: $33.30 -> $48.74 (+$15.44)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+$15.44  Shop/Db/Resource (AWS::RDS::DBInstance) added [Shop]"),
+        "{out}"
+    );
+
+    let (code, json, _) = run(
+        &after,
+        &[
+            "cost",
+            "--diff",
+            "--against",
+            before.to_str().unwrap_or_default(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0);
+    let json: Json =
+        serde_json::from_str(&json).map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+    assert_eq!(json["change"], 15.44);
+    assert_eq!(json["before"]["monthly"], 33.3);
+
+    // No change: the same app against its own output.
+    let same = dir.path().join("same");
+    after.synth()?.write(&same)?;
+    let (_, out, _) = run(
+        &after,
+        &[
+            "cost",
+            "--diff",
+            "--against",
+            same.to_str().unwrap_or_default(),
+        ],
+    );
+    assert!(
+        out.contains("(+$0.00)") && out.contains("no resource changes cost"),
+        "{out}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_cost_command_prints_a_table_json_and_clear_errors() -> Result<(), omc_cdk::Error> {
+    let app = app(true)?;
+    let (code, table, _) = run(&app, &["cost"]);
+    assert_eq!(code, 0);
+    assert!(table.contains("Shop (us-east-1)"), "{table}");
+    assert!(table.contains("$48.74  total a month"), "{table}");
+    assert!(table.contains("[rds.postgres.db.t3.micro.hour]"), "{table}");
+    assert!(
+        table.contains("Prices: omc-cdk/pricing/us-east-1.json"),
+        "{table}"
+    );
+    let (_, json, _) = run(&app, &["cost", "--format", "json", "--assume", "nat_gb=0"]);
+    let json: Json =
+        serde_json::from_str(&json).map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+    assert_eq!(json["monthly"], 48.29);
+    let (code, _, err) = run(&app, &["cost", "--assume", "bandwidth=5"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("there is no assumption \"bandwidth\""),
+        "{err}"
+    );
+    let (code, _, err) = run(&app, &["cost", "--region", "eu-west-3"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no price table for region \"eu-west-3\""),
+        "{err}"
+    );
+    Ok(())
+}
