@@ -87,6 +87,9 @@ pub fn fixture(name: &str) -> Option<Result<App>> {
     if let Some(n) = name.strip_prefix("independent-") {
         return n.parse().ok().map(independent_app);
     }
+    if let Some(n) = name.strip_prefix("priced-") {
+        return n.parse().ok().map(priced_app);
+    }
     FIXTURES
         .iter()
         .find(|f| f.name == name)
@@ -365,6 +368,29 @@ pub fn localstack_app(variant: &str) -> Result<App> {
             RawResource::new("AWS::SNS::Topic")
                 .property("DisplayName", "after")
                 .property("KmsMasterKeyId", "alias/aws/sns"),
+        )?;
+    }
+    Ok(app)
+}
+
+/// One stack, `Priced` in us-east-1, with `count` Elastic IPs ($3.65 a month each): what the
+/// tests of `cost --diff` against deployed stacks deploy on moto.
+pub fn priced_app(count: usize) -> Result<App> {
+    let app = App::new()
+        .named("priced", env!("CARGO_PKG_VERSION"))
+        .with_stage(omc_cdk::Stage::Development);
+    let stack = Stack::new(
+        &app,
+        "Priced",
+        StackProps {
+            env: Some(Environment::region("us-east-1")),
+            ..StackProps::default()
+        },
+    )?;
+    for i in 1..=count {
+        stack.add(
+            &format!("Address{i}"),
+            RawResource::new("AWS::EC2::EIP").property("Domain", "vpc"),
         )?;
     }
     Ok(app)

@@ -334,3 +334,47 @@ fn an_unreachable_endpoint_is_one_clear_line() {
         "{stdout}"
     );
 }
+
+/// `cost --diff` without `--against` compares with what CloudFormation has deployed
+/// (GetTemplate): one Elastic IP deployed, two in the program.
+#[test]
+fn cost_diff_compares_with_the_deployed_stacks() {
+    let moto = Endpoint::moto().unwrap();
+    let out = crate::output_dir("deploy/moto-cost");
+    let app = env!("CARGO_BIN_EXE_fixture-app");
+    let run = |args: &[&str]| {
+        let output = moto.command(app).args(args).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // Nothing deployed yet: everything is new.
+    let (code, stdout, stderr) = run(&["priced-1", "cost", "--diff"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("Monthly cost: $0.00 -> $3.65 (+$3.65)"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&[
+        "priced-1",
+        "deploy",
+        "--yes",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (code, stdout, stderr) = run(&["priced-2", "cost", "--diff"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("Monthly cost: $3.65 -> $7.30 (+$3.65)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+$3.65  Priced/Address2 (AWS::EC2::EIP) added [Priced]"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(&["priced-1", "cost", "--diff"]);
+    assert!(stdout.contains("no resource changes cost"), "{stdout}");
+}
