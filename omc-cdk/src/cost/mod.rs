@@ -361,13 +361,7 @@ impl Estimate {
 /// Why an estimate could not be made.
 pub type CostError = String;
 
-/// The items of a value that may be one item or a list.
-fn items(value: &Json) -> Vec<&Json> {
-    match value {
-        Json::Array(list) => list.iter().collect(),
-        other => vec![other],
-    }
-}
+use crate::check::rules::items;
 
 /// Estimates stacks given as templates. `regions[i]` is the region of `stacks[i]`; `tables`
 /// maps regions to price tables (built-in ones are loaded for regions missing there).

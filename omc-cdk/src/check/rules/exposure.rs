@@ -2,18 +2,10 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::{items, shown};
+use super::{integer, items, shown};
 use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 const ERROR: Levels = Levels::always(Severity::Error);
-
-fn number(value: Option<&Json>) -> Option<i64> {
-    match value? {
-        Json::Number(n) => n.as_i64(),
-        Json::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
 
 /// Whether the security group is attached to an internet-facing load balancer.
 fn fronts_public_load_balancer(group: &ResourceView<'_>) -> bool {
@@ -50,8 +42,8 @@ fn open_entry(
             other => other.to_string(),
         })
         .unwrap_or_default();
-    let from = number(entry.get("FromPort").and_then(|v| view.literal(v)));
-    let to = number(entry.get("ToPort").and_then(|v| view.literal(v)));
+    let from = integer(entry.get("FromPort").and_then(|v| view.literal(v)));
+    let to = integer(entry.get("ToPort").and_then(|v| view.literal(v)));
     let web_port =
         matches!(protocol.as_str(), "tcp" | "6") && from == to && matches!(from, Some(80 | 443));
     if web_port && group.is_some_and(fronts_public_load_balancer) {

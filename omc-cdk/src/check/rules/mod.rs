@@ -152,6 +152,15 @@ pub(crate) fn items(value: &Json) -> Vec<&Json> {
     }
 }
 
+/// A literal whole number (JSON number or numeric string).
+pub(crate) fn integer(value: Option<&Json>) -> Option<i64> {
+    match value? {
+        Json::Number(n) => n.as_i64(),
+        Json::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
 /// Whether a required `true` is missing: absent or literally false. A computed value (a
 /// condition, a parameter without default) is given the benefit of the doubt.
 pub(crate) fn not_enabled(view: &ResourceView<'_>, path: &str) -> bool {

@@ -1,8 +1,6 @@
 //! Surviving failures and mistakes.
 
-use serde_json::Value as Json;
-
-use super::{require_true, shown};
+use super::{integer, require_true, shown};
 use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 /// Off in development, a warning in staging, an error in production.
@@ -50,14 +48,6 @@ pub const RDS_MULTI_AZ: Rule = Rule {
     },
 };
 
-fn number(value: Option<&Json>) -> Option<i64> {
-    match value? {
-        Json::Number(n) => n.as_i64(),
-        Json::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
 /// Days of automated backups production databases keep at least.
 pub const MIN_BACKUP_DAYS: i64 = 7;
 
@@ -72,7 +62,7 @@ fn rds_backups(view: &ResourceView<'_>, out: &mut Violations) {
         );
         return;
     };
-    if let Some(days) = number(view.literal(raw))
+    if let Some(days) = integer(view.literal(raw))
         && days < MIN_BACKUP_DAYS
     {
         out.add(
