@@ -136,7 +136,9 @@ fn cases() -> Vec<Case> {
             "rds-storage-encrypted",
             json!({ "Db": database(json!({ "StorageEncrypted": false })) }),
             json!({ "Db": database(json!({})),
-                    "Member": { "Type": "AWS::RDS::DBInstance", "Properties": { "DBClusterIdentifier": "aurora" } } }),
+                    "Member": { "Type": "AWS::RDS::DBInstance", "Properties": { "DBClusterIdentifier": "aurora" } },
+                    "Replica": { "Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot",
+                        "Properties": { "SourceDBInstanceIdentifier": { "Ref": "Db" }, "PubliclyAccessible": false } } }),
         ),
         one(
             "efs-encrypted",
@@ -382,7 +384,8 @@ fn cases() -> Vec<Case> {
             json!({ "Files": { "Type": "AWS::EFS::FileSystem", "Properties": { "Encrypted": true } },
                     "Db": { "Type": "AWS::RDS::DBInstance", "Properties": database(json!({}))["Properties"].clone() } }),
             json!({ "Files": { "Type": "AWS::EFS::FileSystem", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": { "Encrypted": true } },
-                    "Db": database(json!({})) }),
+                    "Db": database(json!({})),
+                    "AuroraMember": { "Type": "AWS::RDS::DBInstance", "Properties": { "DBClusterIdentifier": "aurora" } } }),
         ),
         one(
             "ecs-circuit-breaker",
@@ -673,7 +676,7 @@ fn reports_render_as_table_json_and_sarif() {
         "Db": { "Type": "AWS::RDS::DBInstance", "Metadata": { "omc:check": { "suppressions": [
             { "rule": "rds-multi-az", "reason": "single AZ is fine for this test database" }] } },
             "DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot",
-            "Properties": { "StorageEncrypted": true, "BackupRetentionPeriod": 7, "DeletionProtection": true } } }),
+            "Properties": { "StorageEncrypted": true, "PubliclyAccessible": false, "BackupRetentionPeriod": 7, "DeletionProtection": true } } }),
     )];
     let report = run(&stacks, Stage::Production);
     let table = report.render_table();
@@ -937,4 +940,32 @@ mod api {
         }
         Ok(())
     }
+}
+
+/// A list of security groups crosses stacks joined (`Fn::Join` of references, split again on
+/// import): the check still finds the load balancer behind the group.
+#[test]
+fn list_references_across_stacks_are_followed() {
+    let stacks = [
+        (
+            "Network",
+            json!({
+                "Resources": { "LbSg": { "Type": "AWS::EC2::SecurityGroup", "Properties": { "GroupDescription": "web",
+                    "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0" }] } } },
+                "Outputs": { "Groups": export("Network:Groups", json!({ "Fn::Join": ["||", [{ "Fn::GetAtt": ["LbSg", "GroupId"] }]] })) }
+            }),
+        ),
+        (
+            "Services",
+            json!({ "Lb": { "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+            "SecurityGroups": { "Fn::Split": ["||", { "Fn::ImportValue": "Network:Groups" }] },
+            "LoadBalancerAttributes": [{ "Key": "access_logs.s3.enabled", "Value": "true" }] } } }),
+        ),
+    ];
+    let report = run(&stacks, Stage::Production);
+    assert!(
+        findings_of(&report, "sg-open-ingress").is_empty(),
+        "{}",
+        report.render_table()
+    );
 }

@@ -443,3 +443,37 @@ fn the_cost_command_prints_a_table_json_and_clear_errors() -> Result<(), omc_cdk
     );
     Ok(())
 }
+
+#[test]
+fn cost_diff_labels_added_removed_and_not_priced_resources() {
+    let before = estimate(json!({
+        "Ip": { "Type": "AWS::EC2::EIP", "Properties": {} },
+        "Cluster": { "Type": "AWS::ECS::Cluster", "Properties": { "ClusterSettings": [{ "Name": "containerInsights", "Value": "enabled" }] } }
+    }));
+    let after = estimate(json!({
+        "Cluster": { "Type": "AWS::ECS::Cluster", "Properties": {} },
+        "Fn": { "Type": "AWS::Lambda::Function", "Properties": {} },
+        "Nat": { "Type": "AWS::EC2::NatGateway", "Properties": {} }
+    }));
+    let diff = cost::CostDiff::between(&before, &after);
+    let changes: Vec<(&str, &str)> = diff
+        .resources
+        .iter()
+        .map(|r| (r.path.as_str(), r.change))
+        .collect();
+    // The cluster still exists (only free now): changed, not removed.
+    assert_eq!(
+        changes,
+        [
+            ("Stack/Cluster", "changed"),
+            ("Stack/Fn", "not priced"),
+            ("Stack/Ip", "removed"),
+            ("Stack/Nat", "added"),
+        ]
+    );
+    let text = diff.render();
+    assert!(
+        text.contains("         ?  Stack/Fn (AWS::Lambda::Function) not priced [Stack]"),
+        "{text}"
+    );
+}

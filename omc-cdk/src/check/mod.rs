@@ -325,15 +325,15 @@ pub fn check(stacks: &[StackInput<'_>], rules: &[Rule]) -> Report {
             let mut violations = Violations::default();
             (rule.check)(&view, &mut violations);
             for v in violations.items {
-                let suppression = declared.iter().find(|s| s.rule == rule.id);
-                let suppressed = suppression.map(|s| {
+                let mut suppressed = None;
+                for s in declared.iter().filter(|s| s.rule == rule.id) {
                     if let Some(u) =
                         uses.get_mut(&(view.stack_index(), s.scope.clone(), s.rule.clone()))
                     {
                         u.matched += 1;
                     }
-                    s.reason.clone()
-                });
+                    suppressed.get_or_insert_with(|| s.reason.clone());
+                }
                 findings.push(Finding {
                     rule: rule.id.to_owned(),
                     severity: v.severity.map_or(level, |s| s.min(level)),

@@ -98,18 +98,37 @@ impl<'a> Model<'a> {
     }
 
     fn collect_targets(&self, stack: usize, value: &'a Json, out: &mut Vec<Key<'a>>) {
+        self.collect_targets_at(stack, value, out, 0);
+    }
+
+    fn collect_targets_at(
+        &self,
+        stack: usize,
+        value: &'a Json,
+        out: &mut Vec<Key<'a>>,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
         match value {
             Json::Object(map) => {
+                // An import stands for the producer's output value, whatever its shape (a
+                // list travels as an Fn::Join of references).
+                if let Some((producer, output)) = self.output_of(stack, value) {
+                    self.collect_targets_at(producer, output, out, depth + 1);
+                    return;
+                }
                 if let Some(target) = self.target(stack, value, 0) {
                     out.push(target);
                 }
                 for v in map.values() {
-                    self.collect_targets(stack, v, out);
+                    self.collect_targets_at(stack, v, out, depth);
                 }
             }
             Json::Array(items) => {
                 for v in items {
-                    self.collect_targets(stack, v, out);
+                    self.collect_targets_at(stack, v, out, depth);
                 }
             }
             _ => {}
@@ -181,13 +200,20 @@ impl<'a> Model<'a> {
         match value {
             Json::Object(map) if map.len() == 1 => {
                 if let Some(name) = map.get("Ref").and_then(Json::as_str) {
-                    let default = self
-                        .stacks
-                        .get(stack)?
-                        .parameters?
-                        .get(name)?
-                        .get("Default")?;
-                    return Some(default);
+                    let parameter = self.stacks.get(stack)?.parameters?.get(name)?;
+                    let kind = parameter
+                        .get("Type")
+                        .and_then(Json::as_str)
+                        .unwrap_or("String");
+                    // An SSM parameter's default is its path, and a list's is one joined
+                    // string: neither is the value.
+                    if kind.starts_with("AWS::SSM::Parameter::Value")
+                        || kind.starts_with("List<")
+                        || kind == "CommaDelimitedList"
+                    {
+                        return None;
+                    }
+                    return parameter.get("Default");
                 }
                 let (producer, output) = self.output_of(stack, value)?;
                 self.literal(producer, output, depth + 1)

@@ -222,6 +222,8 @@ pub struct StackCost {
     pub region: String,
     /// Resources that cost something or could not be priced, in template order.
     pub resources: Vec<ResourceCost>,
+    /// The logical ids of every resource of the stack, free ones included.
+    pub present: Vec<String>,
 }
 
 impl StackCost {
@@ -371,6 +373,13 @@ pub fn estimate(
     tables: &BTreeMap<String, PriceTable>,
     assumptions: &Assumptions,
 ) -> Result<Estimate, CostError> {
+    if regions.len() != stacks.len() {
+        return Err(format!(
+            "{} stacks but {} regions: give each stack its region",
+            stacks.len(),
+            regions.len()
+        ));
+    }
     let mut loaded: BTreeMap<String, PriceTable> = tables.clone();
     for region in regions {
         if !loaded.contains_key(region) {
@@ -385,13 +394,12 @@ pub fn estimate(
             name: s.name.to_owned(),
             region: region.clone(),
             resources: Vec::new(),
+            present: Vec::new(),
         })
         .collect();
     for view in model.resources() {
-        let i = out
-            .iter()
-            .position(|s| s.name == view.stack_name())
-            .unwrap_or_default();
+        let i = view.stack_index();
+        out[i].present.push(view.logical_id().to_owned());
         let Some(table) = loaded.get(&out[i].region) else {
             continue;
         };
@@ -522,14 +530,43 @@ pub fn read_synth_dir(dir: &Path) -> Result<Vec<(String, Option<String>, Json)>,
     Ok(out)
 }
 
+/// How a resource's cost changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceChange {
+    /// The stack.
+    pub stack: String,
+    /// The construct path (of the new version when there is one).
+    pub path: String,
+    /// The resource type.
+    pub resource_type: String,
+    /// USD a month before.
+    pub before: f64,
+    /// USD a month after.
+    pub after: f64,
+    /// `added`, `removed`, `changed`, or `not priced` (new or changed, but the table cannot
+    /// price it: the totals leave it out).
+    pub change: &'static str,
+}
+
 /// The change in monthly cost from `before` to `after`, stack by stack and resource by
 /// resource.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CostDiff {
     /// (stack, before, after) totals; a stack only on one side has 0 on the other.
     pub stacks: Vec<(String, f64, f64)>,
-    /// (stack, path, type, before, after) of resources whose cost changed.
-    pub resources: Vec<(String, String, String, f64, f64)>,
+    /// The resources whose cost changed, that appeared or went, or that cannot be priced.
+    pub resources: Vec<ResourceChange>,
+}
+
+/// The priced (or not priced) resources of a stack, by logical id.
+fn costs_by_id(s: Option<&StackCost>) -> BTreeMap<&str, &ResourceCost> {
+    s.map(|s| {
+        s.resources
+            .iter()
+            .map(|r| (r.logical_id.as_str(), r))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 impl CostDiff {
@@ -551,35 +588,46 @@ impl CostDiff {
                 old.map_or(0.0, StackCost::monthly),
                 new.map_or(0.0, StackCost::monthly),
             ));
-            let costs = |s: Option<&StackCost>| -> BTreeMap<String, (String, String, f64)> {
-                s.map(|s| {
-                    s.resources
-                        .iter()
-                        .map(|r| {
-                            (
-                                r.logical_id.clone(),
-                                (r.path.clone(), r.resource_type.clone(), r.monthly()),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
+            let present = |s: Option<&StackCost>, id: &str| {
+                s.is_some_and(|s| s.present.iter().any(|p| p == id))
             };
-            let (old, new) = (costs(old), costs(new));
-            let mut ids: Vec<&String> = new.keys().chain(old.keys()).collect();
-            ids.sort();
+            let (old_costs, new_costs) = (costs_by_id(old), costs_by_id(new));
+            let mut ids: Vec<&str> = new_costs.keys().chain(old_costs.keys()).copied().collect();
+            ids.sort_unstable();
             ids.dedup();
             for id in ids {
-                let a = old.get(id);
-                let b = new.get(id);
+                let a = old_costs.get(id);
+                let b = new_costs.get(id);
+                let (x, y) = (
+                    a.map_or(0.0, |r| r.monthly()),
+                    b.map_or(0.0, |r| r.monthly()),
+                );
+                let change = if b.is_some_and(|r| r.not_priced.is_some()) {
+                    if a.is_some_and(|r| r.not_priced.is_some()) {
+                        continue;
+                    }
+                    "not priced"
+                } else if !present(old, id) {
+                    "added"
+                } else if !present(new, id) {
+                    "removed"
+                } else if (x - y).abs() >= 0.005 {
+                    "changed"
+                } else {
+                    continue;
+                };
                 let (path, kind) = b
                     .or(a)
-                    .map(|(p, t, _)| (p.clone(), t.clone()))
+                    .map(|r| (r.path.clone(), r.resource_type.clone()))
                     .unwrap_or_default();
-                let (x, y) = (a.map_or(0.0, |v| v.2), b.map_or(0.0, |v| v.2));
-                if (x - y).abs() >= 0.005 || a.is_none() != b.is_none() {
-                    resources.push((name.to_owned(), path, kind, x, y));
-                }
+                resources.push(ResourceChange {
+                    stack: name.to_owned(),
+                    path,
+                    resource_type: kind,
+                    before: x,
+                    after: y,
+                    change,
+                });
             }
         }
         CostDiff { stacks, resources }
@@ -612,18 +660,16 @@ impl CostDiff {
                 );
             }
         }
-        for (stack, path, kind, x, y) in &self.resources {
-            let what = if *x == 0.0 && *y > 0.0 {
-                "added"
-            } else if *y == 0.0 && *x > 0.0 {
-                "removed"
+        for r in &self.resources {
+            let amount = if r.change == "not priced" {
+                "?".to_owned()
             } else {
-                "changed"
+                signed(r.after - r.before)
             };
             let _ = writeln!(
                 out,
-                "  {:>10}  {path} ({kind}) {what} [{stack}]",
-                signed(y - x)
+                "  {amount:>10}  {} ({}) {} [{}]",
+                r.path, r.resource_type, r.change, r.stack
             );
         }
         if self.resources.is_empty() {

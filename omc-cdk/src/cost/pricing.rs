@@ -349,11 +349,9 @@ impl Pricer<'_> {
         let fargate = match view.text("LaunchType") {
             Some("FARGATE") => true,
             Some(_) => false,
-            None => view.prop("CapacityProviderStrategy").is_none_or(|s| {
-                super::items(s)
-                    .iter()
-                    .any(|p| p.get("CapacityProvider").and_then(Json::as_str) == Some("FARGATE"))
-            }),
+            None => view
+                .prop("CapacityProviderStrategy")
+                .is_none_or(only_fargate),
         };
         if !fargate {
             if view.prop("CapacityProviderStrategy").is_some() {
@@ -425,6 +423,13 @@ impl Pricer<'_> {
         let Some(ecs) = view.prop("Target.EcsParameters") else {
             return Ok(Vec::new()); // invocations: the first 14 million a month are free
         };
+        let fargate = match ecs.get("LaunchType").and_then(Json::as_str) {
+            Some(kind) => kind == "FARGATE",
+            None => ecs.get("CapacityProviderStrategy").is_none_or(only_fargate),
+        };
+        if !fargate {
+            return Err("tasks on EC2 or Fargate Spot capacity are not in the price table".into());
+        }
         let expression = view
             .text("ScheduleExpression")
             .ok_or("the schedule expression is not a literal")?;
@@ -501,8 +506,11 @@ impl Pricer<'_> {
             .ok_or("the node type is not a literal")?;
         let nodes = if view.type_name() == "AWS::ElastiCache::CacheCluster" {
             number(view.value("NumCacheNodes")).unwrap_or(1.0)
-        } else if let Some(groups) = number(view.value("NumNodeGroups")) {
-            groups * (number(view.value("ReplicasPerNodeGroup")).unwrap_or(0.0) + 1.0)
+        } else if view.prop("NumNodeGroups").is_some()
+            || view.prop("ReplicasPerNodeGroup").is_some()
+        {
+            number(view.value("NumNodeGroups")).unwrap_or(1.0)
+                * (number(view.value("ReplicasPerNodeGroup")).unwrap_or(0.0) + 1.0)
         } else {
             number(view.value("NumCacheClusters")).unwrap_or(1.0)
         };
@@ -514,6 +522,9 @@ impl Pricer<'_> {
     }
 
     fn node_group(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        if view.text("CapacityType") == Some("SPOT") {
+            return Err("Spot node groups are not in the price table (Spot prices vary)".into());
+        }
         let kind = view
             .prop("InstanceTypes")
             .and_then(|t| super::items(t).first().and_then(|v| view.literal(v)))
@@ -580,6 +591,13 @@ impl Pricer<'_> {
         )?);
         Ok(lines)
     }
+}
+
+/// Whether a capacity provider strategy uses on-demand Fargate only.
+fn only_fargate(strategy: &Json) -> bool {
+    super::items(strategy)
+        .iter()
+        .all(|p| p.get("CapacityProvider").and_then(Json::as_str) == Some("FARGATE"))
 }
 
 /// A literal number (JSON number or numeric string).

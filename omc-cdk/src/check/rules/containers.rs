@@ -88,7 +88,6 @@ pub const ECS_READONLY_ROOT: Rule = Rule {
 const SECRET_WORDS: &[&str] = &[
     "PASSWORD",
     "PASSWD",
-    "PWD",
     "SECRET",
     "TOKEN",
     "APIKEY",
@@ -105,7 +104,10 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
 ];
 
 /// Suffixes that make a variable a reference to a secret rather than the secret itself.
-const REFERENCE_SUFFIXES: &[&str] = &["ARN", "NAME", "ID", "PATH", "FILE", "REGION", "URI_REF"];
+const REFERENCE_SUFFIXES: &[&str] = &[
+    "ARN", "NAME", "ID", "PATH", "FILE", "REGION", "REF", "URL", "URI", "ENDPOINT", "HOST", "PORT",
+    "TTL", "LENGTH", "DAYS", "HEADER",
+];
 
 /// Whether an environment variable's name says it holds a secret.
 pub(crate) fn secret_name(name: &str) -> bool {
@@ -171,7 +173,7 @@ pub const ECS_PLAIN_SECRETS: Rule = Rule {
     types: &["AWS::ECS::TaskDefinition"],
     check: plain_secrets,
     doc: RuleDoc {
-        checks: "No `Environment` entry of a container definition has a secret-looking name (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, `*PRIVATE_KEY*`, `*ACCESS_KEY*`, `*CREDENTIALS*`; names ending in `_ARN`, `_NAME`, `_ID`, `_PATH`, `_FILE` are references and pass) or a value with credentials (`user:password@` in a URL, a `{{resolve:secretsmanager:...}}` dynamic reference, which CloudFormation writes into the task definition in clear).",
+        checks: "No `Environment` entry of a container definition has a secret-looking name (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, `*PRIVATE_KEY*`, `*ACCESS_KEY*`, `*CREDENTIALS*`; names ending in `_ARN`, `_NAME`, `_ID`, `_PATH`, `_FILE`, `_URL`, `_ENDPOINT`, `_HOST`, `_PORT`, `_LENGTH`, `_DAYS` and the like are references or settings and pass) or a value with credentials (`user:password@` in a URL, a `{{resolve:secretsmanager:...}}` dynamic reference, which CloudFormation writes into the task definition in clear).",
         why: "Environment values are stored in the task definition: anyone with `ecs:DescribeTaskDefinition`, and every log or tool that prints it, sees them.",
         fix: "Pass the secret under the container's `Secrets` with `ValueFrom` a Secrets Manager or Parameter Store ARN (`ContainerProps::secrets`); the execution role reads it at start.",
         example: r#"{ "Secrets": [ { "Name": "DATABASE_PASSWORD", "ValueFrom": { "Fn::Join": ["", [{ "Ref": "DbSecret" }, ":password::"]] } } ] }"#,
@@ -202,6 +204,10 @@ mod tests {
             "KEYCLOAK_URL",
             "LOG_LEVEL",
             "REDIS_TLS",
+            "OIDC_TOKEN_URL",
+            "PASSWORD_MIN_LENGTH",
+            "SECRET_ROTATION_DAYS",
+            "PWD",
         ] {
             assert!(!secret_name(name), "{name}");
         }

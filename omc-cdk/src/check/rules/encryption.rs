@@ -7,7 +7,20 @@ use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Viol
 
 const ERROR: Levels = Levels::always(Severity::Error);
 
+/// Properties that make RDS copy the storage encryption of a source (a read replica, a
+/// snapshot restore), where `StorageEncrypted` must not be set.
+const INHERITS_ENCRYPTION: [&str; 5] = [
+    "SourceDBInstanceIdentifier",
+    "DBSnapshotIdentifier",
+    "SourceDBClusterIdentifier",
+    "SnapshotIdentifier",
+    "SourceDBInstanceAutomatedBackupsArn",
+];
+
 fn rds_storage(view: &ResourceView<'_>, out: &mut Violations) {
+    if INHERITS_ENCRYPTION.iter().any(|p| view.prop(p).is_some()) {
+        return;
+    }
     if view.type_name() == "AWS::RDS::DBInstance" {
         // Instances of an Aurora cluster take the cluster's encryption.
         if view.prop("DBClusterIdentifier").is_none() {
@@ -38,7 +51,7 @@ pub const RDS_STORAGE_ENCRYPTED: Rule = Rule {
     types: &["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"],
     check: rds_storage,
     doc: RuleDoc {
-        checks: "`AWS::RDS::DBInstance` (outside a cluster) and `AWS::RDS::DBCluster` have `StorageEncrypted: true`.",
+        checks: "`AWS::RDS::DBInstance` (outside a cluster) and `AWS::RDS::DBCluster` have `StorageEncrypted: true`. Read replicas and snapshot restores inherit their source's encryption and are not checked.",
         why: "Unencrypted storage exposes the data, its snapshots and its replicas to anyone who gets the volumes or a shared snapshot; encryption cannot be turned on later without copying the database.",
         fix: "Set `StorageEncrypted: true` (the `Rds` construct always does; give `KmsKeyId` for a customer-managed key).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "StorageEncrypted": true } }"#,
@@ -379,7 +392,8 @@ pub const ALB_LISTENER_HTTPS: Rule = Rule {
 
 /// TLS policies that refuse TLS 1.0 and 1.1.
 pub(crate) fn modern_tls_policy(policy: &str) -> bool {
-    policy.starts_with("ELBSecurityPolicy-TLS13-")
+    policy.starts_with("ELBSecurityPolicy-TLS13-1-2-")
+        || policy.starts_with("ELBSecurityPolicy-TLS13-1-3-")
         || policy.starts_with("ELBSecurityPolicy-TLS-1-2-")
         || policy.starts_with("ELBSecurityPolicy-FS-1-2-")
 }
@@ -415,7 +429,7 @@ pub const ALB_TLS_POLICY: Rule = Rule {
     types: &["AWS::ElasticLoadBalancingV2::Listener"],
     check: tls_policy,
     doc: RuleDoc {
-        checks: "An `HTTPS` or `TLS` listener has an `SslPolicy` that accepts only TLS 1.2 and newer (`ELBSecurityPolicy-TLS13-*`, `ELBSecurityPolicy-TLS-1-2-*`, `ELBSecurityPolicy-FS-1-2-*`).",
+        checks: "An `HTTPS` or `TLS` listener has an `SslPolicy` that accepts only TLS 1.2 and newer (`ELBSecurityPolicy-TLS13-1-2-*`, `ELBSecurityPolicy-TLS13-1-3-*`, `ELBSecurityPolicy-TLS-1-2-*`, `ELBSecurityPolicy-FS-1-2-*`).",
         why: "TLS 1.0 and 1.1 have known weaknesses and are refused by PCI DSS and most security baselines; the listener default still accepts them.",
         fix: "Set `SslPolicy: ELBSecurityPolicy-TLS13-1-2-2021-06` (what `ApplicationLoadBalancer` uses).",
         example: r#"{ "Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06" }"#,
@@ -514,5 +528,10 @@ mod tests {
         assert!(modern_tls_policy("ELBSecurityPolicy-FS-1-2-Res-2020-10"));
         assert!(!modern_tls_policy("ELBSecurityPolicy-2016-08"));
         assert!(!modern_tls_policy("ELBSecurityPolicy-TLS-1-1-2017-01"));
+        assert!(!modern_tls_policy("ELBSecurityPolicy-TLS13-1-0-2021-06"));
+        assert!(!modern_tls_policy(
+            "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04"
+        ));
+        assert!(modern_tls_policy("ELBSecurityPolicy-TLS13-1-3-2021-06"));
     }
 }

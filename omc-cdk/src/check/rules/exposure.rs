@@ -100,11 +100,16 @@ pub const SG_OPEN_INGRESS: Rule = Rule {
 };
 
 fn rds_public(view: &ResourceView<'_>, out: &mut Violations) {
-    if view.flag("PubliclyAccessible") == Some(true) {
-        out.add(
+    match (view.prop("PubliclyAccessible"), view.flag("PubliclyAccessible")) {
+        (_, Some(true)) => out.add(
             "PubliclyAccessible",
             "the database has a public address (PubliclyAccessible is true)",
-        );
+        ),
+        (None, _) => out.warn(
+            "PubliclyAccessible",
+            "PubliclyAccessible is absent: RDS then makes the database public when its subnet group (or the default VPC) has a route to an internet gateway",
+        ),
+        _ => {}
     }
 }
 
@@ -117,9 +122,9 @@ pub const RDS_PUBLIC_ACCESS: Rule = Rule {
     types: &["AWS::RDS::DBInstance"],
     check: rds_public,
     doc: RuleDoc {
-        checks: "`AWS::RDS::DBInstance` does not set `PubliclyAccessible: true`.",
+        checks: "`AWS::RDS::DBInstance` does not set `PubliclyAccessible: true` (an error) and does not leave it out (a warning: RDS then decides from the subnets, and a subnet group with a public subnet makes the database public).",
         why: "A public database endpoint is one security-group mistake away from the internet and invites password guessing.",
-        fix: "Remove `PubliclyAccessible` (or set it false) and reach the database from inside the VPC (tasks, a bastion, SSM port forwarding).",
+        fix: "Set `PubliclyAccessible: false` (the `Rds` construct does) and reach the database from inside the VPC (tasks, a bastion, SSM port forwarding).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "PubliclyAccessible": false, "DBSubnetGroupName": { "Ref": "DatabaseSubnets" } } }"#,
     },
 };

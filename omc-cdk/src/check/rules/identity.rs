@@ -194,20 +194,39 @@ pub const IAM_WILDCARD_RESOURCE_WRITE: Rule = Rule {
 
 fn passrole(view: &ResourceView<'_>, out: &mut Violations) {
     for s in allow_statements(view) {
-        if s.not_action || !s.resources.contains(&"*") {
+        let any_role = s
+            .resources
+            .iter()
+            .find(|r| **r == "*" || r.ends_with(":role/*") || r.ends_with(":*"));
+        let Some(resource) = any_role else {
+            continue;
+        };
+        if s.not_action {
             continue;
         }
-        if let Some(action) = s
-            .actions
-            .iter()
-            .find(|a| matches!(**a, "*" | "iam:*" | "iam:PassRole" | "iam:Pass*" | "iam:P*"))
-        {
+        if let Some(action) = s.actions.iter().find(|a| grants_pass_role(a)) {
             out.add(
                 &s.path,
-                format!("{action:?} on Resource \"*\" lets the holder pass any role, including administrator roles, to a service"),
+                format!("{action:?} on Resource {resource:?} lets the holder pass any role, including administrator roles, to a service"),
             );
         }
     }
+}
+
+/// Whether an action pattern (case-insensitive, `*` and `?` wildcards) covers `iam:PassRole`.
+pub(crate) fn grants_pass_role(action: &str) -> bool {
+    fn matches(pattern: &[u8], text: &[u8]) -> bool {
+        match (pattern.first(), text.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                matches(&pattern[1..], text) || (!text.is_empty() && matches(pattern, &text[1..]))
+            }
+            (Some(b'?'), Some(_)) => matches(&pattern[1..], &text[1..]),
+            (Some(p), Some(t)) => p == t && matches(&pattern[1..], &text[1..]),
+            _ => false,
+        }
+    }
+    matches(action.to_ascii_lowercase().as_bytes(), b"iam:passrole")
 }
 
 /// `iam:PassRole` names its roles.
@@ -219,7 +238,7 @@ pub const IAM_PASSROLE_WILDCARD: Rule = Rule {
     types: POLICY_TYPES,
     check: passrole,
     doc: RuleDoc {
-        checks: "No `Allow` statement grants `iam:PassRole` (or `iam:*`, `*`) on `Resource: \"*\"`, with or without a condition.",
+        checks: "No `Allow` statement grants `iam:PassRole` (or any pattern covering it, such as `iam:*`, `iam:Pass*`, `*`; case-insensitive) on every role (`*`, `...:role/*`), with or without a condition.",
         why: "Passing a role to a service (a task, a function, an instance) lets the holder act with that role's permissions: PassRole on every role is privilege escalation to the most powerful role in the account.",
         fix: "List the role ARNs that may be passed, and add `iam:PassedToService` (`ScheduledTask` grants PassRole on its two roles only).",
         example: r#"{ "Effect": "Allow", "Action": "iam:PassRole", "Resource": [{ "Fn::GetAtt": ["TaskRole", "Arn"] }], "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } }"#,
@@ -272,5 +291,23 @@ mod tests {
         assert!(!read_only("ec2:*"));
         assert!(!read_only("ssm:GetaWayPut"));
         assert!(!read_only("*"));
+    }
+
+    #[test]
+    fn pass_role_patterns() {
+        use super::grants_pass_role;
+        for a in [
+            "iam:PassRole",
+            "iam:passrole",
+            "iam:Pas*",
+            "iam:*",
+            "*",
+            "iam:P?ssRole",
+        ] {
+            assert!(grants_pass_role(a), "{a}");
+        }
+        for a in ["iam:GetRole", "s3:*", "iam:PassRoles"] {
+            assert!(!grants_pass_role(a), "{a}");
+        }
     }
 }

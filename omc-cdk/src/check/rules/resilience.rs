@@ -171,6 +171,10 @@ const STATEFUL: &[(&str, bool)] = &[
 ];
 
 fn retention(view: &ResourceView<'_>, out: &mut Violations) {
+    // An Aurora instance holds no data of its own: the cluster's volume does.
+    if view.type_name() == "AWS::RDS::DBInstance" && !standalone_database(view) {
+        return;
+    }
     let snapshots = STATEFUL
         .iter()
         .find(|(t, _)| *t == view.type_name())
@@ -190,6 +194,12 @@ fn retention(view: &ResourceView<'_>, out: &mut Violations) {
         "Snapshot" => snapshots,
         _ => false,
     };
+    // UpdateReplacePolicy has no RetainExceptOnCreate.
+    let keeps_replaced = |policy: &str| match policy {
+        "Retain" => true,
+        "Snapshot" => snapshots,
+        _ => false,
+    };
     let deletion = view.deletion_policy();
     if !keeps(deletion.unwrap_or(default_deletion)) {
         out.add(
@@ -201,7 +211,7 @@ fn retention(view: &ResourceView<'_>, out: &mut Violations) {
         );
     }
     let replace = view.update_replace_policy();
-    if !keeps(replace.unwrap_or("Delete")) {
+    if !keeps_replaced(replace.unwrap_or("Delete")) {
         out.add(
             "UpdateReplacePolicy",
             format!(
@@ -235,7 +245,7 @@ pub const STATEFUL_RETENTION: Rule = Rule {
     ],
     check: retention,
     doc: RuleDoc {
-        checks: "Resources that hold data (databases, caches, file systems, buckets, tables, volumes, KMS keys) have a `DeletionPolicy` and an `UpdateReplacePolicy` of `Snapshot` (where the type supports it), `Retain` or `RetainExceptOnCreate`. Production only.",
+        checks: "Resources that hold data (databases, caches, file systems, buckets, tables, volumes, KMS keys) have a `DeletionPolicy` of `Snapshot` (where the type supports it), `Retain` or `RetainExceptOnCreate`, and an `UpdateReplacePolicy` of `Snapshot` or `Retain`. Aurora instances are left to their cluster. Production only.",
         why: "CloudFormation deletes what leaves the template, and replaces a resource when an immutable property changes: without a policy, a refactoring or a renamed construct deletes production data.",
         fix: "Apply `RemovalPolicy::Snapshot` or `RemovalPolicy::Retain` to the resource (`Resource::apply_removal_policy`; the constructs' `removal_policy` prop).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot" }"#,
