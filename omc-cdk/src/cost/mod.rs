@@ -320,7 +320,7 @@ impl Estimate {
             "  a month is {HOURS_PER_MONTH} hours; on-demand prices, no free tier, no data transfer out"
         );
         for (region, file, date) in &self.tables {
-            let _ = writeln!(out, "Prices: {file} ({region}, checked {date} or later)");
+            let _ = writeln!(out, "Prices: {file} ({region}, recorded {date})");
         }
         out
     }

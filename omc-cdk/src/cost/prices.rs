@@ -19,7 +19,7 @@ pub struct Price {
     pub price: f64,
     /// What one unit is, such as `NAT gateway-hour`.
     pub unit: String,
-    /// When the figure was checked (YYYY-MM-DD).
+    /// When the figure was recorded (YYYY-MM-DD).
     pub date: String,
     /// Where it comes from.
     pub source: String,
