@@ -418,14 +418,13 @@ impl App {
             let _ = write!(stdout, "{text}");
             return EXIT_OK;
         }
-        let before =
-            match self.cost_before(args, &synthesis, &selected, prices.as_ref(), &assumptions) {
-                Ok(e) => e,
-                Err(message) => {
-                    let _ = writeln!(stderr, "error: {message}");
-                    return EXIT_FAILURE;
-                }
-            };
+        let before = match self.cost_before(args, &selected, prices.as_ref(), &assumptions) {
+            Ok(e) => e,
+            Err(message) => {
+                let _ = writeln!(stderr, "error: {message}");
+                return EXIT_FAILURE;
+            }
+        };
         let change = crate::cost::CostDiff::between(&before, &after);
         let text = match args.format {
             CostFormat::Table => change.render(),
@@ -447,7 +446,6 @@ impl App {
     fn cost_before(
         &self,
         args: &CostArgs,
-        synthesis: &Synthesis,
         selected: &[&crate::SynthesizedStack],
         prices: Option<&crate::cost::PriceTable>,
         assumptions: &crate::cost::Assumptions,
@@ -465,7 +463,6 @@ impl App {
                 .collect(),
             None => self.deployed_for_cost(selected)?,
         };
-        let _ = synthesis;
         let mut regions = Vec::new();
         for (name, region, _) in &templates {
             regions.push(
@@ -486,14 +483,7 @@ impl App {
                 paths: None,
             })
             .collect();
-        let mut tables = std::collections::BTreeMap::new();
-        if let Some(table) = prices {
-            for r in &regions {
-                let mut t = table.clone();
-                t.region.clone_from(r);
-                tables.insert(r.clone(), t);
-            }
-        }
+        let tables = crate::cost::tables_for(prices, &regions);
         crate::cost::estimate(&inputs, &regions, &tables, assumptions)
     }
 

@@ -476,15 +476,26 @@ pub fn estimate_stacks(
             paths: Some(s.paths()),
         })
         .collect();
+    estimate(
+        &inputs,
+        &regions,
+        &tables_for(prices, &regions),
+        assumptions,
+    )
+}
+
+/// The price tables for `regions` when one table is given for all of them (`--prices`);
+/// empty otherwise, so [`estimate`] loads the built-in table of each region.
+pub fn tables_for(prices: Option<&PriceTable>, regions: &[String]) -> BTreeMap<String, PriceTable> {
     let mut tables = BTreeMap::new();
     if let Some(table) = prices {
-        for r in &regions {
+        for r in regions {
             let mut t = table.clone();
             t.region.clone_from(r);
             tables.insert(r.clone(), t);
         }
     }
-    estimate(&inputs, &regions, &tables, assumptions)
+    tables
 }
 
 /// Templates read back from a synth output directory (its `manifest.json`): (stack name,

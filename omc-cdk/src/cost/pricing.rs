@@ -383,15 +383,7 @@ impl Pricer<'_> {
     }
 
     fn container_insights(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
-        let setting = view
-            .prop("ClusterSettings")
-            .map(super::items)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|s| s.get("Name").and_then(Json::as_str) == Some("containerInsights"))
-            .and_then(|s| s.get("Value"))
-            .and_then(|v| view.literal(v))
-            .and_then(Json::as_str);
+        let setting = crate::check::rules::container_insights(view);
         match setting {
             Some("enabled") => {}
             Some("enhanced") => {

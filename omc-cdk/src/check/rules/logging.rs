@@ -94,15 +94,7 @@ pub const CLOUDTRAIL_LOG_VALIDATION: Rule = Rule {
 };
 
 fn insights(view: &ResourceView<'_>, out: &mut Violations) {
-    let value = view
-        .prop("ClusterSettings")
-        .map(items)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|s| s.get("Name").and_then(Json::as_str) == Some("containerInsights"))
-        .and_then(|s| s.get("Value"))
-        .and_then(|v| view.literal(v))
-        .and_then(Json::as_str);
+    let value = super::container_insights(view);
     if !matches!(value, Some("enabled" | "enhanced")) {
         out.add(
             "ClusterSettings",

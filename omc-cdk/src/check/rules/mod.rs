@@ -152,6 +152,19 @@ pub(crate) fn items(value: &Json) -> Vec<&Json> {
     }
 }
 
+/// The `containerInsights` setting of an `AWS::ECS::Cluster` (`enabled`, `enhanced`,
+/// `disabled`), when given as a literal.
+pub(crate) fn container_insights<'m>(view: &ResourceView<'m>) -> Option<&'m str> {
+    view.prop("ClusterSettings")
+        .map(items)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|s| s.get("Name").and_then(Json::as_str) == Some("containerInsights"))
+        .and_then(|s| s.get("Value"))
+        .and_then(|v| view.literal(v))
+        .and_then(Json::as_str)
+}
+
 /// A literal whole number (JSON number or numeric string).
 pub(crate) fn integer(value: Option<&Json>) -> Option<i64> {
     match value? {
