@@ -140,7 +140,8 @@ pub struct Config {
     pub stage: Stage,
     /// Prefix of every stack name, such as `OmcStaging`.
     pub stack_prefix: String,
-    /// Where the stacks deploy (region; the account comes from the credentials).
+    /// Where the stacks deploy: the environment's own account and its region. `deploy`
+    /// refuses credentials of any other account.
     pub env: Environment,
     /// The VPC's IPv4 range.
     pub vpc_cidr: String,
@@ -184,7 +185,19 @@ pub struct Config {
     pub tags: BTreeMap<String, String>,
 }
 
-/// The platform's ECR registry.
+/// The production account. Each environment has an AWS account of its own: the security
+/// stack's GuardDuty detector and Config recorder allow one per account and region, and a
+/// mistake in staging cannot touch production. `deploy` checks the credentials' account
+/// against these before it changes anything; `OMC_ACCOUNT` replaces them for a sandbox or a
+/// local endpoint ([`crate::from_env`]).
+pub const PRODUCTION_ACCOUNT: &str = "123456789012";
+/// The staging account.
+pub const STAGING_ACCOUNT: &str = "210987654321";
+/// The account of the CI runner cluster: runners execute pull-request code, so they live
+/// apart from both environments.
+pub const CI_ACCOUNT: &str = "345678901234";
+
+/// The platform's ECR registry (in the production account).
 pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 
 fn image(name: &str, default_tag: &str) -> Image {
@@ -231,7 +244,7 @@ impl Config {
         Config {
             stage: Stage::Staging,
             stack_prefix: "OmcStaging".into(),
-            env: Environment::region("us-east-1"),
+            env: Environment::new(STAGING_ACCOUNT, "us-east-1"),
             vpc_cidr: "10.0.0.0/16".into(),
             nat_gateways: 1,
             database: DatabaseConfig {
@@ -276,6 +289,7 @@ impl Config {
         Config {
             stage: Stage::Production,
             stack_prefix: "OmcProduction".into(),
+            env: Environment::new(PRODUCTION_ACCOUNT, "us-east-1"),
             vpc_cidr: "10.1.0.0/16".into(),
             nat_gateways: 2,
             database: DatabaseConfig {
@@ -309,6 +323,15 @@ impl Config {
         }
     }
 
+    /// The same environment in another account (`OMC_ACCOUNT`).
+    #[must_use]
+    pub fn in_account(mut self, account: Option<&str>) -> Config {
+        if let Some(account) = account {
+            self.env.account = Some(account.to_owned());
+        }
+        self
+    }
+
     /// A stack name: the prefix and a part, such as `OmcStaging-Network`.
     pub fn stack_name(&self, part: &str) -> String {
         format!("{}-{part}", self.stack_prefix)
@@ -337,14 +360,23 @@ pub struct CiConfig {
 }
 
 impl CiConfig {
+    /// The same cluster in another account (`OMC_ACCOUNT`).
+    #[must_use]
+    pub fn in_account(mut self, account: Option<&str>) -> CiConfig {
+        if let Some(account) = account {
+            self.env.account = Some(account.to_owned());
+        }
+        self
+    }
+
     /// `OMC-test`: 1 system node (t3.medium), 0 to 10 runner nodes (t3.large).
     pub fn omc_test() -> CiConfig {
         CiConfig {
             stack_name: "OmcCi-Runners".into(),
-            env: Environment::region("us-east-1"),
+            env: Environment::new(CI_ACCOUNT, "us-east-1"),
             vpc_cidr: "10.100.0.0/16".into(),
             github_config_url: "https://github.com/omc".into(),
-            admin_role_arns: vec!["arn:aws:iam::123456789012:role/omc-platform-admin".into()],
+            admin_role_arns: vec![format!("arn:aws:iam::{CI_ACCOUNT}:role/omc-platform-admin")],
             api_access_cidrs: Vec::new(),
             max_runner_nodes: 10,
             tags: BTreeMap::from([

@@ -56,6 +56,49 @@ pub fn ci() -> Result<App> {
     ci::ci(&CiConfig::omc_test())
 }
 
+/// The apps, by the name of their binary.
+pub const APPS: [&str; 3] = ["staging", "production", "ci"];
+
+/// The environment variable whose account replaces the configured account of every stack:
+/// for a sandbox account, or a local endpoint (LocalStack's account is `000000000000`).
+pub const ACCOUNT_VARIABLE: &str = "OMC_ACCOUNT";
+
+/// The account `OMC_ACCOUNT` names, when it is set (and not empty).
+pub fn account_override() -> Result<Option<String>> {
+    let Some(value) = std::env::var_os(ACCOUNT_VARIABLE) else {
+        return Ok(None);
+    };
+    let value = value.to_string_lossy().into_owned();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.len() != 12 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(omc_cdk::Error::InvalidValue {
+            path: ACCOUNT_VARIABLE.to_owned(),
+            message: format!(
+                "{value:?} is not an AWS account id; give the 12 digits of the account to deploy to (LocalStack's is 000000000000), or unset it to use the configured accounts"
+            ),
+        });
+    }
+    Ok(Some(value))
+}
+
+/// An app as its binary runs it (`cargo run -p apps --bin <name>`): `name` is one of
+/// [`APPS`], and `OMC_ACCOUNT`, when set, replaces the configured account of every stack.
+pub fn from_env(name: &str) -> Result<App> {
+    let account = account_override()?;
+    let account = account.as_deref();
+    match name {
+        "staging" => platform(&Config::staging().in_account(account), "staging"),
+        "production" => platform(&Config::production().in_account(account), "production"),
+        "ci" => ci::ci(&CiConfig::omc_test().in_account(account)),
+        other => Err(omc_cdk::Error::InvalidValue {
+            path: other.to_owned(),
+            message: format!("no app named {other:?}; the apps are {}", APPS.join(", ")),
+        }),
+    }
+}
+
 /// A stack of an environment, named `<Prefix>-<part>`.
 pub(crate) fn stack(app: &App, config: &Config, part: &str, description: &str) -> Result<Stack> {
     Stack::new(

@@ -342,3 +342,70 @@ fn the_ci_runner_cluster() -> TestResult {
     assert!(stack.files().contains_key("runner-scale-set.values.yaml"));
     Ok(())
 }
+
+/// Each environment is pinned to its own account; `OMC_ACCOUNT` (a sandbox, or LocalStack's
+/// 000000000000) replaces them in the binaries, and a value that is not an account id is
+/// refused with a line that says what to give.
+#[test]
+fn environments_are_pinned_to_their_accounts() -> TestResult {
+    let accounts = |synthesis: &Synthesis| -> Vec<Option<String>> {
+        synthesis
+            .stacks()
+            .iter()
+            .map(|s| s.env().and_then(|e| e.account.clone()))
+            .collect()
+    };
+    let staging = apps::staging()?.synth()?;
+    assert!(
+        accounts(&staging)
+            .iter()
+            .all(|a| a.as_deref() == Some(apps::config::STAGING_ACCOUNT))
+    );
+    let production = apps::production()?.synth()?;
+    assert!(
+        accounts(&production)
+            .iter()
+            .all(|a| a.as_deref() == Some(apps::config::PRODUCTION_ACCOUNT))
+    );
+    assert_eq!(
+        accounts(&apps::ci()?.synth()?),
+        [Some(apps::config::CI_ACCOUNT.to_owned())]
+    );
+    assert_ne!(
+        apps::config::STAGING_ACCOUNT,
+        apps::config::PRODUCTION_ACCOUNT
+    );
+
+    let synth = |account: &str| {
+        let out = tempfile_dir();
+        std::process::Command::new(env!("CARGO_BIN_EXE_staging"))
+            .args(["synth", "--out"])
+            .arg(&out)
+            .env("OMC_ACCOUNT", account)
+            .output()
+            .map(|o| (o, out))
+    };
+    let (output, out) = synth("000000000000")?;
+    assert!(output.status.success(), "{output:?}");
+    let manifest: Json =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json"))?)?;
+    for stack in manifest["stacks"].as_array().unwrap() {
+        assert_eq!(stack["environment"]["account"], "000000000000", "{stack}");
+    }
+    let (output, _) = synth("staging")?;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: OMC_ACCOUNT: \"staging\" is not an AWS account id; give the 12 digits of the account to deploy to (LocalStack's is 000000000000), or unset it to use the configured accounts\n"
+    );
+    Ok(())
+}
+
+/// A fresh directory under the target directory.
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("accounts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

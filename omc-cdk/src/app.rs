@@ -43,6 +43,22 @@ pub(crate) struct AppData {
 pub struct AppSettings {
     /// How a value of one stack reaches another. Default: [`CrossStackReferences::Exports`].
     pub cross_stack_references: CrossStackReferences,
+    /// Whether each resource's construct path is written into its metadata. Default:
+    /// [`PathMetadata::Included`].
+    pub path_metadata: PathMetadata,
+}
+
+/// The construct path in each resource's `Metadata` (`"aws:cdk:path": "Stack/Db/Resource"`,
+/// the key and format AWS CDK writes): what lets `deploy` name the construct behind a failed
+/// resource, and what a stack deployed by AWS CDK already carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PathMetadata {
+    /// Written (AWS CDK's default too).
+    #[default]
+    Included,
+    /// Left out (AWS CDK's `--path-metadata false`): smaller templates, failures named by
+    /// logical id only.
+    Omitted,
 }
 
 /// How references between stacks are rendered.

@@ -53,7 +53,7 @@ mod synth;
 pub mod testing;
 mod value;
 
-pub use app::{App, AppSettings, CrossStackReferences};
+pub use app::{App, AppSettings, CrossStackReferences, PathMetadata};
 pub use check::Stage;
 pub use cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 pub use error::{Error, Problem, ProblemKind, Result};

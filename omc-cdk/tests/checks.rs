@@ -805,10 +805,10 @@ mod api {
             template["Resources"][instance.logical_id()]["Metadata"]["omc:check"],
             json!({ "suppressions": [{ "rule": "rds-multi-az", "reason": "Staging runs one AZ for cost; production is multi-AZ", "scope": "Db" }] })
         );
-        assert!(
-            template["Resources"][secret.logical_id()]
-                .get("Metadata")
-                .is_none()
+        assert_eq!(
+            template["Resources"][secret.logical_id()]["Metadata"],
+            json!({ "aws:cdk:path": "Data/Db/Secret" }),
+            "only the construct path"
         );
 
         let report = app.check_synthesis(&synthesis);

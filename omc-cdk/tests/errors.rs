@@ -433,6 +433,7 @@ fn cross_environment_references_are_refused() {
     // Weak references work across regions of one account.
     let app = App::with_settings(AppSettings {
         cross_stack_references: CrossStackReferences::Weak,
+        ..AppSettings::default()
     });
     let eu = Stack::new(
         &app,

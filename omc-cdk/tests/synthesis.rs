@@ -3,8 +3,8 @@
 
 use omc_cdk::assertions::{Match, Template};
 use omc_cdk::{
-    App, DeletionPolicy, Node, OutputProps, ParameterProps, ParameterType, RawResource,
-    RemovalPolicy, Stack, StackProps, TagFormat, Value, aws, fns,
+    App, AppSettings, DeletionPolicy, Node, OutputProps, ParameterProps, ParameterType,
+    PathMetadata, RawResource, RemovalPolicy, Stack, StackProps, TagFormat, Value, aws, fns,
 };
 use serde_json::json;
 
@@ -338,7 +338,7 @@ fn escape_hatch_overrides_set_and_remove_paths() -> TestResult {
                 "VersioningConfiguration": {"Status": "Enabled"},
                 "NotificationConfiguration": {"TopicConfigurations": [{"Event": "s3:ObjectCreated:*", "Topic": {"Ref": "Topic"}}]}
             },
-            "Metadata": {"cfn.note": "dotted key"}
+            "Metadata": {"aws:cdk:path": "Hatch/Bucket", "cfn.note": "dotted key"}
         })
     );
     // An override into a list index that does not exist is an error, not a silent no-op.
@@ -393,7 +393,7 @@ fn resource_attributes_render() -> TestResult {
             "UpdateReplacePolicy": "Snapshot",
             "UpdatePolicy": {"AutoScalingRollingUpdate": {"MinInstancesInService": 1}},
             "CreationPolicy": {"ResourceSignal": {"Count": 1}},
-            "Metadata": {"Owner": "platform"}
+            "Metadata": {"aws:cdk:path": "Attrs/Db", "Owner": "platform"}
         })
     );
     t.has_resource(
@@ -401,6 +401,48 @@ fn resource_attributes_render() -> TestResult {
         json!({"DeletionPolicy": "RetainExceptOnCreate"}),
     )?;
     t.has_output("DbId", json!({"Description": "the database", "Value": {"Ref": "Db"}, "Export": {"Name": "attrs-db"}, "Condition": "IsProd"}))?;
+    Ok(())
+}
+
+#[test]
+fn every_resource_names_its_construct_path_unless_turned_off() -> TestResult {
+    let build = |settings: AppSettings| -> Result<serde_json::Value, omc_cdk::Error> {
+        let app = App::with_settings(settings);
+        let stack = Stack::new(&app, "Paths", StackProps::default())?;
+        let db = stack.child("Db")?;
+        let topic = db.add("Resource", RawResource::new("AWS::SNS::Topic"))?;
+        assert_eq!(topic.logical_id(), "Db5D02A0A9");
+        let renamed = db.add("Secret", RawResource::new("AWS::SecretsManager::Secret"))?;
+        renamed.override_logical_id("LegacySecret")?;
+        Ok(app
+            .synth()?
+            .stack("Paths")
+            .expect("the stack")
+            .json()
+            .clone())
+    };
+    // As AWS CDK writes it: the path of the construct, `Resource` included.
+    let t = build(AppSettings::default())?;
+    assert_eq!(
+        t["Resources"]["Db5D02A0A9"]["Metadata"],
+        json!({"aws:cdk:path": "Paths/Db/Resource"})
+    );
+    assert_eq!(
+        t["Resources"]["LegacySecret"]["Metadata"],
+        json!({"aws:cdk:path": "Paths/Db/Secret"})
+    );
+    let t = build(AppSettings {
+        path_metadata: PathMetadata::Omitted,
+        ..AppSettings::default()
+    })?;
+    assert!(
+        t["Resources"]["Db5D02A0A9"].get("Metadata").is_none(),
+        "{t}"
+    );
+    assert!(
+        t["Resources"]["LegacySecret"].get("Metadata").is_none(),
+        "{t}"
+    );
     Ok(())
 }
 

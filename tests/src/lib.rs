@@ -268,6 +268,7 @@ pub fn showcase() -> Result<App> {
 pub fn weak_references() -> Result<App> {
     let app = App::with_settings(AppSettings {
         cross_stack_references: CrossStackReferences::Weak,
+        ..AppSettings::default()
     })
     .named("weak-references", env!("CARGO_PKG_VERSION"));
     let shared = Stack::new(

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match apps::ci() {
+    match apps::from_env("ci") {
         Ok(app) => app.run(),
         Err(err) => {
             #[allow(clippy::print_stderr)]

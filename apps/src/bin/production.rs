@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match apps::production() {
+    match apps::from_env("production") {
         Ok(app) => app.run(),
         Err(err) => {
             #[allow(clippy::print_stderr)]

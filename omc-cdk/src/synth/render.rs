@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
 
-use crate::app::{AppSettings, CrossStackReferences};
+use crate::app::{AppSettings, CrossStackReferences, PathMetadata};
 use crate::error::{Problem, ProblemKind};
 use crate::id;
 use crate::resource::{Override, ResourceData, TagFormat};
@@ -273,8 +273,11 @@ impl Renderer<'_> {
                 self.node(cursor, policy, &mut path),
             );
         }
-        if !resource.metadata.is_empty() {
+        if !resource.metadata.is_empty() || self.settings.path_metadata == PathMetadata::Included {
             let mut metadata = Map::new();
+            if self.settings.path_metadata == PathMetadata::Included {
+                metadata.insert(PATH_METADATA_KEY.into(), cursor.element.clone().into());
+            }
             let mut path = vec![Seg::Key("Metadata")];
             for (key, value) in &resource.metadata {
                 path.push(Seg::Key(key));
@@ -904,6 +907,9 @@ fn merge_literal_tags(
         }
     }
 }
+
+/// The metadata key of a resource's construct path (AWS CDK's).
+pub(crate) const PATH_METADATA_KEY: &str = "aws:cdk:path";
 
 /// Writes the suppressions covering the resource at `path` into its `Metadata`.
 fn add_suppressions(

@@ -1,6 +1,7 @@
 //! Runs a fixture app's command line: `fixture-app <fixture> <command> [args...]`, for the
 //! end-to-end CLI tests and the process benchmark. `<fixture>` is a name from
-//! `omc_tests::FIXTURES` or `synthetic-<N>`.
+//! `omc_tests::FIXTURES` or `synthetic-<N>`. The OMC apps (`staging`, `production`, `ci`) run
+//! as their binaries do: `OMC_ACCOUNT` replaces the configured accounts.
 #![allow(clippy::print_stderr)]
 
 use std::process::ExitCode;
@@ -12,7 +13,12 @@ fn main() -> ExitCode {
         eprintln!("usage: fixture-app <fixture> <command> [args...]");
         return ExitCode::from(omc_cdk::EXIT_USAGE);
     };
-    match omc_tests::fixture(&name) {
+    let fixture = if apps::APPS.contains(&name.as_str()) {
+        Some(apps::from_env(&name))
+    } else {
+        omc_tests::fixture(&name)
+    };
+    match fixture {
         None => {
             eprintln!("no fixture named {name:?}");
             ExitCode::from(omc_cdk::EXIT_USAGE)
