@@ -323,7 +323,8 @@ impl Config {
         }
     }
 
-    /// The same environment in another account (`OMC_ACCOUNT`).
+    /// The same environment in another account (`OMC_ACCOUNT`). Only the stacks' account
+    /// changes: ARNs tied to an account (the certificate) stay as configured.
     #[must_use]
     pub fn in_account(mut self, account: Option<&str>) -> Config {
         if let Some(account) = account {
@@ -360,7 +361,8 @@ pub struct CiConfig {
 }
 
 impl CiConfig {
-    /// The same cluster in another account (`OMC_ACCOUNT`).
+    /// The same cluster in another account (`OMC_ACCOUNT`). Only the stack's account changes:
+    /// the admin roles stay as configured.
     #[must_use]
     pub fn in_account(mut self, account: Option<&str>) -> CiConfig {
         if let Some(account) = account {

@@ -70,6 +70,20 @@ pub fn synthetic_app(resources: usize) -> Result<App> {
                 scope.add(
                     "Setting",
                     RawResource::new("AWS::SSM::Parameter")
+                        // Named and untagged: moto (the deploy tests' light endpoint) fails to
+                        // create an unnamed parameter, or one with tags in the map form
+                        // CloudFormation takes for SSM.
+                        .property(
+                            "Name",
+                            fns::join(
+                                "",
+                                [
+                                    Value::from("/synthetic/"),
+                                    crate::aws::stack_name(),
+                                    Value::from(format!("/unit-{unit}")),
+                                ],
+                            ),
+                        )
                         .property("Type", "String")
                         .property(
                             "Value",
@@ -77,8 +91,7 @@ pub fn synthetic_app(resources: usize) -> Result<App> {
                                 "${Queue}|${Upstream}",
                                 [("Queue", queue.reference()), ("Upstream", upstream)],
                             ),
-                        )
-                        .tags(TagFormat::Map("Tags".into())),
+                        ),
                 )?;
                 added += 1;
             }

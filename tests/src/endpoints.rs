@@ -192,3 +192,130 @@ impl Drop for Endpoint {
         let _ = self.child.wait();
     }
 }
+
+/// A loopback HTTP server that answers requests from a script: a stand-in for AWS answers no
+/// local endpoint gives on demand (an expired token, throttling, events in pages). Stopped
+/// when dropped.
+pub struct Responder {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Responder {
+    /// Answers every request with `status` and the XML `body` (the AWS query protocol, which
+    /// STS and CloudFormation speak).
+    pub fn xml(status: u16, body: &str) -> std::io::Result<Responder> {
+        Responder::script(vec![(status, body.to_owned())])
+    }
+
+    /// Answers the requests with these responses in turn, the last one again after that.
+    pub fn script(responses: Vec<(u16, String)>) -> std::io::Result<Responder> {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let responses: Vec<String> = responses
+            .into_iter()
+            .map(|(status, body)| {
+                format!(
+                    "HTTP/1.1 {status} Scripted\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            })
+            .collect();
+        let (log, halt) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !halt.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        let _ = stream.set_nonblocking(false);
+                        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                        if let Ok(request) = read_request(&mut stream) {
+                            let mut log = log
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            let n = log.len().min(responses.len().saturating_sub(1));
+                            log.push(request);
+                            drop(log);
+                            if let Some(response) = responses.get(n) {
+                                let _ = stream.write_all(response.as_bytes());
+                            }
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Ok(Responder {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Requests answered so far.
+    pub fn requests(&self) -> usize {
+        self.bodies().len()
+    }
+
+    /// The bodies of the requests so far (form-encoded for the query protocol).
+    pub fn bodies(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Reads one request (the head, then `Content-Length` bytes of body) and returns its body.
+fn read_request(stream: &mut TcpStream) -> std::io::Result<String> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(String::new());
+        }
+        data.extend_from_slice(&buf[..n]);
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while data.len() < end + 4 + length {
+                let n = stream.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buf[..n]);
+            }
+            return Ok(String::from_utf8_lossy(&data[end + 4..]).into_owned());
+        }
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on: connections are refused.
+pub fn closed_port() -> std::io::Result<u16> {
+    free_port()
+}

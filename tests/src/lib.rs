@@ -76,6 +76,11 @@ pub const FIXTURES: &[Fixture] = &[
         name: "localstack-broken",
         build: || localstack_app("broken"),
     },
+    // The toolkit stack `bootstrap` deploys: locked and linted like the apps.
+    Fixture {
+        name: "toolkit",
+        build: || omc_cdk::deploy::cli::toolkit_app(omc_cdk::deploy::engine::TOOLKIT_STACK, None),
+    },
 ];
 
 /// The fixture with this name; `synthetic-<N>` is a synthetic app of about N resources and
@@ -89,6 +94,9 @@ pub fn fixture(name: &str) -> Option<Result<App>> {
     }
     if let Some(n) = name.strip_prefix("priced-") {
         return n.parse().ok().map(priced_app);
+    }
+    if name == "localstack-v3" {
+        return Some(localstack_app("v3"));
     }
     FIXTURES
         .iter()
@@ -301,7 +309,8 @@ pub fn weak_references() -> Result<App> {
 }
 
 /// The deploy tests' app on LocalStack: `Local-Network` exports a VPC id that `Local-Service`
-/// imports; `variant` "v1", "v2" (the security group replaced, and `Local-Broken` fixed) or
+/// imports; `variant` "v1", "v2" (the security group replaced, `Local-Service` under
+/// termination protection, and `Local-Broken` fixed), "v3" (v2 without the protection) or
 /// "broken" (`Local-Broken` has a subnet outside the VPC's range, so its create fails).
 pub fn localstack_app(variant: &str) -> Result<App> {
     let app = App::new()
@@ -311,6 +320,7 @@ pub fn localstack_app(variant: &str) -> Result<App> {
         env: Some(Environment::region("us-east-1")),
         ..StackProps::default()
     };
+    let v2 = matches!(variant, "v2" | "v3");
     let network = Stack::new(&app, "Local-Network", props())?;
     let vpc = network.add(
         "Vpc",
@@ -323,17 +333,20 @@ pub fn localstack_app(variant: &str) -> Result<App> {
         "a fixture of the deploy engine's LocalStack tests; the VPC carries no traffic to record",
     )?;
     network.add_output("VpcId", vpc.reference(), OutputProps::default())?;
-    let service = Stack::new(&app, "Local-Service", props())?;
+    let service = Stack::new(
+        &app,
+        "Local-Service",
+        StackProps {
+            termination_protection: variant == "v2",
+            ..props()
+        },
+    )?;
     let group = service.add(
         "Group",
         RawResource::new("AWS::EC2::SecurityGroup")
             .property(
                 "GroupDescription",
-                if variant == "v2" {
-                    "service v2"
-                } else {
-                    "service v1"
-                },
+                if v2 { "service v2" } else { "service v1" },
             )
             .property("VpcId", vpc.reference()),
     )?;

@@ -43,14 +43,62 @@ pub struct StackRequest {
     pub template_body: Option<String>,
     /// Where the template was uploaded, when it does not.
     pub template_url: Option<String>,
-    /// Parameter values.
-    pub parameters: BTreeMap<String, String>,
+    /// Parameter values: given, or the deployed value kept.
+    pub parameters: BTreeMap<String, ParameterValue>,
     /// Stack tags.
     pub tags: BTreeMap<String, String>,
     /// `CAPABILITY_IAM`, `CAPABILITY_NAMED_IAM`, `CAPABILITY_AUTO_EXPAND`.
     pub capabilities: Vec<String>,
     /// Termination protection (applied at creation by direct deploys).
     pub termination_protection: bool,
+}
+
+/// The value of a parameter in a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParameterValue {
+    /// This value.
+    Value(String),
+    /// The value deployed now (`UsePreviousValue`): what a redeploy sends for a parameter it
+    /// was not given, so it never reverts one to the template default.
+    UsePrevious,
+}
+
+/// Who the credentials belong to (`sts:GetCallerIdentity`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The 12-digit account id.
+    pub account: String,
+    /// The caller's ARN (a user, or an assumed role's session).
+    pub arn: String,
+}
+
+/// A stopped ECS task, as `DescribeTasks` reports it: why it stopped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoppedTask {
+    /// The task's ARN.
+    pub arn: String,
+    /// When it stopped, in milliseconds since the Unix epoch.
+    pub stopped_at_millis: i64,
+    /// Such as `TaskFailedToStart` or `EssentialContainerExited`.
+    pub stop_code: Option<String>,
+    /// Such as `Essential container in task exited` or
+    /// `CannotPullContainerError: pull image manifest has been retried 5 time(s)`.
+    pub stopped_reason: Option<String>,
+    /// Its containers.
+    pub containers: Vec<StoppedContainer>,
+}
+
+/// A container of a stopped task.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoppedContainer {
+    /// The container's name.
+    pub name: String,
+    /// Its exit code, when it ran.
+    pub exit_code: Option<i32>,
+    /// Why it stopped, when ECS says (image pull failures, secrets it could not read).
+    pub reason: Option<String>,
+    /// `ERROR`, `HEALTHY`, `UNHEALTHY`, `UNKNOWN`.
+    pub health: Option<String>,
 }
 
 /// A change set to create.
@@ -119,6 +167,15 @@ pub struct StackEvent {
     pub status: String,
     /// The status reason.
     pub reason: Option<String>,
+    /// The physical id (an ARN or a name), once the resource exists.
+    pub physical_id: Option<String>,
+}
+
+impl StackEvent {
+    /// Whether the event is about the stack itself rather than one of its resources.
+    pub fn is_stack(&self) -> bool {
+        self.resource_type == "AWS::CloudFormation::Stack"
+    }
 }
 
 /// What went wrong with a call.
@@ -131,10 +188,16 @@ pub enum ApiErrorKind {
     Connection,
     /// No credentials, or the endpoint refused them.
     Credentials,
+    /// The caller may not do this (`AccessDenied`).
+    Denied,
+    /// This machine's clock is too far off for requests to be signed.
+    Clock,
     /// The stack (or change set) does not exist.
     NotFound,
     /// An update with nothing to update (direct deploys).
     NoUpdates,
+    /// The service failed (HTTP 5xx): retried only for calls that change nothing.
+    Unavailable,
     /// The endpoint refused the request as invalid.
     Validation,
     /// Anything else.
@@ -148,8 +211,10 @@ pub struct ApiError {
     pub kind: ApiErrorKind,
     /// The service's error code, such as `ValidationError`.
     pub code: Option<String>,
-    /// The message, one line.
+    /// The message, one line: what failed, against which endpoint or profile, what to do.
     pub message: String,
+    /// Everything the client knows about the error (the SDK's error chain), for `--verbose`.
+    pub detail: Option<String>,
 }
 
 impl ApiError {
@@ -159,23 +224,35 @@ impl ApiError {
             kind,
             code: None,
             message: message.into(),
+            detail: None,
         }
+    }
+
+    /// The same error with its service error code.
+    #[must_use]
+    pub fn with_code(mut self, code: impl Into<String>) -> ApiError {
+        self.code = Some(code.into());
+        self
     }
 
     /// Whether repeating a call that changes nothing may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(
             self.kind,
-            ApiErrorKind::Throttling | ApiErrorKind::Connection
+            ApiErrorKind::Throttling | ApiErrorKind::Connection | ApiErrorKind::Unavailable
         )
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.code {
-            Some(code) => write!(f, "{code}: {}", self.message),
-            None => write!(f, "{}", self.message),
+        match (&self.code, self.kind) {
+            // Those messages already say what happened in words.
+            (
+                Some(code),
+                ApiErrorKind::Validation | ApiErrorKind::NotFound | ApiErrorKind::Other,
+            ) => write!(f, "{code}: {}", self.message),
+            _ => write!(f, "{}", self.message),
         }
     }
 }
@@ -224,10 +301,19 @@ pub trait CloudFormationApi: Send + Sync + 'static {
     /// Deletes a stack (`DeleteStack`).
     fn delete_stack(&self, name_or_id: &str) -> impl Future<Output = ApiResult<()>> + Send;
 
-    /// The stack's most recent events, newest first (`DescribeStackEvents`, first page).
+    /// The time of the stack's newest event, in milliseconds since the Unix epoch (`None`
+    /// for a stack without events): where the events of the next operation start.
+    fn last_event_millis(
+        &self,
+        name_or_id: &str,
+    ) -> impl Future<Output = ApiResult<Option<i64>>> + Send;
+
+    /// The stack's events newer than `since_millis`, newest first: every page of
+    /// `DescribeStackEvents` until one reaches an event at or before that time.
     fn stack_events(
         &self,
         name_or_id: &str,
+        since_millis: i64,
     ) -> impl Future<Output = ApiResult<Vec<StackEvent>>> + Send;
 
     /// Turns termination protection on or off (`UpdateTerminationProtection`).
@@ -245,6 +331,18 @@ pub trait CloudFormationApi: Send + Sync + 'static {
         key: &str,
         body: &str,
     ) -> impl Future<Output = ApiResult<String>> + Send;
+
+    /// The account and identity of the credentials (`sts:GetCallerIdentity`).
+    fn caller_identity(&self) -> impl Future<Output = ApiResult<Identity>> + Send;
+
+    /// The most recently stopped tasks of an ECS service, newest first, at most `limit`
+    /// (`ecs:ListTasks` with `desiredStatus=STOPPED`, then `ecs:DescribeTasks`).
+    fn stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        limit: usize,
+    ) -> impl Future<Output = ApiResult<Vec<StoppedTask>>> + Send;
 }
 
 /// Counts the calls made through another API: for tests and for measuring how many calls a
@@ -334,9 +432,18 @@ impl<A: CloudFormationApi> CloudFormationApi for Counting<A> {
         self.inner.delete_stack(name_or_id).await
     }
 
-    async fn stack_events(&self, name_or_id: &str) -> ApiResult<Vec<StackEvent>> {
+    async fn last_event_millis(&self, name_or_id: &str) -> ApiResult<Option<i64>> {
+        self.note("last_event_millis", name_or_id);
+        self.inner.last_event_millis(name_or_id).await
+    }
+
+    async fn stack_events(
+        &self,
+        name_or_id: &str,
+        since_millis: i64,
+    ) -> ApiResult<Vec<StackEvent>> {
         self.note("stack_events", name_or_id);
-        self.inner.stack_events(name_or_id).await
+        self.inner.stack_events(name_or_id, since_millis).await
     }
 
     async fn set_termination_protection(&self, name: &str, enabled: bool) -> ApiResult<()> {
@@ -347,5 +454,20 @@ impl<A: CloudFormationApi> CloudFormationApi for Counting<A> {
     async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> ApiResult<String> {
         self.note("upload_template", key);
         self.inner.upload_template(bucket, key, body).await
+    }
+
+    async fn caller_identity(&self) -> ApiResult<Identity> {
+        self.note("caller_identity", "");
+        self.inner.caller_identity().await
+    }
+
+    async fn stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        limit: usize,
+    ) -> ApiResult<Vec<StoppedTask>> {
+        self.note("stopped_tasks", service);
+        self.inner.stopped_tasks(cluster, service, limit).await
     }
 }

@@ -1,8 +1,12 @@
 //! The deploy engine: deploys, destroys and diffs stacks through a [`CloudFormationApi`],
 //! in dependency order, independent stacks in parallel.
+//!
+//! Before anything changes, the engine asks which account the credentials belong to and
+//! refuses stacks pinned to another ([`RunError::Accounts`]). Every stack ends in a reported
+//! [`Outcome`], even when its task panics, and a run always ends.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -10,11 +14,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value as Json;
 
 use super::api::{
-    ApiError, ApiErrorKind, ApiResult, ChangeSet, ChangeSetRequest, CloudFormationApi, RemoteStack,
-    StackEvent, StackRequest,
+    ApiError, ApiErrorKind, ApiResult, ChangeSet, ChangeSetRequest, CloudFormationApi, Identity,
+    RemoteStack, StackRequest,
 };
 use super::diff::{self, SchemaLookup, TemplateDiff};
+use super::operation::{ChangeCounts, Failure, Tracker, construct_paths, ecs_service};
+use super::params::Parameters;
+pub use super::params::{ParameterOverride, check_parameters};
 use super::report::Reporter;
+use super::retry::RetryPolicy;
 use crate::synth::MAX_INLINE_TEMPLATE_BYTES;
 
 /// When to ask before executing a change set.
@@ -37,42 +45,6 @@ pub enum Method {
     Direct,
 }
 
-/// A parameter value from the command line: `NAME=VALUE` for every stack that declares
-/// `NAME`, or `STACK:NAME=VALUE` for one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParameterOverride {
-    /// The stack, or every stack.
-    pub stack: Option<String>,
-    /// The parameter's name.
-    pub name: String,
-    /// Its value.
-    pub value: String,
-}
-
-impl std::str::FromStr for ParameterOverride {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (key, value) = text
-            .split_once('=')
-            .ok_or_else(|| format!("parameter {text:?} is not NAME=VALUE or STACK:NAME=VALUE"))?;
-        let (stack, name) = match key.split_once(':') {
-            Some((stack, name)) => (Some(stack.to_owned()), name),
-            None => (None, key),
-        };
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(format!(
-                "parameter name {name:?} in {text:?} must be letters and digits"
-            ));
-        }
-        Ok(ParameterOverride {
-            stack,
-            name: name.to_owned(),
-            value: value.to_owned(),
-        })
-    }
-}
-
 /// How the engine works.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -84,6 +56,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// Parameter values.
     pub parameters: Vec<ParameterOverride>,
+    /// Use the templates' defaults for parameters not given, instead of the deployed values.
+    pub reset_parameters: bool,
     /// Execute change sets (`false`: create them and stop).
     pub execute: bool,
     /// Change sets or direct calls.
@@ -94,6 +68,11 @@ pub struct Settings {
     pub toolkit_stack: String,
     /// The longest wait between polls (they start at 200 ms and grow to this).
     pub poll_interval: Duration,
+    /// Retries of throttled and failed calls.
+    pub retry: RetryPolicy,
+    /// Rounds of failed polls (each already retried) after which a stack being followed is
+    /// given up on as "unknown" rather than failed.
+    pub follow_attempts: u32,
     /// Resource schemas, for replacements in diffs.
     pub schemas: Option<SchemaLookup>,
 }
@@ -105,11 +84,14 @@ impl Default for Settings {
             yes: false,
             concurrency: 4,
             parameters: Vec::new(),
+            reset_parameters: false,
             execute: true,
             method: Method::ChangeSet,
             bucket: None,
             toolkit_stack: TOOLKIT_STACK.into(),
             poll_interval: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+            follow_attempts: 10,
             schemas: None,
         }
     }
@@ -118,9 +100,13 @@ impl Default for Settings {
 /// The default name of the toolkit stack.
 pub const TOOLKIT_STACK: &str = "OmcCdkToolkit";
 
+/// Stopped tasks shown for a failed ECS service.
+const STOPPED_TASKS_SHOWN: usize = 3;
+
 /// Decides whether a change set may run.
 pub trait Approver: Send + Sync {
-    /// Shows `summary` and answers yes or no.
+    /// Answers yes or no for `stack`; `summary` (already shown to the user) says what
+    /// changes.
     fn approve(&self, stack: &str, summary: &str) -> bool;
 }
 
@@ -141,6 +127,8 @@ pub struct PlannedStack {
     pub dependencies: Vec<String>,
     /// The region (`None`: the configured one).
     pub region: Option<String>,
+    /// The account it must be deployed to (`None`: wherever the credentials point).
+    pub account: Option<String>,
 }
 
 impl PlannedStack {
@@ -158,6 +146,8 @@ pub enum Outcome {
         created: bool,
         /// The outputs.
         outputs: BTreeMap<String, String>,
+        /// What the operation did to the resources.
+        changes: ChangeCounts,
     },
     /// Nothing to change; its outputs.
     Unchanged {
@@ -173,12 +163,19 @@ pub enum Outcome {
     Destroyed {
         /// `logical id (type)` of retained resources.
         retained: Vec<String>,
+        /// What the operation deleted.
+        changes: ChangeCounts,
     },
     /// Not deployed, nothing to destroy.
     NotDeployed,
-    /// Failed.
-    Failed {
-        /// The root cause and the final status, one line each.
+    /// Failed: why, for people and for incident reports.
+    Failed(Box<Failure>),
+    /// The engine lost track of a stack CloudFormation was still working on: its end is not
+    /// known.
+    Unknown {
+        /// The last status seen.
+        status: String,
+        /// Why the engine stopped following it.
         reason: String,
     },
     /// Not started: a stack it depends on failed, or the run was interrupted.
@@ -191,13 +188,24 @@ pub enum Outcome {
 impl Outcome {
     /// Whether this counts as success.
     pub fn is_success(&self) -> bool {
-        !matches!(self, Outcome::Failed { .. } | Outcome::Skipped { .. })
+        !matches!(
+            self,
+            Outcome::Failed(_) | Outcome::Skipped { .. } | Outcome::Unknown { .. }
+        )
     }
 
     /// The outputs, for deployed and unchanged stacks.
     pub fn outputs(&self) -> Option<&BTreeMap<String, String>> {
         match self {
             Outcome::Deployed { outputs, .. } | Outcome::Unchanged { outputs } => Some(outputs),
+            _ => None,
+        }
+    }
+
+    /// The failure, when the stack failed.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Outcome::Failed(f) => Some(f),
             _ => None,
         }
     }
@@ -217,6 +225,8 @@ pub struct StackResult {
 /// A whole run.
 #[derive(Clone, Debug, Default)]
 pub struct RunSummary {
+    /// Who the credentials belong to.
+    pub identity: Identity,
     /// Per stack, in plan order.
     pub results: Vec<StackResult>,
     /// Stacks CloudFormation was still working on when the run was interrupted.
@@ -228,6 +238,40 @@ impl RunSummary {
     pub fn is_success(&self) -> bool {
         self.interrupted.is_none() && self.results.iter().all(|r| r.outcome.is_success())
     }
+}
+
+/// A stack pinned to an account the credentials do not belong to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountMismatch {
+    /// The stack.
+    pub stack: String,
+    /// The account its environment names.
+    pub expected: String,
+    /// The account of the credentials.
+    pub actual: String,
+    /// The caller's ARN.
+    pub caller: String,
+}
+
+impl fmt::Display for AccountMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is for account {}, but the credentials are for account {} ({}); use credentials of account {} (another AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+            self.stack, self.expected, self.actual, self.caller, self.expected
+        )
+    }
+}
+
+/// Why a run did not start: nothing was changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// Stacks pinned to another account than the credentials'.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Accounts(Vec<AccountMismatch>),
+    /// The credentials could not be checked.
+    #[error("{0}")]
+    Api(ApiError),
 }
 
 /// The engine for one run.
@@ -246,14 +290,6 @@ fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Statuses an operation ends in successfully.
-fn is_success_status(status: &str) -> bool {
-    matches!(
-        status,
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE"
-    )
 }
 
 /// Statuses from which an update can start.
@@ -322,89 +358,6 @@ pub fn capabilities(template: &Json) -> Vec<String> {
     caps.into_iter().map(str::to_owned).collect()
 }
 
-/// The parameters a stack declares: name to (default, `NoEcho`).
-fn declared_parameters(template: &Json) -> BTreeMap<String, (Option<String>, bool)> {
-    template
-        .get("Parameters")
-        .and_then(Json::as_object)
-        .map(|p| {
-            p.iter()
-                .map(|(name, spec)| {
-                    let default = match &spec["Default"] {
-                        Json::Null => None,
-                        Json::String(s) => Some(s.clone()),
-                        other => Some(other.to_string()),
-                    };
-                    let no_echo = spec["NoEcho"] == Json::Bool(true)
-                        || spec["NoEcho"] == Json::String("true".into());
-                    (name.clone(), (default, no_echo))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Checks the parameter overrides against the plan: every override names a declared parameter
-/// of a planned stack, and every parameter without a default gets a value.
-pub fn check_parameters(
-    stacks: &[PlannedStack],
-    overrides: &[ParameterOverride],
-) -> Result<(), String> {
-    for o in overrides {
-        let declared = stacks.iter().any(|s| {
-            o.stack.as_ref().is_none_or(|n| *n == s.name)
-                && declared_parameters(&s.template_json()).contains_key(&o.name)
-        });
-        if !declared {
-            return Err(match &o.stack {
-                Some(stack) => format!(
-                    "--parameters {stack}:{}: stack {stack} (or not among the selected stacks) declares no parameter {:?}",
-                    o.name, o.name
-                ),
-                None => format!(
-                    "--parameters {}: no selected stack declares a parameter {:?}",
-                    o.name, o.name
-                ),
-            });
-        }
-    }
-    for s in stacks {
-        for (name, (default, _)) in declared_parameters(&s.template_json()) {
-            let given = overrides
-                .iter()
-                .any(|o| o.name == name && o.stack.as_ref().is_none_or(|n| *n == s.name));
-            if default.is_none() && !given {
-                return Err(format!(
-                    "stack {} needs a value for parameter {name}, which has no default; pass --parameters {name}=VALUE",
-                    s.name
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn parameter_values(
-    stack: &PlannedStack,
-    overrides: &[ParameterOverride],
-) -> (BTreeMap<String, String>, bool) {
-    let mut values = BTreeMap::new();
-    let mut secret = false;
-    for (name, (default, no_echo)) in declared_parameters(&stack.template_json()) {
-        secret |= no_echo;
-        // A stack-specific value wins over a value for every stack.
-        let given = overrides
-            .iter()
-            .filter(|o| o.name == name && o.stack.as_ref().is_none_or(|n| *n == stack.name))
-            .max_by_key(|o| o.stack.is_some())
-            .map(|o| o.value.clone());
-        if let Some(value) = given.or(default) {
-            values.insert(name, value);
-        }
-    }
-    (values, secret)
-}
-
 /// Waits between polls: 200 ms at first, then half as long again each time, up to
 /// `max` (the settings' poll interval), so quick operations end quickly and long ones do not
 /// flood the endpoint.
@@ -427,65 +380,26 @@ impl Backoff {
     }
 }
 
-/// How often a failed call is tried again: throttling up to 5 times, a refused or dropped
-/// connection twice (the SDK has already retried it), waiting 250 ms, then twice as long
-/// each time.
-fn retries(error: &ApiError, attempt: u32) -> Option<Duration> {
-    let limit = match error.kind {
-        ApiErrorKind::Throttling => 5,
-        ApiErrorKind::Connection => 2,
-        _ => return None,
-    };
-    (attempt < limit).then(|| Duration::from_millis(250) * (1 << attempt.min(4)))
+fn failed(stack: &str, summary: impl Into<String>) -> Outcome {
+    Outcome::Failed(Box::new(Failure::line(stack, summary)))
 }
 
-/// Retries a call that changes nothing while the endpoint throttles or the connection fails.
-async fn read<T, F, Fut>(_interval: Duration, mut call: F) -> ApiResult<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ApiResult<T>>,
-{
-    let mut attempt = 0u32;
-    loop {
-        match call().await {
-            Err(e) => match retries(&e, attempt) {
-                Some(wait) => {
-                    attempt += 1;
-                    tokio::time::sleep(wait).await;
-                }
-                None => return Err(e),
-            },
-            ok => return ok,
-        }
+/// A stack whose operation the engine stopped following.
+fn lost(name: &str, status: &str, error: &ApiError) -> Outcome {
+    Outcome::Unknown {
+        status: status.to_owned(),
+        reason: format!(
+            "lost track of {name} while CloudFormation was at {status} ({error}); it carries on without us: check the stack (diff, or the console) before deploying again"
+        ),
     }
 }
 
-/// Retries a call that changes something only when the endpoint throttled it (it was not
-/// processed); a dropped connection may have happened after the change, so it is reported.
-async fn write<T, F, Fut>(_interval: Duration, mut call: F) -> ApiResult<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ApiResult<T>>,
-{
-    let mut attempt = 0u32;
-    loop {
-        match call().await {
-            Err(e) if e.kind == ApiErrorKind::Throttling => match retries(&e, attempt) {
-                Some(wait) => {
-                    attempt += 1;
-                    tokio::time::sleep(wait).await;
-                }
-                None => return Err(e),
-            },
-            other => return other,
-        }
-    }
-}
-
-fn failed(reason: impl Into<String>) -> Outcome {
-    Outcome::Failed {
-        reason: reason.into(),
-    }
+/// A stack that failed on a call: the error's line, and its details for `--verbose`.
+fn call_failed(stack: &str, error: &ApiError) -> Outcome {
+    Outcome::Failed(Box::new(Failure {
+        detail: error.detail.clone(),
+        ..Failure::line(stack, error.to_string())
+    }))
 }
 
 /// The plan's stacks in an order where each comes after what it needs; `reverse` for destroy.
@@ -510,6 +424,26 @@ fn ready_order(stacks: &[PlannedStack], reverse: bool) -> Vec<(String, Vec<Strin
             (s.name.clone(), needs)
         })
         .collect()
+}
+
+/// The text of a panic payload.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
+}
+
+/// How an operation on a stack ended, as [`Engine::follow`] saw it.
+struct OperationEnd {
+    tracker: Tracker,
+    /// The final status; `DELETE_COMPLETE` when the stack is gone.
+    status: String,
+    /// The stack after it, unless it is gone.
+    remote: Option<RemoteStack>,
+    /// Set when the engine stopped following before the end.
+    lost: Option<(String, ApiError)>,
 }
 
 impl<A: CloudFormationApi> Engine<A> {
@@ -556,15 +490,52 @@ impl<A: CloudFormationApi> Engine<A> {
         }
     }
 
+    /// Who the credentials belong to, and every stack pinned to another account: asked before
+    /// anything changes. An environment-agnostic stack goes wherever the credentials point.
+    pub async fn check_accounts(&self, stacks: &[PlannedStack]) -> Result<Identity, RunError> {
+        let api =
+            match stacks.first() {
+                Some(stack) => self.api(stack),
+                None => self.apis.values().next().cloned().ok_or_else(|| {
+                    ApiError::new(ApiErrorKind::Other, "no AWS client was configured")
+                }),
+            }
+            .map_err(RunError::Api)?;
+        let identity = self
+            .settings
+            .retry
+            .read(|| api.caller_identity())
+            .await
+            .map_err(RunError::Api)?;
+        let mismatches: Vec<AccountMismatch> = stacks
+            .iter()
+            .filter_map(|s| {
+                let expected = s.account.as_ref()?;
+                (*expected != identity.account).then(|| AccountMismatch {
+                    stack: s.name.clone(),
+                    expected: expected.clone(),
+                    actual: identity.account.clone(),
+                    caller: identity.arn.clone(),
+                })
+            })
+            .collect();
+        if mismatches.is_empty() {
+            Ok(identity)
+        } else {
+            Err(RunError::Accounts(mismatches))
+        }
+    }
+
     /// Runs `work` for every stack once what it needs has succeeded, at most
-    /// `concurrency` at a time; stops scheduling when `cancel` completes.
+    /// `concurrency` at a time; stops scheduling when `cancel` completes. Every stack ends in
+    /// an outcome: a task that panics or is cancelled fails its stack.
     async fn schedule<W, Fut>(
         self: &Arc<Self>,
         stacks: &[PlannedStack],
         reverse: bool,
         work: W,
         cancel: impl Future<Output = ()>,
-    ) -> RunSummary
+    ) -> (Vec<StackResult>, Option<Vec<String>>)
     where
         W: Fn(Arc<Self>, PlannedStack) -> Fut,
         Fut: Future<Output = Outcome> + Send + 'static,
@@ -572,62 +543,105 @@ impl<A: CloudFormationApi> Engine<A> {
         let order = ready_order(stacks, reverse);
         let mut results: BTreeMap<String, StackResult> = BTreeMap::new();
         let mut running = tokio::task::JoinSet::new();
+        let mut tasks: BTreeMap<tokio::task::Id, (String, Instant)> = BTreeMap::new();
         let mut started: BTreeSet<String> = BTreeSet::new();
         let mut interrupted = None;
         tokio::pin!(cancel);
         loop {
-            // Start what is ready.
-            for (name, needs) in &order {
-                if started.contains(name) || running.len() >= self.settings.concurrency.max(1) {
-                    continue;
-                }
-                if let Some(bad) = needs
-                    .iter()
-                    .find(|n| results.get(*n).is_some_and(|r| !r.outcome.is_success()))
-                {
-                    started.insert(name.clone());
-                    let reason = format!("{bad} did not succeed");
-                    self.reporter.finish(name, &format!("skipped: {reason}"));
-                    results.insert(
-                        name.clone(),
-                        StackResult {
-                            stack: name.clone(),
-                            outcome: Outcome::Skipped { reason },
-                            duration: Duration::ZERO,
-                        },
-                    );
-                    continue;
-                }
-                if needs.iter().all(|n| results.contains_key(n)) {
-                    started.insert(name.clone());
-                    let Some(stack) = stacks.iter().find(|s| &s.name == name).cloned() else {
+            // Start what is ready; repeat while skips make more stacks ready.
+            loop {
+                let before = started.len();
+                for (name, needs) in &order {
+                    if started.contains(name) || running.len() >= self.settings.concurrency.max(1) {
                         continue;
-                    };
-                    let future = work(Arc::clone(self), stack);
-                    let name = name.clone();
-                    running.spawn(async move {
-                        let start = Instant::now();
-                        let outcome = future.await;
-                        StackResult {
-                            stack: name,
-                            outcome,
-                            duration: start.elapsed(),
-                        }
-                    });
+                    }
+                    if let Some(bad) = needs
+                        .iter()
+                        .find(|n| results.get(*n).is_some_and(|r| !r.outcome.is_success()))
+                    {
+                        started.insert(name.clone());
+                        let reason = format!("{bad} did not succeed");
+                        self.reporter.finish(name, &format!("skipped: {reason}"));
+                        results.insert(
+                            name.clone(),
+                            StackResult {
+                                stack: name.clone(),
+                                outcome: Outcome::Skipped { reason },
+                                duration: Duration::ZERO,
+                            },
+                        );
+                        continue;
+                    }
+                    if needs.iter().all(|n| results.contains_key(n)) {
+                        started.insert(name.clone());
+                        let Some(stack) = stacks.iter().find(|s| &s.name == name).cloned() else {
+                            continue;
+                        };
+                        let engine = Arc::clone(self);
+                        let done = work(Arc::clone(self), stack);
+                        let stack_name = name.clone();
+                        let handle = running.spawn(async move {
+                            let outcome = done.await;
+                            engine.set_active(&stack_name, false);
+                            engine.reporter.finish(&stack_name, &finish_text(&outcome));
+                            outcome
+                        });
+                        tasks.insert(handle.id(), (name.clone(), Instant::now()));
+                    }
+                }
+                if started.len() == before {
+                    break;
                 }
             }
             if running.is_empty() {
-                if started.len() == order.len() {
-                    break;
+                // Nothing runs and nothing more can start: whatever is left waits for a stack
+                // that will never finish (it cannot happen with a valid plan, but the run must
+                // end all the same).
+                for (name, _) in &order {
+                    results.entry(name.clone()).or_insert_with(|| StackResult {
+                        stack: name.clone(),
+                        outcome: Outcome::Skipped {
+                            reason: "its dependencies never finished".into(),
+                        },
+                        duration: Duration::ZERO,
+                    });
                 }
-                // Skips may have made more stacks ready.
-                continue;
+                break;
             }
             tokio::select! {
-                joined = running.join_next() => {
-                    if let Some(Ok(result)) = joined {
-                        results.insert(result.stack.clone(), result);
-                    }
+                joined = running.join_next_with_id() => {
+                    let Some(joined) = joined else { continue };
+                    let (id, outcome, crashed) = match joined {
+                        Ok((id, outcome)) => (id, outcome, false),
+                        Err(error) => {
+                            let id = error.id();
+                            let why = if error.is_panic() {
+                                format!(
+                                    "internal error: the stack's task panicked ({}); CloudFormation may still be working on it, check its status before deploying again",
+                                    panic_text(error.into_panic().as_ref())
+                                )
+                            } else {
+                                "internal error: the stack's task was cancelled; CloudFormation may still be working on it".to_owned()
+                            };
+                            (id, Outcome::Failed(Box::new(Failure::line("", why))), true)
+                        }
+                    };
+                    let Some((name, start)) = tasks.remove(&id) else { continue };
+                    let outcome = match outcome {
+                        Outcome::Failed(mut f) if crashed => {
+                            name.clone_into(&mut f.stack);
+                            // The task did not get to say so itself.
+                            self.set_active(&name, false);
+                            self.reporter.finish(&name, &format!("failed: {}", f.summary));
+                            Outcome::Failed(f)
+                        }
+                        other => other,
+                    };
+                    results.insert(name.clone(), StackResult {
+                        stack: name,
+                        outcome,
+                        duration: start.elapsed(),
+                    });
                 }
                 () = &mut cancel => {
                     let active: Vec<String> = self
@@ -655,97 +669,84 @@ impl<A: CloudFormationApi> Engine<A> {
                 })
             })
             .collect();
-        RunSummary {
-            results,
-            interrupted,
-        }
+        (results, interrupted)
     }
 
-    /// Deploys the stacks.
+    /// Checks the accounts, then deploys the stacks.
     pub async fn deploy(
         self: &Arc<Self>,
         stacks: &[PlannedStack],
         cancel: impl Future<Output = ()>,
-    ) -> RunSummary {
-        self.schedule(
+    ) -> Result<RunSummary, RunError> {
+        self.run(
             stacks,
             false,
-            |engine, stack| async move {
-                let outcome = engine.deploy_stack(&stack).await;
-                engine.set_active(&stack.name, false);
-                let text = match &outcome {
-                    Outcome::Deployed { created, .. } => {
-                        if *created {
-                            "created".to_owned()
-                        } else {
-                            "updated".to_owned()
-                        }
-                    }
-                    Outcome::Unchanged { .. } => "no changes".to_owned(),
-                    Outcome::ChangeSetCreated { id } => {
-                        format!("change set created, not executed: {id}")
-                    }
-                    Outcome::Failed { reason } => format!("failed: {reason}"),
-                    other => format!("{other:?}"),
-                };
-                engine.reporter.finish(&stack.name, &text);
-                outcome
-            },
+            "deploying to",
+            |engine, stack| async move { engine.deploy_stack(&stack).await },
             cancel,
         )
         .await
     }
 
-    /// Destroys the stacks, dependents first.
+    /// Checks the accounts, then destroys the stacks, dependents first.
     pub async fn destroy(
         self: &Arc<Self>,
         stacks: &[PlannedStack],
         cancel: impl Future<Output = ()>,
-    ) -> RunSummary {
-        self.schedule(
+    ) -> Result<RunSummary, RunError> {
+        self.run(
             stacks,
             true,
-            |engine, stack| async move {
-                let outcome = engine.destroy_stack(&stack).await;
-                engine.set_active(&stack.name, false);
-                let text = match &outcome {
-                    Outcome::Destroyed { retained } if retained.is_empty() => {
-                        "destroyed".to_owned()
-                    }
-                    Outcome::Destroyed { retained } => format!(
-                        "destroyed; CloudFormation kept {} (delete by hand when no longer needed)",
-                        retained.join(", ")
-                    ),
-                    Outcome::NotDeployed => "not deployed".to_owned(),
-                    Outcome::Failed { reason } => format!("failed: {reason}"),
-                    other => format!("{other:?}"),
-                };
-                engine.reporter.finish(&stack.name, &text);
-                outcome
-            },
+            "destroying in",
+            |engine, stack| async move { engine.destroy_stack(&stack).await },
             cancel,
         )
         .await
     }
 
-    /// The diff of each stack against what is deployed.
+    /// Checks the accounts, says which, then schedules `work` for every stack.
+    async fn run<W, Fut>(
+        self: &Arc<Self>,
+        stacks: &[PlannedStack],
+        reverse: bool,
+        verb: &str,
+        work: W,
+        cancel: impl Future<Output = ()>,
+    ) -> Result<RunSummary, RunError>
+    where
+        W: Fn(Arc<Self>, PlannedStack) -> Fut,
+        Fut: Future<Output = Outcome> + Send + 'static,
+    {
+        let identity = self.check_accounts(stacks).await?;
+        self.reporter.note(&format!(
+            "{verb} account {} as {}",
+            identity.account, identity.arn
+        ));
+        let (results, interrupted) = self.schedule(stacks, reverse, work, cancel).await;
+        Ok(RunSummary {
+            identity,
+            results,
+            interrupted,
+        })
+    }
+
+    /// Checks the accounts, then diffs each stack against what is deployed.
     pub async fn diff(
         &self,
         stacks: &[PlannedStack],
-    ) -> Vec<(String, Result<TemplateDiff, String>)> {
+    ) -> Result<Vec<(String, Result<TemplateDiff, ApiError>)>, RunError> {
+        self.check_accounts(stacks).await?;
         let mut out = Vec::new();
         for stack in stacks {
             let result = async {
-                let api = self.api(stack).map_err(|e| e.to_string())?;
-                let interval = self.settings.poll_interval;
-                let remote = read(interval, || api.describe_stack(&stack.name))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let old = match remote {
+                let api = self.api(stack)?;
+                let old = match self.describe(&api, &stack.name).await? {
                     Some(r) if r.status != "REVIEW_IN_PROGRESS" => {
-                        let text = read(interval, || api.get_template(&stack.name))
-                            .await
-                            .map_err(|e| e.to_string())?;
+                        let text = self
+                            .settings
+                            .retry
+                            .read(|| api.get_template(&stack.name))
+                            .await?;
                         serde_json::from_str(&text).unwrap_or(Json::Null)
                     }
                     _ => Json::Null,
@@ -759,28 +760,60 @@ impl<A: CloudFormationApi> Engine<A> {
             .await;
             out.push((stack.name.clone(), result));
         }
-        out
+        Ok(out)
+    }
+
+    /// The templates deployed for these stacks (`None` for a stack that is not deployed),
+    /// after checking the accounts: what `cost --diff` compares with.
+    pub async fn deployed_templates(
+        &self,
+        stacks: &[PlannedStack],
+    ) -> Result<Vec<(String, Result<Option<String>, ApiError>)>, RunError> {
+        self.check_accounts(stacks).await?;
+        let mut out = Vec::new();
+        for stack in stacks {
+            let result = async {
+                let api = self.api(stack)?;
+                match self.describe(&api, &stack.name).await? {
+                    Some(r) if r.status != "REVIEW_IN_PROGRESS" => Ok(Some(
+                        self.settings
+                            .retry
+                            .read(|| api.get_template(&stack.name))
+                            .await?,
+                    )),
+                    _ => Ok(None),
+                }
+            }
+            .await;
+            out.push((stack.name.clone(), result));
+        }
+        Ok(out)
     }
 
     async fn deploy_stack(&self, stack: &PlannedStack) -> Outcome {
         let api = match self.api(stack) {
             Ok(api) => api,
-            Err(e) => return failed(e.to_string()),
+            Err(e) => return failed(&stack.name, e.to_string()),
         };
         match self.deploy_with(&api, stack).await {
             Ok(outcome) => outcome,
-            Err(e) => failed(e.to_string()),
+            Err(e) => call_failed(&stack.name, &e),
         }
     }
 
+    /// The stack of that name, unless it does not exist (deleted stacks included).
     async fn describe(&self, api: &A, name: &str) -> ApiResult<Option<RemoteStack>> {
-        read(self.settings.poll_interval, || api.describe_stack(name)).await
+        Ok(self
+            .settings
+            .retry
+            .read(|| api.describe_stack(name))
+            .await?
+            .filter(|s| s.status != "DELETE_COMPLETE"))
     }
 
     async fn deploy_with(&self, api: &A, stack: &PlannedStack) -> ApiResult<Outcome> {
         let name = stack.name.as_str();
-        let interval = self.settings.poll_interval;
-        let (parameters, secret_parameters) = parameter_values(stack, &self.settings.parameters);
+        let retry = self.settings.retry;
         let mut remote = self.describe(api, name).await?;
         // Settle what is deployed into something we can deploy over.
         loop {
@@ -790,7 +823,7 @@ impl<A: CloudFormationApi> Engine<A> {
                         name,
                         &format!("waiting for the running operation ({})", r.status),
                     );
-                    tokio::time::sleep(interval).await;
+                    tokio::time::sleep(self.settings.poll_interval).await;
                     remote = self.describe(api, name).await?;
                 }
                 Some(r) if r.status == "ROLLBACK_COMPLETE" => {
@@ -798,21 +831,45 @@ impl<A: CloudFormationApi> Engine<A> {
                         name,
                         "is ROLLBACK_COMPLETE after a failed create: deleting it to create it again",
                     );
-                    let since = self.latest_event(api, name, true).await;
+                    if !self.settings.execute {
+                        return Ok(failed(
+                            name,
+                            format!(
+                                "{name} is ROLLBACK_COMPLETE: deploy without --no-execute deletes it and creates it again"
+                            ),
+                        ));
+                    }
+                    let since = self.latest_event(api, &r.id).await?;
+                    // A failed create left nothing to protect (CreateStack can set the flag).
+                    if r.termination_protection {
+                        retry
+                            .write(|| api.set_termination_protection(&r.id, false))
+                            .await?;
+                    }
                     self.set_active(name, true);
-                    write(interval, || api.delete_stack(&r.id)).await?;
+                    retry.write(|| api.delete_stack(&r.id)).await?;
                     let id = r.id.clone();
-                    let end = self.follow(api, name, &id, since).await?;
-                    if end.1 != "DELETE_COMPLETE" {
-                        return Ok(failed(format!(
-                            "deleting the rolled-back stack ended in {}",
-                            end.1
+                    let end = self.follow(api, name, &id, since, 0).await;
+                    if let Some((status, error)) = &end.lost {
+                        return Ok(lost(name, status, error));
+                    }
+                    if end.status != "DELETE_COMPLETE" {
+                        let summary = format!(
+                            "deleting the rolled-back stack {name} ended in {}",
+                            end.status
+                        );
+                        return Ok(Outcome::Failed(Box::new(
+                            self.failure_of(api, stack, &end, summary, &BTreeMap::new())
+                                .await,
                         )));
                     }
                     remote = None;
                 }
                 Some(r) if r.status != "REVIEW_IN_PROGRESS" && !is_updatable(&r.status) => {
-                    return Ok(failed(stuck_advice(name, &r.status)));
+                    return Ok(Outcome::Failed(Box::new(Failure {
+                        advice: Some(stuck_advice(name, &r.status)),
+                        ..Failure::line(name, format!("{name} cannot be deployed now"))
+                    })));
                 }
                 _ => break,
             }
@@ -821,42 +878,43 @@ impl<A: CloudFormationApi> Engine<A> {
             .as_ref()
             .is_some_and(|r| r.status != "REVIEW_IN_PROGRESS");
         let deployed_template = if exists {
-            Some(read(interval, || api.get_template(name)).await?)
+            Some(retry.read(|| api.get_template(name)).await?)
         } else {
             None
         };
+        let template_json = stack.template_json();
+        let parameters = match Parameters::resolve(
+            name,
+            &template_json,
+            &self.settings.parameters,
+            remote.as_ref().filter(|_| exists).map(|r| &r.parameters),
+            self.settings.reset_parameters,
+        ) {
+            Ok(p) => p,
+            Err(message) => return Ok(failed(name, message)),
+        };
         if let (Some(r), Some(deployed)) = (&remote, &deployed_template)
-            && deployed == &stack.template
-            && r.parameters == parameters
-            && !secret_parameters
+            && parameters.unchanged(&r.parameters)
             && r.tags == stack.tags
         {
-            if r.termination_protection != stack.termination_protection {
-                write(interval, || {
-                    api.set_termination_protection(name, stack.termination_protection)
-                })
-                .await?;
-                self.reporter.line(
-                    name,
-                    &format!(
-                        "termination protection turned {}",
-                        if stack.termination_protection {
-                            "on"
-                        } else {
-                            "off"
-                        }
-                    ),
-                );
+            let same = deployed == &stack.template;
+            if same || only_resource_metadata_differs(deployed, &template_json) {
+                if !same {
+                    self.reporter.line(
+                        name,
+                        "the template differs from the deployed one only in resource metadata, which CloudFormation applies only together with another change: nothing to do",
+                    );
+                }
+                self.apply_termination_protection(api, stack, r).await;
+                return Ok(Outcome::Unchanged {
+                    outputs: r.outputs.clone(),
+                });
             }
-            return Ok(Outcome::Unchanged {
-                outputs: r.outputs.clone(),
-            });
         }
 
-        let template_json = stack.template_json();
         let mut request = StackRequest {
             stack_name: name.to_owned(),
-            parameters,
+            parameters: parameters.request(),
             tags: stack.tags.clone(),
             capabilities: capabilities(&template_json),
             termination_protection: stack.termination_protection,
@@ -865,10 +923,9 @@ impl<A: CloudFormationApi> Engine<A> {
         if stack.template.len() > MAX_INLINE_TEMPLATE_BYTES {
             let bucket = self.template_bucket(api).await?;
             let key = format!("omc-cdk/{name}/{}.json", stack.sha256);
-            let url = write(interval, || {
-                api.upload_template(&bucket, &key, &stack.template)
-            })
-            .await?;
+            let url = retry
+                .write(|| api.upload_template(&bucket, &key, &stack.template))
+                .await?;
             self.reporter.line(
                 name,
                 &format!(
@@ -885,32 +942,40 @@ impl<A: CloudFormationApi> Engine<A> {
             .and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or(Json::Null);
         let template_diff = diff::diff_templates(&old_json, &template_json, self.settings.schemas);
-        let total = template_json
-            .get("Resources")
-            .and_then(Json::as_object)
-            .map_or(0, serde_json::Map::len)
-            + 1;
+        let mut paths = construct_paths(&old_json);
+        paths.extend(construct_paths(&template_json));
+        let parameter_summary = parameters.summary();
 
         match self.settings.method {
             Method::Direct => {
+                let mut summary = diff::render(name, &template_diff, diff::Style { color: false });
+                if !parameter_summary.is_empty() {
+                    summary.push_str(&parameter_summary);
+                }
+                self.reporter.line(name, &summary);
                 if !self
-                    .approved(
-                        name,
-                        &template_diff,
-                        &diff::render(name, &template_diff, diff::Style { color: false }),
-                    )
+                    .approved(name, &template_diff, parameters.any_change(), &summary)
                     .await
                 {
-                    return Ok(failed("not approved"));
+                    return Ok(failed(name, "not approved"));
                 }
-                let since = self.latest_event(api, name, exists).await;
+                let since = if exists {
+                    self.latest_event(api, remote.as_ref().map_or(name, |r| r.id.as_str()))
+                        .await?
+                } else {
+                    0
+                };
+                let total = template_diff.resources.len();
                 self.reporter
                     .start(name, if exists { "updating" } else { "creating" }, total);
                 self.set_active(name, true);
                 let id = if exists {
-                    match write(interval, || api.update_stack(&request)).await {
+                    match retry.write(|| api.update_stack(&request)).await {
                         Ok(()) => remote.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
                         Err(e) if e.kind == ApiErrorKind::NoUpdates => {
+                            if let Some(r) = &remote {
+                                self.apply_termination_protection(api, stack, r).await;
+                            }
                             return Ok(Outcome::Unchanged {
                                 outputs: remote.map(|r| r.outputs).unwrap_or_default(),
                             });
@@ -918,9 +983,10 @@ impl<A: CloudFormationApi> Engine<A> {
                         Err(e) => return Err(e),
                     }
                 } else {
-                    write(interval, || api.create_stack(&request)).await?
+                    retry.write(|| api.create_stack(&request)).await?
                 };
-                self.finish_operation(api, stack, &id, since, !exists).await
+                self.finish_operation(api, stack, &id, since, total, !exists, &paths)
+                    .await
             }
             Method::ChangeSet => {
                 let change_set_name = format!("omc-cdk-{}", now_millis());
@@ -930,39 +996,48 @@ impl<A: CloudFormationApi> Engine<A> {
                     create: !exists,
                     description: format!("omc-cdk deploy of {name}"),
                 };
-                let id = write(interval, || api.create_change_set(&change_set)).await?;
+                let id = retry.write(|| api.create_change_set(&change_set)).await?;
                 let set = self.wait_change_set(api, &id).await?;
                 if set.is_empty_failure() {
-                    let _ = write(interval, || api.delete_change_set(&id)).await;
+                    let _ = retry.write(|| api.delete_change_set(&id)).await;
                     self.reporter.line(
                         name,
                         "CloudFormation found no changes; deleted the empty change set",
                     );
+                    if let Some(r) = &remote {
+                        self.apply_termination_protection(api, stack, r).await;
+                    }
                     return Ok(Outcome::Unchanged {
                         outputs: remote.map(|r| r.outputs).unwrap_or_default(),
                     });
                 }
                 if set.status != "CREATE_COMPLETE" {
-                    return Ok(failed(format!(
-                        "change set {}: {}",
-                        set.status,
-                        set.status_reason.unwrap_or_default()
-                    )));
+                    let _ = retry.write(|| api.delete_change_set(&id)).await;
+                    return Ok(failed(
+                        name,
+                        format!(
+                            "change set {}: {}",
+                            set.status,
+                            set.status_reason.unwrap_or_default()
+                        ),
+                    ));
                 }
-                let summary = summarize(&set, &template_diff);
+                let mut summary = summarize(&set, &template_diff);
+                if !parameter_summary.is_empty() {
+                    summary.push('\n');
+                    summary.push_str(&parameter_summary);
+                }
                 self.reporter.line(name, &summary);
-                if !self.approved(name, &template_diff, &summary).await {
-                    let _ = write(interval, || api.delete_change_set(&id)).await;
-                    return Ok(failed("not approved; deleted the change set"));
+                if !self
+                    .approved(name, &template_diff, parameters.any_change(), &summary)
+                    .await
+                {
+                    let _ = retry.write(|| api.delete_change_set(&id)).await;
+                    return Ok(failed(name, "not approved; deleted the change set"));
                 }
                 if !self.settings.execute {
                     return Ok(Outcome::ChangeSetCreated { id });
                 }
-                let since = self.latest_event(api, name, exists).await;
-                self.reporter
-                    .start(name, if exists { "updating" } else { "creating" }, total);
-                self.set_active(name, true);
-                write(interval, || api.execute_change_set(&id)).await?;
                 let stack_id = match &remote {
                     Some(r) => r.id.clone(),
                     None => self
@@ -970,112 +1045,256 @@ impl<A: CloudFormationApi> Engine<A> {
                         .await?
                         .map_or_else(|| name.to_owned(), |r| r.id),
                 };
-                self.finish_operation(api, stack, &stack_id, since, !exists)
+                let since = if exists {
+                    self.latest_event(api, &stack_id).await?
+                } else {
+                    0
+                };
+                let total = set.changes.len();
+                self.reporter
+                    .start(name, if exists { "updating" } else { "creating" }, total);
+                self.set_active(name, true);
+                retry.write(|| api.execute_change_set(&id)).await?;
+                self.finish_operation(api, stack, &stack_id, since, total, !exists, &paths)
                     .await
             }
         }
     }
 
-    /// The id of the newest event before an operation, so only its events are shown.
-    async fn latest_event(&self, api: &A, name: &str, exists: bool) -> i64 {
-        if !exists {
-            return 0;
+    /// Turns termination protection on or off when the deployed stack's differs (with
+    /// `--no-execute`, says what it would do). A failure is reported, not fatal: the deploy
+    /// itself is done and its outputs count.
+    async fn apply_termination_protection(
+        &self,
+        api: &A,
+        stack: &PlannedStack,
+        remote: &RemoteStack,
+    ) {
+        if remote.termination_protection == stack.termination_protection {
+            return;
         }
-        read(self.settings.poll_interval, || api.stack_events(name))
+        let name = stack.name.as_str();
+        let state = if stack.termination_protection {
+            "on"
+        } else {
+            "off"
+        };
+        if !self.settings.execute {
+            self.reporter.line(
+                name,
+                &format!("termination protection would be turned {state} (--no-execute)"),
+            );
+            return;
+        }
+        match self
+            .settings
+            .retry
+            .write(|| api.set_termination_protection(name, stack.termination_protection))
             .await
-            .ok()
-            .and_then(|events| events.first().map(|e| e.timestamp_millis))
-            .unwrap_or(0)
+        {
+            Ok(()) => self
+                .reporter
+                .line(name, &format!("termination protection turned {state}")),
+            Err(e) => self.reporter.line(
+                name,
+                &format!("warning: termination protection is still not {state}: {e}"),
+            ),
+        }
     }
 
+    /// The time of the newest event before an operation, so only its events are shown. An
+    /// error here fails the stack before anything changes: following an operation through the
+    /// stack's whole history would report old failures as this one's.
+    async fn latest_event(&self, api: &A, id: &str) -> ApiResult<i64> {
+        Ok(self
+            .settings
+            .retry
+            .read(|| api.last_event_millis(id))
+            .await?
+            .unwrap_or(0))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn finish_operation(
         &self,
         api: &A,
         stack: &PlannedStack,
         id: &str,
         since: i64,
+        total: usize,
         created: bool,
+        paths: &BTreeMap<String, String>,
     ) -> ApiResult<Outcome> {
         let name = stack.name.as_str();
-        let (root_cause, status, remote) = self.follow(api, name, id, since).await?;
-        if !is_success_status(&status) {
-            let cause = root_cause.map_or_else(
-                || "no resource reported a failure".to_owned(),
-                |e| {
-                    format!(
-                        "{} {} ({}): {}",
-                        e.status,
-                        e.logical_id,
-                        e.resource_type,
-                        e.reason.unwrap_or_default()
-                    )
-                },
-            );
-            let mut reason = format!("{cause}\nstack status: {status}");
+        let end = self.follow(api, name, id, since, total).await;
+        if let Some((status, error)) = &end.lost {
+            return Ok(lost(name, status, error));
+        }
+        let status = end.status.clone();
+        let gone = end.remote.is_none() || status == "DELETE_COMPLETE";
+        let success = matches!(
+            status.as_str(),
+            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
+        );
+        if gone || !success {
+            let verb = if created { "create" } else { "update" };
+            let summary = if gone {
+                format!(
+                    "{name} was deleted while it was being deployed (by another deploy or a person?); nothing of it remains"
+                )
+            } else {
+                format!("the {verb} of {name} failed")
+            };
+            let mut failure = self.failure_of(api, stack, &end, summary, paths).await;
             if status == "ROLLBACK_COMPLETE" {
-                reason.push_str(" (the next deploy deletes it and creates it again)");
-            } else if !is_updatable(&status) {
-                reason.push('\n');
-                reason.push_str(&stuck_advice(name, &status));
+                failure.status = Some(format!(
+                    "{status} (the next deploy deletes it and creates it again)"
+                ));
+            } else if !gone && !is_updatable(&status) {
+                failure.advice = Some(stuck_advice(name, &status));
             }
-            return Ok(failed(reason));
+            return Ok(Outcome::Failed(Box::new(failure)));
         }
-        if created && stack.termination_protection {
-            write(self.settings.poll_interval, || {
-                api.set_termination_protection(name, true)
-            })
-            .await?;
-        }
+        let Some(remote) = end.remote else {
+            return Ok(failed(name, format!("{name} vanished")));
+        };
+        self.apply_termination_protection(api, stack, &remote).await;
         Ok(Outcome::Deployed {
             created,
-            outputs: remote.map(|r| r.outputs).unwrap_or_default(),
+            outputs: remote.outputs,
+            changes: end.tracker.counts(),
         })
     }
 
-    /// Follows a stack until its operation ends; returns the first failure, the final status
-    /// and the stack.
+    /// The failure report of an operation, with the stopped tasks of failed ECS services.
+    async fn failure_of(
+        &self,
+        api: &A,
+        stack: &PlannedStack,
+        end: &OperationEnd,
+        summary: String,
+        paths: &BTreeMap<String, String>,
+    ) -> Failure {
+        let mut tracker_failure = end
+            .tracker
+            .failure(&stack.name, summary, &end.status, paths);
+        for r in &mut tracker_failure.resources {
+            if r.resource_type != "AWS::ECS::Service" {
+                continue;
+            }
+            let Some((cluster, service)) = r.physical_id.as_deref().and_then(ecs_service) else {
+                r.tasks_error = Some("the service was not created, so it has no tasks".into());
+                continue;
+            };
+            match self
+                .settings
+                .retry
+                .read(|| api.stopped_tasks(&cluster, &service, STOPPED_TASKS_SHOWN))
+                .await
+            {
+                Ok(tasks) if tasks.is_empty() => {
+                    r.tasks_error = Some(format!("service {service} has no stopped tasks"));
+                }
+                Ok(tasks) => r.stopped_tasks = tasks,
+                Err(e) => r.tasks_error = Some(e.to_string()),
+            }
+        }
+        tracker_failure
+    }
+
+    /// Follows a stack until its operation ends, reporting progress. Failed polls are
+    /// retried (each call with the retry policy, then whole rounds); after
+    /// `follow_attempts` failed rounds, or an error that retrying cannot fix, the operation's
+    /// end is unknown (`lost`), never failed: CloudFormation carries on.
     async fn follow(
         &self,
         api: &A,
         name: &str,
         id: &str,
         since: i64,
-    ) -> ApiResult<(Option<StackEvent>, String, Option<RemoteStack>)> {
-        let interval = self.settings.poll_interval;
-        let mut backoff = Backoff::new(interval);
-        let mut seen: BTreeSet<String> = BTreeSet::new();
-        let mut first_failure: Option<StackEvent> = None;
+        total: usize,
+    ) -> OperationEnd {
+        let retry = self.settings.retry;
+        let mut backoff = Backoff::new(self.settings.poll_interval);
+        let mut tracker = Tracker::new(name, total);
+        let mut failed_rounds = 0u32;
+        let mut last_status = "IN_PROGRESS".to_owned();
         loop {
-            let remote = self.describe(api, name).await?;
-            let events = read(interval, || api.stack_events(id))
-                .await
-                .unwrap_or_default();
-            let mut fresh: Vec<StackEvent> = events
-                .into_iter()
-                .filter(|e| e.timestamp_millis > since && !seen.contains(&e.id))
-                .collect();
-            fresh.reverse();
-            for event in fresh {
-                seen.insert(event.id.clone());
-                if event.status.ends_with("_FAILED")
-                    && event.resource_type != "AWS::CloudFormation::Stack"
-                    && first_failure.is_none()
-                    && !event
-                        .reason
-                        .as_deref()
-                        .is_some_and(|r| r.contains("cancelled"))
-                {
-                    first_failure = Some(event.clone());
-                }
-                self.reporter.event(name, &event);
+            // Read back only to the newest event seen (events of its millisecond again; the
+            // tracker drops what it has seen), not to the operation's start every time.
+            let cursor = tracker
+                .newest_millis()
+                .map_or(since, |newest| since.max(newest - 1));
+            let round = async {
+                let remote = retry.read(|| api.describe_stack(id)).await?;
+                let events = match retry.read(|| api.stack_events(id, cursor)).await {
+                    // A stack deleted meanwhile, named rather than by id: no events to read.
+                    Err(e) if e.kind == ApiErrorKind::NotFound => Vec::new(),
+                    other => other?,
+                };
+                Ok::<_, ApiError>((remote, events))
             }
-            match remote {
-                None => return Ok((first_failure, "DELETE_COMPLETE".into(), None)),
-                Some(r) if !r.in_progress() => {
-                    let status = r.status.clone();
-                    return Ok((first_failure, status, Some(r)));
+            .await;
+            let (remote, events) = match round {
+                Ok(r) => {
+                    failed_rounds = 0;
+                    r
                 }
-                Some(_) => backoff.wait().await,
+                Err(e) => {
+                    failed_rounds += 1;
+                    if !e.is_transient() || failed_rounds >= self.settings.follow_attempts {
+                        return OperationEnd {
+                            tracker,
+                            status: last_status.clone(),
+                            remote: None,
+                            lost: Some((last_status, e)),
+                        };
+                    }
+                    self.reporter.line(
+                        name,
+                        &format!("cannot read the stack's progress ({e}); trying again"),
+                    );
+                    backoff.wait().await;
+                    continue;
+                }
+            };
+            for event in tracker.absorb(events) {
+                tracker.apply(&event);
+                self.reporter.event(name, &event, &tracker.progress());
+            }
+            self.reporter.progress(name, &tracker.progress());
+            match remote {
+                None => {
+                    return OperationEnd {
+                        tracker,
+                        status: "DELETE_COMPLETE".into(),
+                        remote: None,
+                        lost: None,
+                    };
+                }
+                Some(r) if r.status == "DELETE_COMPLETE" => {
+                    return OperationEnd {
+                        tracker,
+                        status: r.status,
+                        remote: None,
+                        lost: None,
+                    };
+                }
+                Some(r) if !r.in_progress() => {
+                    if let Some(reason) = &r.status_reason {
+                        tracker.add_stack_reason(reason);
+                    }
+                    return OperationEnd {
+                        tracker,
+                        status: r.status.clone(),
+                        remote: Some(r),
+                        lost: None,
+                    };
+                }
+                Some(r) => {
+                    last_status = r.status;
+                    backoff.wait().await;
+                }
             }
         }
     }
@@ -1083,7 +1302,11 @@ impl<A: CloudFormationApi> Engine<A> {
     async fn wait_change_set(&self, api: &A, id: &str) -> ApiResult<ChangeSet> {
         let mut backoff = Backoff::new(self.settings.poll_interval);
         loop {
-            let set = read(self.settings.poll_interval, || api.describe_change_set(id)).await?;
+            let set = self
+                .settings
+                .retry
+                .read(|| api.describe_change_set(id))
+                .await?;
             if !matches!(set.status.as_str(), "CREATE_PENDING" | "CREATE_IN_PROGRESS") {
                 return Ok(set);
             }
@@ -1109,63 +1332,135 @@ impl<A: CloudFormationApi> Engine<A> {
             })
     }
 
-    async fn approved(&self, stack: &str, template_diff: &TemplateDiff, summary: &str) -> bool {
+    async fn approved(
+        &self,
+        stack: &str,
+        template_diff: &TemplateDiff,
+        parameters_change: bool,
+        summary: &str,
+    ) -> bool {
         let needed = match self.settings.approval {
             Approval::Never => false,
-            Approval::Any => !template_diff.is_empty(),
+            // A new image tag is a change too.
+            Approval::Any => !template_diff.is_empty() || parameters_change,
             Approval::Broadening => template_diff.broadens_access(),
         };
         if !needed || self.settings.yes {
             return true;
         }
         let _guard = self.asking.lock().await;
-        self.approver.approve(stack, summary)
+        let mut answer = false;
+        // The progress display steps aside while the question is asked.
+        self.reporter
+            .suspend(&mut || answer = self.approver.approve(stack, summary));
+        answer
     }
 
     async fn destroy_stack(&self, stack: &PlannedStack) -> Outcome {
         let api = match self.api(stack) {
             Ok(api) => api,
-            Err(e) => return failed(e.to_string()),
+            Err(e) => return failed(&stack.name, e.to_string()),
         };
         let name = stack.name.as_str();
-        let interval = self.settings.poll_interval;
+        let retry = self.settings.retry;
         let result = async {
             let Some(remote) = self.describe(&api, name).await? else {
                 return Ok(Outcome::NotDeployed);
             };
             if remote.termination_protection {
-                return Ok(failed(format!(
-                    "{name} has termination protection; turn it off first (StackProps::termination_protection: false and deploy, or `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {name}`)"
-                )));
+                return Ok(failed(
+                    name,
+                    format!(
+                        "{name} has termination protection; turn it off first (StackProps::termination_protection: false and deploy, or `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {name}`)"
+                    ),
+                ));
             }
-            let since = self.latest_event(&api, name, true).await;
-            let total = stack
-                .template_json()
+            // What CloudFormation keeps is decided by the deployed template, not the local one.
+            let deployed: Json = if remote.status == "REVIEW_IN_PROGRESS" {
+                Json::Null
+            } else {
+                let text = retry.read(|| api.get_template(name)).await?;
+                serde_json::from_str(&text).unwrap_or(Json::Null)
+            };
+            let since = self.latest_event(&api, &remote.id).await?;
+            let total = deployed
                 .get("Resources")
                 .and_then(Json::as_object)
-                .map_or(0, serde_json::Map::len)
-                + 1;
+                .map_or(0, serde_json::Map::len);
             self.reporter.start(name, "destroying", total);
             self.set_active(name, true);
-            write(interval, || api.delete_stack(&remote.id)).await?;
-            let (cause, status, _) = self.follow(&api, name, &remote.id, since).await?;
-            if status != "DELETE_COMPLETE" {
-                let cause = cause.map_or_else(String::new, |e| {
-                    format!(
-                        "{} {}: {}\n",
-                        e.status,
-                        e.logical_id,
-                        e.reason.unwrap_or_default()
+            retry.write(|| api.delete_stack(&remote.id)).await?;
+            let end = self.follow(&api, name, &remote.id, since, total).await;
+            if let Some((status, error)) = &end.lost {
+                return Ok(lost(name, status, error));
+            }
+            if end.status != "DELETE_COMPLETE" {
+                let paths = construct_paths(&deployed);
+                let mut failure = self
+                    .failure_of(
+                        &api,
+                        stack,
+                        &end,
+                        format!("the delete of {name} failed"),
+                        &paths,
                     )
-                });
-                return Ok(failed(format!("{cause}stack status: {status}\n{}", stuck_advice(name, &status))));
+                    .await;
+                failure.advice = Some(stuck_advice(name, &end.status));
+                return Ok(Outcome::Failed(Box::new(failure)));
             }
             Ok(Outcome::Destroyed {
-                retained: retained_resources(&stack.template_json()),
+                retained: retained_resources(&deployed),
+                changes: end.tracker.counts(),
             })
         }
         .await;
-        result.unwrap_or_else(|e: ApiError| failed(e.to_string()))
+        result.unwrap_or_else(|e: ApiError| call_failed(name, &e))
+    }
+}
+
+/// Whether two templates differ only in their resources' `Metadata` (construct paths,
+/// suppressions): CloudFormation does not update a stack for that alone ("you can't update the
+/// Metadata attribute by itself"), so a change set would come back empty, every time.
+fn only_resource_metadata_differs(deployed: &str, template: &Json) -> bool {
+    let strip = |mut t: Json| {
+        if let Some(resources) = t.get_mut("Resources").and_then(Json::as_object_mut) {
+            for resource in resources.values_mut() {
+                if let Some(resource) = resource.as_object_mut() {
+                    resource.remove("Metadata");
+                }
+            }
+        }
+        t
+    };
+    match serde_json::from_str::<Json>(deployed) {
+        Ok(old) => strip(old) == strip(template.clone()),
+        Err(_) => false,
+    }
+}
+
+/// The line a stack's progress ends with.
+fn finish_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Deployed {
+            created, changes, ..
+        } => format!(
+            "{} ({changes})",
+            if *created { "created" } else { "updated" }
+        ),
+        Outcome::Unchanged { .. } => "no changes".to_owned(),
+        Outcome::ChangeSetCreated { id } => format!("change set created, not executed: {id}"),
+        Outcome::Destroyed { retained, .. } if retained.is_empty() => "destroyed".to_owned(),
+        Outcome::Destroyed { retained, .. } => format!(
+            "destroyed; CloudFormation kept {} (delete by hand when no longer needed)",
+            retained.join(", ")
+        ),
+        Outcome::NotDeployed => "not deployed".to_owned(),
+        Outcome::Failed(f) => format!(
+            "failed: {}",
+            f.root_cause().unwrap_or_else(|| f.summary.clone())
+        ),
+        Outcome::Unknown { status, .. } => format!("unknown: last seen {status}"),
+        Outcome::Skipped { reason } => format!("skipped: {reason}"),
     }
 }
 
@@ -1238,4 +1533,22 @@ pub fn summarize(set: &ChangeSet, template_diff: &TemplateDiff) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn metadata_alone_is_not_a_change_cloudformation_applies() {
+        let deployed = json!({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 1}}}});
+        let with_path = json!({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 1}, "Metadata": {"aws:cdk:path": "S/Q"}}}});
+        let changed = json!({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 2}, "Metadata": {"aws:cdk:path": "S/Q"}}}});
+        let text = deployed.to_string();
+        assert!(only_resource_metadata_differs(&text, &with_path));
+        assert!(!only_resource_metadata_differs(&text, &changed));
+        assert!(!only_resource_metadata_differs("not json", &with_path));
+    }
 }

@@ -1,7 +1,8 @@
 //! A scripted, in-memory CloudFormation for deploy tests of behaviour no local endpoint can
 //! produce on demand: throttling, dropped connections, stacks stuck in
-//! `UPDATE_ROLLBACK_FAILED`, a resource that fails. It keeps stacks, change sets and events,
-//! moves operations forward one step per `DescribeStacks` call, and counts every call.
+//! `UPDATE_ROLLBACK_FAILED`, a stack deleted by someone else mid-deploy, a panicking stack
+//! task, stopped ECS tasks. It keeps stacks, change sets and events, moves operations forward
+//! one step per `DescribeStacks` call, and counts every call.
 //!
 //! It is not a CloudFormation emulator: templates are compared as JSON, resources "exist"
 //! once their create event is written, and outputs are literal values or `fake-<id>`.
@@ -12,8 +13,8 @@ use std::sync::Mutex;
 use serde_json::Value as Json;
 
 use super::api::{
-    ApiError, ApiErrorKind, ApiResult, ChangeSet, ChangeSetRequest, CloudFormationApi, RemoteStack,
-    ResourceChange, StackEvent, StackRequest,
+    ApiError, ApiErrorKind, ApiResult, ChangeSet, ChangeSetRequest, CloudFormationApi, Identity,
+    ParameterValue, RemoteStack, ResourceChange, StackEvent, StackRequest, StoppedTask,
 };
 
 /// A stack the fake holds.
@@ -23,11 +24,33 @@ struct FakeStack {
     template: String,
     /// Events, oldest first.
     events: Vec<StackEvent>,
-    /// What remains to do: (logical id, type, final status) per step.
-    pending: Vec<(String, String, String)>,
+    /// What remains to do: one event per step.
+    pending: Vec<Step>,
     /// The status the stack reaches when `pending` is done.
     final_status: String,
 }
+
+/// One event an operation will write.
+#[derive(Clone, Debug)]
+struct Step {
+    logical_id: String,
+    resource_type: String,
+    status: String,
+    reason: Option<String>,
+}
+
+impl Step {
+    fn new(logical_id: &str, resource_type: &str, status: &str, reason: Option<String>) -> Step {
+        Step {
+            logical_id: logical_id.to_owned(),
+            resource_type: resource_type.to_owned(),
+            status: status.to_owned(),
+            reason,
+        }
+    }
+}
+
+const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
 
 #[derive(Clone, Debug)]
 struct FakeChangeSet {
@@ -46,6 +69,11 @@ struct State {
     uploads: BTreeMap<String, String>,
     clock: i64,
     next_id: u64,
+    account: String,
+    delete_failures: BTreeMap<String, String>,
+    panics: Vec<String>,
+    vanishing: Vec<String>,
+    stopped: BTreeMap<String, Vec<StoppedTask>>,
 }
 
 /// The scripted CloudFormation.
@@ -89,9 +117,58 @@ fn outputs(template: &str) -> BTreeMap<String, String> {
 }
 
 impl FakeApi {
-    /// An empty account.
+    /// An empty account, `123456789012`.
     pub fn new() -> FakeApi {
-        FakeApi::default()
+        FakeApi::in_account("123456789012")
+    }
+
+    /// An empty account with that id.
+    pub fn in_account(account: &str) -> FakeApi {
+        let api = FakeApi::default();
+        account.clone_into(&mut lock(&api.state).account);
+        api
+    }
+
+    /// The next call of `call` panics, as a bug in the engine would (stands for any panic in a
+    /// stack's task).
+    pub fn panic_on(&self, call: &str) {
+        lock(&self.state).panics.push(call.to_owned());
+    }
+
+    /// `stack` disappears during its next operation, as if someone deleted it meanwhile.
+    pub fn vanish_during_operation(&self, stack: &str) {
+        lock(&self.state).vanishing.push(stack.to_owned());
+    }
+
+    /// The stopped tasks ECS reports for `service` (newest first or not: the engine sorts).
+    pub fn set_stopped_tasks(&self, service: &str, tasks: Vec<StoppedTask>) {
+        lock(&self.state).stopped.insert(service.to_owned(), tasks);
+    }
+
+    /// How many calls of `call` were made, whatever their subject.
+    pub fn count_calls(&self, call: &str) -> usize {
+        lock(&self.state)
+            .calls
+            .iter()
+            .filter(|(c, _)| c == call)
+            .count()
+    }
+
+    /// The deployed parameters of a stack, unmasked.
+    pub fn parameters(&self, stack: &str) -> BTreeMap<String, String> {
+        lock(&self.state)
+            .stacks
+            .get(stack)
+            .map(|s| s.remote.parameters.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether a stack has termination protection.
+    pub fn termination_protection(&self, stack: &str) -> Option<bool> {
+        lock(&self.state)
+            .stacks
+            .get(stack)
+            .map(|s| s.remote.termination_protection)
     }
 
     /// The next `count` calls of `call` (such as `"describe_stack"`) fail with `error`.
@@ -111,7 +188,17 @@ impl FakeApi {
 
     /// Resources stop failing.
     pub fn clear_failures(&self) {
-        lock(&self.state).failing.clear();
+        let mut state = lock(&self.state);
+        state.failing.clear();
+        state.delete_failures.clear();
+    }
+
+    /// Deleting `stack` fails with a reason of the stack's own, as when another stack imports
+    /// one of its exports.
+    pub fn fail_delete(&self, stack: &str, reason: &str) {
+        lock(&self.state)
+            .delete_failures
+            .insert(stack.to_owned(), reason.to_owned());
     }
 
     /// Puts a stack into a status, as if an operation had ended there.
@@ -163,10 +250,17 @@ impl FakeApi {
         lock(&self.state).uploads.clone()
     }
 
+    #[allow(clippy::panic)]
     fn enter(&self, call: &str, subject: &str) -> ApiResult<std::sync::MutexGuard<'_, State>> {
         let mut state = lock(&self.state);
         state.calls.push((call.to_owned(), subject.to_owned()));
         state.clock += 1000;
+        if let Some(i) = state.panics.iter().position(|c| c == call) {
+            state.panics.remove(i);
+            drop(state);
+            // Deliberate: the fake stands for a bug that panics inside a stack's task.
+            panic!("scripted panic in {call}");
+        }
         if let Some(i) = state.errors.iter().position(|(c, _)| c == call) {
             let (_, error) = state.errors.remove(i);
             return Err(error);
@@ -176,6 +270,14 @@ impl FakeApi {
 }
 
 impl State {
+    /// The name of the stack with this name or id.
+    fn name_of(&self, name_or_id: &str) -> Option<String> {
+        self.stacks
+            .iter()
+            .find(|(n, s)| *n == name_or_id || s.remote.id == name_or_id)
+            .map(|(n, _)| n.clone())
+    }
+
     fn id(&mut self, kind: &str, name: &str) -> String {
         self.next_id += 1;
         format!(
@@ -184,11 +286,16 @@ impl State {
         )
     }
 
-    fn event(&mut self, stack: &str, logical_id: &str, resource_type: &str, status: &str) {
-        let reason = if status.ends_with("_FAILED") {
-            self.failing.get(logical_id).cloned()
-        } else {
+    fn event(&mut self, stack: &str, step: Step) {
+        let physical_id = if step.resource_type == STACK_TYPE {
             None
+        } else if step.resource_type == "AWS::ECS::Service" {
+            Some(format!(
+                "arn:aws:ecs:us-east-1:{}:service/fake-cluster/{}",
+                self.account, step.logical_id
+            ))
+        } else {
+            Some(format!("fake-{}", step.logical_id))
         };
         let timestamp_millis = self.clock;
         self.next_id += 1;
@@ -197,16 +304,41 @@ impl State {
             s.events.push(StackEvent {
                 id,
                 timestamp_millis,
-                logical_id: logical_id.to_owned(),
-                resource_type: resource_type.to_owned(),
-                status: status.to_owned(),
-                reason,
+                logical_id: step.logical_id,
+                resource_type: step.resource_type,
+                status: step.status,
+                reason: step.reason,
+                physical_id,
             });
         }
     }
 
+    /// The values of a request's parameters, previous values filled in.
+    fn resolve(&self, name: &str, request: &StackRequest) -> ApiResult<BTreeMap<String, String>> {
+        let previous = self
+            .stacks
+            .get(name)
+            .map(|s| s.remote.parameters.clone())
+            .unwrap_or_default();
+        request
+            .parameters
+            .iter()
+            .map(|(k, v)| match v {
+                ParameterValue::Value(v) => Ok((k.clone(), v.clone())),
+                ParameterValue::UsePrevious => previous.get(k).map(|p| (k.clone(), p.clone())).ok_or_else(|| {
+                    ApiError::new(
+                        ApiErrorKind::Validation,
+                        format!("Invalid input for parameter key {k}. Cannot specify usePreviousValue as true for a parameter key not in the previous template"),
+                    )
+                    .with_code("ValidationError")
+                }),
+            })
+            .collect()
+    }
+
     /// Starts an operation that creates or updates `new` over `old` resources.
     fn start(&mut self, name: &str, old: &str, request: &StackRequest, create: bool) {
+        let parameters = self.resolve(name, request).unwrap_or_default();
         let old_resources = resources(old);
         let new_template = request.template_body.clone().unwrap_or_else(|| {
             request
@@ -223,7 +355,8 @@ impl State {
         let new_resources = resources(&new_template);
         let verb = if create { "CREATE" } else { "UPDATE" };
         let mut pending = Vec::new();
-        let mut failed = false;
+        let mut failed: Vec<String> = Vec::new();
+        let mut done: Vec<(String, String, &'static str)> = Vec::new();
         for (id, resource) in &new_resources {
             let kind = resource["Type"].as_str().unwrap_or_default().to_owned();
             let changed = old_resources.get(id) != Some(resource);
@@ -235,53 +368,106 @@ impl State {
             } else {
                 "CREATE"
             };
-            if self.failing.contains_key(id) {
-                pending.push((id.clone(), kind.clone(), format!("{action}_IN_PROGRESS")));
-                pending.push((id.clone(), kind, format!("{action}_FAILED")));
-                failed = true;
-                break;
+            pending.push(Step::new(id, &kind, &format!("{action}_IN_PROGRESS"), None));
+            if let Some(reason) = self.failing.get(id) {
+                pending.push(Step::new(
+                    id,
+                    &kind,
+                    &format!("{action}_FAILED"),
+                    Some(reason.clone()),
+                ));
+                failed.push(id.clone());
+            } else if !failed.is_empty() {
+                // What was under way when the first failure came is cancelled.
+                let word = if action == "CREATE" {
+                    "creation"
+                } else {
+                    "update"
+                };
+                pending.push(Step::new(
+                    id,
+                    &kind,
+                    &format!("{action}_FAILED"),
+                    Some(format!("Resource {word} cancelled")),
+                ));
+            } else {
+                pending.push(Step::new(id, &kind, &format!("{action}_COMPLETE"), None));
+                done.push((
+                    id.clone(),
+                    kind,
+                    if action == "CREATE" {
+                        "DELETE"
+                    } else {
+                        "UPDATE"
+                    },
+                ));
             }
-            pending.push((id.clone(), kind.clone(), format!("{action}_IN_PROGRESS")));
-            pending.push((id.clone(), kind, format!("{action}_COMPLETE")));
         }
-        if !failed {
+        if failed.is_empty() {
             for (id, resource) in &old_resources {
                 if !new_resources.contains_key(id) {
                     let kind = resource["Type"].as_str().unwrap_or_default().to_owned();
-                    pending.push((id.clone(), kind.clone(), "DELETE_IN_PROGRESS".into()));
-                    pending.push((id.clone(), kind, "DELETE_COMPLETE".into()));
+                    pending.push(Step::new(id, &kind, "DELETE_IN_PROGRESS", None));
+                    pending.push(Step::new(id, &kind, "DELETE_COMPLETE", None));
                 }
             }
+        } else {
+            pending.push(Step::new(
+                name,
+                STACK_TYPE,
+                &format!(
+                    "{}ROLLBACK_IN_PROGRESS",
+                    if create { "" } else { "UPDATE_" }
+                ),
+                Some(format!(
+                    "The following resource(s) failed to {}: [{}]. Rollback requested by user.",
+                    if create { "create" } else { "update" },
+                    failed.join(", ")
+                )),
+            ));
+            // Undo what was done.
+            for (id, kind, undo) in done.into_iter().rev() {
+                pending.push(Step::new(&id, &kind, &format!("{undo}_IN_PROGRESS"), None));
+                pending.push(Step::new(&id, &kind, &format!("{undo}_COMPLETE"), None));
+            }
         }
+        let failed = !failed.is_empty();
         let final_status = match (create, failed) {
             (true, true) => "ROLLBACK_COMPLETE",
             (true, false) => "CREATE_COMPLETE",
             (false, true) => "UPDATE_ROLLBACK_COMPLETE",
             (false, false) => "UPDATE_COMPLETE",
         };
-        let clock = self.clock;
         let Some(stack) = self.stacks.get_mut(name) else {
             return;
         };
         stack.remote.status = format!("{verb}_IN_PROGRESS");
-        stack.remote.parameters.clone_from(&request.parameters);
+        stack.remote.status_reason = None;
+        stack.remote.parameters = parameters;
         stack.remote.tags.clone_from(&request.tags);
         stack.pending = pending;
         final_status.clone_into(&mut stack.final_status);
         if !failed {
             stack.template = new_template;
         }
-        let _ = clock;
         self.event(
             name,
-            name,
-            "AWS::CloudFormation::Stack",
-            &format!("{verb}_IN_PROGRESS"),
+            Step::new(name, STACK_TYPE, &format!("{verb}_IN_PROGRESS"), None),
         );
     }
 
     /// Moves a stack's operation one step.
     fn step(&mut self, name: &str) {
+        if let Some(i) = self.vanishing.iter().position(|s| s == name)
+            && self
+                .stacks
+                .get(name)
+                .is_some_and(|s| s.remote.in_progress() && s.remote.status != "REVIEW_IN_PROGRESS")
+        {
+            self.vanishing.remove(i);
+            self.stacks.remove(name);
+            return;
+        }
         let Some(stack) = self.stacks.get_mut(name) else {
             return;
         };
@@ -290,32 +476,55 @@ impl State {
                 let status = stack.final_status.clone();
                 stack.remote.status.clone_from(&status);
                 if status == "DELETE_COMPLETE" {
-                    self.event(name, name, "AWS::CloudFormation::Stack", &status);
+                    self.event(name, Step::new(name, STACK_TYPE, &status, None));
                     self.stacks.remove(name);
                     return;
                 }
                 if status.contains("ROLLBACK") {
-                    stack.remote.status_reason = Some(
-                        "The following resource(s) failed to create or update. Rollback requested by user."
-                            .into(),
-                    );
-                } else {
+                    // As on CloudFormation: the stack keeps the reason of its rollback.
+                    stack.remote.status_reason = stack
+                        .events
+                        .iter()
+                        .rev()
+                        .find(|e| e.status.ends_with("ROLLBACK_IN_PROGRESS"))
+                        .and_then(|e| e.reason.clone());
+                }
+                let reason = stack
+                    .remote
+                    .status_reason
+                    .clone()
+                    .filter(|_| status.ends_with("_FAILED"));
+                if !status.contains("ROLLBACK") && !status.ends_with("_FAILED") {
                     stack.remote.outputs = outputs(&stack.template);
                 }
-                self.event(name, name, "AWS::CloudFormation::Stack", &status);
+                self.event(name, Step::new(name, STACK_TYPE, &status, reason));
             }
             return;
         }
-        let (id, kind, status) = stack.pending.remove(0);
-        self.event(name, &id, &kind, &status);
+        let step = stack.pending.remove(0);
+        self.event(name, step);
     }
 }
 
 impl CloudFormationApi for FakeApi {
     async fn describe_stack(&self, name: &str) -> ApiResult<Option<RemoteStack>> {
         let mut state = self.enter("describe_stack", name)?;
-        state.step(name);
-        Ok(state.stacks.get(name).map(|s| s.remote.clone()))
+        let Some(name) = state.name_of(name) else {
+            return Ok(None);
+        };
+        state.step(&name);
+        Ok(state.stacks.get(&name).map(|s| {
+            let mut remote = s.remote.clone();
+            // Hidden values show as `****`, as on CloudFormation.
+            let declared =
+                super::params::declared(&serde_json::from_str(&s.template).unwrap_or(Json::Null));
+            for (key, value) in &mut remote.parameters {
+                if declared.get(key).is_some_and(|d| d.no_echo) {
+                    "****".clone_into(value);
+                }
+            }
+            remote
+        }))
     }
 
     async fn get_template(&self, name: &str) -> ApiResult<String> {
@@ -406,10 +615,10 @@ impl CloudFormationApi for FakeApi {
                 });
             }
         }
+        let parameters = state.resolve(&name, &request.stack)?;
         let stack_remote = state.stacks.get(&name).map(|s| s.remote.clone());
-        let same_settings = stack_remote.is_some_and(|s| {
-            s.parameters == request.stack.parameters && s.tags == request.stack.tags
-        });
+        let same_settings = stack_remote
+            .is_some_and(|s| s.parameters == parameters && s.tags == request.stack.tags);
         let id = state.id("changeSet", &request.name);
         let set = if changes.is_empty() && same_settings && !request.create {
             ChangeSet {
@@ -517,9 +726,9 @@ impl CloudFormationApi for FakeApi {
             ));
         };
         let old = stack.template.clone();
-        if old == request.template_body.clone().unwrap_or_default()
-            && stack.remote.parameters == request.parameters
-            && stack.remote.tags == request.tags
+        let same_tags = stack.remote.tags == request.tags;
+        let same_parameters = state.resolve(&name, request)? == stack.remote.parameters;
+        if old == request.template_body.clone().unwrap_or_default() && same_parameters && same_tags
         {
             return Err(ApiError::new(
                 ApiErrorKind::NoUpdates,
@@ -550,36 +759,67 @@ impl CloudFormationApi for FakeApi {
                 format!("Stack [{name}] cannot be deleted while TerminationProtection is enabled"),
             ));
         }
-        let pending: Vec<(String, String, String)> = resources(&stack.template)
-            .into_iter()
-            .rev()
-            .flat_map(|(id, r)| {
-                let kind = r["Type"].as_str().unwrap_or_default().to_owned();
-                [
-                    (id.clone(), kind.clone(), "DELETE_IN_PROGRESS".to_owned()),
-                    (id, kind, "DELETE_COMPLETE".to_owned()),
-                ]
-            })
-            .collect();
+        let delete_failure = state.delete_failures.get(&name).cloned();
+        let Some(stack) = state.stacks.get_mut(&name) else {
+            return Ok(());
+        };
+        let pending: Vec<Step> = match &delete_failure {
+            // CloudFormation refuses before touching any resource.
+            Some(_) => Vec::new(),
+            None => resources(&stack.template)
+                .into_iter()
+                .rev()
+                .flat_map(|(id, r)| {
+                    let kind = r["Type"].as_str().unwrap_or_default().to_owned();
+                    [
+                        Step::new(&id, &kind, "DELETE_IN_PROGRESS", None),
+                        Step::new(&id, &kind, "DELETE_COMPLETE", None),
+                    ]
+                })
+                .collect(),
+        };
         stack.pending = pending;
         stack.remote.status = "DELETE_IN_PROGRESS".into();
-        stack.final_status = "DELETE_COMPLETE".into();
+        stack.remote.status_reason.clone_from(&delete_failure);
+        stack.final_status = if delete_failure.is_some() {
+            "DELETE_FAILED".into()
+        } else {
+            "DELETE_COMPLETE".into()
+        };
         state.event(
             &name,
-            &name,
-            "AWS::CloudFormation::Stack",
-            "DELETE_IN_PROGRESS",
+            Step::new(&name, STACK_TYPE, "DELETE_IN_PROGRESS", None),
         );
         Ok(())
     }
 
-    async fn stack_events(&self, name_or_id: &str) -> ApiResult<Vec<StackEvent>> {
+    async fn last_event_millis(&self, name_or_id: &str) -> ApiResult<Option<i64>> {
+        let state = self.enter("last_event_millis", name_or_id)?;
+        Ok(state
+            .stacks
+            .iter()
+            .find(|(n, s)| *n == name_or_id || s.remote.id == name_or_id)
+            .and_then(|(_, s)| s.events.last().map(|e| e.timestamp_millis)))
+    }
+
+    async fn stack_events(
+        &self,
+        name_or_id: &str,
+        since_millis: i64,
+    ) -> ApiResult<Vec<StackEvent>> {
         let state = self.enter("stack_events", name_or_id)?;
         Ok(state
             .stacks
             .iter()
             .find(|(n, s)| *n == name_or_id || s.remote.id == name_or_id)
-            .map(|(_, s)| s.events.iter().rev().cloned().collect())
+            .map(|(_, s)| {
+                s.events
+                    .iter()
+                    .rev()
+                    .filter(|e| e.timestamp_millis > since_millis)
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -602,5 +842,26 @@ impl CloudFormationApi for FakeApi {
         let object = format!("{bucket}/{key}");
         state.uploads.insert(object.clone(), body.to_owned());
         Ok(format!("https://s3.fake/{object}"))
+    }
+
+    async fn caller_identity(&self) -> ApiResult<Identity> {
+        let state = self.enter("caller_identity", "")?;
+        Ok(Identity {
+            account: state.account.clone(),
+            arn: format!("arn:aws:iam::{}:user/fake", state.account),
+        })
+    }
+
+    async fn stopped_tasks(
+        &self,
+        _cluster: &str,
+        service: &str,
+        limit: usize,
+    ) -> ApiResult<Vec<StoppedTask>> {
+        let state = self.enter("stopped_tasks", service)?;
+        let mut tasks = state.stopped.get(service).cloned().unwrap_or_default();
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at_millis));
+        tasks.truncate(limit);
+        Ok(tasks)
     }
 }

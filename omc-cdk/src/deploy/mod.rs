@@ -11,5 +11,9 @@ pub mod diff;
 pub mod engine;
 #[cfg(feature = "testing")]
 pub mod fake;
+pub mod operation;
+pub mod outputs;
+pub mod params;
 pub mod report;
+pub mod retry;
 pub mod sdk;

@@ -16,6 +16,8 @@ mod graph;
 mod render;
 mod validate;
 
+pub(crate) use render::PATH_METADATA_KEY;
+
 use std::cell::Ref;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

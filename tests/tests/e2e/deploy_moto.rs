@@ -13,7 +13,7 @@ use omc_cdk::deploy::diff::{self, Style};
 use omc_cdk::deploy::engine::{Approver, Engine, Outcome, RunSummary, Settings};
 use omc_cdk::deploy::report::RecordingReporter;
 use omc_cdk::deploy::sdk::SdkApi;
-use omc_cdk::{App, RawResource, Stack, StackProps};
+use omc_cdk::{App, AppSettings, PathMetadata, RawResource, Stack, StackProps};
 use omc_tests::endpoints::Endpoint;
 
 struct Yes;
@@ -26,7 +26,12 @@ impl Approver for Yes {
 
 /// Alpha, Beta (after Alpha) and Gamma (independent); `version` 2 adds, changes and removes.
 pub(crate) fn app(version: u32) -> App {
-    let app = App::new();
+    app_with(version, AppSettings::default())
+}
+
+/// [`app`] with other synthesis settings.
+fn app_with(version: u32, settings: AppSettings) -> App {
+    let app = App::with_settings(settings);
     let alpha = Stack::new(&app, "Alpha", StackProps::default()).unwrap();
     alpha
         .add(
@@ -46,7 +51,11 @@ pub(crate) fn app(version: u32) -> App {
     if version == 1 {
         beta.add(
             "Setting",
+            // Named: moto fails ExecuteChangeSet (HTTP 500) on an unnamed parameter; the SDK's
+            // own retry used to hide that, and the engine does not retry a call that changes
+            // something after a 5xx.
             RawResource::new("AWS::SSM::Parameter")
+                .property("Name", "/omc-tests/beta/setting")
                 .property("Type", "String")
                 .property("Value", "v1"),
         )
@@ -111,6 +120,7 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
             Arc::new(Yes),
         );
         rt.block_on(engine.deploy(&stacks, std::future::pending()))
+            .unwrap()
     };
 
     // First deploy: three stacks, Beta after Alpha.
@@ -131,10 +141,12 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
     let at = |s: &str| creates.iter().position(|c| c == s).unwrap();
     assert!(at("Alpha") < at("Beta"));
 
-    // The same app again: two calls per stack, nothing created or executed.
+    // The same app again: two calls per stack and one for the account, nothing created or
+    // executed.
     api.reset();
     let summary = run(1);
     assert!(summary.is_success());
+    assert_eq!(summary.identity.account, "123456789012");
     for stack in ["Alpha", "Beta", "Gamma"] {
         assert!(matches!(
             outcome(&summary, stack),
@@ -148,7 +160,46 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
             .collect();
         assert_eq!(calls, ["describe_stack", "get_template"], "{stack}");
     }
-    assert_eq!(api.calls().len(), 6, "{:?}", api.calls());
+    assert_eq!(api.calls()[0].0, "caller_identity");
+    assert_eq!(api.calls().len(), 7, "{:?}", api.calls());
+
+    // Templates that differ only in resource metadata (here: without the construct paths, as
+    // from a program that turned them off): CloudFormation would apply nothing, so no change
+    // set is made, and the same two calls per stack say so.
+    api.reset();
+    let stacks = plan(
+        &app_with(
+            1,
+            AppSettings {
+                path_metadata: PathMetadata::Omitted,
+                ..AppSettings::default()
+            },
+        )
+        .synth()
+        .unwrap(),
+        &[],
+        false,
+        false,
+    )
+    .unwrap();
+    let reporter = RecordingReporter::new();
+    let engine = Engine::new(apis.clone(), settings(), reporter.clone(), Arc::new(Yes));
+    let summary = rt
+        .block_on(engine.deploy(&stacks, std::future::pending()))
+        .unwrap();
+    assert!(
+        summary
+            .results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Unchanged { .. })),
+        "{summary:?}"
+    );
+    assert_eq!(api.calls().len(), 7, "{:?}", api.calls());
+    assert!(
+        reporter.lines().contains(&"Alpha: the template differs from the deployed one only in resource metadata, which CloudFormation applies only together with another change: nothing to do".to_owned()),
+        "{:#?}",
+        reporter.lines()
+    );
 
     // An update: Beta gains a queue, changes one and loses a parameter.
     let stacks = plan(&app(2).synth().unwrap(), &[], false, false).unwrap();
@@ -158,7 +209,7 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
         RecordingReporter::new(),
         Arc::new(Yes),
     );
-    let diffs = rt.block_on(engine.diff(&stacks));
+    let diffs = rt.block_on(engine.diff(&stacks)).unwrap();
     let beta = diffs
         .iter()
         .find(|(s, _)| s == "Beta")
@@ -170,7 +221,9 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
     insta::assert_snapshot!("moto_diff_beta", text);
     let reporter = RecordingReporter::new();
     let engine = Engine::new(apis.clone(), settings(), reporter.clone(), Arc::new(Yes));
-    let summary = rt.block_on(engine.deploy(&stacks, std::future::pending()));
+    let summary = rt
+        .block_on(engine.deploy(&stacks, std::future::pending()))
+        .unwrap();
     assert!(summary.is_success(), "{summary:?}");
     assert!(matches!(
         outcome(&summary, "Beta"),
@@ -185,12 +238,14 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
         reporter.lines()
     );
     // Nothing differs any more.
-    let diffs = rt.block_on(engine.diff(&stacks));
+    let diffs = rt.block_on(engine.diff(&stacks)).unwrap();
     assert!(diffs.iter().all(|(_, d)| d.as_ref().unwrap().is_empty()));
 
     // Destroy: Beta before Alpha; then nothing is deployed.
     api.reset();
-    let summary = rt.block_on(engine.destroy(&stacks, std::future::pending()));
+    let summary = rt
+        .block_on(engine.destroy(&stacks, std::future::pending()))
+        .unwrap();
     assert!(summary.is_success(), "{summary:?}");
     let deletes: Vec<String> = api
         .calls()
@@ -205,7 +260,9 @@ fn deploy_redeploy_update_diff_and_destroy_on_moto() {
             .unwrap()
     };
     assert!(at("Beta") < at("Alpha"), "{deletes:?}");
-    let summary = rt.block_on(engine.destroy(&stacks, std::future::pending()));
+    let summary = rt
+        .block_on(engine.destroy(&stacks, std::future::pending()))
+        .unwrap();
     assert!(
         summary
             .results
@@ -295,43 +352,7 @@ fn the_command_line_deploys_large_templates_through_s3_and_stops_at_change_sets(
     assert_eq!(code, Some(2));
     assert_eq!(
         stderr,
-        "error: stdin is not a terminal, so deploy cannot ask for approval; pass --yes (or --require-approval never)\n"
-    );
-}
-
-#[test]
-fn an_unreachable_endpoint_is_one_clear_line() {
-    let moto = Endpoint::moto().unwrap();
-    let url = moto.url();
-    drop(moto);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fixture-app"))
-        .args(["weak-references", "deploy", "--yes", "Weak-Shared"])
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .current_dir(crate::output_dir("deploy/unreachable"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let failure = stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("✗ Weak-Shared"))
-        .nth(1)
-        .unwrap_or_default();
-    assert!(
-        failure
-            .trim_start()
-            .starts_with("cannot reach the CloudFormation endpoint ("),
-        "{stdout}"
-    );
-    assert!(
-        failure.contains("check AWS_ENDPOINT_URL, AWS_REGION and the network"),
-        "{stdout}"
+        "error: stdin or stderr is not a terminal, so deploy cannot ask for approval; pass --yes (or --require-approval never)\n"
     );
 }
 

@@ -5,6 +5,7 @@ mod cfn_lint;
 mod checks;
 mod cli;
 mod cost;
+mod deploy_errors;
 mod deploy_localstack;
 mod deploy_moto;
 mod determinism;
