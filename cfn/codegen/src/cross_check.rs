@@ -200,6 +200,7 @@ mod tests {
     /// (Replacement flags differ in places: the specification marks conditional replacements
     /// that the registry's `createOnlyProperties` cannot express.)
     #[test]
+    #[ignore = "needs cfn-lint (its registry schemas): scripts/test installs it and runs this test"]
     fn the_specification_agrees_with_cfn_lint_on_the_types_we_use() {
         let spec = crate::load_spec().unwrap();
         let schemas = find_cfn_lint_schemas().unwrap();
