@@ -28,7 +28,6 @@
 //! # Ok::<(), omc_cdk::Error>(())
 //! ```
 
-mod model;
 mod report;
 pub mod rules;
 
@@ -36,7 +35,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-pub use model::{Model, ResourceView, StackInput};
+pub use omc_cdk_template::{Model, ResourceView, StackInput, Stage};
 pub use report::{Format, Report, SuppressionUse};
 
 /// The metadata key under which suppressions are written into a resource's `Metadata`.
@@ -45,39 +44,6 @@ pub const METADATA_KEY: &str = "omc:check";
 /// Reasons shorter than this are refused: a reason must tell a reviewer why the finding is
 /// acceptable.
 pub const MIN_REASON_CHARS: usize = 20;
-
-/// Where a stack runs. Rules may be stricter in production (see [`Levels`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Stage {
-    /// Development and test environments, sandboxes.
-    Development,
-    /// A pre-production environment shaped like production, smaller.
-    Staging,
-    /// Production: the strictest checks. Stacks without a stage are checked as production.
-    #[default]
-    Production,
-}
-
-impl Stage {
-    /// The lower-case name: `development`, `staging`, `production`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Development => "development",
-            Stage::Staging => "staging",
-            Stage::Production => "production",
-        }
-    }
-
-    /// Every stage, least strict first.
-    pub const ALL: [Stage; 3] = [Stage::Development, Stage::Staging, Stage::Production];
-}
-
-impl std::fmt::Display for Stage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// How serious a finding is. Errors fail `synth`; warnings are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -139,7 +105,8 @@ impl Levels {
         match stage {
             Stage::Development => self.development,
             Stage::Staging => self.staging,
-            Stage::Production => self.production,
+            // Production, and any stage added later: the strictest.
+            _ => self.production,
         }
     }
 }
@@ -357,9 +324,7 @@ pub fn check(stacks: &[StackInput<'_>], rules: &[Rule]) -> Report {
                 rule: rules::UNUSED_SUPPRESSION.id.to_owned(),
                 severity: Severity::Warning,
                 stack: u.stack.clone(),
-                stage: model
-                    .stack_by_name(&u.stack)
-                    .map_or(Stage::Production, |s| s.stage),
+                stage: model.stage_of(&u.stack).unwrap_or(Stage::Production),
                 logical_id: String::new(),
                 path: u.scope.clone(),
                 resource_type: String::new(),

@@ -363,7 +363,7 @@ impl Estimate {
 /// Why an estimate could not be made.
 pub type CostError = String;
 
-use crate::check::rules::items;
+use omc_cdk_template::items;
 
 /// Estimates stacks given as templates. `regions[i]` is the region of `stacks[i]`; `tables`
 /// maps regions to price tables (built-in ones are loaded for regions missing there).

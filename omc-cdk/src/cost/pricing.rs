@@ -383,7 +383,7 @@ impl Pricer<'_> {
     }
 
     fn container_insights(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
-        let setting = crate::check::rules::container_insights(view);
+        let setting = omc_cdk_template::container_insights(view);
         match setting {
             Some("enabled") => {}
             Some("enhanced") => {

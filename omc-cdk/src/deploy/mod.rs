@@ -7,7 +7,7 @@
 
 pub mod api;
 pub mod cli;
-pub mod diff;
+pub use omc_cdk_template::diff;
 pub mod engine;
 #[cfg(feature = "testing")]
 pub mod fake;

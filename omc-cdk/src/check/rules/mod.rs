@@ -11,9 +11,8 @@ mod identity;
 mod logging;
 mod resilience;
 
-use serde_json::Value as Json;
-
 use super::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+pub(crate) use omc_cdk_template::{container_insights, integer, items};
 
 pub use containers::{ECS_PLAIN_SECRETS, ECS_PRIVILEGED, ECS_READONLY_ROOT};
 pub use encryption::{
@@ -143,36 +142,6 @@ pub const UNUSED_SUPPRESSION: Rule = Rule {
 pub const META: [Rule; 2] = [INVALID_SUPPRESSION, UNUSED_SUPPRESSION];
 
 // ---- helpers shared by the rules ----
-
-/// The items of a value that may be a single item or a list.
-pub(crate) fn items(value: &Json) -> Vec<&Json> {
-    match value {
-        Json::Array(list) => list.iter().collect(),
-        other => vec![other],
-    }
-}
-
-/// The `containerInsights` setting of an `AWS::ECS::Cluster` (`enabled`, `enhanced`,
-/// `disabled`), when given as a literal.
-pub(crate) fn container_insights<'m>(view: &ResourceView<'m>) -> Option<&'m str> {
-    view.prop("ClusterSettings")
-        .map(items)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|s| s.get("Name").and_then(Json::as_str) == Some("containerInsights"))
-        .and_then(|s| s.get("Value"))
-        .and_then(|v| view.literal(v))
-        .and_then(Json::as_str)
-}
-
-/// A literal whole number (JSON number or numeric string).
-pub(crate) fn integer(value: Option<&Json>) -> Option<i64> {
-    match value? {
-        Json::Number(n) => n.as_i64(),
-        Json::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
 
 /// Whether a required `true` is missing: absent or literally false. A computed value (a
 /// condition, a parameter without default) is given the benefit of the doubt.

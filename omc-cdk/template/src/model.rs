@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
-use super::Stage;
+use crate::Stage;
 
 /// One synthesized (or read) template to check.
 #[derive(Clone, Copy, Debug)]
@@ -135,8 +135,9 @@ impl<'a> Model<'a> {
         }
     }
 
-    pub(crate) fn stack_by_name(&self, name: &str) -> Option<&StackModel<'a>> {
-        self.stacks.iter().find(|s| s.name == name)
+    /// The stage of the stack with this name.
+    pub fn stage_of(&self, name: &str) -> Option<Stage> {
+        self.stacks.iter().find(|s| s.name == name).map(|s| s.stage)
     }
 
     fn resource(&self, (stack, id): Key<'a>) -> Option<&'a Json> {
@@ -280,7 +281,8 @@ impl<'m> ResourceView<'m> {
         self.model
     }
 
-    pub(crate) fn stack_index(&self) -> usize {
+    /// The index of the resource's stack among the model's stacks (in the order given).
+    pub fn stack_index(&self) -> usize {
         self.stack
     }
 

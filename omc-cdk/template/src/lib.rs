@@ -1,0 +1,30 @@
+//! The read-side model of synthesized CloudFormation templates: what omc-cdk's checks, cost
+//! estimates and diffs share.
+//!
+//! [`Model`] reads the templates of an app (synthesized, or from a directory) with references
+//! followed across stacks: a [`ResourceView`] gives a resource's properties with parameter
+//! defaults and imported values resolved, the resource a reference points to and the resources
+//! that refer to it. [`diff`] compares two templates resource by resource, [`schema`] says which
+//! property changes replace a resource. Pure: no I/O, no dependency on how the templates were
+//! made.
+//!
+//! ```
+//! use omc_cdk_template::{Model, Stage, StackInput};
+//! let template = serde_json::json!({"Resources": {
+//!     "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 5}}
+//! }});
+//! let model = Model::new(&[StackInput { name: "Jobs", template: &template, stage: Stage::Production, paths: None }]);
+//! let queue = model.resources().next().unwrap();
+//! assert_eq!(queue.type_name(), "AWS::SQS::Queue");
+//! assert_eq!(queue.prop("DelaySeconds"), Some(&serde_json::json!(5)));
+//! ```
+
+pub mod diff;
+mod model;
+pub mod schema;
+mod stage;
+mod values;
+
+pub use model::{Model, ResourceView, StackInput};
+pub use stage::Stage;
+pub use values::{container_insights, integer, items};
