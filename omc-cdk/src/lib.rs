@@ -37,7 +37,7 @@
 mod app;
 pub mod assertions;
 pub mod aws;
-pub mod check;
+pub use omc_cdk_check as check;
 mod cli;
 pub mod cost;
 #[cfg(feature = "deploy")]

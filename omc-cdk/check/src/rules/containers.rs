@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::items;
-use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 /// The container definitions with their names and property paths.
 fn containers<'m>(view: &ResourceView<'m>) -> Vec<(String, String, &'m Json)> {

@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::{items, require_true};
-use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 fn attribute<'m>(view: &ResourceView<'m>, list: &str, key: &str) -> Option<&'m Json> {
     items(view.prop(list)?)

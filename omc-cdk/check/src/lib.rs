@@ -1,4 +1,6 @@
-//! Security and resilience checks over the synthesized templates, with reasoned suppressions.
+//! Security and resilience checks over the synthesized templates, with reasoned suppressions
+//! (crate `omc-cdk-check`, re-exported as `omc_cdk::check`). Pure: the rules read the
+//! templates through the model of `omc-cdk-template`, nothing else.
 //!
 //! Every `synth` runs the [rule pack](rules::all) over the resolved model of the app (all
 //! templates at once, so a security group in one stack is seen attached to a load balancer in
@@ -6,12 +8,12 @@
 //! report (findings, and every suppression with its reason) as a table, JSON or SARIF.
 //!
 //! A rule's severity can differ by [`Stage`]: a single-AZ database is a warning in staging and
-//! an error in production. The stage comes from the app ([`crate::App::with_stage`]) or the
-//! stack ([`crate::StackProps::stage`]); without one, stacks are checked as production.
+//! an error in production. The stage comes from the app (`omc_cdk::App::with_stage`) or the
+//! stack (`omc_cdk::StackProps::stage`); without one, stacks are checked as production.
 //!
 //! A finding that is accepted is suppressed where it occurs, with a reason a reviewer can
-//! judge: [`crate::Scope::suppress`] on a construct (it covers every resource under it) or
-//! [`crate::Resource::suppress`] on one resource. Suppressions are written into the resources'
+//! judge: `omc_cdk::Scope::suppress` on a construct (it covers every resource under it) or
+//! `omc_cdk::Resource::suppress` on one resource. Suppressions are written into the resources'
 //! `Metadata` (`omc:check`), so they show in the template and its diff; a suppression that no
 //! longer matches any finding is reported.
 //!
@@ -164,7 +166,7 @@ pub struct RuleDoc {
 
 /// A check over one resource of the resolved model.
 ///
-/// The built-in rules are [`rules::all`]; an app adds its own with [`crate::App::add_rule`].
+/// The built-in rules are [`rules::all`]; an app adds its own with `omc_cdk::App::add_rule`.
 #[derive(Clone, Copy, Debug)]
 pub struct Rule {
     /// A stable kebab-case id, such as `rds-storage-encrypted`; suppressions name it.
@@ -434,7 +436,7 @@ fn suppressions_of(
 
 /// Whether `reason` is acceptable as a suppression's reason; the error completes the sentence
 /// "the suppression of RULE ...".
-pub(crate) fn check_reason(reason: &str) -> Result<(), String> {
+pub fn check_reason(reason: &str) -> Result<(), String> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(

@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::{items, require_true, shown};
-use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 const ERROR: Levels = Levels::always(Severity::Error);
 

@@ -1,7 +1,7 @@
 //! Surviving failures and mistakes.
 
 use super::{integer, require_true, shown};
-use crate::check::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 /// Off in development, a warning in staging, an error in production.
 const MULTI_AZ_LEVELS: Levels = Levels {

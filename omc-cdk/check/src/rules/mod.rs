@@ -1,7 +1,7 @@
 //! The built-in rule pack.
 //!
 //! [`all`] is what every app checks by default. [`OPTIONAL`] holds rules for policies not every
-//! team has (add them with [`crate::App::add_rule`]). [`META`] are the rules about suppressions
+//! team has (add them with `omc_cdk::App::add_rule`). [`META`] are the rules about suppressions
 //! themselves. `docs/checks.md` is generated from these definitions.
 
 mod containers;
@@ -76,7 +76,7 @@ pub const ALL: [Rule; 35] = [
 ];
 
 /// Rules for policies some teams have and others do not; an app opts in with
-/// [`crate::App::add_rule`].
+/// `omc_cdk::App::add_rule`.
 pub const OPTIONAL: [Rule; 1] = [LOGS_KMS_KEY];
 
 /// The rules every app checks, in documentation order.
