@@ -451,7 +451,7 @@ impl App {
         assumptions: &crate::cost::Assumptions,
     ) -> Result<crate::cost::Estimate, String> {
         let templates: Vec<(String, Option<String>, serde_json::Value)> = match &args.against {
-            Some(dir) => crate::cost::read_synth_dir(dir)?
+            Some(dir) => omc_cdk_template::read_synth_dir(dir)?
                 .into_iter()
                 .filter(|(name, _, _)| {
                     args.stacks.is_empty()

@@ -23,8 +23,10 @@ pub mod diff;
 mod model;
 pub mod schema;
 mod stage;
+mod synth_dir;
 mod values;
 
 pub use model::{Model, ResourceView, StackInput};
 pub use stage::Stage;
+pub use synth_dir::read_synth_dir;
 pub use values::{container_insights, integer, items};

@@ -3,8 +3,8 @@
 use serde_json::Value as Json;
 
 use super::{Assumptions, HOURS_PER_MONTH, Line, schedule};
-use crate::check::ResourceView;
-use crate::cost::prices::PriceTable;
+use crate::prices::PriceTable;
+use omc_cdk_template::ResourceView;
 
 /// What a resource costs: nothing, lines of the price table, or not known.
 pub(crate) enum Pricing {

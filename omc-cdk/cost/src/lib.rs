@@ -1,19 +1,18 @@
 //! Monthly cost estimates from the synthesized templates: every line traced to a price
-//! table entry (`omc-cdk/pricing/<region>.json`) and to an explicit usage assumption.
+//! table entry (`omc-cdk/pricing/<region>.json`) and to an explicit usage assumption (crate
+//! `omc-cdk-cost`, re-exported as `omc_cdk::cost` with the helpers that take a synthesis).
+//! Pure: it reads templates through the model of `omc-cdk-template`.
 //!
 //! ```
-//! use omc_cdk::{App, Environment, RawResource, Stack, StackProps, cost};
-//! let app = App::new();
-//! let stack = Stack::new(&app, "Net", StackProps {
-//!     env: Some(Environment::region("us-east-1")),
-//!     ..StackProps::default()
-//! })?;
-//! stack.child("Nat")?.add("Resource", RawResource::new("AWS::EC2::NatGateway"))?;
-//! let estimate = cost::estimate_synthesis(&app.synth()?, None, None, &cost::Assumptions::default())
-//!     .map_err(omc_cdk::Error::Cost)?;
+//! use omc_cdk_cost::{Assumptions, estimate, tables_for};
+//! use omc_cdk_template::{Stage, StackInput};
+//! let template = serde_json::json!({"Resources": {"Nat": {"Type": "AWS::EC2::NatGateway"}}});
+//! let regions = ["us-east-1".to_owned()];
+//! let stacks = [StackInput { name: "Net", template: &template, stage: Stage::Production, paths: None }];
+//! let estimate = estimate(&stacks, &regions, &tables_for(None, &regions), &Assumptions::default())?;
 //! // 730 hours at $0.045, and 10 GB processed at $0.045.
 //! assert!((estimate.monthly() - 33.30).abs() < 0.01);
-//! # Ok::<(), omc_cdk::Error>(())
+//! # Ok::<(), String>(())
 //! ```
 
 mod prices;
@@ -22,14 +21,12 @@ mod schedule;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde_json::{Value as Json, json};
 
 pub use prices::{Price, PriceTable};
 
-use crate::check::{Model, StackInput};
-use crate::synth::Synthesis;
+use omc_cdk_template::{Model, StackInput};
 
 /// Hours in a month, as AWS prices them (24 × 365 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -432,50 +429,31 @@ pub fn estimate(
     })
 }
 
-/// Estimates a synthesis: each stack priced in `region` when given, else in its own
-/// environment's region (an environment-agnostic stack then needs `region`), with the table
-/// `prices` when given, else the built-in table of the region.
-pub fn estimate_synthesis(
-    synthesis: &Synthesis,
-    region: Option<&str>,
-    prices: Option<&PriceTable>,
-    assumptions: &Assumptions,
-) -> Result<Estimate, CostError> {
-    let stacks: Vec<&crate::SynthesizedStack> = synthesis.stacks().iter().collect();
-    estimate_stacks(&stacks, region, prices, assumptions)
-}
-
-/// [`estimate_synthesis`] for some stacks of a synthesis.
-pub fn estimate_stacks(
-    stacks: &[&crate::SynthesizedStack],
+/// Estimates stacks, each given with its own environment's region (`None` for an
+/// environment-agnostic stack): priced in `region` when given, else in its own (a stack
+/// without one then needs `region`), with the table `prices` when given, else the built-in
+/// table of the region.
+pub fn estimate_in_regions(
+    stacks: &[(StackInput<'_>, Option<&str>)],
     region: Option<&str>,
     prices: Option<&PriceTable>,
     assumptions: &Assumptions,
 ) -> Result<Estimate, CostError> {
     let mut regions = Vec::new();
-    for s in stacks {
-        let own = s.env().and_then(|e| e.region.clone());
+    for (s, own) in stacks {
         let r = match (region, own) {
             (Some(r), _) => r.to_owned(),
-            (None, Some(own)) => own,
+            (None, Some(own)) => (*own).to_owned(),
             (None, None) => {
                 return Err(format!(
                     "stack {} has no region (it is environment-agnostic); price it with --region REGION",
-                    s.name()
+                    s.name
                 ));
             }
         };
         regions.push(r);
     }
-    let inputs: Vec<StackInput<'_>> = stacks
-        .iter()
-        .map(|s| StackInput {
-            name: s.name(),
-            template: s.json(),
-            stage: s.stage(),
-            paths: Some(s.paths()),
-        })
-        .collect();
+    let inputs: Vec<StackInput<'_>> = stacks.iter().map(|(s, _)| *s).collect();
     estimate(
         &inputs,
         &regions,
@@ -496,49 +474,6 @@ pub fn tables_for(prices: Option<&PriceTable>, regions: &[String]) -> BTreeMap<S
         }
     }
     tables
-}
-
-/// Templates read back from a synth output directory (its `manifest.json`): (stack name,
-/// region, template).
-pub fn read_synth_dir(dir: &Path) -> Result<Vec<(String, Option<String>, Json)>, CostError> {
-    let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        format!(
-            "cannot read {}: {e}; give a directory that `synth --out` wrote",
-            manifest_path.display()
-        )
-    })?;
-    let manifest: Json = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not JSON: {e}", manifest_path.display()))?;
-    let mut out = Vec::new();
-    for stack in manifest
-        .get("stacks")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let name = stack
-            .get("name")
-            .and_then(Json::as_str)
-            .ok_or_else(|| format!("{}: a stack without a name", manifest_path.display()))?;
-        let file = stack
-            .get("template")
-            .and_then(Json::as_str)
-            .filter(|f| !f.contains(['/', '\\']))
-            .ok_or_else(|| format!("{}: {name} has no template file", manifest_path.display()))?;
-        let path = dir.join(file);
-        let template: Json = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))
-            .and_then(|t| {
-                serde_json::from_str(&t).map_err(|e| format!("{} is not JSON: {e}", path.display()))
-            })?;
-        let region = stack
-            .pointer("/environment/region")
-            .and_then(Json::as_str)
-            .map(str::to_owned);
-        out.push((name.to_owned(), region, template));
-    }
-    Ok(out)
 }
 
 /// How a resource's cost changed.
