@@ -145,9 +145,10 @@ impl App {
         rules
     }
 
-    /// Synthesizes the app and runs its check rules (see [`crate::check`]).
+    /// Synthesizes the app and runs its check rules (see [`crate::check`]): the whole report,
+    /// errors included (synthesis itself fails only on problems of the templates).
     pub fn check(&self) -> Result<Report> {
-        let synthesis = self.synth()?;
+        let synthesis = self.render()?;
         Ok(self.check_synthesis(&synthesis))
     }
 
@@ -176,11 +177,34 @@ impl App {
             .cloned()
     }
 
-    /// Synthesizes every stack in memory: resolves references, validates, renders.
+    /// Synthesizes every stack in memory: resolves references, validates, renders, and runs
+    /// the app's check rules, exactly as `synth` on the command line does.
     ///
-    /// Returns every problem at once as [`crate::Error::Synthesis`]. Touches neither the
-    /// network nor the file system; [`Synthesis::write`] writes the result.
+    /// Returns every problem of the templates at once as [`crate::Error::Synthesis`], and
+    /// check errors (unsuppressed findings of error severity) as [`crate::Error::Checks`];
+    /// warnings and suppressions are in [`Synthesis::checks`]. Touches neither the network nor
+    /// the file system; [`Synthesis::write`] writes the result.
     pub fn synth(&self) -> Result<Synthesis> {
+        let synthesis = self.render()?;
+        let report = self.check_synthesis(&synthesis);
+        if report.has_errors() {
+            return Err(Error::Checks(Box::new(crate::error::ChecksFailed {
+                report,
+                synthesis,
+            })));
+        }
+        Ok(synthesis.with_report(report))
+    }
+
+    /// The templates, validated, without running the check rules: for tools that show,
+    /// compare or test templates (assertions, cost, diff), never for deploying them. `synth`
+    /// is what the command line uses.
+    pub fn synth_unchecked(&self) -> Result<Synthesis> {
+        self.render()
+    }
+
+    /// The templates, validated, before the check rules run.
+    fn render(&self) -> Result<Synthesis> {
         let rules = self.rules();
         let inner = self.inner.borrow();
         synth::synthesize(&inner.stacks, &inner.settings, inner.stage, &rules)

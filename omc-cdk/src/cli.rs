@@ -228,7 +228,7 @@ impl App {
             }
             #[cfg(feature = "deploy")]
             command => {
-                let Some(synthesis) = self.synthesize_or_report(stderr) else {
+                let Some((synthesis, report)) = self.synthesize(stderr) else {
                     return EXIT_FAILURE;
                 };
                 let mut streams = crate::deploy::cli::Streams {
@@ -238,7 +238,6 @@ impl App {
                 };
                 match command {
                     Command::Deploy(args) => {
-                        let report = self.check_synthesis(&synthesis);
                         if !print_check_summary(&report, streams.stderr) {
                             return EXIT_FAILURE;
                         }
@@ -256,9 +255,22 @@ impl App {
         }
     }
 
-    fn synthesize_or_report(&self, stderr: &mut dyn Write) -> Option<Synthesis> {
+    /// The synthesis and what the checks found, also when they found errors: each command
+    /// decides (synth and deploy refuse errors, check lists them, diff, cost and destroy go
+    /// on). Problems of the templates themselves end the command here.
+    fn synthesize(&self, stderr: &mut dyn Write) -> Option<(Synthesis, crate::check::Report)> {
         match self.synth() {
-            Ok(synthesis) => Some(synthesis),
+            Ok(synthesis) => {
+                let report = synthesis
+                    .checks()
+                    .cloned()
+                    .unwrap_or_else(|| self.check_synthesis(&synthesis));
+                Some((synthesis, report))
+            }
+            Err(crate::Error::Checks(failed)) => {
+                let failed = *failed;
+                Some((failed.synthesis, failed.report))
+            }
             Err(err) => {
                 let _ = writeln!(stderr, "error: {err}");
                 None
@@ -273,7 +285,7 @@ impl App {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> u8 {
-        let Some(synthesis) = self.synthesize_or_report(stderr) else {
+        let Some((synthesis, report)) = self.synthesize(stderr) else {
             return EXIT_FAILURE;
         };
         let selected = match synthesis.select(patterns) {
@@ -284,7 +296,7 @@ impl App {
             }
         };
         let names: Vec<&str> = selected.iter().map(|s| s.name()).collect();
-        let report = self.check_synthesis(&synthesis).only_stacks(&names);
+        let report = report.only_stacks(&names);
         if !print_check_summary(&report, stderr) {
             return EXIT_FAILURE;
         }
@@ -333,7 +345,7 @@ impl App {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> u8 {
-        let Some(synthesis) = self.synthesize_or_report(stderr) else {
+        let Some((synthesis, report)) = self.synthesize(stderr) else {
             return EXIT_FAILURE;
         };
         let selected = match synthesis.select(patterns) {
@@ -344,7 +356,7 @@ impl App {
             }
         };
         let names: Vec<&str> = selected.iter().map(|s| s.name()).collect();
-        let report = self.check_synthesis(&synthesis).only_stacks(&names);
+        let report = report.only_stacks(&names);
         let text = match format {
             CheckFormat::Table => report.render_table(),
             CheckFormat::Json => crate::synth::to_pretty_json(&report.to_json()),
@@ -391,7 +403,7 @@ impl App {
                 }
             }
         };
-        let Some(synthesis) = self.synthesize_or_report(stderr) else {
+        let Some((synthesis, _checks)) = self.synthesize(stderr) else {
             return EXIT_FAILURE;
         };
         let selected = match synthesis.select(&args.stacks) {
@@ -514,7 +526,7 @@ impl App {
     }
 
     fn list_command(&self, json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
-        let Some(synthesis) = self.synthesize_or_report(stderr) else {
+        let Some((synthesis, _checks)) = self.synthesize(stderr) else {
             return EXIT_FAILURE;
         };
         let width = synthesis

@@ -117,6 +117,34 @@ pub enum Error {
     /// A cost estimate could not be made (no price table for a region, a bad assumption).
     #[error("cost estimate: {0}")]
     Cost(String),
+    /// The app's check rules found errors (a finding of error severity that no suppression
+    /// covers): every finding is in the report, and the synthesis is kept for tools that show
+    /// or compare it anyway.
+    #[error("{}", checks_failed(.0))]
+    Checks(Box<ChecksFailed>),
+}
+
+/// What [`Error::Checks`] carries.
+#[derive(Debug)]
+pub struct ChecksFailed {
+    /// Every finding and suppression.
+    pub report: crate::check::Report,
+    /// The templates, synthesized and validated.
+    pub synthesis: crate::Synthesis,
+}
+
+/// The findings of a failed check, as `synth` prints them.
+fn checks_failed(failed: &ChecksFailed) -> String {
+    let report = &failed.report;
+    let suppressed = report.findings().len() - report.active().count();
+    format!(
+        "{}checks: {} error{}, {} warning{}, {suppressed} suppressed; fix each error, or suppress it with a reason (`Scope::suppress`)",
+        report.render_findings(),
+        report.errors(),
+        if report.errors() == 1 { "" } else { "s" },
+        report.warnings(),
+        if report.warnings() == 1 { "" } else { "s" },
+    )
 }
 
 impl Error {

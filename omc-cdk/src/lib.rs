@@ -56,7 +56,7 @@ mod value;
 pub use app::{App, AppSettings, CrossStackReferences, PathMetadata};
 pub use check::Stage;
 pub use cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-pub use error::{Error, Problem, ProblemKind, Result};
+pub use error::{ChecksFailed, Error, Problem, ProblemKind, Result};
 pub use indexmap::IndexMap;
 pub use resource::{
     DeletionPolicy, RawResource, RemovalPolicy, Resource, ResourceDefinition, TagFormat,

@@ -767,6 +767,71 @@ mod api {
     use omc_cdk::{App, RawResource, Stack, StackProps, Stage};
     use serde_json::json;
 
+    /// One synthesis: `App::synth()` refuses what `synth` on the command line refuses, with
+    /// the same findings, and a synthesis carries what the checks found.
+    #[test]
+    fn app_synth_runs_the_checks_as_the_command_line_does() -> Result<(), omc_cdk::Error> {
+        // In development, retention policies are not required: one finding is left.
+        let app = App::new().with_stage(Stage::Development);
+        let stack = Stack::new(&app, "Data", StackProps::default())?;
+        let files = stack
+            .child("Files")?
+            .add("Resource", RawResource::new("AWS::EFS::FileSystem"))?;
+        let err = app.synth().unwrap_err();
+        let omc_cdk::Error::Checks(failed) = &err else {
+            panic!("{err}")
+        };
+        let rules: Vec<&str> = failed.report.active().map(|f| f.rule.as_str()).collect();
+        assert_eq!(failed.report.errors(), 1, "{rules:?}");
+        assert_eq!(failed.synthesis.stacks().len(), 1, "the synthesis is kept");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "error[efs-encrypted]: Data/Files/Resource (AWS::EFS::FileSystem) Encrypted"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("checks: 1 error, 0 warnings, 0 suppressed; fix each error, or suppress it with a reason (`Scope::suppress`)"),
+            "{text}"
+        );
+        // The command line prints the same findings and refuses too.
+        let out = std::env::temp_dir().join(format!("omc-one-synthesis-{}", std::process::id()));
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let code = app.run_with(
+            ["app", "synth", "--out", out.to_str().unwrap()],
+            &mut stdout,
+            &mut stderr,
+        );
+        assert_eq!(code, omc_cdk::EXIT_FAILURE);
+        let stderr = String::from_utf8(stderr).unwrap();
+        assert!(
+            stderr.starts_with(&failed.report.render_findings()),
+            "{stderr}"
+        );
+        assert!(!out.join("Data.template.json").exists(), "nothing written");
+
+        // Suppressed, it synthesizes, and the suppressed finding is in the result.
+        files.suppress(
+            "efs-encrypted",
+            "a scratch file system of a test that holds nothing worth encrypting",
+        )?;
+        let synthesis = app.synth()?;
+        let checks = synthesis.checks().expect("synth runs the checks");
+        assert!(!checks.has_errors());
+        assert!(
+            checks
+                .findings()
+                .iter()
+                .any(|f| f.rule == "efs-encrypted" && f.suppressed.is_some()),
+            "{:#?}",
+            checks.findings()
+        );
+        // Tools that only look at templates can skip the checks, explicitly.
+        assert!(app.synth_unchecked()?.checks().is_none());
+        Ok(())
+    }
+
     #[test]
     fn suppressions_are_declared_on_scopes_with_a_reason() -> Result<(), omc_cdk::Error> {
         let app = App::new().with_stage(Stage::Staging);
@@ -922,7 +987,7 @@ mod api {
                         .property("Value", sg_id),
                 )?;
             }
-            let synthesis = app.synth()?;
+            let synthesis = app.synth_unchecked()?;
             assert!(
                 synthesis
                     .stack("Services")

@@ -104,7 +104,7 @@ fn app(version: u32) -> App {
 }
 
 fn stacks(app: &App) -> Vec<PlannedStack> {
-    plan(&app.synth().unwrap(), &[], false, false).unwrap()
+    plan(&app.synth_unchecked().unwrap(), &[], false, false).unwrap()
 }
 
 fn settings() -> Settings {
@@ -748,7 +748,13 @@ fn a_stack_reason_is_the_root_cause_when_no_resource_failed() {
     let reason = "Export Network:ExportsOutputRefVpc8378EB38272D6E3A cannot be deleted as it is in use by Data";
     api.fail_delete("Network", reason);
     let (destroyer, _) = engine(&api, settings());
-    let network = plan(&app(1).synth().unwrap(), &["Network".into()], true, true).unwrap();
+    let network = plan(
+        &app(1).synth_unchecked().unwrap(),
+        &["Network".into()],
+        true,
+        true,
+    )
+    .unwrap();
     let summary = block(destroyer.destroy(&network, std::future::pending())).unwrap();
     let f = failure(&summary, "Network");
     assert_eq!(f.root_cause().as_deref(), Some(reason));

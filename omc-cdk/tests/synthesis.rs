@@ -144,7 +144,7 @@ fn cross_stack_references_export_once_and_import() -> TestResult {
                 .property("Ipv6", fns::select(0, vpc.get_att_list("Ipv6CidrBlocks"))),
         )?;
     }
-    let synthesis = app.synth()?;
+    let synthesis = app.synth_unchecked()?;
     let names: Vec<&str> = synthesis
         .stacks()
         .iter()
@@ -207,7 +207,7 @@ fn parameters_and_depends_on_across_stacks() -> TestResult {
             .property("Value", tag.value()),
     )?;
     p.add_depends_on(&marker)?;
-    let synthesis = app.synth()?;
+    let synthesis = app.synth_unchecked()?;
     assert_eq!(
         synthesis.stack("Services").unwrap().dependencies(),
         ["Config"]
@@ -231,7 +231,7 @@ fn explicit_stack_dependencies_order_deployment() -> TestResult {
     late.add("T", RawResource::new("AWS::SNS::Topic"))?;
     early.add("T", RawResource::new("AWS::SNS::Topic"))?;
     late.add_dependency(&early, "the topic must exist first")?;
-    let synthesis = app.synth()?;
+    let synthesis = app.synth_unchecked()?;
     let names: Vec<&str> = synthesis
         .stacks()
         .iter()
@@ -343,7 +343,7 @@ fn escape_hatch_overrides_set_and_remove_paths() -> TestResult {
     );
     // An override into a list index that does not exist is an error, not a silent no-op.
     bucket.add_property_override("LifecycleConfiguration.Rules.5.Id", "x");
-    let err = app.synth().unwrap_err();
+    let err = app.synth_unchecked().unwrap_err();
     assert!(
         err.to_string().contains(
             "override path component \"5\" is not an index of the list here (it has 1 items)"
@@ -415,7 +415,7 @@ fn every_resource_names_its_construct_path_unless_turned_off() -> TestResult {
         let renamed = db.add("Secret", RawResource::new("AWS::SecretsManager::Secret"))?;
         renamed.override_logical_id("LegacySecret")?;
         Ok(app
-            .synth()?
+            .synth_unchecked()?
             .stack("Paths")
             .expect("the stack")
             .json()
@@ -514,8 +514,8 @@ fn template_layout_is_conventional_and_deterministic() -> TestResult {
         stack.add_metadata("Note", json!("hello"));
         Ok(app)
     };
-    let first = build()?.synth()?;
-    let second = build()?.synth()?;
+    let first = build()?.synth_unchecked()?;
+    let second = build()?.synth_unchecked()?;
     let text = first.stacks()[0].template();
     assert_eq!(text, second.stacks()[0].template());
     let keys: Vec<String> = first.stacks()[0]
@@ -565,7 +565,7 @@ fn manifest_records_order_hash_size_and_upload() -> TestResult {
                 .property("DelaySeconds", 0),
         )?;
     }
-    let synthesis = app.synth()?;
+    let synthesis = app.synth_unchecked()?;
     let big_stack = synthesis.stack("Big").unwrap();
     assert!(big_stack.requires_upload(), "size {}", big_stack.size());
     assert!(!synthesis.stack("Small").unwrap().requires_upload());
@@ -624,7 +624,7 @@ fn stack_files_are_written_beside_the_template_and_cleaned_up() -> TestResult {
     assert!(stack.contains("T") && !stack.contains("U"));
     assert!(stack.has_file("runners.values.yaml") && !stack.has_file("other.yaml"));
     let dir = tempfile::tempdir()?;
-    let synthesis = app.synth()?;
+    let synthesis = app.synth_unchecked()?;
     let manifest_path = synthesis.write(dir.path())?;
     assert_eq!(
         std::fs::read_to_string(dir.path().join("Ci.runners.values.yaml"))?,

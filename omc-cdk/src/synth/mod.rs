@@ -45,6 +45,9 @@ pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
 #[derive(Clone, Debug)]
 pub struct Synthesis {
     stacks: Vec<SynthesizedStack>,
+    /// What the app's check rules found (warnings and suppressed findings; an error fails
+    /// synthesis).
+    report: Option<crate::check::Report>,
 }
 
 /// One synthesized stack.
@@ -183,6 +186,17 @@ impl SynthesizedStack {
 }
 
 impl Synthesis {
+    /// What the app's check rules found: warnings, and the findings suppressions cover (with
+    /// their reasons). [`crate::App::synth`] fails on an unsuppressed error, so none is here.
+    pub fn checks(&self) -> Option<&crate::check::Report> {
+        self.report.as_ref()
+    }
+
+    pub(crate) fn with_report(mut self, report: crate::check::Report) -> Synthesis {
+        self.report = Some(report);
+        self
+    }
+
     /// The stacks in deploy order: every stack comes after the stacks it depends on.
     pub fn stacks(&self) -> &[SynthesizedStack] {
         &self.stacks
@@ -528,6 +542,7 @@ pub(crate) fn synthesize(
         return Err(Error::Synthesis(problems));
     }
     Ok(Synthesis {
+        report: None,
         stacks: order.iter().filter_map(|&i| rendered[i].take()).collect(),
     })
 }
