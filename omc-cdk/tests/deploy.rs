@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use omc_cdk::deploy::api::{ApiError, ApiErrorKind, StoppedContainer, StoppedTask};
-use omc_cdk::deploy::cli::plan;
 use omc_cdk::deploy::diff::{self, ChangeKind, Impact, Style};
 use omc_cdk::deploy::engine::{
     Approval, Approver, Engine, Method, Outcome, ParameterOverride, PlannedStack, RunSummary,
     Settings, capabilities, check_parameters,
 };
 use omc_cdk::deploy::fake::FakeApi;
+use omc_cdk::deploy::plan;
 use omc_cdk::deploy::report::RecordingReporter;
 use omc_cdk::deploy::retry::RetryPolicy;
 use omc_cdk::{

@@ -16,7 +16,10 @@
 //! let network = Stack::new(&app, "Network", StackProps::default())?;
 //! let vpc = Vpc::new(&network, "Vpc", VpcProps::default())?;
 //! let data = Stack::new(&app, "Data", StackProps::default())?;
-//! let db = Rds::new(&data, "Db", RdsProps::new(&vpc, PostgresVersion::V17_6))?;
+//! let db = Rds::new(&data, "Db", RdsProps {
+//!     multi_az: true, // production (the default stage) wants a standby
+//!     ..RdsProps::new(&vpc, PostgresVersion::V17_6)
+//! })?;
 //! assert_eq!(db.connections().default_port(), Some(omc_constructs::Port::tcp(5432)));
 //! let synthesis = app.synth()?;
 //! assert_eq!(synthesis.stack("Data").unwrap().dependencies(), ["Network"]);

@@ -79,7 +79,10 @@ pub const FIXTURES: &[Fixture] = &[
     // The toolkit stack `bootstrap` deploys: locked and linted like the apps.
     Fixture {
         name: "toolkit",
-        build: || omc_cdk::deploy::cli::toolkit_app(omc_cdk::deploy::engine::TOOLKIT_STACK, None),
+        build: || {
+            omc_cdk::deploy::toolkit_app(omc_cdk::deploy::engine::TOOLKIT_STACK, None)
+                .map(App::from)
+        },
     },
 ];
 

@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use omc_cdk::deploy::api::{CloudFormationApi, Counting};
-use omc_cdk::deploy::cli::plan;
 use omc_cdk::deploy::engine::{Approver, Engine, RunError, Settings};
+use omc_cdk::deploy::plan;
 use omc_cdk::deploy::report::RecordingReporter;
 use omc_cdk::deploy::sdk::SdkApi;
 use omc_tests::endpoints::Endpoint;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use omc_cdk::deploy::api::Counting;
-use omc_cdk::deploy::cli::plan;
 use omc_cdk::deploy::diff::{self, Style};
 use omc_cdk::deploy::engine::{Approver, Engine, Outcome, RunSummary, Settings};
+use omc_cdk::deploy::plan;
 use omc_cdk::deploy::report::RecordingReporter;
 use omc_cdk::deploy::sdk::SdkApi;
 use omc_cdk::{App, AppSettings, PathMetadata, RawResource, Stack, StackProps};

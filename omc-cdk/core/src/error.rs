@@ -125,12 +125,29 @@ pub enum Error {
 }
 
 /// What [`Error::Checks`] carries.
-#[derive(Debug)]
 pub struct ChecksFailed {
     /// Every finding and suppression.
     pub report: crate::check::Report,
     /// The templates, synthesized and validated.
     pub synthesis: crate::Synthesis,
+}
+
+impl fmt::Debug for ChecksFailed {
+    // Short: a program whose `main` returns the error prints this. `Display` has the whole
+    // findings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChecksFailed")
+            .field("errors", &self.report.errors())
+            .field(
+                "findings",
+                &self
+                    .report
+                    .active()
+                    .map(|finding| format!("{} at {}", finding.rule, finding.path))
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// The findings of a failed check, as `synth` prints them.

@@ -9,8 +9,9 @@
 //! Errors become one line for people (what failed, against which endpoint or profile, what to
 //! do); the SDK's whole error chain is kept in [`ApiError::detail`] for `--verbose`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error as StdError;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -23,11 +24,12 @@ use aws_sdk_cloudformation::types::{
     Capability, ChangeSetType, OnStackFailure, Parameter, Tag, TemplateStage,
 };
 
-use super::api::{
+use crate::api::{
     ApiError, ApiErrorKind, ApiResult, ChangeSet, ChangeSetRequest, CloudFormationApi, Identity,
     ParameterValue, RemoteStack, ResourceChange, StackEvent, StackRequest, StoppedContainer,
     StoppedTask,
 };
+use crate::engine::PlannedStack;
 
 /// How long a connection may take to open.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -791,6 +793,39 @@ impl CloudFormationApi for SdkApi {
         tasks.truncate(limit);
         Ok(tasks)
     }
+}
+
+// ---- clients from the environment ----
+
+/// Why the AWS clients cannot be made.
+fn no_region() -> String {
+    "no AWS region: set AWS_REGION (or a profile with a region), or give the stacks an Environment with a region".into()
+}
+
+/// SDK clients for every region the stacks name (`""`: the configured region), from the
+/// standard configuration chain (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
+pub async fn apis_from_environment(
+    stacks: &[PlannedStack],
+) -> Result<BTreeMap<String, Arc<SdkApi>>, String> {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let mut apis = BTreeMap::new();
+    let regions: BTreeSet<Option<String>> = stacks.iter().map(|s| s.region.clone()).collect();
+    for region in regions {
+        if region.is_none() && config.region().is_none() {
+            return Err(no_region());
+        }
+        let api = SdkApi::new(&config, region.as_deref());
+        apis.insert(region.unwrap_or_default(), Arc::new(api));
+    }
+    if apis.is_empty() {
+        if config.region().is_none() {
+            return Err(no_region());
+        }
+        apis.insert(String::new(), Arc::new(SdkApi::new(&config, None)));
+    }
+    Ok(apis)
 }
 
 #[cfg(test)]

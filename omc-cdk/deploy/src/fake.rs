@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use serde_json::Value as Json;
 
-use super::api::{
+use crate::api::{
     ApiError, ApiErrorKind, ApiResult, ChangeSet, ChangeSetRequest, CloudFormationApi, Identity,
     ParameterValue, RemoteStack, ResourceChange, StackEvent, StackRequest, StoppedTask,
 };
@@ -517,7 +517,7 @@ impl CloudFormationApi for FakeApi {
             let mut remote = s.remote.clone();
             // Hidden values show as `****`, as on CloudFormation.
             let declared =
-                super::params::declared(&serde_json::from_str(&s.template).unwrap_or(Json::Null));
+                crate::params::declared(&serde_json::from_str(&s.template).unwrap_or(Json::Null));
             for (key, value) in &mut remote.parameters {
                 if declared.get(key).is_some_and(|d| d.no_echo) {
                     "****".clone_into(value);

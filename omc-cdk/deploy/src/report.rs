@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::api::StackEvent;
-use super::operation::{InFlight, Progress};
+use crate::api::StackEvent;
+use crate::operation::{InFlight, Progress};
 
 /// Where progress goes.
 pub trait Reporter: Send + Sync {
@@ -35,34 +35,8 @@ pub trait Reporter: Send + Sync {
     }
 }
 
-/// The UTC time of day of a Unix timestamp in milliseconds, `HH:MM:SS`.
-pub fn clock(millis: i64) -> String {
-    let secs = millis.div_euclid(1000).rem_euclid(86_400);
-    format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
-}
-
-/// A duration for people: `42s`, `3m05s`, `1h02m`.
-pub fn span(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    if secs < 60 {
-        format!("{secs}s")
-    } else if secs < 3600 {
-        format!("{}m{:02}s", secs / 60, secs % 60)
-    } else {
-        format!("{}h{:02}m", secs / 3600, (secs / 60) % 60)
-    }
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use crate::time::now_millis;
+pub use crate::time::{clock, span};
 
 /// How long a resource has been in progress (never negative, whatever the clocks say).
 fn elapsed_since(millis: i64) -> Duration {

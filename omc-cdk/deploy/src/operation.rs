@@ -7,8 +7,8 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
-use super::api::{StackEvent, StoppedTask};
-use super::report::clock;
+use crate::api::{StackEvent, StoppedTask};
+use crate::time::clock;
 
 /// A resource the operation is working on now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,7 +220,7 @@ pub fn construct_paths(template: &Json) -> BTreeMap<String, String> {
             resources
                 .iter()
                 .filter_map(|(id, r)| {
-                    let path = r["Metadata"][crate::synth::PATH_METADATA_KEY].as_str()?;
+                    let path = r["Metadata"][omc_cdk_core::PATH_METADATA_KEY].as_str()?;
                     Some((id.clone(), path.to_owned()))
                 })
                 .collect()

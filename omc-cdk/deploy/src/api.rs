@@ -1,6 +1,6 @@
 //! The CloudFormation (and S3) calls the deploy engine makes, as a trait: the AWS SDK
-//! implements it for real endpoints ([`super::sdk::SdkApi`]), and tests script it
-//! ([`super::fake::FakeApi`]) for behaviour no local endpoint shows.
+//! implements it for real endpoints ([`crate::sdk::SdkApi`]), and tests script it
+//! ([`crate::fake::FakeApi`]) for behaviour no local endpoint shows.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,23 +1,24 @@
 //! The `deploy`, `diff`, `destroy` and `bootstrap` commands.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::api::CloudFormationApi;
-use super::diff::{self, Style};
-use super::engine::{
+use omc_cdk_core::{App, Synthesis, SynthesizedStack};
+use omc_cdk_deploy::api::CloudFormationApi;
+use omc_cdk_deploy::diff::{self, Style};
+use omc_cdk_deploy::engine::{
     Approval, Approver, Engine, Method, Outcome, ParameterOverride, PlannedStack, RunError,
     RunSummary, Settings, TOOLKIT_STACK, check_parameters,
 };
-use super::outputs;
-use super::report::{PlainReporter, Reporter, TtyReporter, color_enabled, span};
-use super::sdk::SdkApi;
-use crate::app::App;
-use crate::cli::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-use crate::synth::{Synthesis, SynthesizedStack};
+use omc_cdk_deploy::outputs;
+use omc_cdk_deploy::report::{PlainReporter, Reporter, TtyReporter, color_enabled, span};
+use omc_cdk_deploy::sdk::{SdkApi, apis_from_environment};
+use omc_cdk_deploy::{Extend, planned, select, toolkit_app};
+
+use crate::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
 /// Exit code when interrupted (Ctrl-C).
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -211,130 +212,12 @@ fn can_ask(streams: &Streams<'_>) -> bool {
     stdin_is_terminal() && streams.process && std::io::stderr().is_terminal()
 }
 
-/// Which way selection extends: the stacks a stack needs, or the stacks that need it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Extend {
-    Dependencies,
-    Dependents,
-}
-
-/// The selected stacks, extended unless `exclusively`, in deploy order.
-fn select<'s>(
-    synthesis: &'s Synthesis,
-    patterns: &[String],
-    exclusively: bool,
-    extend: Extend,
-) -> Result<Vec<&'s SynthesizedStack>, String> {
-    let selected = synthesis.select(patterns)?;
-    let mut names: BTreeSet<&str> = selected.iter().map(|s| s.name()).collect();
-    if !exclusively {
-        loop {
-            let before = names.len();
-            for stack in synthesis.stacks() {
-                match extend {
-                    Extend::Dependencies => {
-                        if names.contains(stack.name()) {
-                            let deps: Vec<&str> =
-                                stack.dependencies().iter().map(String::as_str).collect();
-                            names.extend(deps);
-                        }
-                    }
-                    Extend::Dependents => {
-                        if stack
-                            .dependencies()
-                            .iter()
-                            .any(|d| names.contains(d.as_str()))
-                        {
-                            names.insert(stack.name());
-                        }
-                    }
-                }
-            }
-            if names.len() == before {
-                break;
-            }
-        }
-    }
-    Ok(synthesis
-        .stacks()
-        .iter()
-        .filter(|s| names.contains(s.name()))
-        .collect())
-}
-
-/// The stacks a command works on: those matching `patterns` (all when empty) and, unless
-/// `exclusively`, the stacks they depend on (or, for `destroy`, the stacks that depend on
-/// them), in deploy order.
-pub fn plan(
-    synthesis: &Synthesis,
-    patterns: &[String],
-    exclusively: bool,
-    destroy: bool,
-) -> Result<Vec<PlannedStack>, String> {
-    let extend = if destroy {
-        Extend::Dependents
-    } else {
-        Extend::Dependencies
-    };
-    Ok(planned(&select(synthesis, patterns, exclusively, extend)?))
-}
-
-fn planned(stacks: &[&SynthesizedStack]) -> Vec<PlannedStack> {
-    let names: BTreeSet<&str> = stacks.iter().map(|s| s.name()).collect();
-    stacks
-        .iter()
-        .map(|s| PlannedStack {
-            name: s.name().to_owned(),
-            template: s.template().to_owned(),
-            sha256: s.sha256().to_owned(),
-            tags: s.tags().clone(),
-            termination_protection: s.termination_protection(),
-            dependencies: s
-                .dependencies()
-                .iter()
-                .filter(|d| names.contains(d.as_str()))
-                .cloned()
-                .collect(),
-            region: s.env().and_then(|e| e.region.clone()),
-            account: s.env().and_then(|e| e.account.clone()),
-        })
-        .collect()
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
-}
-
-/// Why the AWS clients cannot be made.
-fn no_region() -> String {
-    "no AWS region: set AWS_REGION (or a profile with a region), or give the stacks an Environment with a region".into()
-}
-
-/// SDK clients for every region the stacks name, from the standard configuration chain.
-async fn sdk_apis(stacks: &[PlannedStack]) -> Result<BTreeMap<String, Arc<SdkApi>>, String> {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let mut apis = BTreeMap::new();
-    let regions: BTreeSet<Option<String>> = stacks.iter().map(|s| s.region.clone()).collect();
-    for region in regions {
-        if region.is_none() && config.region().is_none() {
-            return Err(no_region());
-        }
-        let api = SdkApi::new(&config, region.as_deref());
-        apis.insert(region.unwrap_or_default(), Arc::new(api));
-    }
-    if apis.is_empty() {
-        if config.region().is_none() {
-            return Err(no_region());
-        }
-        apis.insert(String::new(), Arc::new(SdkApi::new(&config, None)));
-    }
-    Ok(apis)
 }
 
 fn reporter(streams: &Streams<'_>, width: usize, buffer: &Buffer) -> Arc<dyn Reporter> {
@@ -571,7 +454,7 @@ pub(crate) fn deploy(
         },
         bucket: args.bucket,
         toolkit_stack: args.toolkit_stack_name,
-        schemas: app.inner.borrow().schemas,
+        schemas: app.schemas(),
         ..Settings::default()
     };
     run_engine(
@@ -612,7 +495,7 @@ fn run_engine(
         Arc::new(RefuseApprover)
     };
     let result = runtime.block_on(async {
-        let apis = sdk_apis(stacks).await.map_err(Err)?;
+        let apis = apis_from_environment(stacks).await.map_err(Err)?;
         let run = match operation {
             Operation::Deploy(_) => run_deploy(apis, stacks, settings, reporter, approver).await,
             Operation::Destroy => run_destroy(apis, stacks, settings, reporter, approver).await,
@@ -660,7 +543,7 @@ fn run_engine(
 
 /// Deploys `stacks` with any API (the SDK, or the fake in tests), after checking the
 /// credentials' account.
-pub async fn run_deploy<A: CloudFormationApi>(
+pub(crate) async fn run_deploy<A: CloudFormationApi>(
     apis: BTreeMap<String, Arc<A>>,
     stacks: &[PlannedStack],
     settings: Settings,
@@ -672,7 +555,7 @@ pub async fn run_deploy<A: CloudFormationApi>(
 }
 
 /// Destroys `stacks` with any API, after checking the credentials' account.
-pub async fn run_destroy<A: CloudFormationApi>(
+pub(crate) async fn run_destroy<A: CloudFormationApi>(
     apis: BTreeMap<String, Arc<A>>,
     stacks: &[PlannedStack],
     settings: Settings,
@@ -721,12 +604,12 @@ pub(crate) fn diff(
         }
     };
     let settings = Settings {
-        schemas: app.inner.borrow().schemas,
+        schemas: app.schemas(),
         poll_interval: Duration::from_millis(500),
         ..Settings::default()
     };
     let result = runtime.block_on(async {
-        let apis = sdk_apis(&stacks).await.map_err(Err)?;
+        let apis = apis_from_environment(&stacks).await.map_err(Err)?;
         reader(apis, settings).diff(&stacks).await.map_err(Ok)
     });
     let diffs = match result {
@@ -822,99 +705,6 @@ pub(crate) fn destroy(synthesis: &Synthesis, args: &DestroyArgs, streams: &mut S
     )
 }
 
-/// The toolkit stack: an encrypted, versioned, private, TLS-only bucket for large templates.
-pub fn toolkit_app(stack_name: &str, bucket_name: Option<&str>) -> crate::Result<App> {
-    use crate::{OutputProps, RawResource, Stack, StackProps};
-    use serde_json::json;
-    let app = App::new();
-    let stack = Stack::new(
-        &app,
-        stack_name,
-        StackProps {
-            description: Some(
-                "omc-cdk toolkit: the bucket deploy uploads large templates to".into(),
-            ),
-            ..StackProps::default()
-        },
-    )?;
-    let mut bucket = RawResource::new("AWS::S3::Bucket")
-        .property(
-            "BucketEncryption",
-            json!({"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}),
-        )
-        .property("VersioningConfiguration", json!({"Status": "Enabled"}))
-        .property(
-            "PublicAccessBlockConfiguration",
-            json!({"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}),
-        )
-        .property(
-            "OwnershipControls",
-            json!({"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}),
-        )
-        .property(
-            "LifecycleConfiguration",
-            // Keys are content hashes, so an object is never overwritten with other content:
-            // templates expire by age (CloudFormation reads one only while it creates a change
-            // set, and deploy uploads it again when it needs it), the versions that leaves
-            // behind a day later.
-            json!({"Rules": [{"Id": "ExpireOldTemplates", "Status": "Enabled",
-                "ExpirationInDays": 30,
-                "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}),
-        );
-    if let Some(name) = bucket_name {
-        bucket = bucket.property("BucketName", name);
-    }
-    let bucket = stack.add("TemplateBucket", bucket)?;
-    bucket.apply_removal_policy(crate::RemovalPolicy::Retain);
-    let arn = bucket.get_att::<String>("Arn");
-    stack.add(
-        "TemplateBucketPolicy",
-        RawResource::new("AWS::S3::BucketPolicy")
-            .property("Bucket", bucket.reference())
-            .property(
-                "PolicyDocument",
-                crate::Node::map([
-                    ("Version", crate::IntoNode::into_node("2012-10-17")),
-                    (
-                        "Statement",
-                        crate::Node::List(vec![crate::Node::map([
-                            ("Sid", crate::IntoNode::into_node("DenyInsecureTransport")),
-                            ("Effect", crate::IntoNode::into_node("Deny")),
-                            ("Principal", crate::IntoNode::into_node(json!({"AWS": "*"}))),
-                            ("Action", crate::IntoNode::into_node("s3:*")),
-                            (
-                                "Resource",
-                                crate::Node::List(vec![
-                                    crate::IntoNode::into_node(arn.clone()),
-                                    crate::IntoNode::into_node(crate::fns::join(
-                                        "",
-                                        [arn, "/*".into()],
-                                    )),
-                                ]),
-                            ),
-                            (
-                                "Condition",
-                                crate::IntoNode::into_node(
-                                    json!({"Bool": {"aws:SecureTransport": "false"}}),
-                                ),
-                            ),
-                        ])]),
-                    ),
-                ]),
-            ),
-    )?;
-    stack.add_output(
-        "BucketName",
-        bucket.reference(),
-        OutputProps {
-            description: Some("Where deploy uploads templates over 51,200 bytes".into()),
-            ..OutputProps::default()
-        },
-    )?;
-    Ok(app)
-}
-
 /// `bootstrap`.
 pub(crate) fn bootstrap(args: &BootstrapArgs, streams: &mut Streams<'_>) -> u8 {
     if !args.yes && !can_ask(streams) {
@@ -957,7 +747,7 @@ pub(crate) fn deployed_templates(
     let planned = planned(stacks);
     let runtime = runtime()?;
     let result = runtime.block_on(async {
-        let apis = sdk_apis(&planned).await?;
+        let apis = apis_from_environment(&planned).await?;
         reader(apis, Settings::default())
             .deployed_templates(&planned)
             .await

@@ -9,21 +9,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use super::api::{
+use crate::api::{
     ApiError, ApiErrorKind, ApiResult, ChangeSet, ChangeSetRequest, CloudFormationApi, Identity,
     RemoteStack, StackRequest,
 };
-use super::diff::{self, SchemaLookup, TemplateDiff};
-use super::operation::{ChangeCounts, Failure, Tracker, construct_paths, ecs_service};
-use super::params::Parameters;
-pub use super::params::{ParameterOverride, check_parameters};
-use super::report::Reporter;
-use super::retry::RetryPolicy;
-use crate::synth::MAX_INLINE_TEMPLATE_BYTES;
+use crate::operation::{ChangeCounts, Failure, Tracker, construct_paths, ecs_service};
+use crate::params::Parameters;
+pub use crate::params::{ParameterOverride, check_parameters};
+use crate::report::Reporter;
+use crate::retry::RetryPolicy;
+use crate::time::now_millis;
+use omc_cdk_core::MAX_INLINE_TEMPLATE_BYTES;
+use omc_cdk_template::diff::{self, SchemaLookup, TemplateDiff};
 
 /// When to ask before executing a change set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,12 +285,6 @@ pub struct Engine<A> {
     asking: tokio::sync::Mutex<()>,
     /// Stacks with a CloudFormation operation under way.
     active: Mutex<BTreeSet<String>>,
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Statuses from which an update can start.

@@ -1,5 +1,5 @@
 //! The one retry layer of the deploy engine. The SDK's own retries are off
-//! ([`super::sdk::SdkApi`]), so a throttled call is retried here and only here: calls that
+//! ([`crate::sdk::SdkApi`]), so a throttled call is retried here and only here: calls that
 //! change nothing are retried when throttled, when the connection failed and when the service
 //! failed (5xx); calls that change something only when throttled (the request was refused
 //! before anything happened). Waits grow exponentially with "equal jitter" (half fixed, half
@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::api::{ApiError, ApiErrorKind, ApiResult};
+use crate::api::{ApiError, ApiErrorKind, ApiResult};
 
 /// How often and how long to retry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

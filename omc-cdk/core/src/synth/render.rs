@@ -909,7 +909,7 @@ fn merge_literal_tags(
 }
 
 /// The metadata key of a resource's construct path (AWS CDK's).
-pub(crate) const PATH_METADATA_KEY: &str = "aws:cdk:path";
+pub const PATH_METADATA_KEY: &str = "aws:cdk:path";
 
 /// Writes the suppressions covering the resource at `path` into its `Metadata`.
 fn add_suppressions(

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
-use super::api::ParameterValue;
+use crate::api::ParameterValue;
 
 /// A parameter value from the command line: `NAME=VALUE` for every stack that declares
 /// `NAME`, or `STACK:NAME=VALUE` for one.

@@ -8,8 +8,8 @@ use crate::error::{Error, Result};
 use crate::stack::Stack;
 use crate::synth::{self, Synthesis};
 
-/// The stacks of one program. Stacks are added with [`Stack::new`]; [`App::run`] gives the
-/// program its command line (`synth`, `list`).
+/// The stacks of one program. Stacks are added with [`Stack::new`]; `omc_cdk::App` (this app
+/// and its command line, `App::run`) is what programs use.
 ///
 /// `App` is a cheap handle: clones refer to the same app.
 ///
@@ -17,7 +17,7 @@ use crate::synth::{self, Synthesis};
 /// use omc_cdk::{App, Stack, StackProps, RawResource};
 /// let app = App::new();
 /// let stack = Stack::new(&app, "Storage", StackProps::default())?;
-/// stack.add("Logs", RawResource::new("AWS::S3::Bucket"))?;
+/// stack.add("Jobs", RawResource::new("AWS::SQS::Queue"))?;
 /// let synthesis = app.synth()?;
 /// assert_eq!(synthesis.stacks()[0].name(), "Storage");
 /// # Ok::<(), omc_cdk::Error>(())
@@ -120,6 +120,17 @@ impl App {
     /// The app's stage, when set.
     pub fn stage(&self) -> Option<Stage> {
         self.inner.borrow().stage
+    }
+
+    /// The program's name and version for its command line, when set with [`App::named`].
+    pub fn program(&self) -> (Option<String>, Option<String>) {
+        let inner = self.inner.borrow();
+        (inner.name.clone(), inner.version.clone())
+    }
+
+    /// Where resource schemas are, when set with [`App::with_schemas`].
+    pub fn schemas(&self) -> Option<crate::schema::SchemaLookup> {
+        self.inner.borrow().schemas
     }
 
     /// Adds a check rule to the built-in pack: one of your own, or an optional built-in one

@@ -16,7 +16,7 @@ mod graph;
 mod render;
 mod validate;
 
-pub(crate) use render::PATH_METADATA_KEY;
+pub use render::PATH_METADATA_KEY;
 
 use std::cell::Ref;
 use std::collections::BTreeMap;
@@ -344,7 +344,7 @@ fn previous_templates(manifest: &Path) -> Vec<String> {
 }
 
 /// `*` matches any run of characters; everything else matches itself.
-pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
+pub fn glob_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == name;
@@ -368,7 +368,7 @@ pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
 }
 
 /// Pretty JSON with a one-space indent and a final newline.
-pub(crate) fn to_pretty_json(value: &Json) -> String {
+pub fn to_pretty_json(value: &Json) -> String {
     let mut out = Vec::with_capacity(4096);
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
