@@ -36,7 +36,9 @@ fn app_with(version: u32, settings: AppSettings) -> App {
     alpha
         .add(
             "Topic",
-            RawResource::new("AWS::SNS::Topic").property("DisplayName", "alpha"),
+            RawResource::new("AWS::SNS::Topic")
+                .property("DisplayName", "alpha")
+                .property("KmsMasterKeyId", "alias/aws/sns"),
         )
         .unwrap();
     let beta = Stack::new(&app, "Beta", StackProps::default()).unwrap();
@@ -71,7 +73,9 @@ fn app_with(version: u32, settings: AppSettings) -> App {
     gamma
         .add(
             "Alerts",
-            RawResource::new("AWS::SNS::Topic").property("DisplayName", "gamma"),
+            RawResource::new("AWS::SNS::Topic")
+                .property("DisplayName", "gamma")
+                .property("KmsMasterKeyId", "alias/aws/sns"),
         )
         .unwrap();
     app
