@@ -1,79 +1,12 @@
 //! The app: the set of stacks a program synthesizes and deploys together.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use crate::check::{Report, Rule, Stage};
 use crate::error::{Error, Result};
-use crate::stack::Stack;
-use crate::synth::{self, Synthesis};
-
-/// The stacks of one program. Stacks are added with [`Stack::new`]; `omc_cdk::App` (this app
-/// and its command line, `App::run`) is what programs use.
-///
-/// `App` is a cheap handle: clones refer to the same app.
-///
-/// ```
-/// use omc_cdk::{App, Stack, StackProps, RawResource};
-/// let app = App::new();
-/// let stack = Stack::new(&app, "Storage", StackProps::default())?;
-/// stack.add("Jobs", RawResource::new("AWS::SQS::Queue"))?;
-/// let synthesis = app.synth()?;
-/// assert_eq!(synthesis.stacks()[0].name(), "Storage");
-/// # Ok::<(), omc_cdk::Error>(())
-/// ```
-#[derive(Clone, Default)]
-pub struct App {
-    pub(crate) inner: Rc<RefCell<AppData>>,
-}
-
-#[derive(Default)]
-pub(crate) struct AppData {
-    pub(crate) stacks: Vec<Stack>,
-    pub(crate) settings: AppSettings,
-    pub(crate) name: Option<String>,
-    pub(crate) version: Option<String>,
-    pub(crate) schemas: Option<crate::schema::SchemaLookup>,
-    pub(crate) stage: Option<Stage>,
-    pub(crate) rules: Vec<Rule>,
-}
-
-/// App-wide synthesis settings.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AppSettings {
-    /// How a value of one stack reaches another. Default: [`CrossStackReferences::Exports`].
-    pub cross_stack_references: CrossStackReferences,
-    /// Whether each resource's construct path is written into its metadata. Default:
-    /// [`PathMetadata::Included`].
-    pub path_metadata: PathMetadata,
-}
-
-/// The construct path in each resource's `Metadata` (`"aws:cdk:path": "Stack/Db/Resource"`,
-/// the key and format AWS CDK writes): what lets `deploy` name the construct behind a failed
-/// resource, and what a stack deployed by AWS CDK already carries.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PathMetadata {
-    /// Written (AWS CDK's default too).
-    #[default]
-    Included,
-    /// Left out (AWS CDK's `--path-metadata false`): smaller templates, failures named by
-    /// logical id only.
-    Omitted,
-}
-
-/// How references between stacks are rendered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CrossStackReferences {
-    /// The producing stack exports the value (`Outputs.*.Export`) and the consumer imports it
-    /// with `Fn::ImportValue`. CloudFormation then refuses to change or delete an export while
-    /// it is imported, which protects consumers but can block updates of the producer.
-    #[default]
-    Exports,
-    /// The producing stack outputs the value without exporting it and the consumer reads it
-    /// with `Fn::GetStackOutput` (a weak reference): the producer stays free to change, and the
-    /// consumer sees the new value on its next deploy. Also works across regions of one account.
-    Weak,
-}
+use crate::settings::AppSettings;
+use crate::synth;
+use crate::synthesis::Synthesis;
+use crate::tree::App;
+use crate::tree::Stack;
 
 impl App {
     /// An empty app with default settings.

@@ -27,8 +27,8 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use crate::error::Error;
-use crate::stack::Stack;
-use crate::synth::SynthesizedStack;
+use crate::synthesis::SynthesizedStack;
+use crate::tree::Stack;
 
 /// A failed assertion, with a message that says what was expected and what was found.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -124,6 +124,15 @@ pub enum Error {
     Checks(Box<ChecksFailed>),
 }
 
+impl From<crate::synthesis::WriteError> for Error {
+    fn from(e: crate::synthesis::WriteError) -> Error {
+        Error::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 /// What [`Error::Checks`] carries.
 pub struct ChecksFailed {
     /// Every finding and suppression.

@@ -18,7 +18,7 @@
 
 use indexmap::IndexMap;
 
-use crate::stack::Condition;
+use crate::tree::Condition;
 use crate::value::{ConditionExpr, Expr, IntoNode, Intrinsic, Value};
 
 /// `Fn::Join`: the items of a list joined with a delimiter.

@@ -38,37 +38,52 @@
 //! keep their resources when they move to omc-cdk.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The modules are layers; each uses only modules of the layers before it (checked by
+// `scripts/module-cycles`, which CI runs):
+// 1. `value`, `id`, `settings`, `environment`, `policy`, then `aws` and `schema`: values,
+//    names and plain declarations;
+// 2. `synthesis`: what synthesis produces; `error`: what fails (it may carry a synthesis);
+//    `parameter`: stack parameters, checked;
+// 3. `tree`: the construct tree's data, which the handles share; `fns` on values and it;
+// 4. `stack`: stacks and scopes; `resource`: resources added to a scope;
+// 5. `synth`: from the tree to templates; `app`: synthesizes and checks; `assertions`.
 mod app;
 pub mod assertions;
 pub mod aws;
-pub use omc_cdk_check as check;
+mod environment;
 mod error;
 pub mod fns;
 pub mod id;
+mod parameter;
+mod policy;
 mod resource;
 pub mod schema;
+mod settings;
 mod stack;
 mod synth;
+mod synthesis;
+mod tree;
+mod value;
+pub use omc_cdk_check as check;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod value;
 
-pub use app::{App, AppSettings, CrossStackReferences, PathMetadata};
 pub use check::Stage;
+pub use environment::Environment;
 pub use error::{ChecksFailed, Error, Problem, ProblemKind, Result};
 pub use indexmap::IndexMap;
-pub use resource::{
-    DeletionPolicy, RawResource, RemovalPolicy, Resource, ResourceDefinition, TagFormat,
-    UpdateReplacePolicy,
-};
-pub use stack::{
-    Condition, Environment, Mapping, OutputProps, Parameter, ParameterProps, ParameterType, Scope,
-    Stack, StackProps,
-};
-pub use synth::{
-    MAX_INLINE_TEMPLATE_BYTES, MAX_TEMPLATE_BYTES, PATH_METADATA_KEY, Synthesis, SynthesizedStack,
+pub use parameter::{ParameterProps, ParameterType};
+pub use policy::{DeletionPolicy, RemovalPolicy, UpdateReplacePolicy};
+pub use resource::{RawResource, Resource, ResourceDefinition};
+pub use schema::TagFormat;
+pub use settings::{AppSettings, CrossStackReferences, PathMetadata};
+pub use stack::{Mapping, OutputProps, Parameter, StackProps};
+pub use synth::PATH_METADATA_KEY;
+pub use synthesis::{
+    MAX_INLINE_TEMPLATE_BYTES, MAX_TEMPLATE_BYTES, Synthesis, SynthesizedStack, WriteError,
     glob_match, to_pretty_json,
 };
+pub use tree::{App, Condition, Scope, Stack};
 pub use value::{
     AnyValue, AttributeType, ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Json, List,
     MapValue, Node, Pseudo, RefTarget, ResourceRef, StackRef, Tag, Value,

@@ -1,43 +1,18 @@
 //! Resources: their definition (type and properties), attributes, and the handle that
 //! references and adjusts them.
 
-use std::borrow::Cow;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::id;
-use crate::stack::{Condition, Scope, Stack};
+use crate::policy::{DeletionPolicy, RemovalPolicy, UpdateReplacePolicy};
+use crate::schema::TagFormat;
+use crate::tree::{Condition, Override, ResourceData, Scope, Stack};
 use crate::value::{
     AttributeType, Expr, IntoNode, Intrinsic, Node, RefTarget, ResourceRef, StackRef, Value,
 };
-
-/// How a resource type takes tags, so stack tags can be applied to it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum TagFormat {
-    /// The type takes no tags.
-    #[default]
-    None,
-    /// A list of `{"Key": .., "Value": ..}` objects in the named property (most types).
-    KeyValueList(Cow<'static, str>),
-    /// Like [`TagFormat::KeyValueList`] with `"PropagateAtLaunch": true` on each tag
-    /// (`AWS::AutoScaling::AutoScalingGroup`).
-    AutoScalingGroup(Cow<'static, str>),
-    /// An object of key to value in the named property.
-    Map(Cow<'static, str>),
-}
-
-impl TagFormat {
-    /// The property that holds the tags, if the type takes tags.
-    pub fn property(&self) -> Option<&str> {
-        match self {
-            TagFormat::None => None,
-            TagFormat::KeyValueList(p) | TagFormat::AutoScalingGroup(p) | TagFormat::Map(p) => {
-                Some(p)
-            }
-        }
-    }
-}
 
 /// What a resource is: its CloudFormation type, its properties and how it takes tags.
 ///
@@ -111,113 +86,6 @@ impl ResourceDefinition for RawResource {
 
     fn into_properties(self) -> IndexMap<String, Node> {
         self.properties
-    }
-}
-
-/// What happens to a resource's physical resource when it leaves the template
-/// (`DeletionPolicy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeletionPolicy {
-    /// Delete it (CloudFormation's default for most types).
-    Delete,
-    /// Keep it.
-    Retain,
-    /// Keep it, except when the stack's creation fails and rolls back.
-    RetainExceptOnCreate,
-    /// Take a final snapshot, then delete it (databases, volumes, caches).
-    Snapshot,
-}
-
-impl DeletionPolicy {
-    /// The name used in templates.
-    pub fn name(self) -> &'static str {
-        match self {
-            DeletionPolicy::Delete => "Delete",
-            DeletionPolicy::Retain => "Retain",
-            DeletionPolicy::RetainExceptOnCreate => "RetainExceptOnCreate",
-            DeletionPolicy::Snapshot => "Snapshot",
-        }
-    }
-}
-
-/// What happens to the old physical resource when an update replaces it
-/// (`UpdateReplacePolicy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UpdateReplacePolicy {
-    /// Delete it.
-    Delete,
-    /// Keep it.
-    Retain,
-    /// Take a snapshot, then delete it.
-    Snapshot,
-}
-
-impl UpdateReplacePolicy {
-    /// The name used in templates.
-    pub fn name(self) -> &'static str {
-        match self {
-            UpdateReplacePolicy::Delete => "Delete",
-            UpdateReplacePolicy::Retain => "Retain",
-            UpdateReplacePolicy::Snapshot => "Snapshot",
-        }
-    }
-}
-
-/// Both policies at once, as CDK's `applyRemovalPolicy` sets them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RemovalPolicy {
-    /// `Delete` / `Delete`.
-    Destroy,
-    /// `Retain` / `Retain`.
-    Retain,
-    /// `Snapshot` / `Snapshot`.
-    Snapshot,
-    /// `RetainExceptOnCreate` / `Retain`.
-    RetainExceptOnCreate,
-}
-
-#[derive(Clone, Debug)]
-pub(crate) enum Override {
-    Set(Vec<String>, Node),
-    Delete(Vec<String>),
-}
-
-pub(crate) struct ResourceData {
-    pub(crate) type_name: String,
-    pub(crate) properties: IndexMap<String, Node>,
-    pub(crate) tag_format: TagFormat,
-    pub(crate) logical_id: String,
-    pub(crate) depends_on: Vec<ResourceRef>,
-    pub(crate) condition: Option<String>,
-    pub(crate) deletion_policy: Option<DeletionPolicy>,
-    pub(crate) update_replace_policy: Option<UpdateReplacePolicy>,
-    pub(crate) update_policy: Option<Node>,
-    pub(crate) creation_policy: Option<Node>,
-    pub(crate) metadata: IndexMap<String, Node>,
-    pub(crate) overrides: Vec<Override>,
-}
-
-impl ResourceData {
-    pub(crate) fn new(
-        type_name: String,
-        properties: IndexMap<String, Node>,
-        tag_format: TagFormat,
-        logical_id: String,
-    ) -> ResourceData {
-        ResourceData {
-            type_name,
-            properties,
-            tag_format,
-            logical_id,
-            depends_on: Vec::new(),
-            condition: None,
-            deletion_policy: None,
-            update_replace_policy: None,
-            update_policy: None,
-            creation_policy: None,
-            metadata: IndexMap::new(),
-            overrides: Vec::new(),
-        }
     }
 }
 
@@ -494,6 +362,104 @@ fn split_override_path(path: &str) -> Vec<String> {
     }
     parts.push(current);
     parts
+}
+
+/// Adding resources to a scope: here rather than in `stack`, so a stack knows nothing of the
+/// resource handles built on it.
+impl Scope {
+    /// Adds a resource with this id. Its logical id is derived from its path (see
+    /// [`crate::id::logical_id_for_path`]) unless overridden with
+    /// [`Resource::override_logical_id`].
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, RawResource};
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Storage", StackProps::default())?;
+    /// let bucket = stack.child("MyBucket")?.add("Resource", RawResource::new("AWS::S3::Bucket"))?;
+    /// assert_eq!(bucket.logical_id(), "MyBucketF68F3FF0");
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn add<R: ResourceDefinition>(&self, id: &str, definition: R) -> Result<R::Handle> {
+        let path = self.child_path(id)?;
+        let type_name = definition.type_name().to_owned();
+        let tag_format = definition.tag_format();
+        let properties = definition.into_properties();
+        let mut data = self.data.borrow_mut();
+        let full = format!("{}/{path}", data.sref.name);
+        check_resource_type(&full, &type_name)?;
+        if data.constructs.contains(&path) {
+            return Err(Error::DuplicateConstructId {
+                path: full,
+                id: id.to_owned(),
+            });
+        }
+        let components: Vec<&str> = path.split('/').collect();
+        if components.iter().all(|c| *c == id::HIDDEN_ID) {
+            return Err(Error::InvalidLogicalId {
+                path: full,
+                logical_id: String::new(),
+                reason: format!(
+                    "every path component is {:?}, which logical ids leave out; give the resource another id",
+                    id::HIDDEN_ID
+                ),
+            });
+        }
+        let logical_id = id::logical_id_for_path(&components);
+        id::check_logical_id(&logical_id).map_err(|reason| Error::InvalidLogicalId {
+            path: full.clone(),
+            logical_id: logical_id.clone(),
+            reason: format!("{reason} (derived from the path; use an id with letters or digits)"),
+        })?;
+        if let Some(existing) = data.logical_ids.get(&logical_id) {
+            return Err(Error::DuplicateLogicalId {
+                path: full,
+                logical_id,
+                existing: existing.clone(),
+            });
+        }
+        data.logical_ids.insert(logical_id.clone(), full);
+        data.constructs.insert(path.clone());
+        data.resources.insert(
+            path.clone(),
+            ResourceData::new(type_name.clone(), properties, tag_format, logical_id),
+        );
+        let sref = data.sref.clone();
+        drop(data);
+        Ok(Resource::new(
+            Scope {
+                data: self.data.clone(),
+                path: path.clone(),
+            },
+            crate::value::ResourceRef {
+                stack: sref,
+                path,
+                type_name: Arc::from(type_name),
+            },
+        )
+        .into())
+    }
+}
+
+/// `AWS::Service::Type`, `Custom::Name`, or a module `Org::Service::Type::MODULE`.
+fn check_resource_type(path: &str, type_name: &str) -> Result<()> {
+    let parts: Vec<&str> = type_name.split("::").collect();
+    let ok = match parts.as_slice() {
+        ["Custom", name] => !name.is_empty(),
+        [_, _, _] | [_, _, _, "MODULE"] => parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidValue {
+            path: path.to_owned(),
+            message: format!(
+                "resource type {type_name:?} is not a CloudFormation type name; use the form \"AWS::Service::Resource\" (or \"Custom::Name\")"
+            ),
+        })
+    }
 }
 
 #[cfg(test)]

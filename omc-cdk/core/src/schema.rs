@@ -4,8 +4,6 @@
 
 use std::borrow::Cow;
 
-use crate::resource::TagFormat;
-
 pub use omc_cdk_template::schema::{
     PropertySchema, Replacement, ResourceSchema, SchemaLookup, TagSchema, TagVariant,
     parse_registry,
@@ -57,6 +55,33 @@ impl Props {
     /// The properties as an object node.
     pub fn into_node(self) -> crate::value::Node {
         crate::value::Node::Map(self.0)
+    }
+}
+
+/// How a resource type takes tags, so stack tags can be applied to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TagFormat {
+    /// The type takes no tags.
+    #[default]
+    None,
+    /// A list of `{"Key": .., "Value": ..}` objects in the named property (most types).
+    KeyValueList(Cow<'static, str>),
+    /// Like [`TagFormat::KeyValueList`] with `"PropagateAtLaunch": true` on each tag
+    /// (`AWS::AutoScaling::AutoScalingGroup`).
+    AutoScalingGroup(Cow<'static, str>),
+    /// An object of key to value in the named property.
+    Map(Cow<'static, str>),
+}
+
+impl TagFormat {
+    /// The property that holds the tags, if the type takes tags.
+    pub fn property(&self) -> Option<&str> {
+        match self {
+            TagFormat::None => None,
+            TagFormat::KeyValueList(p) | TagFormat::AutoScalingGroup(p) | TagFormat::Map(p) => {
+                Some(p)
+            }
+        }
     }
 }
 

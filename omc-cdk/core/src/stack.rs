@@ -2,73 +2,48 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use indexmap::IndexMap;
 
-use crate::app::{App, AppData};
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::id;
-use crate::resource::{Resource, ResourceData, ResourceDefinition};
+use crate::parameter::{ParameterProps, ParameterType};
+use crate::tree::{
+    App, Condition, MappingEntries, OutputData, Scope, Stack, StackData, SuppressionData,
+};
 use crate::value::{
-    ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Node, Pseudo, RefTarget, StackRef, Value,
+    ConditionExpr, ElementRef, Expr, IntoNode, Intrinsic, Pseudo, RefTarget, StackRef, Value,
 };
 
 static NEXT_STACK_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Where a stack is deployed. A stack without an environment is environment-agnostic: account
-/// and region come from the credentials used to deploy it, and constructs use `AWS::AccountId`
-/// and `AWS::Region`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Environment {
-    /// The 12-digit account id. Default: the deploying account.
-    pub account: Option<String>,
-    /// The region, such as `eu-west-1`. Default: the deploying region.
-    pub region: Option<String>,
-}
-
-impl Environment {
-    /// An environment with both account and region.
-    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Environment {
-        Environment {
-            account: Some(account.into()),
-            region: Some(region.into()),
-        }
+/// Checks the environment's account and region names.
+fn check_environment(env: &Environment, stack: &str) -> Result<()> {
+    if let Some(account) = &env.account
+        && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(Error::InvalidValue {
+            path: stack.to_owned(),
+            message: format!(
+                "environment account {account:?} is not an AWS account id; give the 12 digits, such as \"123456789012\""
+            ),
+        });
     }
-
-    /// An environment with only a region; the account is the deploying one.
-    pub fn region(region: impl Into<String>) -> Environment {
-        Environment {
-            account: None,
-            region: Some(region.into()),
-        }
+    if let Some(region) = &env.region
+        && !is_region_name(region)
+    {
+        return Err(Error::InvalidValue {
+            path: stack.to_owned(),
+            message: format!(
+                "environment region {region:?} is not a region name; give one such as \"eu-west-1\""
+            ),
+        });
     }
-
-    fn check(&self, stack: &str) -> Result<()> {
-        if let Some(account) = &self.account
-            && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(Error::InvalidValue {
-                path: stack.to_owned(),
-                message: format!(
-                    "environment account {account:?} is not an AWS account id; give the 12 digits, such as \"123456789012\""
-                ),
-            });
-        }
-        if let Some(region) = &self.region
-            && !is_region_name(region)
-        {
-            return Err(Error::InvalidValue {
-                path: stack.to_owned(),
-                message: format!(
-                    "environment region {region:?} is not a region name; give one such as \"eu-west-1\""
-                ),
-            });
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// `xx-name-1`, `xx-gov-name-1`, `xx-iso-name-1`: lower-case words separated by hyphens,
@@ -101,64 +76,6 @@ pub struct StackProps {
     pub stage: Option<crate::check::Stage>,
 }
 
-/// A CloudFormation stack: one template, deployed as one unit.
-///
-/// A stack is also the root [`Scope`] of its constructs (it dereferences to one), so
-/// constructs are added with `Vpc::new(&stack, "Vpc", ..)`. `Stack` is a cheap handle: clones
-/// refer to the same stack.
-#[derive(Clone)]
-pub struct Stack {
-    root: Scope,
-}
-
-pub(crate) struct StackData {
-    pub(crate) sref: StackRef,
-    pub(crate) app: Weak<RefCell<AppData>>,
-    pub(crate) env: Option<Environment>,
-    pub(crate) description: Option<String>,
-    pub(crate) tags: BTreeMap<String, String>,
-    pub(crate) termination_protection: bool,
-    pub(crate) stage: Option<crate::check::Stage>,
-    /// Suppressed check findings, in declaration order.
-    pub(crate) suppressions: Vec<SuppressionData>,
-    /// Every construct path in use, resources included.
-    pub(crate) constructs: BTreeSet<Arc<str>>,
-    pub(crate) resources: IndexMap<Arc<str>, ResourceData>,
-    /// Logical ids of resources and parameters (they share `Ref`'s namespace), with the full path
-    /// of the element that has each.
-    pub(crate) logical_ids: BTreeMap<String, String>,
-    pub(crate) parameters: IndexMap<String, ParameterProps>,
-    pub(crate) conditions: IndexMap<String, ConditionExpr>,
-    pub(crate) mappings: IndexMap<String, MappingEntries>,
-    pub(crate) outputs: IndexMap<String, OutputData>,
-    pub(crate) metadata: IndexMap<String, serde_json::Value>,
-    pub(crate) dependencies: Vec<(StackRef, String)>,
-    /// Files written beside the template, by name.
-    pub(crate) files: std::collections::BTreeMap<String, String>,
-}
-
-/// A suppression declared on a scope (its path inside the stack).
-pub(crate) struct SuppressionData {
-    pub(crate) scope: Arc<str>,
-    pub(crate) rule: String,
-    pub(crate) reason: String,
-}
-
-impl SuppressionData {
-    /// Whether the suppression covers the resource at `path`.
-    pub(crate) fn covers(&self, path: &str) -> bool {
-        path.strip_prefix(&*self.scope)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    }
-}
-
-pub(crate) struct OutputData {
-    pub(crate) value: Node,
-    pub(crate) description: Option<String>,
-    pub(crate) export_name: Option<Node>,
-    pub(crate) condition: Option<String>,
-}
-
 impl Stack {
     /// Creates a stack in `app`.
     ///
@@ -176,7 +93,7 @@ impl Stack {
             });
         }
         if let Some(env) = &props.env {
-            env.check(name)?;
+            check_environment(env, name)?;
         }
         if let Some(description) = &props.description {
             check_description(name, description)?;
@@ -585,16 +502,6 @@ pub(crate) fn check_tag(location: &str, key: &str, value: &str) -> Result<()> {
     }
 }
 
-/// A path in a stack's construct tree, where constructs and resources are added.
-///
-/// Constructs take `&Scope` and add their resources under `scope.child(id)?`. A [`Stack`]
-/// dereferences to its root scope. `Scope` is a cheap handle.
-#[derive(Clone)]
-pub struct Scope {
-    pub(crate) data: Rc<RefCell<StackData>>,
-    path: Arc<str>,
-}
-
 impl Scope {
     /// The scope's path inside its stack, such as `Vpc/PublicSubnet1`; empty for the stack.
     pub fn path(&self) -> &str {
@@ -630,7 +537,7 @@ impl Scope {
         }
     }
 
-    fn child_path(&self, id: &str) -> Result<Arc<str>> {
+    pub(crate) fn child_path(&self, id: &str) -> Result<Arc<str>> {
         id::check_construct_id(id).map_err(|reason| Error::InvalidConstructId {
             path: self.node_path(),
             id: id.to_owned(),
@@ -752,295 +659,11 @@ impl Scope {
             path,
         })
     }
-
-    /// Adds a resource with this id. Its logical id is derived from its path (see
-    /// [`crate::id::logical_id_for_path`]) unless overridden with
-    /// [`Resource::override_logical_id`].
-    ///
-    /// ```
-    /// use omc_cdk::{App, Stack, StackProps, RawResource};
-    /// let app = App::new();
-    /// let stack = Stack::new(&app, "Storage", StackProps::default())?;
-    /// let bucket = stack.child("MyBucket")?.add("Resource", RawResource::new("AWS::S3::Bucket"))?;
-    /// assert_eq!(bucket.logical_id(), "MyBucketF68F3FF0");
-    /// # Ok::<(), omc_cdk::Error>(())
-    /// ```
-    pub fn add<R: ResourceDefinition>(&self, id: &str, definition: R) -> Result<R::Handle> {
-        let path = self.child_path(id)?;
-        let type_name = definition.type_name().to_owned();
-        let tag_format = definition.tag_format();
-        let properties = definition.into_properties();
-        let mut data = self.data.borrow_mut();
-        let full = format!("{}/{path}", data.sref.name);
-        check_resource_type(&full, &type_name)?;
-        if data.constructs.contains(&path) {
-            return Err(Error::DuplicateConstructId {
-                path: full,
-                id: id.to_owned(),
-            });
-        }
-        let components: Vec<&str> = path.split('/').collect();
-        if components.iter().all(|c| *c == id::HIDDEN_ID) {
-            return Err(Error::InvalidLogicalId {
-                path: full,
-                logical_id: String::new(),
-                reason: format!(
-                    "every path component is {:?}, which logical ids leave out; give the resource another id",
-                    id::HIDDEN_ID
-                ),
-            });
-        }
-        let logical_id = id::logical_id_for_path(&components);
-        id::check_logical_id(&logical_id).map_err(|reason| Error::InvalidLogicalId {
-            path: full.clone(),
-            logical_id: logical_id.clone(),
-            reason: format!("{reason} (derived from the path; use an id with letters or digits)"),
-        })?;
-        if let Some(existing) = data.logical_ids.get(&logical_id) {
-            return Err(Error::DuplicateLogicalId {
-                path: full,
-                logical_id,
-                existing: existing.clone(),
-            });
-        }
-        data.logical_ids.insert(logical_id.clone(), full);
-        data.constructs.insert(path.clone());
-        data.resources.insert(
-            path.clone(),
-            ResourceData::new(type_name.clone(), properties, tag_format, logical_id),
-        );
-        let sref = data.sref.clone();
-        drop(data);
-        Ok(Resource::new(
-            Scope {
-                data: self.data.clone(),
-                path: path.clone(),
-            },
-            crate::value::ResourceRef {
-                stack: sref,
-                path,
-                type_name: Arc::from(type_name),
-            },
-        )
-        .into())
-    }
 }
 
 impl std::fmt::Debug for Scope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Scope").field(&self.node_path()).finish()
-    }
-}
-
-/// `AWS::Service::Type`, `Custom::Name`, or a module `Org::Service::Type::MODULE`.
-fn check_resource_type(path: &str, type_name: &str) -> Result<()> {
-    let parts: Vec<&str> = type_name.split("::").collect();
-    let ok = match parts.as_slice() {
-        ["Custom", name] => !name.is_empty(),
-        [_, _, _] | [_, _, _, "MODULE"] => parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')),
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidValue {
-            path: path.to_owned(),
-            message: format!(
-                "resource type {type_name:?} is not a CloudFormation type name; use the form \"AWS::Service::Resource\" (or \"Custom::Name\")"
-            ),
-        })
-    }
-}
-
-/// The type of a parameter.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum ParameterType {
-    /// `String`
-    #[default]
-    String,
-    /// `Number`
-    Number,
-    /// `List<Number>`
-    ListNumber,
-    /// `CommaDelimitedList`
-    CommaDelimitedList,
-    /// An AWS-specific type, such as `AWS::EC2::VPC::Id` or `List<AWS::EC2::Subnet::Id>`.
-    Aws(String),
-    /// The value of an SSM parameter: `AWS::SSM::Parameter::Value<T>` with `T` given here, such
-    /// as `String` or `AWS::EC2::Image::Id`.
-    SsmParameterValue(String),
-}
-
-impl ParameterType {
-    /// The type's name in templates.
-    pub fn name(&self) -> String {
-        match self {
-            ParameterType::String => "String".into(),
-            ParameterType::Number => "Number".into(),
-            ParameterType::ListNumber => "List<Number>".into(),
-            ParameterType::CommaDelimitedList => "CommaDelimitedList".into(),
-            ParameterType::Aws(t) => t.clone(),
-            ParameterType::SsmParameterValue(t) => format!("AWS::SSM::Parameter::Value<{t}>"),
-        }
-    }
-
-    /// Whether values of this type are lists.
-    pub fn is_list(&self) -> bool {
-        match self {
-            ParameterType::ListNumber | ParameterType::CommaDelimitedList => true,
-            ParameterType::Aws(t) | ParameterType::SsmParameterValue(t) => t.starts_with("List<"),
-            ParameterType::String | ParameterType::Number => false,
-        }
-    }
-}
-
-/// A parameter's declaration. `ParameterProps::default()` is a `String` parameter without
-/// constraints.
-#[derive(Clone, Debug, Default)]
-pub struct ParameterProps {
-    /// The type. Default: `String`.
-    pub parameter_type: ParameterType,
-    /// The value used when none is given at deploy time. Default: a value must be given.
-    pub default: Option<String>,
-    /// The only values accepted. Default: any value.
-    pub allowed_values: Vec<String>,
-    /// A regular expression values of `String` parameters must match. Default: any value.
-    pub allowed_pattern: Option<String>,
-    /// What a failed constraint says. Default: CloudFormation's generic message.
-    pub constraint_description: Option<String>,
-    /// What the parameter is for (at most 4,000 characters). Default: none.
-    pub description: Option<String>,
-    /// Minimum length of a `String` value. Default: none.
-    pub min_length: Option<u32>,
-    /// Maximum length of a `String` value. Default: none.
-    pub max_length: Option<u32>,
-    /// Minimum of a `Number` value. Default: none.
-    pub min_value: Option<f64>,
-    /// Maximum of a `Number` value. Default: none.
-    pub max_value: Option<f64>,
-    /// Whether CloudFormation masks the value in the console and API (`NoEcho`). Default:
-    /// `false`.
-    pub no_echo: bool,
-}
-
-impl ParameterProps {
-    /// A parameter of the given type, without constraints.
-    pub fn new(parameter_type: ParameterType) -> ParameterProps {
-        ParameterProps {
-            parameter_type,
-            ..ParameterProps::default()
-        }
-    }
-
-    fn check(&self, stack: &str, name: &str) -> Result<()> {
-        let path = format!("{stack}/Parameters/{name}");
-        let fail = |message: String| {
-            Err(Error::InvalidValue {
-                path: path.clone(),
-                message,
-            })
-        };
-        if let Some(default) = &self.default {
-            if !self.allowed_values.is_empty() && !self.allowed_values.contains(default) {
-                return fail(format!(
-                    "default {default:?} is not one of the allowed values {:?}; change the default or allow it",
-                    self.allowed_values
-                ));
-            }
-            if self.parameter_type == ParameterType::Number && default.parse::<f64>().is_err() {
-                return fail(format!(
-                    "default {default:?} is not a number, but the parameter's type is Number"
-                ));
-            }
-        }
-        if let (Some(min), Some(max)) = (self.min_length, self.max_length)
-            && min > max
-        {
-            return fail(format!(
-                "min_length ({min}) is greater than max_length ({max})"
-            ));
-        }
-        if let Some(bad) = [self.min_value, self.max_value]
-            .into_iter()
-            .flatten()
-            .find(|n| !n.is_finite())
-        {
-            return fail(format!(
-                "min_value and max_value must be finite numbers, not {bad}"
-            ));
-        }
-        if let (Some(min), Some(max)) = (self.min_value, self.max_value)
-            && min > max
-        {
-            return fail(format!(
-                "min_value ({min}) is greater than max_value ({max})"
-            ));
-        }
-        if let Some(description) = &self.description
-            && description.chars().count() > 4000
-        {
-            return fail("the description is longer than 4,000 characters".into());
-        }
-        if let ParameterType::Aws(t) = &self.parameter_type {
-            let inner = t
-                .strip_prefix("List<")
-                .and_then(|t| t.strip_suffix('>'))
-                .unwrap_or(t);
-            if !inner.starts_with("AWS::") {
-                return fail(format!(
-                    "parameter type {t:?} is not an AWS-specific type; use a type such as \"AWS::EC2::VPC::Id\" or \"List<AWS::EC2::Subnet::Id>\""
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        let mut map = serde_json::Map::new();
-        map.insert("Type".into(), self.parameter_type.name().into());
-        if let Some(default) = &self.default {
-            map.insert("Default".into(), default.clone().into());
-        }
-        if !self.allowed_values.is_empty() {
-            map.insert("AllowedValues".into(), self.allowed_values.clone().into());
-        }
-        if let Some(pattern) = &self.allowed_pattern {
-            map.insert("AllowedPattern".into(), pattern.clone().into());
-        }
-        if let Some(text) = &self.constraint_description {
-            map.insert("ConstraintDescription".into(), text.clone().into());
-        }
-        if let Some(text) = &self.description {
-            map.insert("Description".into(), text.clone().into());
-        }
-        if let Some(n) = self.min_length {
-            map.insert("MinLength".into(), n.into());
-        }
-        if let Some(n) = self.max_length {
-            map.insert("MaxLength".into(), n.into());
-        }
-        if let Some(n) = self.min_value {
-            map.insert("MinValue".into(), number(n));
-        }
-        if let Some(n) = self.max_value {
-            map.insert("MaxValue".into(), number(n));
-        }
-        if self.no_echo {
-            map.insert("NoEcho".into(), true.into());
-        }
-        serde_json::Value::Object(map)
-    }
-}
-
-/// A whole float renders as an integer, so `5.0` is `5` in the template.
-#[allow(clippy::cast_possible_truncation)]
-fn number(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
     }
 }
 
@@ -1094,13 +717,6 @@ impl Parameter {
     }
 }
 
-/// A condition of a stack: use it with [`crate::fns::if_`], [`Resource::set_condition`] or
-/// [`OutputProps::condition`].
-#[derive(Clone, Debug)]
-pub struct Condition {
-    element: ElementRef,
-}
-
 impl Condition {
     /// The condition's name.
     pub fn name(&self) -> &str {
@@ -1112,9 +728,6 @@ impl Condition {
         &self.element
     }
 }
-
-/// The entries of a mapping: top-level key -> second-level key -> literal value.
-pub(crate) type MappingEntries = IndexMap<String, IndexMap<String, serde_json::Value>>;
 
 fn check_mapping(stack: &str, name: &str, entries: serde_json::Value) -> Result<MappingEntries> {
     let path = format!("{stack}/Mappings/{name}");

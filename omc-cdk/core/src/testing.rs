@@ -1,10 +1,11 @@
 //! Fixtures for tests and benchmarks (feature `testing`).
 
-use crate::app::App;
 use crate::error::Result;
 use crate::fns;
-use crate::resource::{RawResource, TagFormat};
-use crate::stack::{Stack, StackProps};
+use crate::resource::RawResource;
+use crate::schema::TagFormat;
+use crate::stack::StackProps;
+use crate::tree::{App, Stack};
 use crate::value::Value;
 
 /// Resources per stack in [`synthetic_app`], under CloudFormation's 500.

@@ -11,11 +11,11 @@ use std::fmt::Write as _;
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
 
-use crate::app::{AppSettings, CrossStackReferences, PathMetadata};
 use crate::error::{Problem, ProblemKind};
 use crate::id;
-use crate::resource::{Override, ResourceData, TagFormat};
-use crate::stack::StackData;
+use crate::schema::TagFormat;
+use crate::settings::{AppSettings, CrossStackReferences, PathMetadata};
+use crate::tree::{Override, ResourceData, StackData};
 use crate::value::{ConditionExpr, ElementRef, Intrinsic, Node, RefTarget, ResourceRef};
 
 /// The sections of one stack's template, before serialization.
@@ -782,7 +782,7 @@ impl Renderer<'_> {
     }
 }
 
-fn env_text(env: &crate::stack::Environment) -> String {
+fn env_text(env: &crate::environment::Environment) -> String {
     format!(
         "account {} in region {}",
         env.account.as_deref().unwrap_or("(any)"),
@@ -914,7 +914,7 @@ pub const PATH_METADATA_KEY: &str = "aws:cdk:path";
 /// Writes the suppressions covering the resource at `path` into its `Metadata`.
 fn add_suppressions(
     rendered: &mut Json,
-    suppressions: &[crate::stack::SuppressionData],
+    suppressions: &[crate::tree::SuppressionData],
     placement: &[Option<&[&str]>],
     path: &str,
     type_name: &str,
