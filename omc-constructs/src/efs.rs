@@ -3,8 +3,9 @@
 use omc_cdk::{IndexMap, RemovalPolicy, Result, Scope, Value};
 use omc_cfn::efs;
 
-use crate::connections::{Connectable, Connections, Port};
+use crate::connections::{Connectable, Connections};
 use crate::kms::Key;
+use crate::peer::Port;
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
 use crate::util;
 use crate::vpc::{SubnetKind, Vpc};

@@ -309,7 +309,7 @@ impl EksRunnerCluster {
             return fail("the system node group needs at least one node (CoreDNS and the controllers run there)".into());
         }
         for cidr in &props.public_access_cidrs {
-            crate::vpc::parse_cidr(cidr).map_err(|why| {
+            crate::peer::ipv4_network(cidr).map_err(|why| {
                 util::invalid(&path, format!("public access range {cidr:?} {why}"))
             })?;
             if cidr == "0.0.0.0/0" {

@@ -5,10 +5,11 @@ use omc_cdk::{Result, Scope, Value, fns};
 use omc_cfn::{applicationautoscaling as aas, ecs, elasticloadbalancingv2 as elbv2};
 
 use crate::cluster::Cluster;
-use crate::connections::{Connectable, Connections, Port};
+use crate::connections::{Connectable, Connections};
 use crate::iam::Role;
 use crate::load_balancer::{ApplicationLoadBalancer, Route, TargetHealthCheck, check_elb_name};
 use crate::log_group::{LogGroup, Retention};
+use crate::peer::Port;
 use crate::security_group::SecurityGroup;
 use crate::task::{self, ContainerProps, EfsVolume, TaskSpec};
 use crate::util;

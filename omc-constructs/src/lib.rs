@@ -38,10 +38,12 @@ mod connections;
 mod efs;
 mod eks_runner_cluster;
 mod iam;
+mod ids;
 mod kms;
 mod load_balancer;
 mod log_group;
 mod monitoring;
+mod peer;
 mod rds;
 mod redis;
 mod s3;
@@ -60,7 +62,7 @@ pub use omc_cdk;
 pub use omc_cfn as cfn;
 
 pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};
-pub use connections::{Connectable, Connections, Peer, Port, Protocol};
+pub use connections::{Connectable, Connections};
 pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
 pub use eks_runner_cluster::{
     EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RUNNER_LABEL,
@@ -70,6 +72,7 @@ pub use fargate_service::{
     AlbRoute, Autoscaling, CpuArchitecture, FargateService, FargateServiceProps,
 };
 pub use iam::{Effect, PolicyStatement, Principal, Role, RoleProps};
+pub use ids::{SecurityGroupId, SubnetId, VpcId};
 pub use kms::{Key, KeyProps};
 pub use load_balancer::{
     AccessLogs, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Route, SslPolicy,
@@ -77,17 +80,14 @@ pub use load_balancer::{
 };
 pub use log_group::{LogGroup, LogGroupProps, RETENTION_DAYS, Retention};
 pub use monitoring::{Monitoring, MonitoringProps};
+pub use peer::{Peer, Port, Protocol};
 pub use rds::{POSTGRES_INSTANCE_CLASSES, PostgresVersion, Rds, RdsProps};
 pub use redis::{CacheEngine, Redis, RedisProps};
 pub use s3::{Bucket, BucketProps};
 pub use scheduled_task::{Schedule, ScheduleTrigger, ScheduledTask, ScheduledTaskProps};
 pub use secret::{GenerateSecret, Secret, SecretAttributes, SecretField, SecretProps};
 pub use security_baseline::{DEFAULT_CONFIG_RULES, SecurityBaseline, SecurityBaselineProps};
-pub use security_group::{
-    SecurityGroup, SecurityGroupAttributes, SecurityGroupId, SecurityGroupProps,
-};
+pub use security_group::{SecurityGroup, SecurityGroupAttributes, SecurityGroupProps};
 pub use task::{ContainerHealthCheck, ContainerImage, ContainerProps, EfsVolume};
 pub use vpc::FlowLogTraffic;
-pub use vpc::{
-    SubnetGroup, SubnetId, SubnetKind, SubnetSelection, Vpc, VpcAttributes, VpcId, VpcProps,
-};
+pub use vpc::{SubnetGroup, SubnetKind, SubnetSelection, Vpc, VpcAttributes, VpcProps};

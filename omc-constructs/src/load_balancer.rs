@@ -6,7 +6,8 @@ use std::rc::Rc;
 use omc_cdk::{Node, Result, Scope, Value, fns};
 use omc_cfn::elasticloadbalancingv2 as elbv2;
 
-use crate::connections::{Connectable, Connections, Peer, Port};
+use crate::connections::{Connectable, Connections};
+use crate::peer::{Peer, Port};
 use crate::s3::Bucket;
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
 use crate::util::{self, node};

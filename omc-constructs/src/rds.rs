@@ -3,8 +3,9 @@
 use omc_cdk::{RemovalPolicy, Result, Scope, Value};
 use omc_cfn::rds;
 
-use crate::connections::{Connectable, Connections, Port};
+use crate::connections::{Connectable, Connections};
 use crate::kms::Key;
+use crate::peer::Port;
 use crate::secret::Secret;
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
 use crate::util;

@@ -3,7 +3,8 @@
 use omc_cdk::{RemovalPolicy, Result, Scope, Value};
 use omc_cfn::elasticache;
 
-use crate::connections::{Connectable, Connections, Port};
+use crate::connections::{Connectable, Connections};
+use crate::peer::Port;
 use crate::secret::{GenerateSecret, Secret, SecretProps};
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
 use crate::util;

@@ -4,54 +4,10 @@
 use omc_cdk::{Result, Scope, Value};
 use omc_cfn::ec2;
 
-use crate::connections::{Connectable, Connections, Peer, Port};
+use crate::ids::SecurityGroupId;
+use crate::peer::{Peer, Port};
 use crate::util;
 use crate::vpc::Vpc;
-
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct $name(omc_cdk::Value<String>);
-
-        impl $name {
-            /// The id as a value.
-            pub fn value(&self) -> omc_cdk::Value<String> {
-                self.0.clone()
-            }
-        }
-
-        impl From<$name> for omc_cdk::Value<String> {
-            fn from(id: $name) -> Self {
-                id.0
-            }
-        }
-
-        impl From<&$name> for omc_cdk::Value<String> {
-            fn from(id: &$name) -> Self {
-                id.0.clone()
-            }
-        }
-
-        impl From<omc_cdk::Value<String>> for $name {
-            fn from(value: omc_cdk::Value<String>) -> Self {
-                $name(value)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                $name(omc_cdk::Value::from(value))
-            }
-        }
-    };
-}
-pub(crate) use id_type;
-
-id_type!(
-    /// The id of a security group (`sg-...`), such as `group.security_group_id()`.
-    SecurityGroupId
-);
 
 /// How a security group is created.
 #[derive(Clone, Debug)]
@@ -82,8 +38,8 @@ impl<'a> SecurityGroupProps<'a> {
 /// An existing security group, for [`SecurityGroup::from_attributes`].
 #[derive(Clone, Debug)]
 pub struct SecurityGroupAttributes {
-    /// The group's id.
-    pub security_group_id: SecurityGroupId,
+    /// The group's id (`sg-...`, or a parameter or import of one).
+    pub security_group_id: Value<String>,
     /// Whether the group already allows all outbound traffic (then no egress rules are added).
     pub allow_all_outbound: bool,
 }
@@ -176,7 +132,7 @@ impl SecurityGroup {
             },
         )?;
         Ok(SecurityGroup {
-            id: SecurityGroupId(group.attr_group_id()),
+            id: SecurityGroupId::of(group.attr_group_id()),
             scope,
             allow_all_outbound: props.allow_all_outbound,
             rules: Rules::default(),
@@ -189,9 +145,12 @@ impl SecurityGroup {
         id: &str,
         attributes: SecurityGroupAttributes,
     ) -> Result<SecurityGroup> {
+        let scope = scope.child(id)?;
+        let group_id = SecurityGroupId::given(attributes.security_group_id)
+            .map_err(|why| util::invalid(scope.node_path(), format!("security_group_id {why}")))?;
         Ok(SecurityGroup {
-            id: attributes.security_group_id,
-            scope: scope.child(id)?,
+            id: group_id,
+            scope,
             allow_all_outbound: attributes.allow_all_outbound,
             rules: Rules::default(),
         })
@@ -388,12 +347,6 @@ impl SecurityGroup {
             )?;
         }
         Ok(())
-    }
-}
-
-impl Connectable for SecurityGroup {
-    fn connections(&self) -> Connections {
-        Connections::new(vec![self.clone()], None)
     }
 }
 

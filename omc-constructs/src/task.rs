@@ -4,10 +4,11 @@
 use omc_cdk::{IndexMap, Result, Scope, Value, fns};
 use omc_cfn::ecs;
 
-use crate::connections::{Connectable, Peer, Port};
+use crate::connections::Connectable;
 use crate::efs::AccessPoint;
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
 use crate::log_group::{LogGroup, LogGroupProps, Retention};
+use crate::peer::{Peer, Port};
 use crate::secret::SecretField;
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
 use crate::util;

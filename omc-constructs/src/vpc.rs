@@ -1,22 +1,17 @@
 //! VPCs: subnets in up to six availability zones, routing, NAT gateways, an S3 gateway endpoint
 //! and flow logs.
 
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
 use omc_cdk::{Result, Scope, Tag, Value, fns};
 use omc_cfn::ec2;
 
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
+use crate::ids::{SubnetId, VpcId};
 use crate::log_group::{LogGroup, LogGroupProps, Retention};
-use crate::security_group::id_type;
+use crate::peer::ipv4_network;
 use crate::util;
-
-id_type!(
-    /// The id of a VPC (`vpc-...`).
-    VpcId
-);
-id_type!(
-    /// The id of a subnet (`subnet-...`).
-    SubnetId
-);
 
 /// What a subnet can reach.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -149,18 +144,18 @@ impl SubnetSelection {
 /// An existing VPC, for [`Vpc::from_attributes`].
 #[derive(Clone, Debug, Default)]
 pub struct VpcAttributes {
-    /// The VPC id.
-    pub vpc_id: Option<VpcId>,
+    /// The VPC id (`vpc-...`, or a parameter or import of one).
+    pub vpc_id: Option<Value<String>>,
     /// The VPC's IPv4 range, if known.
     pub cidr: Option<String>,
     /// Its zones.
     pub availability_zones: Vec<String>,
     /// Public subnets, one per zone.
-    pub public_subnet_ids: Vec<SubnetId>,
+    pub public_subnet_ids: Vec<Value<String>>,
     /// Private subnets with egress, one per zone.
-    pub private_subnet_ids: Vec<SubnetId>,
+    pub private_subnet_ids: Vec<Value<String>>,
     /// Isolated subnets, one per zone.
-    pub isolated_subnet_ids: Vec<SubnetId>,
+    pub isolated_subnet_ids: Vec<Value<String>>,
 }
 
 /// A VPC.
@@ -202,52 +197,14 @@ pub struct Vpc {
     connectivity: Vec<(SubnetKind, omc_cdk::Resource)>,
 }
 
-/// Parses `a.b.c.d/n` into the address and prefix length; the address must be the network
-/// address.
-pub(crate) fn parse_cidr(cidr: &str) -> std::result::Result<(u32, u8), String> {
-    let (address, prefix) = cidr
-        .split_once('/')
-        .ok_or_else(|| "is not a CIDR range such as \"10.0.0.0/16\"".to_owned())?;
-    let octets: Vec<u8> = address
-        .split('.')
-        .map(|o| o.parse::<u8>().map_err(|_| ()))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|()| "is not an IPv4 range such as \"10.0.0.0/16\"".to_owned())?;
-    let [a, b, c, d] = octets[..] else {
-        return Err("is not an IPv4 range such as \"10.0.0.0/16\"".into());
-    };
-    let prefix: u8 = prefix
-        .parse()
-        .ok()
-        .filter(|p| *p <= 32)
-        .ok_or_else(|| "has a prefix length outside 0 to 32".to_owned())?;
-    let address = u32::from_be_bytes([a, b, c, d]);
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - prefix)
-    };
-    if address & !mask != 0 {
-        return Err(format!(
-            "is not a network address (host bits are set); did you mean \"{}/{prefix}\"?",
-            format_ip(address & mask)
-        ));
-    }
-    Ok((address, prefix))
-}
-
-fn format_ip(address: u32) -> String {
-    let [a, b, c, d] = address.to_be_bytes();
-    format!("{a}.{b}.{c}.{d}")
-}
-
 /// Allocates `count` blocks of each group's size, in order, each aligned to its size.
 fn allocate(
-    base: u32,
-    prefix: u8,
+    range: Ipv4Net,
     groups: &[SubnetGroup],
     count: usize,
 ) -> std::result::Result<Vec<Vec<String>>, String> {
+    let prefix = range.prefix_len();
+    let base = u64::from(u32::from(range.network()));
     let space = 1u64 << (32 - prefix);
     let mut next: u64 = 0;
     let mut out = Vec::new();
@@ -266,8 +223,14 @@ fn allocate(
                     groups.len()
                 ));
             }
-            let start = base + u32::try_from(next).unwrap_or(u32::MAX);
-            cidrs.push(format!("{}/{}", format_ip(start), group.mask));
+            let subnet = u32::try_from(base + next)
+                .ok()
+                .and_then(|start| Ipv4Net::new(Ipv4Addr::from(start), group.mask).ok())
+                .filter(|subnet| range.contains(subnet))
+                .ok_or_else(|| {
+                    format!("subnet mask /{} does not fit the range {range}", group.mask)
+                })?;
+            cidrs.push(subnet.to_string());
             next += size;
         }
         out.push(cidrs);
@@ -280,10 +243,11 @@ impl Vpc {
     pub fn new(scope: &Scope, id: &str, props: VpcProps) -> Result<Vpc> {
         let path = util::path(scope, id);
         let fail = |message: String| Err(util::invalid(&path, message));
-        let (base, prefix) = match parse_cidr(&props.cidr) {
-            Ok(parsed) => parsed,
+        let range = match ipv4_network(&props.cidr) {
+            Ok(range) => range,
             Err(why) => return fail(format!("cidr {:?} {why}", props.cidr)),
         };
+        let prefix = range.prefix_len();
         if !(16..=28).contains(&prefix) {
             return fail(format!(
                 "cidr {:?} has a /{prefix} prefix; a VPC range is /16 (65,536 addresses) to /28 (16 addresses)",
@@ -371,7 +335,7 @@ impl Vpc {
                 "PrivateWithEgress subnets route through NAT gateways, and nat_gateways is 0; use Isolated subnets or add a NAT gateway".into(),
             );
         }
-        let cidrs = match allocate(base, prefix, &props.subnets, zone_count) {
+        let cidrs = match allocate(range, &props.subnets, zone_count) {
             Ok(cidrs) => cidrs,
             Err(why) => return fail(why),
         };
@@ -540,7 +504,7 @@ impl Vpc {
                     }
                     SubnetKind::Isolated => {}
                 }
-                selection.subnet_ids.push(SubnetId(subnet.reference()));
+                selection.subnet_ids.push(SubnetId::of(subnet.reference()));
                 selection.route_table_ids.push(table.reference());
             }
             built[gi] = Some(selection);
@@ -607,7 +571,7 @@ impl Vpc {
         }
 
         Ok(Vpc {
-            id: VpcId(vpc.reference()),
+            id: VpcId::of(vpc.reference()),
             cidr: Some(vpc.attr_cidr_block()),
             availability_zones: zones,
             groups,
@@ -620,6 +584,8 @@ impl Vpc {
         let Some(vpc_id) = attributes.vpc_id else {
             return Err(util::invalid("Vpc", "VpcAttributes needs the vpc_id"));
         };
+        let vpc_id =
+            VpcId::given(vpc_id).map_err(|why| util::invalid("Vpc", format!("vpc_id {why}")))?;
         let zones = attributes.availability_zones.len();
         let mut groups = Vec::new();
         for (kind, ids) in [
@@ -643,7 +609,13 @@ impl Vpc {
             groups.push(SubnetSelection {
                 name: kind.name().into(),
                 kind,
-                subnet_ids: ids,
+                subnet_ids: ids
+                    .into_iter()
+                    .map(SubnetId::given)
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|why| {
+                        util::invalid("Vpc", format!("{} subnet id {why}", kind.name()))
+                    })?,
                 route_table_ids: Vec::new(),
                 cidrs: Vec::new(),
             });
@@ -728,32 +700,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cidrs_must_be_network_addresses() {
-        assert_eq!(parse_cidr("10.0.0.0/16"), Ok((0x0A00_0000, 16)));
-        assert!(
-            parse_cidr("10.0.0.1/16")
-                .unwrap_err()
-                .contains("did you mean \"10.0.0.0/16\"")
-        );
-        assert!(parse_cidr("10.0.0/16").is_err());
-        assert!(parse_cidr("10.0.0.0/33").is_err());
-        assert!(parse_cidr("10.0.0.0").is_err());
-    }
-
-    #[test]
     fn allocation_is_aligned_and_in_order() {
         let groups = [
             SubnetGroup::new("A", SubnetKind::Public, 24),
             SubnetGroup::new("B", SubnetKind::PrivateWithEgress, 22),
             SubnetGroup::new("C", SubnetKind::Isolated, 26),
         ];
-        let cidrs = allocate(0x0A00_0000, 16, &groups, 2).unwrap();
+        let cidrs = allocate(ipv4_network("10.0.0.0/16").unwrap(), &groups, 2).unwrap();
         assert_eq!(cidrs[0], ["10.0.0.0/24", "10.0.1.0/24"]);
         assert_eq!(cidrs[1], ["10.0.4.0/22", "10.0.8.0/22"]);
         assert_eq!(cidrs[2], ["10.0.12.0/26", "10.0.12.64/26"]);
         let err = allocate(
-            0x0A00_0000,
-            24,
+            ipv4_network("10.0.0.0/24").unwrap(),
             &[SubnetGroup::new("A", SubnetKind::Public, 25)],
             3,
         )

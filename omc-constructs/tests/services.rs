@@ -1089,9 +1089,9 @@ fn routes_and_load_balancers_refuse_what_aws_would() {
         "{err}"
     );
     let imported = Vpc::from_attributes(omc_constructs::VpcAttributes {
-        vpc_id: Some(omc_constructs::VpcId::from("vpc-0123456789abcdef0")),
+        vpc_id: Some("vpc-0123456789abcdef0".into()),
         availability_zones: vec!["eu-west-1a".into()],
-        private_subnet_ids: vec![omc_constructs::SubnetId::from("subnet-0123456789abcdef0")],
+        private_subnet_ids: vec!["subnet-0123456789abcdef0".into()],
         ..omc_constructs::VpcAttributes::default()
     })
     .unwrap();
