@@ -173,6 +173,74 @@ fn scheduled_tasks_pay_for_their_runs() {
     );
 }
 
+/// Runs a month the estimate counts for a scheduled 0.25 vCPU task, from its vCPU line
+/// (runs × 10 minutes × 0.25 vCPU); the resource must be priced.
+fn scheduled_runs(expression: &str) -> f64 {
+    let e = estimate(json!({ "Task": task_definition("256", "512", false),
+            "Job": { "Type": "AWS::Scheduler::Schedule", "Properties": {
+                "ScheduleExpression": expression, "FlexibleTimeWindow": { "Mode": "OFF" },
+                "Target": { "Arn": "cluster", "RoleArn": "role", "EcsParameters": { "TaskDefinitionArn": { "Ref": "Task" } } } } } }));
+    let job = e.stacks[0]
+        .resources
+        .iter()
+        .find(|r| r.logical_id == "Job")
+        .unwrap_or_else(|| panic!("{expression}: the schedule is not listed"));
+    assert!(job.not_priced.is_none(), "{expression}: {job:?}");
+    assert!(job.lines[0].description.contains(expression), "{job:?}");
+    job.lines[0].quantity / (10.0 / 60.0 * 0.25)
+}
+
+#[test]
+fn schedules_with_last_weekday_and_nth_are_priced() {
+    // Counted over 2027, which starts on a Friday and is not a leap year.
+    for (expression, runs_a_year) in [
+        // The last day of every month: 12.
+        ("cron(0 3 L * ? *)", 12.0),
+        // The last Friday of every month (Jan 29, Feb 26, Mar 26, Apr 30, May 28, Jun 25,
+        // Jul 30, Aug 27, Sep 24, Oct 29, Nov 26, Dec 31): 12.
+        ("cron(0 9 ? * 6L *)", 12.0),
+        // The second Tuesday of every month: 12.
+        ("cron(0 9 ? * 3#2 *)", 12.0),
+        // The weekday nearest the 15th, in every month (May 14 for Saturday the 15th, Aug 16
+        // for Sunday the 15th): 12.
+        ("cron(0 9 15W * ? *)", 12.0),
+        // The last weekday of every month (Jan 29 for Sunday the 31st, Jul 30 for Saturday
+        // the 31st): 12.
+        ("cron(0 9 LW * ? *)", 12.0),
+        // Twice on the last weekday: 24.
+        ("cron(0 9,21 LW * ? *)", 24.0),
+        // A fifth Monday: only March, May, August and November have one: 4.
+        ("cron(0 9 ? * 2#5 *)", 4.0),
+        // L alone in day-of-week is Saturday: 52 (2027 has 53 Fridays, 52 Saturdays).
+        ("cron(0 9 ? * L *)", 52.0),
+        // The weekday nearest the 31st: only the seven months with a 31st: 7.
+        ("cron(0 9 31W * ? *)", 7.0),
+        // The last Friday of the first quarter: 3.
+        ("cron(0 9 ? JAN-MAR FRIL *)", 3.0),
+    ] {
+        let runs = scheduled_runs(expression);
+        assert!(
+            (runs - runs_a_year / 12.0).abs() < 1e-9,
+            "{expression}: {runs} runs a month, not {runs_a_year} / 12"
+        );
+    }
+}
+
+#[test]
+fn schedules_the_parser_rejects_are_not_priced_and_say_why() {
+    let e = estimate(json!({ "Task": task_definition("256", "512", false),
+            "Job": { "Type": "AWS::Scheduler::Schedule", "Properties": {
+                "ScheduleExpression": "cron(0 9 1,L * ? *)", "FlexibleTimeWindow": { "Mode": "OFF" },
+                "Target": { "Arn": "cluster", "RoleArn": "role", "EcsParameters": { "TaskDefinitionArn": { "Ref": "Task" } } } } } }));
+    let reason = e.stacks[0].resources[0].not_priced.as_deref();
+    assert_eq!(
+        reason,
+        Some(
+            "schedule cron(0 9 1,L * ? *): cron field day-of-month (\"1,L\") is not valid; it takes 1-31, with ',', '-', '/' and '*', or alone '?', 'L' (the last day), 'LW' (the last weekday) or nW (the weekday nearest day n, such as 15W)"
+        )
+    );
+}
+
 #[test]
 fn databases_caches_and_file_systems() {
     let (single, keys) = one(

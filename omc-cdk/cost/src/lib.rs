@@ -35,7 +35,6 @@
 
 mod prices;
 mod pricing;
-mod schedule;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
