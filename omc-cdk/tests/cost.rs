@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use omc_cdk::check::StackInput;
-use omc_cdk::cost::{self, Assumptions, Estimate, PriceTable};
+use omc_cdk::cost::{self, Assumptions, CostError, Estimate, PriceTable};
 use omc_cdk::{App, Environment, RawResource, Stack, StackProps, Stage};
 use serde_json::{Value as Json, json};
 
@@ -360,13 +360,29 @@ fn free_resources_are_left_out_and_unknown_ones_are_not_priced() {
 #[test]
 fn bad_assumptions_and_missing_regions_are_clear_errors() {
     let mut a = Assumptions::default();
-    assert!(a.apply("nat=5").is_err_and(|e| e.contains("nat_gb")));
+    let err = a.apply("nat=5").expect_err("no assumption nat");
     assert!(
-        a.apply("nat_gb=lots")
-            .is_err_and(|e| e.contains("not a number"))
+        matches!(&err, CostError::UnknownAssumption { key, known } if key == "nat" && known.contains(&"nat_gb")),
+        "{err:?}"
     );
-    assert!(a.apply("nat_gb=-1").is_err());
-    assert!(a.apply("nat_gb").is_err_and(|e| e.contains("KEY=VALUE")));
+    assert!(err.to_string().contains("nat_gb"), "{err}");
+    assert!(matches!(
+        a.apply("nat_gb=lots"),
+        Err(CostError::AssumptionNumber { value, .. }) if value == "lots"
+    ));
+    assert_eq!(
+        a.apply("nat_gb=lots").map_err(|e| e.to_string()),
+        Err("\"nat_gb=lots\": \"lots\" is not a number".to_owned())
+    );
+    assert!(matches!(
+        a.apply("nat_gb=-1"),
+        Err(CostError::AssumptionValue { value, .. }) if value < 0.0
+    ));
+    assert!(
+        a.apply("nat_gb")
+            .is_err_and(|e| matches!(e, CostError::AssumptionSyntax { .. })
+                && e.to_string().contains("KEY=VALUE"))
+    );
     let template = json!({ "Resources": {} });
     let inputs = [StackInput {
         name: "S",
@@ -377,9 +393,52 @@ fn bad_assumptions_and_missing_regions_are_clear_errors() {
     let err = cost::estimate(&inputs, &["ap-south-2".to_owned()], &BTreeMap::new(), &a)
         .expect_err("no table for ap-south-2");
     assert!(
-        err.contains("ap-south-2") && err.contains("--region"),
-        "{err}"
+        matches!(&err, CostError::NoPriceTable { region, known } if region == "ap-south-2" && known == &["us-east-1"]),
+        "{err:?}"
     );
+    let message = err.to_string();
+    assert!(
+        message.contains("ap-south-2") && message.contains("--region"),
+        "{message}"
+    );
+    assert!(matches!(
+        cost::estimate(&inputs, &[], &BTreeMap::new(), &a),
+        Err(CostError::RegionCount {
+            stacks: 1,
+            regions: 0
+        })
+    ));
+    let agnostic = omc_cdk::cost::estimate_in_regions(&[(inputs[0], None)], None, None, &a);
+    assert!(matches!(agnostic, Err(CostError::NoRegion { stack }) if stack == "S"));
+    for (table, expected) in [
+        (
+            "{",
+            "prices.json is not JSON: EOF while parsing an object at line 1 column 1",
+        ),
+        (
+            r#"{"currency": "EUR"}"#,
+            "prices.json: prices must be in USD, not \"EUR\"",
+        ),
+        (
+            r#"{"currency": "USD"}"#,
+            "prices.json: the table has no \"prices\" object",
+        ),
+        (
+            r#"{"currency": "USD", "prices": {"x": {"price": -1}}}"#,
+            "prices.json: x has the price -1, which is not a price",
+        ),
+        (
+            r#"{"currency": "USD", "prices": {"x": {"price": 1}}}"#,
+            "prices.json: x has no \"unit\" string",
+        ),
+    ] {
+        let err = PriceTable::parse(table, "prices.json").expect_err(table);
+        assert_eq!(err.to_string(), expected);
+    }
+    assert!(matches!(
+        PriceTable::parse("{", "prices.json"),
+        Err(CostError::PriceTableJson { .. })
+    ));
 }
 
 fn app(with_database: bool) -> Result<App, omc_cdk::Error> {
