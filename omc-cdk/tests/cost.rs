@@ -15,6 +15,8 @@ use omc_cdk::cost::{self, Assumptions, CostError, Estimate, PriceTable};
 use omc_cdk::{App, Environment, RawResource, Stack, StackProps, Stage};
 use serde_json::{Value as Json, json};
 
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
 fn estimate_with(resources: Json, assumptions: &Assumptions) -> Estimate {
     let template = json!({ "Resources": resources });
     let inputs = [StackInput {
@@ -480,8 +482,8 @@ fn run(app: &App, args: &[&str]) -> (u8, String, String) {
 }
 
 #[test]
-fn cost_diff_between_two_synth_outputs() -> Result<(), omc_cdk::Error> {
-    let dir = tempfile::tempdir().map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+fn cost_diff_between_two_synth_outputs() -> TestResult {
+    let dir = tempfile::tempdir()?;
     let before = dir.path().join("before");
     app(false)?.synth_unchecked()?.write(&before)?;
     let after = app(true)?;
@@ -516,8 +518,7 @@ fn cost_diff_between_two_synth_outputs() -> Result<(), omc_cdk::Error> {
         ],
     );
     assert_eq!(code, 0);
-    let json: Json =
-        serde_json::from_str(&json).map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+    let json: Json = serde_json::from_str(&json)?;
     assert_eq!(json["change"], 15.44);
     assert_eq!(json["before"]["monthly"], 33.3);
 
@@ -541,7 +542,7 @@ fn cost_diff_between_two_synth_outputs() -> Result<(), omc_cdk::Error> {
 }
 
 #[test]
-fn the_cost_command_prints_a_table_json_and_clear_errors() -> Result<(), omc_cdk::Error> {
+fn the_cost_command_prints_a_table_json_and_clear_errors() -> TestResult {
     let app = app(true)?;
     let (code, table, _) = run(&app, &["cost"]);
     assert_eq!(code, 0);
@@ -553,8 +554,7 @@ fn the_cost_command_prints_a_table_json_and_clear_errors() -> Result<(), omc_cdk
         "{table}"
     );
     let (_, json, _) = run(&app, &["cost", "--format", "json", "--assume", "nat_gb=0"]);
-    let json: Json =
-        serde_json::from_str(&json).map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+    let json: Json = serde_json::from_str(&json)?;
     assert_eq!(json["monthly"], 48.29);
     let (code, _, err) = run(&app, &["cost", "--assume", "bandwidth=5"]);
     assert_eq!(code, 2);
