@@ -43,7 +43,7 @@
 //!
 //! | crate | folder | what | depends on |
 //! |---|---|---|---|
-//! | `omc-cdk-template` | `template/` | the read-side model of synthesized templates, template diffs, resource schemas | |
+//! | `omc-cdk-template` | `template/` | the read-side model of synthesized templates, template diffs, resource schemas, schedule expressions | |
 //! | `omc-cdk-check` | `check/` | the rule engine, the rule pack, reports ([`check`]) | template |
 //! | `omc-cdk-core` | `core/` | values, scopes, stacks, synthesis and validation (which runs the checks), assertions | template, check |
 //! | `omc-cdk-cost` | `cost/` | monthly cost estimates ([`cost`]) | template, core |

@@ -11,9 +11,11 @@
 use std::collections::BTreeMap;
 
 use omc_cdk::check::StackInput;
-use omc_cdk::cost::{self, Assumptions, Estimate, PriceTable};
+use omc_cdk::cost::{self, Assumptions, CostError, Estimate, PriceTable};
 use omc_cdk::{App, Environment, RawResource, Stack, StackProps, Stage};
 use serde_json::{Value as Json, json};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn estimate_with(resources: Json, assumptions: &Assumptions) -> Estimate {
     let template = json!({ "Resources": resources });
@@ -173,6 +175,74 @@ fn scheduled_tasks_pay_for_their_runs() {
     );
 }
 
+/// Runs a month the estimate counts for a scheduled 0.25 vCPU task, from its vCPU line
+/// (runs × 10 minutes × 0.25 vCPU); the resource must be priced.
+fn scheduled_runs(expression: &str) -> f64 {
+    let e = estimate(json!({ "Task": task_definition("256", "512", false),
+            "Job": { "Type": "AWS::Scheduler::Schedule", "Properties": {
+                "ScheduleExpression": expression, "FlexibleTimeWindow": { "Mode": "OFF" },
+                "Target": { "Arn": "cluster", "RoleArn": "role", "EcsParameters": { "TaskDefinitionArn": { "Ref": "Task" } } } } } }));
+    let job = e.stacks[0]
+        .resources
+        .iter()
+        .find(|r| r.logical_id == "Job")
+        .unwrap_or_else(|| panic!("{expression}: the schedule is not listed"));
+    assert!(job.not_priced.is_none(), "{expression}: {job:?}");
+    assert!(job.lines[0].description.contains(expression), "{job:?}");
+    job.lines[0].quantity / (10.0 / 60.0 * 0.25)
+}
+
+#[test]
+fn schedules_with_last_weekday_and_nth_are_priced() {
+    // Counted over 2027, which starts on a Friday and is not a leap year.
+    for (expression, runs_a_year) in [
+        // The last day of every month: 12.
+        ("cron(0 3 L * ? *)", 12.0),
+        // The last Friday of every month (Jan 29, Feb 26, Mar 26, Apr 30, May 28, Jun 25,
+        // Jul 30, Aug 27, Sep 24, Oct 29, Nov 26, Dec 31): 12.
+        ("cron(0 9 ? * 6L *)", 12.0),
+        // The second Tuesday of every month: 12.
+        ("cron(0 9 ? * 3#2 *)", 12.0),
+        // The weekday nearest the 15th, in every month (May 14 for Saturday the 15th, Aug 16
+        // for Sunday the 15th): 12.
+        ("cron(0 9 15W * ? *)", 12.0),
+        // The last weekday of every month (Jan 29 for Sunday the 31st, Jul 30 for Saturday
+        // the 31st): 12.
+        ("cron(0 9 LW * ? *)", 12.0),
+        // Twice on the last weekday: 24.
+        ("cron(0 9,21 LW * ? *)", 24.0),
+        // A fifth Monday: only March, May, August and November have one: 4.
+        ("cron(0 9 ? * 2#5 *)", 4.0),
+        // L alone in day-of-week is Saturday: 52 (2027 has 53 Fridays, 52 Saturdays).
+        ("cron(0 9 ? * L *)", 52.0),
+        // The weekday nearest the 31st: only the seven months with a 31st: 7.
+        ("cron(0 9 31W * ? *)", 7.0),
+        // The last Friday of the first quarter: 3.
+        ("cron(0 9 ? JAN-MAR FRIL *)", 3.0),
+    ] {
+        let runs = scheduled_runs(expression);
+        assert!(
+            (runs - runs_a_year / 12.0).abs() < 1e-9,
+            "{expression}: {runs} runs a month, not {runs_a_year} / 12"
+        );
+    }
+}
+
+#[test]
+fn schedules_the_parser_rejects_are_not_priced_and_say_why() {
+    let e = estimate(json!({ "Task": task_definition("256", "512", false),
+            "Job": { "Type": "AWS::Scheduler::Schedule", "Properties": {
+                "ScheduleExpression": "cron(0 9 1,L * ? *)", "FlexibleTimeWindow": { "Mode": "OFF" },
+                "Target": { "Arn": "cluster", "RoleArn": "role", "EcsParameters": { "TaskDefinitionArn": { "Ref": "Task" } } } } } }));
+    let reason = e.stacks[0].resources[0].not_priced.as_deref();
+    assert_eq!(
+        reason,
+        Some(
+            "schedule cron(0 9 1,L * ? *): cron field day-of-month (\"1,L\") is not valid; it takes 1-31, with ',', '-', '/' and '*', or alone '?', 'L' (the last day), 'LW' (the last weekday) or nW (the weekday nearest day n, such as 15W)"
+        )
+    );
+}
+
 #[test]
 fn databases_caches_and_file_systems() {
     let (single, keys) = one(
@@ -292,13 +362,29 @@ fn free_resources_are_left_out_and_unknown_ones_are_not_priced() {
 #[test]
 fn bad_assumptions_and_missing_regions_are_clear_errors() {
     let mut a = Assumptions::default();
-    assert!(a.apply("nat=5").is_err_and(|e| e.contains("nat_gb")));
+    let err = a.apply("nat=5").expect_err("no assumption nat");
     assert!(
-        a.apply("nat_gb=lots")
-            .is_err_and(|e| e.contains("not a number"))
+        matches!(&err, CostError::UnknownAssumption { key, known } if key == "nat" && known.contains(&"nat_gb")),
+        "{err:?}"
     );
-    assert!(a.apply("nat_gb=-1").is_err());
-    assert!(a.apply("nat_gb").is_err_and(|e| e.contains("KEY=VALUE")));
+    assert!(err.to_string().contains("nat_gb"), "{err}");
+    assert!(matches!(
+        a.apply("nat_gb=lots"),
+        Err(CostError::AssumptionNumber { value, .. }) if value == "lots"
+    ));
+    assert_eq!(
+        a.apply("nat_gb=lots").map_err(|e| e.to_string()),
+        Err("\"nat_gb=lots\": \"lots\" is not a number".to_owned())
+    );
+    assert!(matches!(
+        a.apply("nat_gb=-1"),
+        Err(CostError::AssumptionValue { value, .. }) if value < 0.0
+    ));
+    assert!(
+        a.apply("nat_gb")
+            .is_err_and(|e| matches!(e, CostError::AssumptionSyntax { .. })
+                && e.to_string().contains("KEY=VALUE"))
+    );
     let template = json!({ "Resources": {} });
     let inputs = [StackInput {
         name: "S",
@@ -309,9 +395,52 @@ fn bad_assumptions_and_missing_regions_are_clear_errors() {
     let err = cost::estimate(&inputs, &["ap-south-2".to_owned()], &BTreeMap::new(), &a)
         .expect_err("no table for ap-south-2");
     assert!(
-        err.contains("ap-south-2") && err.contains("--region"),
-        "{err}"
+        matches!(&err, CostError::NoPriceTable { region, known } if region == "ap-south-2" && known == &["us-east-1"]),
+        "{err:?}"
     );
+    let message = err.to_string();
+    assert!(
+        message.contains("ap-south-2") && message.contains("--region"),
+        "{message}"
+    );
+    assert!(matches!(
+        cost::estimate(&inputs, &[], &BTreeMap::new(), &a),
+        Err(CostError::RegionCount {
+            stacks: 1,
+            regions: 0
+        })
+    ));
+    let agnostic = omc_cdk::cost::estimate_in_regions(&[(inputs[0], None)], None, None, &a);
+    assert!(matches!(agnostic, Err(CostError::NoRegion { stack }) if stack == "S"));
+    for (table, expected) in [
+        (
+            "{",
+            "prices.json is not JSON: EOF while parsing an object at line 1 column 1",
+        ),
+        (
+            r#"{"currency": "EUR"}"#,
+            "prices.json: prices must be in USD, not \"EUR\"",
+        ),
+        (
+            r#"{"currency": "USD"}"#,
+            "prices.json: the table has no \"prices\" object",
+        ),
+        (
+            r#"{"currency": "USD", "prices": {"x": {"price": -1}}}"#,
+            "prices.json: x has the price -1, which is not a price",
+        ),
+        (
+            r#"{"currency": "USD", "prices": {"x": {"price": 1}}}"#,
+            "prices.json: x has no \"unit\" string",
+        ),
+    ] {
+        let err = PriceTable::parse(table, "prices.json").expect_err(table);
+        assert_eq!(err.to_string(), expected);
+    }
+    assert!(matches!(
+        PriceTable::parse("{", "prices.json"),
+        Err(CostError::PriceTableJson { .. })
+    ));
 }
 
 fn app(with_database: bool) -> Result<App, omc_cdk::Error> {
@@ -353,8 +482,8 @@ fn run(app: &App, args: &[&str]) -> (u8, String, String) {
 }
 
 #[test]
-fn cost_diff_between_two_synth_outputs() -> Result<(), omc_cdk::Error> {
-    let dir = tempfile::tempdir().map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+fn cost_diff_between_two_synth_outputs() -> TestResult {
+    let dir = tempfile::tempdir()?;
     let before = dir.path().join("before");
     app(false)?.synth_unchecked()?.write(&before)?;
     let after = app(true)?;
@@ -389,8 +518,7 @@ fn cost_diff_between_two_synth_outputs() -> Result<(), omc_cdk::Error> {
         ],
     );
     assert_eq!(code, 0);
-    let json: Json =
-        serde_json::from_str(&json).map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+    let json: Json = serde_json::from_str(&json)?;
     assert_eq!(json["change"], 15.44);
     assert_eq!(json["before"]["monthly"], 33.3);
 
@@ -414,7 +542,7 @@ fn cost_diff_between_two_synth_outputs() -> Result<(), omc_cdk::Error> {
 }
 
 #[test]
-fn the_cost_command_prints_a_table_json_and_clear_errors() -> Result<(), omc_cdk::Error> {
+fn the_cost_command_prints_a_table_json_and_clear_errors() -> TestResult {
     let app = app(true)?;
     let (code, table, _) = run(&app, &["cost"]);
     assert_eq!(code, 0);
@@ -426,8 +554,7 @@ fn the_cost_command_prints_a_table_json_and_clear_errors() -> Result<(), omc_cdk
         "{table}"
     );
     let (_, json, _) = run(&app, &["cost", "--format", "json", "--assume", "nat_gb=0"]);
-    let json: Json =
-        serde_json::from_str(&json).map_err(|e| omc_cdk::Error::Cost(e.to_string()))?;
+    let json: Json = serde_json::from_str(&json)?;
     assert_eq!(json["monthly"], 48.29);
     let (code, _, err) = run(&app, &["cost", "--assume", "bandwidth=5"]);
     assert_eq!(code, 2);

@@ -1,5 +1,6 @@
 //! Fargate tasks run on a schedule by EventBridge Scheduler or an EventBridge rule.
 
+use omc_cdk::template::schedule::{ScheduleError, ScheduleExpression};
 use omc_cdk::{Result, Scope, Value};
 use omc_cfn::{events, scheduler};
 
@@ -11,14 +12,30 @@ use crate::task::{self, ContainerProps, CpuArchitecture, EfsVolume, TaskSpec};
 use crate::util::{self, node};
 use crate::vpc::SubnetKind;
 
-/// When a task runs: an AWS cron or rate expression, checked when the task is created.
+/// When a task runs: an AWS cron or rate expression, checked when the task is created by the
+/// parser the cost estimate counts runs with ([`omc_cdk::template::schedule`]), so every
+/// schedule a task accepts is priced. The errors are [`ScheduleError`]s: which field, the bad
+/// value and what is valid.
 ///
 /// ```
+/// use omc_cdk::template::schedule::{CronField, ScheduleError};
 /// use omc_constructs::Schedule;
 /// assert_eq!(Schedule::cron("0 3 * * ? *").expression(), "cron(0 3 * * ? *)");
 /// assert_eq!(Schedule::rate(15, "minutes").expression(), "rate(15 minutes)");
-/// assert!(Schedule::cron("0 3 * *").check().unwrap_err().contains("has 4 fields"));
-/// assert!(Schedule::cron("0 3 1 * MON *").check().unwrap_err().contains("one of them must be \"?\""));
+/// // AWS's L, W and #: the last weekday of the month, the second Tuesday.
+/// assert!(Schedule::cron("0 9 LW * ? *").check().is_ok());
+/// assert!(Schedule::cron("0 9 ? * 3#2 *").check().is_ok());
+/// assert!(matches!(
+///     Schedule::cron("0 3 * *").check(),
+///     Err(ScheduleError::FieldCount { found: 4, .. })
+/// ));
+/// let err = Schedule::cron("0 3 1 * MON *").check().unwrap_err();
+/// assert!(matches!(err, ScheduleError::BothDaysGiven { .. }));
+/// assert!(err.to_string().contains("one of them must be \"?\""));
+/// assert!(matches!(
+///     Schedule::cron("0 3 ? * 8 *").check(),
+///     Err(ScheduleError::Field { field: CronField::DayOfWeek, .. })
+/// ));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Schedule {
@@ -47,126 +64,16 @@ impl Schedule {
         }
     }
 
-    /// Checks the expression; the error says what is wrong and what is valid.
-    pub fn check(&self) -> std::result::Result<(), String> {
-        match self {
-            Schedule::Rate(value, unit) => {
-                let singular = ["minute", "hour", "day"];
-                let plural = ["minutes", "hours", "days"];
-                if *value == 0 {
-                    return Err("a rate needs a value of at least 1".into());
-                }
-                let ok = if *value == 1 {
-                    singular.contains(&unit.as_str())
-                } else {
-                    plural.contains(&unit.as_str())
-                };
-                if ok {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "rate({value} {unit}) is not a rate; the unit is {} for {value}",
-                        if *value == 1 {
-                            "minute, hour or day"
-                        } else {
-                            "minutes, hours or days"
-                        }
-                    ))
-                }
-            }
-            Schedule::Cron(fields) => check_cron(fields),
-        }
+    /// The expression, parsed: what it runs on and how often
+    /// ([`ScheduleExpression::runs_per_month`]).
+    pub fn parse(&self) -> std::result::Result<ScheduleExpression, ScheduleError> {
+        ScheduleExpression::parse(&self.expression())
     }
-}
 
-const MONTHS: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
-const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-
-fn check_cron(expression: &str) -> std::result::Result<(), String> {
-    let fields: Vec<&str> = expression.split_whitespace().collect();
-    if fields.len() != 6 {
-        return Err(format!(
-            "cron expression {expression:?} has {} fields; AWS cron takes 6: minutes hours day-of-month month day-of-week year, such as \"0 3 * * ? *\"",
-            fields.len()
-        ));
+    /// Checks the expression; the error says which field, the bad value and what is valid.
+    pub fn check(&self) -> std::result::Result<(), ScheduleError> {
+        self.parse().map(|_| ())
     }
-    let names = [
-        "minutes",
-        "hours",
-        "day-of-month",
-        "month",
-        "day-of-week",
-        "year",
-    ];
-    let ranges: [(u32, u32); 6] = [(0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2199)];
-    for (i, field) in fields.iter().enumerate() {
-        let (min, max) = ranges[i];
-        let value_ok = |v: &str| -> bool {
-            if let Ok(n) = v.parse::<u32>() {
-                return (min..=max).contains(&n);
-            }
-            match i {
-                3 => MONTHS.contains(&v),
-                4 => DAYS.contains(&v) || v == "L" || v.ends_with('L') && v.len() > 1,
-                2 => {
-                    v == "L"
-                        || v == "W"
-                        || v.ends_with('W')
-                            && v[..v.len() - 1]
-                                .parse::<u32>()
-                                .is_ok_and(|n| (1..=31).contains(&n))
-                }
-                _ => false,
-            }
-        };
-        let ok = field.split(',').all(|part| {
-            if part == "*" || (part == "?" && (i == 2 || i == 4)) {
-                return true;
-            }
-            let (range, step) = part.split_once('/').unwrap_or((part, "1"));
-            if step.parse::<u32>().map_or(true, |s| s == 0) {
-                return false;
-            }
-            if i == 4
-                && let Some((day, nth)) = range.split_once('#')
-            {
-                return value_ok(day) && nth.parse::<u32>().is_ok_and(|n| (1..=5).contains(&n));
-            }
-            if range == "*" {
-                return true;
-            }
-            match range.split_once('-') {
-                Some((a, b)) => value_ok(a) && value_ok(b),
-                None => value_ok(range),
-            }
-        });
-        if !ok {
-            return Err(format!(
-                "cron field {} ({field:?}) is not valid; it takes {min}-{max}{}, with ',', '-', '/' and '*'{}",
-                names[i],
-                match i {
-                    3 => " or JAN-DEC",
-                    4 => " or SUN-SAT",
-                    _ => "",
-                },
-                if i == 2 || i == 4 { " (or '?')" } else { "" }
-            ));
-        }
-    }
-    let (day_of_month, day_of_week) = (fields[2], fields[4]);
-    if (day_of_month == "?") == (day_of_week == "?") {
-        return Err(format!(
-            "day-of-month ({day_of_month:?}) and day-of-week ({day_of_week:?}) are {}; one of them must be \"?\"",
-            if day_of_month == "?" {
-                "both \"?\""
-            } else {
-                "both set"
-            }
-        ));
-    }
-    Ok(())
 }
 
 /// What starts the task.
@@ -274,6 +181,8 @@ impl ScheduledTask {
     /// Creates a scheduled task.
     pub fn new(scope: &Scope, id: &str, props: ScheduledTaskProps<'_>) -> Result<ScheduledTask> {
         let path = util::path(scope, id);
+        // `omc_cdk::Error` has no variant that carries the typed cause: the message is the
+        // schedule error's, after the path (`Schedule::check` gives the `ScheduleError` itself).
         props.schedule.check().map_err(|why| {
             util::invalid(
                 &path,

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use omc_cdk::assertions::Template;
+use omc_cdk::template::schedule::{CronField, ScheduleError};
 use omc_cdk::{App, Environment, IndexMap, Json, Stack, StackProps};
 use omc_constructs::{
     AccessPointProps, AlbRoute, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling,
@@ -780,39 +781,52 @@ fn schedules_are_validated() {
     let check = |s: Schedule| s.check().unwrap_err();
     assert_eq!(
         check(Schedule::cron("0 3 * * *")),
+        ScheduleError::FieldCount {
+            expression: "0 3 * * *".into(),
+            found: 5
+        }
+    );
+    assert_eq!(
+        check(Schedule::cron("0 3 * * *")).to_string(),
         "cron expression \"0 3 * * *\" has 5 fields; AWS cron takes 6: minutes hours day-of-month month day-of-week year, such as \"0 3 * * ? *\""
     );
     assert_eq!(
-        check(Schedule::cron("0 3 1 * MON *")),
+        check(Schedule::cron("0 3 1 * MON *")).to_string(),
         "day-of-month (\"1\") and day-of-week (\"MON\") are both set; one of them must be \"?\""
     );
     assert_eq!(
         check(Schedule::cron("0 3 ? * ? *")),
-        "day-of-month (\"?\") and day-of-week (\"?\") are both \"?\"; one of them must be \"?\""
+        ScheduleError::NoDayGiven
     );
     assert_eq!(
-        check(Schedule::cron("61 3 * * ? *")),
+        check(Schedule::cron("61 3 * * ? *")).to_string(),
         "cron field minutes (\"61\") is not valid; it takes 0-59, with ',', '-', '/' and '*'"
     );
-    assert!(check(Schedule::cron("0 3 * FOO ? *")).contains("or JAN-DEC"));
+    assert!(matches!(
+        check(Schedule::cron("0 3 * FOO ? *")),
+        ScheduleError::Field { field: CronField::Month, valid, .. } if valid.contains("or JAN-DEC")
+    ));
     assert_eq!(
-        check(Schedule::rate(1, "hours")),
-        "rate(1 hours) is not a rate; the unit is minute, hour or day for 1"
+        check(Schedule::rate(1, "hours")).to_string(),
+        "\"rate(1 hours)\": the unit \"hours\" is not valid for 1; it takes minute, hour or day"
     );
     assert_eq!(
-        check(Schedule::rate(0, "minutes")),
-        "a rate needs a value of at least 1"
+        check(Schedule::rate(0, "minutes")).to_string(),
+        "\"rate(0 minutes)\": the rate value \"0\" is not valid; it takes a whole number of at least 1"
     );
     for ok in [
         "0/15 * * * ? *",
         "0 8 ? * MON#1 *",
         "0 0 L * ? 2027",
         "0 9 15W * ? *",
+        "0 9 LW * ? *",
         "0 12 ? JAN-MAR 2L *",
     ] {
         assert!(Schedule::cron(ok).check().is_ok(), "{ok}");
     }
     assert!(Schedule::rate(1, "day").check().is_ok());
+    let parsed = Schedule::rate(15, "minutes").parse().unwrap();
+    assert!((parsed.runs_per_month() - 2920.0).abs() < 1e-9);
 
     // The construct puts the path in front.
     let f = fixture();
@@ -1187,4 +1201,159 @@ fn images_of_the_stacks_own_account_and_no_internet_egress() -> TestResult {
         "{err}"
     );
     Ok(())
+}
+
+/// Runs a month the estimate counts for the scheduled tasks of an app: by construct path, from
+/// the vCPU line of each schedule (runs × 10 minutes × 0.25 vCPU, the default task size).
+fn priced_runs(app: &App) -> Vec<(String, f64)> {
+    let synthesis = app.synth_unchecked().unwrap();
+    let estimate = omc_cdk::cost::estimate_synthesis(
+        &synthesis,
+        Some("us-east-1"),
+        None,
+        &omc_cdk::cost::Assumptions::default(),
+    )
+    .unwrap();
+    estimate.stacks[0]
+        .resources
+        .iter()
+        .filter(|r| r.resource_type == "AWS::Scheduler::Schedule")
+        .map(|r| {
+            assert!(r.not_priced.is_none(), "{r:?}");
+            (r.path.clone(), r.lines[0].quantity / (10.0 / 60.0 * 0.25))
+        })
+        .collect()
+}
+
+#[test]
+fn schedules_with_last_weekday_and_nth_are_priced() {
+    let f = fixture();
+    // Runs a year in 2027 (it starts on a Friday and is not a leap year), counted by hand.
+    let schedules = [
+        // The last day of every month: 12.
+        ("0 3 L * ? *", 12.0),
+        // The last Friday of every month (Jan 29, Feb 26, Mar 26, Apr 30, May 28, Jun 25,
+        // Jul 30, Aug 27, Sep 24, Oct 29, Nov 26, Dec 31): 12.
+        ("0 9 ? * 6L *", 12.0),
+        // The second Tuesday of every month (Jan 12, ..., Mar 9, ...): 12.
+        ("0 9 ? * 3#2 *", 12.0),
+        // The weekday nearest the 15th of every month (Friday May 14 for Saturday the 15th,
+        // Monday Aug 16 for Sunday the 15th): 12.
+        ("0 9 15W * ? *", 12.0),
+        // The last weekday of every month (Friday Jan 29 for Sunday the 31st, Friday Jul 30
+        // for Saturday the 31st): 12.
+        ("0 9 LW * ? *", 12.0),
+        // Every 30 minutes from 09:00 to 10:30 on the fifth Monday, which only March (29th),
+        // May (31st), August (30th) and November (29th) have: 4 days × 4 runs = 16.
+        ("0/30 9-10 ? * 2#5 *", 16.0),
+    ];
+    for (i, (fields, _)) in schedules.iter().enumerate() {
+        ScheduledTask::new(
+            &f.stack,
+            &format!("Job{i}"),
+            ScheduledTaskProps::new(
+                &f.cluster,
+                Schedule::cron(*fields),
+                vec![container("job", None)],
+            ),
+        )
+        .unwrap();
+    }
+    let runs = priced_runs(&f.app);
+    assert_eq!(runs.len(), schedules.len());
+    for ((path, runs), (i, (fields, a_year))) in runs.iter().zip(schedules.iter().enumerate()) {
+        assert_eq!(path, &format!("Test/Job{i}/Schedule"));
+        assert!(
+            (runs - a_year / 12.0).abs() < 1e-9,
+            "{fields}: {runs} a month, not {a_year} / 12"
+        );
+    }
+}
+
+#[test]
+fn every_schedule_a_task_accepts_is_priced() {
+    // Field values the parser accepts and rejects, combined: every combination the construct
+    // accepts must price with the runs the parser counts (one parser, no disagreement).
+    let minutes = ["0", "0/15", "5,35"];
+    let hours = ["3", "9-17/2"];
+    let days_of_month = [
+        "?", "*", "1", "31", "L", "LW", "15W", "1W", "31W", "1-7", "1/3", "L-3", "1,L", "W", "32",
+    ];
+    let months = ["*", "JAN-MAR", "2", "1/2", "jan"];
+    let days_of_week = [
+        "?", "*", "MON-FRI", "6L", "3#2", "L", "FRI#5", "SAT", "1,7", "1/2", "8", "FRIL", "2#6",
+    ];
+    let years = ["*", "2026-2030", "1969"];
+    let mut accepted = Vec::new();
+    let mut rejected = 0;
+    for m in minutes {
+        for h in hours {
+            for dom in days_of_month {
+                for month in months {
+                    for dow in days_of_week {
+                        for y in years {
+                            let schedule =
+                                Schedule::cron(format!("{m} {h} {dom} {month} {dow} {y}"));
+                            match schedule.parse() {
+                                Ok(parsed) => accepted.push((schedule, parsed.runs_per_month())),
+                                Err(_) => rejected += 1,
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        accepted.len() > 500 && rejected > 1000,
+        "{} {rejected}",
+        accepted.len()
+    );
+    // Price them as the construct writes them, in stacks of at most 500 schedules.
+    let task = json!({ "Type": "AWS::ECS::TaskDefinition", "Properties": { "Cpu": "256", "Memory": "512", "RequiresCompatibilities": ["FARGATE"] } });
+    for chunk in accepted.chunks(500) {
+        let mut resources = serde_json::Map::new();
+        resources.insert("Task".into(), task.clone());
+        for (i, (schedule, _)) in chunk.iter().enumerate() {
+            resources.insert(format!("Job{i}"), json!({ "Type": "AWS::Scheduler::Schedule", "Properties": {
+                "ScheduleExpression": schedule.expression(), "FlexibleTimeWindow": { "Mode": "OFF" },
+                "Target": { "Arn": "cluster", "RoleArn": "role", "EcsParameters": { "TaskDefinitionArn": { "Ref": "Task" } } } } }));
+        }
+        let template = json!({ "Resources": resources });
+        let estimate = omc_cdk::cost::estimate(
+            &[omc_cdk::check::StackInput {
+                name: "Jobs",
+                template: &template,
+                stage: omc_cdk::Stage::Production,
+                paths: None,
+            }],
+            &["us-east-1".to_owned()],
+            &std::collections::BTreeMap::new(),
+            &omc_cdk::cost::Assumptions::default(),
+        )
+        .unwrap();
+        let priced: IndexMap<&str, f64> = estimate.stacks[0]
+            .resources
+            .iter()
+            .map(|r| {
+                assert!(r.not_priced.is_none(), "{r:?}");
+                (
+                    r.logical_id.as_str(),
+                    r.lines[0].quantity / (10.0 / 60.0 * 0.25),
+                )
+            })
+            .collect();
+        for (i, (schedule, runs)) in chunk.iter().enumerate() {
+            // A schedule with no run in 2027 (the 31st of February) has no lines: free.
+            let counted = priced
+                .get(format!("Job{i}").as_str())
+                .copied()
+                .unwrap_or(0.0);
+            assert!(
+                (counted - runs).abs() < 1e-6,
+                "{}: priced {counted}, parsed {runs}",
+                schedule.expression()
+            );
+        }
+    }
 }

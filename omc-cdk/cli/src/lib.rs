@@ -402,6 +402,7 @@ fn cost_command(app: &App, args: &CostArgs, stdout: &mut dyn Write, stderr: &mut
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))
                 .and_then(|text| {
                     omc_cdk_cost::PriceTable::parse(&text, &path.display().to_string())
+                        .map_err(|e| e.to_string())
                 });
             match table {
                 Ok(t) => Some(t),
@@ -505,7 +506,7 @@ fn cost_before(
         })
         .collect();
     let tables = omc_cdk_cost::tables_for(prices, &regions);
-    omc_cdk_cost::estimate(&inputs, &regions, &tables, assumptions)
+    omc_cdk_cost::estimate(&inputs, &regions, &tables, assumptions).map_err(|e| e.to_string())
 }
 
 #[cfg(feature = "deploy")]

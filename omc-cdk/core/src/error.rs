@@ -114,9 +114,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A cost estimate could not be made (no price table for a region, a bad assumption).
-    #[error("cost estimate: {0}")]
-    Cost(String),
     /// The app's check rules found errors (a finding of error severity that no suppression
     /// covers): every finding is in the report, and the synthesis is kept for tools that show
     /// or compare it anyway.

@@ -13,10 +13,10 @@
 //! stack.child("Nat")?.add("Resource", RawResource::new("AWS::EC2::NatGateway"))?;
 //! let estimate = omc_cdk_cost::estimate_synthesis(
 //!     &app.synth_unchecked()?, None, None, &omc_cdk_cost::Assumptions::default(),
-//! ).map_err(omc_cdk_core::Error::Cost)?;
+//! )?;
 //! // 730 hours at $0.045, and 10 GB processed at $0.045.
 //! assert!((estimate.monthly() - 33.30).abs() < 0.01);
-//! # Ok::<(), omc_cdk_core::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The same over templates of any origin:
@@ -30,12 +30,11 @@
 //! let estimate = estimate(&stacks, &regions, &tables_for(None, &regions), &Assumptions::default())?;
 //! // 730 hours at $0.045, and 10 GB processed at $0.045.
 //! assert!((estimate.monthly() - 33.30).abs() < 0.01);
-//! # Ok::<(), String>(())
+//! # Ok::<(), omc_cdk_cost::CostError>(())
 //! ```
 
 mod prices;
 mod pricing;
-mod schedule;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -146,33 +145,39 @@ impl Default for Assumptions {
 
 impl Assumptions {
     /// Sets one assumption; unknown keys and negative values are errors that list the keys.
-    pub fn set(&mut self, key: &str, value: f64) -> Result<(), String> {
+    pub fn set(&mut self, key: &str, value: f64) -> Result<(), CostError> {
         if !value.is_finite() || value < 0.0 {
-            return Err(format!(
-                "assumption {key} = {value}: use a number of zero or more"
-            ));
+            return Err(CostError::AssumptionValue {
+                key: key.to_owned(),
+                value,
+            });
         }
         let Some(a) = self.values.iter_mut().find(|a| a.key == key) else {
-            let keys: Vec<&str> = self.values.iter().map(|a| a.key).collect();
-            return Err(format!(
-                "there is no assumption {key:?}; the assumptions are: {}",
-                keys.join(", ")
-            ));
+            return Err(CostError::UnknownAssumption {
+                key: key.to_owned(),
+                known: self.values.iter().map(|a| a.key).collect(),
+            });
         };
         a.value = value;
         Ok(())
     }
 
     /// Applies `KEY=VALUE`.
-    pub fn apply(&mut self, assignment: &str) -> Result<(), String> {
-        let (key, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| format!("{assignment:?} is not KEY=VALUE, such as nat_gb=50"))?;
-        let value: f64 = value
+    pub fn apply(&mut self, assignment: &str) -> Result<(), CostError> {
+        let (key, value) =
+            assignment
+                .split_once('=')
+                .ok_or_else(|| CostError::AssumptionSyntax {
+                    assignment: assignment.to_owned(),
+                })?;
+        let number: f64 = value
             .trim()
             .parse()
-            .map_err(|_| format!("{assignment:?}: {value:?} is not a number"))?;
-        self.set(key.trim(), value)
+            .map_err(|_| CostError::AssumptionNumber {
+                assignment: assignment.to_owned(),
+                value: value.to_owned(),
+            })?;
+        self.set(key.trim(), number)
     }
 
     /// The value of an assumption (0 for an unknown key).
@@ -376,8 +381,115 @@ impl Estimate {
     }
 }
 
-/// Why an estimate could not be made.
-pub type CostError = String;
+/// Why an estimate could not be made, or why one of its inputs (a price table, an assumption)
+/// is not valid. Each variant names the bad input and what to do.
+///
+/// Resources the price table cannot price are not errors: the estimate lists them as not
+/// priced, with the reason ([`ResourceCost::not_priced`]), and prices the rest.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CostError {
+    /// [`estimate`] was given a different number of regions than stacks.
+    #[error("{stacks} stacks but {regions} regions: give each stack its region")]
+    RegionCount {
+        /// How many stacks.
+        stacks: usize,
+        /// How many regions.
+        regions: usize,
+    },
+    /// An environment-agnostic stack, priced without a region.
+    #[error(
+        "stack {stack} has no region (it is environment-agnostic); price it with --region REGION"
+    )]
+    NoRegion {
+        /// The stack.
+        stack: String,
+    },
+    /// A region omc-cdk has no price table for (and none was given).
+    #[error(
+        "there is no price table for region {region:?} (omc-cdk has: {}); add omc-cdk/pricing/{region}.json, pass --prices FILE, or price as another region with --region",
+        .known.join(", ")
+    )]
+    NoPriceTable {
+        /// The region.
+        region: String,
+        /// The regions omc-cdk has tables for.
+        known: Vec<&'static str>,
+    },
+    /// A price table that is not JSON.
+    #[error("{file} is not JSON: {source}")]
+    PriceTableJson {
+        /// The table's file.
+        file: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A price table, or an entry of one, without a text field it needs.
+    #[error("{file}: {entry} has no {key:?} string")]
+    PriceTableField {
+        /// The table's file.
+        file: String,
+        /// `the table`, or the price key of the entry.
+        entry: String,
+        /// The missing field: `currency`, `region`, `unit`, `date` or `source`.
+        key: &'static str,
+    },
+    /// A price table without its `prices` object.
+    #[error("{file}: the table has no \"prices\" object")]
+    NoPrices {
+        /// The table's file.
+        file: String,
+    },
+    /// A price table in another currency than USD.
+    #[error("{file}: prices must be in USD, not {currency:?}")]
+    Currency {
+        /// The table's file.
+        file: String,
+        /// Its currency.
+        currency: String,
+    },
+    /// A price that is not a number of zero or more.
+    #[error("{file}: {key} has the price {price}, which is not a price")]
+    BadPrice {
+        /// The table's file.
+        file: String,
+        /// The price key.
+        key: String,
+        /// The price as written (JSON).
+        price: String,
+    },
+    /// An assumption set to a negative number, or to one that is not finite.
+    #[error("assumption {key} = {value}: use a number of zero or more")]
+    AssumptionValue {
+        /// The assumption.
+        key: String,
+        /// The value.
+        value: f64,
+    },
+    /// An assumption that does not exist.
+    #[error("there is no assumption {key:?}; the assumptions are: {}", .known.join(", "))]
+    UnknownAssumption {
+        /// The key given.
+        key: String,
+        /// The assumptions there are.
+        known: Vec<&'static str>,
+    },
+    /// An assignment that is not `KEY=VALUE`.
+    #[error("{assignment:?} is not KEY=VALUE, such as nat_gb=50")]
+    AssumptionSyntax {
+        /// The assignment.
+        assignment: String,
+    },
+    /// An assignment whose value is not a number.
+    #[error("{assignment:?}: {value:?} is not a number")]
+    AssumptionNumber {
+        /// The assignment.
+        assignment: String,
+        /// The value as written.
+        value: String,
+    },
+}
 
 use omc_cdk_template::items;
 
@@ -390,11 +502,10 @@ pub fn estimate(
     assumptions: &Assumptions,
 ) -> Result<Estimate, CostError> {
     if regions.len() != stacks.len() {
-        return Err(format!(
-            "{} stacks but {} regions: give each stack its region",
-            stacks.len(),
-            regions.len()
-        ));
+        return Err(CostError::RegionCount {
+            stacks: stacks.len(),
+            regions: regions.len(),
+        });
     }
     let mut loaded: BTreeMap<String, PriceTable> = tables.clone();
     for region in regions {
@@ -464,10 +575,9 @@ pub fn estimate_in_regions(
             (Some(r), _) => r.to_owned(),
             (None, Some(own)) => (*own).to_owned(),
             (None, None) => {
-                return Err(format!(
-                    "stack {} has no region (it is environment-agnostic); price it with --region REGION",
-                    s.name
-                ));
+                return Err(CostError::NoRegion {
+                    stack: s.name.to_owned(),
+                });
             }
         };
         regions.push(r);

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use crate::CostError;
+
 /// The price tables built into omc-cdk, by region. Add a region by adding its file and a line.
 const BUILT_IN: &[(&str, &str, &str)] = &[(
     "us-east-1",
@@ -42,47 +44,57 @@ pub struct PriceTable {
 
 impl PriceTable {
     /// The built-in table of a region; an error lists the regions there are.
-    pub fn built_in(region: &str) -> Result<PriceTable, String> {
+    pub fn built_in(region: &str) -> Result<PriceTable, CostError> {
         let Some((_, file, text)) = BUILT_IN.iter().find(|(r, _, _)| *r == region) else {
-            let known: Vec<&str> = BUILT_IN.iter().map(|(r, _, _)| *r).collect();
-            return Err(format!(
-                "there is no price table for region {region:?} (omc-cdk has: {}); add omc-cdk/pricing/{region}.json, pass --prices FILE, or price as another region with --region",
-                known.join(", ")
-            ));
+            return Err(CostError::NoPriceTable {
+                region: region.to_owned(),
+                known: BUILT_IN.iter().map(|(r, _, _)| *r).collect(),
+            });
         };
         PriceTable::parse(text, file)
     }
 
     /// A table from its JSON text; `file` names it in messages and reports.
-    pub fn parse(text: &str, file: &str) -> Result<PriceTable, String> {
+    pub fn parse(text: &str, file: &str) -> Result<PriceTable, CostError> {
         let json: Json =
-            serde_json::from_str(text).map_err(|e| format!("{file} is not JSON: {e}"))?;
-        let text_of = |value: &Json, key: &str, what: &str| -> Result<String, String> {
+            serde_json::from_str(text).map_err(|source| CostError::PriceTableJson {
+                file: file.to_owned(),
+                source,
+            })?;
+        let text_of = |value: &Json, key: &'static str, what: &str| -> Result<String, CostError> {
             value
                 .get(key)
                 .and_then(Json::as_str)
                 .map(str::to_owned)
-                .ok_or_else(|| format!("{file}: {what} has no {key:?} string"))
+                .ok_or_else(|| CostError::PriceTableField {
+                    file: file.to_owned(),
+                    entry: what.to_owned(),
+                    key,
+                })
         };
         let currency = text_of(&json, "currency", "the table")?;
         if currency != "USD" {
-            return Err(format!("{file}: prices must be in USD, not {currency:?}"));
+            return Err(CostError::Currency {
+                file: file.to_owned(),
+                currency,
+            });
         }
         let mut prices = BTreeMap::new();
         let entries = json
             .get("prices")
             .and_then(Json::as_object)
-            .ok_or_else(|| format!("{file}: the table has no \"prices\" object"))?;
+            .ok_or_else(|| CostError::NoPrices {
+                file: file.to_owned(),
+            })?;
         for (key, entry) in entries {
             let price = entry
                 .get("price")
                 .and_then(Json::as_f64)
                 .filter(|p| p.is_finite() && *p >= 0.0)
-                .ok_or_else(|| {
-                    format!(
-                        "{file}: {key} has the price {}, which is not a price",
-                        entry.get("price").unwrap_or(&Json::Null)
-                    )
+                .ok_or_else(|| CostError::BadPrice {
+                    file: file.to_owned(),
+                    key: key.clone(),
+                    price: entry.get("price").unwrap_or(&Json::Null).to_string(),
                 })?;
             prices.insert(
                 key.clone(),
@@ -124,7 +136,7 @@ impl PriceTable {
 
 #[cfg(test)]
 mod tests {
-    use super::PriceTable;
+    use super::{CostError, PriceTable};
 
     #[test]
     fn the_built_in_table_parses_and_every_figure_has_a_source() {
@@ -141,6 +153,11 @@ mod tests {
     #[test]
     fn a_missing_region_is_a_clear_error() {
         let err = PriceTable::built_in("eu-west-1").expect_err("no such table");
+        assert!(
+            matches!(&err, CostError::NoPriceTable { region, .. } if region == "eu-west-1"),
+            "{err:?}"
+        );
+        let err = err.to_string();
         assert!(err.contains("\"eu-west-1\""), "{err}");
         assert!(err.contains("us-east-1"), "{err}");
         assert!(err.contains("omc-cdk/pricing/eu-west-1.json"), "{err}");
@@ -151,7 +168,8 @@ mod tests {
         assert!(PriceTable::parse("{}", "x.json").is_err());
         let negative = r#"{"region": "r", "currency": "USD", "prices": {"a": {"price": -1, "unit": "u", "date": "2026-01-01", "source": "s"}}}"#;
         assert!(
-            PriceTable::parse(negative, "x.json").is_err_and(|e| e.contains("a has the price -1"))
+            PriceTable::parse(negative, "x.json")
+                .is_err_and(|e| e.to_string().contains("a has the price -1"))
         );
     }
 }

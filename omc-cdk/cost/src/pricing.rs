@@ -2,9 +2,10 @@
 
 use serde_json::Value as Json;
 
-use super::{Assumptions, HOURS_PER_MONTH, Line, schedule};
+use super::{Assumptions, HOURS_PER_MONTH, Line};
 use crate::prices::PriceTable;
 use omc_cdk_template::ResourceView;
+use omc_cdk_template::schedule::ScheduleExpression;
 
 /// What a resource costs: nothing, lines of the price table, or not known.
 pub(crate) enum Pricing {
@@ -425,7 +426,10 @@ impl Pricer<'_> {
         let expression = view
             .text("ScheduleExpression")
             .ok_or("the schedule expression is not a literal")?;
-        let runs = schedule::runs_per_month(expression)?;
+        // The parser `ScheduledTask` validates with: whatever it accepts is priced.
+        let runs = ScheduleExpression::parse(expression)
+            .map_err(|e| format!("schedule {expression}: {e}"))?
+            .runs_per_month();
         let tasks = number(ecs.get("TaskCount").and_then(|v| view.literal(v))).unwrap_or(1.0);
         let minutes = self.assume("scheduled_task_minutes");
         self.fargate(

@@ -5,8 +5,10 @@
 //! followed across stacks: a [`ResourceView`] gives a resource's properties with parameter
 //! defaults and imported values resolved, the resource a reference points to and the resources
 //! that refer to it. [`diff`] compares two templates resource by resource, [`schema`] says which
-//! property changes replace a resource. Pure: no I/O, no dependency on how the templates were
-//! made.
+//! property changes replace a resource, [`schedule`] parses the schedule expressions of
+//! EventBridge Scheduler and rules (`rate`, `cron` with `L`, `W` and `#`, `at`) and counts their
+//! runs, for the constructs that write them and the cost estimates that read them. Pure: no
+//! I/O, no dependency on how the templates were made.
 //!
 //! ```
 //! use omc_cdk_template::{Model, Stage, StackInput};
@@ -21,6 +23,7 @@
 
 pub mod diff;
 mod model;
+pub mod schedule;
 pub mod schema;
 mod stage;
 mod synth_dir;
