@@ -1,6 +1,6 @@
 //! `<Prefix>-Data`: PostgreSQL, Redis and the agents' file system.
 
-use omc_cdk::{App, RemovalPolicy, Result};
+use omc_cdk::{App, Construct, RemovalPolicy, Result};
 use omc_constructs::{
     AccessPointProps, CacheEngine, EfsFileSystem, EfsFileSystemProps, PostgresVersion, Rds,
     RdsProps, Redis, RedisProps, Vpc,

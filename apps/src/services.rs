@@ -1,6 +1,6 @@
 //! `<Prefix>-Services`: the ECS cluster and everything that runs on it.
 
-use omc_cdk::{App, IndexMap, ParameterProps, Result, Stack, Value};
+use omc_cdk::{App, Construct, IndexMap, ParameterProps, Result, Stack, Value};
 use omc_constructs::{
     AccessLogs, AlbRoute, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling,
     Bucket, BucketProps, Cluster, ClusterProps, Connectable, ContainerHealthCheck, ContainerImage,

@@ -138,6 +138,8 @@ pub struct EfsFileSystem {
     security_group: Option<SecurityGroupRef>,
     access_points: IndexMap<String, (Value<String>, Value<String>)>,
     mount_targets: MountTargets,
+    /// Where the construct created its resources.
+    scope: omc_cdk::Scope,
 }
 
 /// Mount target resources, compared by path.
@@ -309,6 +311,7 @@ impl EfsFileSystem {
             access_points.insert(name, (resource.attr_access_point_id(), resource.attr_arn()));
         }
         Ok(EfsFileSystem {
+            scope: scope.clone(),
             file_system_id: file_system.reference(),
             file_system_arn: file_system.attr_arn(),
             security_group: Some(SecurityGroupRef(security_group)),
@@ -350,5 +353,11 @@ impl Connectable for EfsFileSystem {
             self.security_group.iter().map(|g| g.0.clone()).collect(),
             Some(Port::tcp(2049)),
         )
+    }
+}
+
+impl omc_cdk::Construct for EfsFileSystem {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

@@ -243,6 +243,8 @@ pub const RUNNER_TAINT: &str = "omc.io/runner";
 pub struct EksRunnerCluster {
     cluster: eks::ClusterHandle,
     name: String,
+    /// Where the construct created its resources.
+    scope: omc_cdk::Scope,
 }
 
 impl EksRunnerCluster {
@@ -724,6 +726,7 @@ impl EksRunnerCluster {
             ),
         )?;
         Ok(EksRunnerCluster {
+            scope: scope.clone(),
             cluster,
             name: props.name,
         })
@@ -742,5 +745,11 @@ impl EksRunnerCluster {
     /// The API server endpoint.
     pub fn endpoint(&self) -> Value<String> {
         self.cluster.attr_endpoint()
+    }
+}
+
+impl omc_cdk::Construct for EksRunnerCluster {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

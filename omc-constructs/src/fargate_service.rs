@@ -9,6 +9,7 @@ use crate::connections::{Connectable, Connections};
 use crate::iam::Role;
 use crate::load_balancer::{ApplicationLoadBalancer, Route, TargetHealthCheck, check_elb_name};
 use crate::log_group::{LogGroup, Retention};
+use crate::monitoring::{AlarmSpec, Monitoring, above};
 use crate::peer::Port;
 use crate::security_group::SecurityGroup;
 use crate::task::{self, ContainerProps, EfsVolume, TaskSpec};
@@ -609,5 +610,44 @@ impl FargateService {
 impl Connectable for FargateService {
     fn connections(&self) -> Connections {
         Connections::new(vec![self.security_group.clone()], self.port.map(Port::tcp))
+    }
+}
+
+// Alarms: what Monitoring watches of this construct.
+impl FargateService {
+    /// Alarms for average CPU and memory above 80% for 15 minutes, and a dashboard widget.
+    pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
+        let group = util::alnum(self.node_path());
+        let name = self.node_path().to_owned();
+        let dims = vec![
+            ("ClusterName", self.cluster().cluster_name()),
+            ("ServiceName", self.service_name()),
+        ];
+        for (id, metric, what) in [
+            ("Cpu", "CPUUtilization", "CPU"),
+            ("Memory", "MemoryUtilization", "memory"),
+        ] {
+            let spec = AlarmSpec {
+                id,
+                description: format!("{name}: {what} above 80% for 15 minutes"),
+                namespace: "AWS/ECS",
+                metric,
+                dimensions: dims.clone(),
+                statistic: "Average",
+                period: 300,
+                periods: 3,
+                comparison: above(80.0),
+                treat_missing: "missing",
+            };
+            monitoring.alarm(&group, spec)?;
+        }
+        monitoring.widget(
+            format!("{name}: CPU and memory"),
+            &[
+                ("AWS/ECS", "CPUUtilization", &dims, "Average"),
+                ("AWS/ECS", "MemoryUtilization", &dims, "Average"),
+            ],
+        );
+        Ok(())
     }
 }

@@ -194,6 +194,8 @@ impl RoleProps {
 #[derive(Clone, Debug)]
 pub struct Role {
     resource: iam::RoleHandle,
+    /// Where the construct created its resources.
+    scope: omc_cdk::Scope,
 }
 
 impl Role {
@@ -217,7 +219,7 @@ impl Role {
                 ..iam::Role::new(omc_cdk::AnyValue::from(props.assumed_by.trust_policy()))
             },
         )?;
-        let role = Role { resource };
+        let role = Role { resource, scope };
         for statement in props.statements {
             role.add_to_policy(statement);
         }
@@ -285,5 +287,11 @@ impl From<&Role> for Value<String> {
 impl IntoNode for &Role {
     fn into_node(self) -> Node {
         self.role_arn().into_node()
+    }
+}
+
+impl omc_cdk::Construct for Role {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

@@ -49,6 +49,8 @@ impl Default for KeyProps {
 #[derive(Clone, Debug)]
 pub struct Key {
     resource: kms::KeyHandle,
+    /// Where the construct created its resources.
+    scope: omc_cdk::Scope,
 }
 
 impl Key {
@@ -100,7 +102,7 @@ impl Key {
         if let Some(alias) = props.alias {
             scope.add("Alias", kms::Alias::new(alias, resource.reference()))?;
         }
-        Ok(Key { resource })
+        Ok(Key { resource, scope })
     }
 
     /// The key's ARN.
@@ -159,5 +161,11 @@ impl Key {
     /// Lets a role decrypt with the key.
     pub fn grant_decrypt(&self, role: &crate::Role) {
         role.add_to_policy(PolicyStatement::allow(["kms:Decrypt"], [self.key_arn()]));
+    }
+}
+
+impl omc_cdk::Construct for Key {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

@@ -59,6 +59,7 @@ mod yaml;
 mod fargate_service;
 
 pub use omc_cdk;
+pub use omc_cdk::Construct;
 pub use omc_cfn as cfn;
 
 pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};

@@ -7,6 +7,7 @@ use omc_cdk::{Node, Result, Scope, Value, fns};
 use omc_cfn::elasticloadbalancingv2 as elbv2;
 
 use crate::connections::{Connectable, Connections};
+use crate::monitoring::{AlarmSpec, Monitoring, above};
 use crate::peer::{Peer, Port};
 use crate::s3::Bucket;
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
@@ -588,12 +589,6 @@ impl ApplicationLoadBalancer {
         self.scope.node_path()
     }
 
-    /// The construct's scope: suppress a check finding for everything it created with
-    /// `node().suppress(rule, reason)`, or for one part with `node().find(id)`.
-    pub fn node(&self) -> &Scope {
-        &self.scope
-    }
-
     /// Checks, before a service at `path` in `scope` creates anything, that its route can be
     /// added: one default route per load balancer, from the load balancer's own stack.
     pub(crate) fn check_route(&self, scope: &Scope, path: &str, route: &Route) -> Result<()> {
@@ -737,5 +732,86 @@ impl ApplicationLoadBalancer {
 impl Connectable for ApplicationLoadBalancer {
     fn connections(&self) -> Connections {
         Connections::new(vec![self.security_group.clone()], None)
+    }
+}
+
+impl omc_cdk::Construct for ApplicationLoadBalancer {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
+    }
+}
+
+// Alarms: what Monitoring watches of this construct.
+impl ApplicationLoadBalancer {
+    /// Alarms for 5xx responses of the load balancer and of its targets (10 or more in 5
+    /// minutes) and for slow responses (average over 1 second for 15 minutes), and a dashboard
+    /// widget.
+    pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
+        let group = util::alnum(&self.node_path());
+        let lb = vec![("LoadBalancer", self.load_balancer_full_name())];
+        let name = self.node_path();
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "Elb5xx",
+                description: format!("{name}: the load balancer answers with 5xx errors"),
+                namespace: "AWS/ApplicationELB",
+                metric: "HTTPCode_ELB_5XX_Count",
+                dimensions: lb.clone(),
+                statistic: "Sum",
+                period: 300,
+                periods: 1,
+                comparison: above(10.0),
+                treat_missing: "notBreaching",
+            },
+        )?;
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "Target5xx",
+                description: format!("{name}: targets answer with 5xx errors"),
+                namespace: "AWS/ApplicationELB",
+                metric: "HTTPCode_Target_5XX_Count",
+                dimensions: lb.clone(),
+                statistic: "Sum",
+                period: 300,
+                periods: 1,
+                comparison: above(10.0),
+                treat_missing: "notBreaching",
+            },
+        )?;
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "Latency",
+                description: format!("{name}: responses take over a second on average"),
+                namespace: "AWS/ApplicationELB",
+                metric: "TargetResponseTime",
+                dimensions: lb.clone(),
+                statistic: "Average",
+                period: 300,
+                periods: 3,
+                comparison: above(1.0),
+                treat_missing: "notBreaching",
+            },
+        )?;
+        monitoring.widget(
+            format!("{name}: requests and errors"),
+            &[
+                ("AWS/ApplicationELB", "RequestCount", &lb, "Sum"),
+                ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", &lb, "Sum"),
+                (
+                    "AWS/ApplicationELB",
+                    "HTTPCode_Target_5XX_Count",
+                    &lb,
+                    "Sum",
+                ),
+            ],
+        );
+        monitoring.widget(
+            format!("{name}: response time"),
+            &[("AWS/ApplicationELB", "TargetResponseTime", &lb, "p95")],
+        );
+        Ok(())
     }
 }

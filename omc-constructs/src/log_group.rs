@@ -67,6 +67,8 @@ impl LogGroupProps<'_> {
 #[derive(Clone, Debug)]
 pub struct LogGroup {
     resource: logs::LogGroupHandle,
+    /// Where the construct created its resources.
+    scope: omc_cdk::Scope,
 }
 
 /// The days of a retention CloudWatch Logs accepts (`None`: forever), or an error for the
@@ -138,7 +140,7 @@ impl LogGroup {
             },
         )?;
         resource.apply_removal_policy(props.removal_policy);
-        Ok(LogGroup { resource })
+        Ok(LogGroup { resource, scope })
     }
 
     /// The log group's name.
@@ -162,5 +164,11 @@ impl LogGroup {
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             [self.log_group_arn()],
         ));
+    }
+}
+
+impl omc_cdk::Construct for LogGroup {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

@@ -4,14 +4,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use omc_cdk::{Node, Result, Scope, Value, aws, fns};
+use omc_cdk::{Node, Result, Scope, Value, aws};
 use omc_cfn::{cloudwatch, sns};
 
-use crate::fargate_service::FargateService;
 use crate::kms::{Key, KeyProps};
-use crate::load_balancer::ApplicationLoadBalancer;
-use crate::rds::Rds;
-use crate::redis::Redis;
 use crate::util::{self, node};
 
 /// How monitoring is created.
@@ -39,24 +35,24 @@ impl Default for MonitoringProps {
 }
 
 /// A line of a dashboard widget: namespace, metric, dimensions, statistic.
-type MetricLine<'a> = (&'a str, &'a str, &'a [(&'a str, Value<String>)], &'a str);
+pub(crate) type MetricLine<'a> = (&'a str, &'a str, &'a [(&'a str, Value<String>)], &'a str);
 
-struct Comparison {
+pub(crate) struct Comparison {
     operator: &'static str,
     threshold: f64,
 }
 
-struct AlarmSpec<'a> {
-    id: &'a str,
-    description: String,
-    namespace: &'static str,
-    metric: &'static str,
-    dimensions: Vec<(&'static str, Value<String>)>,
-    statistic: &'static str,
-    period: i64,
-    periods: i64,
-    comparison: Comparison,
-    treat_missing: &'static str,
+pub(crate) struct AlarmSpec<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) description: String,
+    pub(crate) namespace: &'static str,
+    pub(crate) metric: &'static str,
+    pub(crate) dimensions: Vec<(&'static str, Value<String>)>,
+    pub(crate) statistic: &'static str,
+    pub(crate) period: i64,
+    pub(crate) periods: i64,
+    pub(crate) comparison: Comparison,
+    pub(crate) treat_missing: &'static str,
 }
 
 /// An SNS topic for alarms, the alarms of the constructs it watches, and a dashboard.
@@ -179,7 +175,7 @@ impl Monitoring {
     }
 
     /// Adds an alarm; attaching a construct's alarms twice fails on the repeated construct id.
-    fn alarm(&self, group: &str, spec: AlarmSpec<'_>) -> Result<()> {
+    pub(crate) fn alarm(&self, group: &str, spec: AlarmSpec<'_>) -> Result<()> {
         let id = format!("{group}{}", spec.id);
         self.scope.add(
             &id,
@@ -212,7 +208,7 @@ impl Monitoring {
     }
 
     /// Adds a dashboard widget of metrics `(namespace, metric, dimensions, statistic)`.
-    fn widget(&self, title: String, metrics: &[MetricLine<'_>]) {
+    pub(crate) fn widget(&self, title: String, metrics: &[MetricLine<'_>]) {
         let lines: Vec<Node> = metrics
             .iter()
             .map(|(namespace, metric, dimensions, stat)| {
@@ -255,252 +251,22 @@ impl Monitoring {
     }
 }
 
-fn above(threshold: f64) -> Comparison {
+pub(crate) fn above(threshold: f64) -> Comparison {
     Comparison {
         operator: "GreaterThanOrEqualToThreshold",
         threshold,
     }
 }
 
-fn below(threshold: f64) -> Comparison {
+pub(crate) fn below(threshold: f64) -> Comparison {
     Comparison {
         operator: "LessThanThreshold",
         threshold,
     }
 }
 
-impl ApplicationLoadBalancer {
-    /// Alarms for 5xx responses of the load balancer and of its targets (10 or more in 5
-    /// minutes) and for slow responses (average over 1 second for 15 minutes), and a dashboard
-    /// widget.
-    pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
-        let group = util::alnum(&self.node_path());
-        let lb = vec![("LoadBalancer", self.load_balancer_full_name())];
-        let name = self.node_path();
-        monitoring.alarm(
-            &group,
-            AlarmSpec {
-                id: "Elb5xx",
-                description: format!("{name}: the load balancer answers with 5xx errors"),
-                namespace: "AWS/ApplicationELB",
-                metric: "HTTPCode_ELB_5XX_Count",
-                dimensions: lb.clone(),
-                statistic: "Sum",
-                period: 300,
-                periods: 1,
-                comparison: above(10.0),
-                treat_missing: "notBreaching",
-            },
-        )?;
-        monitoring.alarm(
-            &group,
-            AlarmSpec {
-                id: "Target5xx",
-                description: format!("{name}: targets answer with 5xx errors"),
-                namespace: "AWS/ApplicationELB",
-                metric: "HTTPCode_Target_5XX_Count",
-                dimensions: lb.clone(),
-                statistic: "Sum",
-                period: 300,
-                periods: 1,
-                comparison: above(10.0),
-                treat_missing: "notBreaching",
-            },
-        )?;
-        monitoring.alarm(
-            &group,
-            AlarmSpec {
-                id: "Latency",
-                description: format!("{name}: responses take over a second on average"),
-                namespace: "AWS/ApplicationELB",
-                metric: "TargetResponseTime",
-                dimensions: lb.clone(),
-                statistic: "Average",
-                period: 300,
-                periods: 3,
-                comparison: above(1.0),
-                treat_missing: "notBreaching",
-            },
-        )?;
-        monitoring.widget(
-            format!("{name}: requests and errors"),
-            &[
-                ("AWS/ApplicationELB", "RequestCount", &lb, "Sum"),
-                ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", &lb, "Sum"),
-                (
-                    "AWS/ApplicationELB",
-                    "HTTPCode_Target_5XX_Count",
-                    &lb,
-                    "Sum",
-                ),
-            ],
-        );
-        monitoring.widget(
-            format!("{name}: response time"),
-            &[("AWS/ApplicationELB", "TargetResponseTime", &lb, "p95")],
-        );
-        Ok(())
-    }
-}
-
-impl FargateService {
-    /// Alarms for average CPU and memory above 80% for 15 minutes, and a dashboard widget.
-    pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
-        let group = util::alnum(self.node_path());
-        let name = self.node_path().to_owned();
-        let dims = vec![
-            ("ClusterName", self.cluster().cluster_name()),
-            ("ServiceName", self.service_name()),
-        ];
-        for (id, metric, what) in [
-            ("Cpu", "CPUUtilization", "CPU"),
-            ("Memory", "MemoryUtilization", "memory"),
-        ] {
-            let spec = AlarmSpec {
-                id,
-                description: format!("{name}: {what} above 80% for 15 minutes"),
-                namespace: "AWS/ECS",
-                metric,
-                dimensions: dims.clone(),
-                statistic: "Average",
-                period: 300,
-                periods: 3,
-                comparison: above(80.0),
-                treat_missing: "missing",
-            };
-            monitoring.alarm(&group, spec)?;
-        }
-        monitoring.widget(
-            format!("{name}: CPU and memory"),
-            &[
-                ("AWS/ECS", "CPUUtilization", &dims, "Average"),
-                ("AWS/ECS", "MemoryUtilization", &dims, "Average"),
-            ],
-        );
-        Ok(())
-    }
-}
-
-impl Rds {
-    /// Alarms for CPU above 80% for 15 minutes, free storage under 2 GiB, and more than
-    /// `max_connections` connections; and a dashboard widget.
-    pub fn add_alarms(&self, monitoring: &Monitoring, max_connections: u32) -> Result<()> {
-        let name = self.node_path();
-        let group = util::alnum(name);
-        let dims = vec![("DBInstanceIdentifier", self.instance_id())];
-        monitoring.alarm(
-            &group,
-            AlarmSpec {
-                id: "Cpu",
-                description: format!("{name}: CPU above 80% for 15 minutes"),
-                namespace: "AWS/RDS",
-                metric: "CPUUtilization",
-                dimensions: dims.clone(),
-                statistic: "Average",
-                period: 300,
-                periods: 3,
-                comparison: above(80.0),
-                treat_missing: "missing",
-            },
-        )?;
-        monitoring.alarm(
-            &group,
-            AlarmSpec {
-                id: "FreeStorage",
-                description: format!("{name}: less than 2 GiB of free storage"),
-                namespace: "AWS/RDS",
-                metric: "FreeStorageSpace",
-                dimensions: dims.clone(),
-                statistic: "Minimum",
-                period: 300,
-                periods: 1,
-                comparison: below(2.0 * 1024.0 * 1024.0 * 1024.0),
-                treat_missing: "missing",
-            },
-        )?;
-        monitoring.alarm(
-            &group,
-            AlarmSpec {
-                id: "Connections",
-                description: format!("{name}: more than {max_connections} connections"),
-                namespace: "AWS/RDS",
-                metric: "DatabaseConnections",
-                dimensions: dims.clone(),
-                statistic: "Maximum",
-                period: 300,
-                periods: 2,
-                comparison: above(f64::from(max_connections)),
-                treat_missing: "missing",
-            },
-        )?;
-        monitoring.widget(
-            format!("{name}: CPU and connections"),
-            &[
-                ("AWS/RDS", "CPUUtilization", &dims, "Average"),
-                ("AWS/RDS", "DatabaseConnections", &dims, "Maximum"),
-            ],
-        );
-        monitoring.widget(
-            format!("{name}: free storage"),
-            &[("AWS/RDS", "FreeStorageSpace", &dims, "Minimum")],
-        );
-        Ok(())
-    }
-}
-
-impl Redis {
-    /// Alarms for the primary's engine CPU and memory use above 80% for 15 minutes, and a
-    /// dashboard widget.
-    pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
-        let name = self.node_path();
-        let group = util::alnum(name);
-        // ElastiCache reports per node; the primary is node 001 of the group.
-        let dims = vec![(
-            "CacheClusterId",
-            fns::join("-", [self.replication_group_id(), "001".into()]),
-        )];
-        monitoring.alarm(
-            &group,
-            AlarmSpec {
-                id: "Cpu",
-                description: format!("{name}: engine CPU above 80% for 15 minutes"),
-                namespace: "AWS/ElastiCache",
-                metric: "EngineCPUUtilization",
-                dimensions: dims.clone(),
-                statistic: "Average",
-                period: 300,
-                periods: 3,
-                comparison: above(80.0),
-                treat_missing: "missing",
-            },
-        )?;
-        monitoring.alarm(
-            &group,
-            AlarmSpec {
-                id: "Memory",
-                description: format!("{name}: memory use above 80% for 15 minutes"),
-                namespace: "AWS/ElastiCache",
-                metric: "DatabaseMemoryUsagePercentage",
-                dimensions: dims.clone(),
-                statistic: "Average",
-                period: 300,
-                periods: 3,
-                comparison: above(80.0),
-                treat_missing: "missing",
-            },
-        )?;
-        monitoring.widget(
-            format!("{name}: CPU and memory"),
-            &[
-                ("AWS/ElastiCache", "EngineCPUUtilization", &dims, "Average"),
-                (
-                    "AWS/ElastiCache",
-                    "DatabaseMemoryUsagePercentage",
-                    &dims,
-                    "Average",
-                ),
-            ],
-        );
-        Ok(())
+impl omc_cdk::Construct for Monitoring {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

@@ -5,6 +5,7 @@ use omc_cfn::rds;
 
 use crate::connections::{Connectable, Connections};
 use crate::kms::Key;
+use crate::monitoring::{AlarmSpec, Monitoring, above, below};
 use crate::peer::Port;
 use crate::secret::Secret;
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
@@ -316,12 +317,6 @@ impl Rds {
         &self.path
     }
 
-    /// The construct's scope: suppress a check finding for everything it created with
-    /// `node().suppress(rule, reason)`.
-    pub fn node(&self) -> &Scope {
-        &self.scope
-    }
-
     /// The endpoint's DNS name.
     pub fn endpoint_address(&self) -> Value<String> {
         self.instance.attr_endpoint_address()
@@ -364,5 +359,79 @@ impl Connectable for Rds {
             vec![self.security_group.clone()],
             Some(Port::tcp(self.port)),
         )
+    }
+}
+
+impl omc_cdk::Construct for Rds {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
+    }
+}
+
+// Alarms: what Monitoring watches of this construct.
+impl Rds {
+    /// Alarms for CPU above 80% for 15 minutes, free storage under 2 GiB, and more than
+    /// `max_connections` connections; and a dashboard widget.
+    pub fn add_alarms(&self, monitoring: &Monitoring, max_connections: u32) -> Result<()> {
+        let name = self.node_path();
+        let group = util::alnum(name);
+        let dims = vec![("DBInstanceIdentifier", self.instance_id())];
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "Cpu",
+                description: format!("{name}: CPU above 80% for 15 minutes"),
+                namespace: "AWS/RDS",
+                metric: "CPUUtilization",
+                dimensions: dims.clone(),
+                statistic: "Average",
+                period: 300,
+                periods: 3,
+                comparison: above(80.0),
+                treat_missing: "missing",
+            },
+        )?;
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "FreeStorage",
+                description: format!("{name}: less than 2 GiB of free storage"),
+                namespace: "AWS/RDS",
+                metric: "FreeStorageSpace",
+                dimensions: dims.clone(),
+                statistic: "Minimum",
+                period: 300,
+                periods: 1,
+                comparison: below(2.0 * 1024.0 * 1024.0 * 1024.0),
+                treat_missing: "missing",
+            },
+        )?;
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "Connections",
+                description: format!("{name}: more than {max_connections} connections"),
+                namespace: "AWS/RDS",
+                metric: "DatabaseConnections",
+                dimensions: dims.clone(),
+                statistic: "Maximum",
+                period: 300,
+                periods: 2,
+                comparison: above(f64::from(max_connections)),
+                treat_missing: "missing",
+            },
+        )?;
+        monitoring.widget(
+            format!("{name}: CPU and connections"),
+            &[
+                ("AWS/RDS", "CPUUtilization", &dims, "Average"),
+                ("AWS/RDS", "DatabaseConnections", &dims, "Maximum"),
+            ],
+        );
+        monitoring.widget(
+            format!("{name}: free storage"),
+            &[("AWS/RDS", "FreeStorageSpace", &dims, "Minimum")],
+        );
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@ use omc_cdk::{RemovalPolicy, Result, Scope, Value};
 use omc_cfn::elasticache;
 
 use crate::connections::{Connectable, Connections};
+use crate::monitoring::{AlarmSpec, Monitoring, above};
 use crate::peer::Port;
 use crate::secret::{GenerateSecret, Secret, SecretProps};
 use crate::security_group::{SecurityGroup, SecurityGroupProps};
@@ -224,12 +225,6 @@ impl Redis {
         &self.path
     }
 
-    /// The construct's scope: suppress a check finding for everything it created with
-    /// `node().suppress(rule, reason)`.
-    pub fn node(&self) -> &Scope {
-        &self.scope
-    }
-
     /// The primary endpoint's DNS name.
     pub fn primary_endpoint_address(&self) -> Value<String> {
         self.group.attr_primary_end_point_address()
@@ -262,5 +257,69 @@ impl Connectable for Redis {
             vec![self.security_group.clone()],
             Some(Port::tcp(self.port)),
         )
+    }
+}
+
+impl omc_cdk::Construct for Redis {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
+    }
+}
+
+// Alarms: what Monitoring watches of this construct.
+impl Redis {
+    /// Alarms for the primary's engine CPU and memory use above 80% for 15 minutes, and a
+    /// dashboard widget.
+    pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
+        let name = self.node_path();
+        let group = util::alnum(name);
+        // ElastiCache reports per node; the primary is node 001 of the group.
+        let dims = vec![(
+            "CacheClusterId",
+            omc_cdk::fns::join("-", [self.replication_group_id(), "001".into()]),
+        )];
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "Cpu",
+                description: format!("{name}: engine CPU above 80% for 15 minutes"),
+                namespace: "AWS/ElastiCache",
+                metric: "EngineCPUUtilization",
+                dimensions: dims.clone(),
+                statistic: "Average",
+                period: 300,
+                periods: 3,
+                comparison: above(80.0),
+                treat_missing: "missing",
+            },
+        )?;
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "Memory",
+                description: format!("{name}: memory use above 80% for 15 minutes"),
+                namespace: "AWS/ElastiCache",
+                metric: "DatabaseMemoryUsagePercentage",
+                dimensions: dims.clone(),
+                statistic: "Average",
+                period: 300,
+                periods: 3,
+                comparison: above(80.0),
+                treat_missing: "missing",
+            },
+        )?;
+        monitoring.widget(
+            format!("{name}: CPU and memory"),
+            &[
+                ("AWS/ElastiCache", "EngineCPUUtilization", &dims, "Average"),
+                (
+                    "AWS/ElastiCache",
+                    "DatabaseMemoryUsagePercentage",
+                    &dims,
+                    "Average",
+                ),
+            ],
+        );
+        Ok(())
     }
 }

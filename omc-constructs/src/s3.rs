@@ -56,6 +56,8 @@ impl Default for BucketProps {
 pub struct Bucket {
     resource: s3::BucketHandle,
     policy: omc_cdk::Resource,
+    /// Where the construct created its resources.
+    scope: omc_cdk::Scope,
 }
 
 impl Bucket {
@@ -184,7 +186,11 @@ impl Bucket {
                     ]),
                 ),
         )?;
-        Ok(Bucket { resource, policy })
+        Ok(Bucket {
+            resource,
+            policy,
+            scope,
+        })
     }
 
     /// The bucket's name.
@@ -250,5 +256,11 @@ impl Bucket {
                 statements.push(statement);
             }
         });
+    }
+}
+
+impl omc_cdk::Construct for Bucket {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

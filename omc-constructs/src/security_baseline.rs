@@ -78,6 +78,8 @@ impl SecurityBaselineProps {
 pub struct SecurityBaseline {
     bucket: Bucket,
     trail_arn: Value<String>,
+    /// Where the construct created its resources.
+    scope: omc_cdk::Scope,
 }
 
 impl SecurityBaseline {
@@ -289,7 +291,11 @@ impl SecurityBaseline {
                 resource.add_depends_on(&recorder)?;
             }
         }
-        Ok(SecurityBaseline { bucket, trail_arn })
+        Ok(SecurityBaseline {
+            bucket,
+            trail_arn,
+            scope,
+        })
     }
 
     /// The log bucket.
@@ -300,5 +306,11 @@ impl SecurityBaseline {
     /// The trail's ARN.
     pub fn trail_arn(&self) -> Value<String> {
         self.trail_arn.clone()
+    }
+}
+
+impl omc_cdk::Construct for SecurityBaseline {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

@@ -355,3 +355,9 @@ impl From<&SecurityGroup> for Value<String> {
         group.id.value()
     }
 }
+
+impl omc_cdk::Construct for SecurityGroup {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
+    }
+}

@@ -471,3 +471,64 @@ fn more_bad_input_aws_would_refuse_at_deploy() -> TestResult {
     );
     Ok(())
 }
+
+/// Every construct is a `Construct`: one path, suppressions and tags on everything it made.
+#[test]
+fn constructs_share_path_suppressions_and_tags() -> TestResult {
+    use omc_cdk::Construct;
+    let (_app, stack, vpc) = with_vpc();
+    stack.add_tag("team", "platform")?;
+    stack.add_tag("cost-center", "42")?;
+    let db = Rds::new(&stack, "Db", RdsProps::new(&vpc, PostgresVersion::V17_6))?;
+    let key = Key::new(&stack, "Key", KeyProps::default())?;
+    let constructs: [&dyn Construct; 2] = [&db, &key];
+    let paths: Vec<String> = constructs.iter().map(|c| c.path()).collect();
+    assert_eq!(paths, ["Test/Db", "Test/Key"]);
+    db.add_tag("team", "data")?; // wins over the stack's tag on the database's resources
+    db.add_tag("backup", "daily")?;
+    db.suppress(
+        "rds-multi-az",
+        "One zone in this test: the tags are what is under test here",
+    )?;
+    let t = Template::from_stack(&stack)?;
+    let tags = |type_name: &str| -> Vec<(String, String)> {
+        only(&t, type_name)["Properties"]["Tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|tag| {
+                (
+                    tag["Key"].as_str().unwrap_or_default().to_owned(),
+                    tag["Value"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let db_tags = tags("AWS::RDS::DBInstance");
+    assert!(
+        db_tags.contains(&("team".into(), "data".into())),
+        "{db_tags:?}"
+    );
+    assert!(
+        db_tags.contains(&("backup".into(), "daily".into())),
+        "{db_tags:?}"
+    );
+    assert!(
+        db_tags.contains(&("cost-center".into(), "42".into())),
+        "{db_tags:?}"
+    );
+    // The key is outside the database's scope: the stack's tags only.
+    let key_tags = tags("AWS::KMS::Key");
+    assert!(
+        key_tags.contains(&("team".into(), "platform".into())),
+        "{key_tags:?}"
+    );
+    assert!(!key_tags.iter().any(|(k, _)| k == "backup"), "{key_tags:?}");
+    // The suppression covers the database instance.
+    let instance = only(&t, "AWS::RDS::DBInstance");
+    assert!(instance["Metadata"]["omc:check"].is_object(), "{instance}");
+    // Bad tags are refused with the construct's path.
+    let err = db.add_tag("aws:reserved", "x").unwrap_err().to_string();
+    assert!(err.starts_with("Test/Db"), "{err}");
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! Fixtures built from the high-level constructs: every construct, in its notable
 //! configurations, across the stacks a team would split them into.
 
-use omc_cdk::{App, Environment, IndexMap, Result, Stack, StackProps};
+use omc_cdk::{App, Construct, Environment, IndexMap, Result, Stack, StackProps};
 use omc_constructs::{
     AccessPointProps, AlbRoute, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling,
     Bucket, BucketProps, CacheEngine, Cluster, ClusterProps, Connectable, ContainerHealthCheck,

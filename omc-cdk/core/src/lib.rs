@@ -46,10 +46,12 @@
 //    `parameter`: stack parameters, checked;
 // 3. `tree`: the construct tree's data, which the handles share; `fns` on values and it;
 // 4. `stack`: stacks and scopes; `resource`: resources added to a scope;
-// 5. `synth`: from the tree to templates; `app`: synthesizes and checks; `assertions`.
+// 5. `construct`: the trait of everything in the tree; `synth`: from the tree to
+//    templates; `app`: synthesizes and checks; `assertions`.
 mod app;
 pub mod assertions;
 pub mod aws;
+mod construct;
 mod environment;
 mod error;
 pub mod fns;
@@ -69,6 +71,7 @@ pub use omc_cdk_check as check;
 pub mod testing;
 
 pub use check::Stage;
+pub use construct::Construct;
 pub use environment::Environment;
 pub use error::{ChecksFailed, Error, Problem, ProblemKind, Result};
 pub use indexmap::IndexMap;

@@ -113,6 +113,7 @@ impl Stack {
             termination_protection: props.termination_protection,
             stage: props.stage,
             suppressions: Vec::new(),
+            scope_tags: Vec::new(),
             constructs: BTreeSet::new(),
             resources: IndexMap::new(),
             logical_ids: BTreeMap::new(),
@@ -548,6 +549,35 @@ impl Scope {
         } else {
             Arc::from(format!("{}/{id}", self.path))
         })
+    }
+
+    /// Tags every resource under this scope that takes tags (as CDK's
+    /// `Tags.of(construct).add`): the stack's tags apply too, a tag of an inner scope wins over
+    /// an outer one and over the stack's, and a tag the resource sets itself wins over all.
+    /// A stack's own tags ([`Stack::add_tag`]) also tag the stack.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, RawResource, TagFormat, assertions::Template};
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Data", StackProps::default())?;
+    /// let db = stack.child("Database")?;
+    /// db.add("Queue", RawResource::new("AWS::SQS::Queue")
+    ///     .tags(TagFormat::KeyValueList("Tags".into())))?;
+    /// db.add_tag("team", "data")?;
+    /// let template = Template::from_stack(&stack)?;
+    /// let (_, queue) = template.resources("AWS::SQS::Queue")[0];
+    /// assert_eq!(queue["Properties"]["Tags"][0]["Value"], "data");
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn add_tag(&self, key: &str, value: &str) -> Result<()> {
+        check_tag(&self.node_path(), key, value)?;
+        let mut data = self.data.borrow_mut();
+        let path = self.path.clone();
+        data.scope_tags
+            .retain(|(scope, k, _)| !(*scope == path && k == key));
+        data.scope_tags
+            .push((path, key.to_owned(), value.to_owned()));
+        Ok(())
     }
 
     /// Suppresses findings of the check `rule` for every resource under this scope (the

@@ -67,6 +67,9 @@ pub(crate) struct StackData {
     pub(crate) stage: Option<Stage>,
     /// Suppressed check findings, in declaration order.
     pub(crate) suppressions: Vec<SuppressionData>,
+    /// Tags added on scopes ([`Scope::add_tag`]): the scope's path, key and value, in
+    /// declaration order.
+    pub(crate) scope_tags: Vec<(Arc<str>, String, String)>,
     /// Every construct path in use, resources included.
     pub(crate) constructs: BTreeSet<Arc<str>>,
     pub(crate) resources: IndexMap<Arc<str>, ResourceData>,
@@ -167,5 +170,12 @@ impl ResourceData {
             metadata: IndexMap::new(),
             overrides: Vec::new(),
         }
+    }
+}
+
+impl PartialEq for Scope {
+    /// The same path of the same stack.
+    fn eq(&self, other: &Scope) -> bool {
+        Rc::ptr_eq(&self.data, &other.data) && self.path == other.path
     }
 }

@@ -7,6 +7,7 @@
 use std::cell::Ref;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
@@ -122,7 +123,8 @@ impl Renderer<'_> {
                 section: Section::Resources,
                 element: full.clone(),
             };
-            let mut rendered = self.resource(&mut cursor, resource, &data.tags);
+            let tags = scope_tags(&data.tags, &data.scope_tags, path);
+            let mut rendered = self.resource(&mut cursor, resource, &tags);
             add_suppressions(
                 &mut rendered,
                 &data.suppressions,
@@ -803,6 +805,31 @@ fn export_name(stack: &str, output_id: &str) -> String {
     let prefix = format!("{stack}:");
     let skip = (output_id.len() + prefix.len()).saturating_sub(MAX);
     format!("{prefix}{}", &output_id[skip.min(output_id.len())..])
+}
+
+/// The stack's tags with the tags of every scope that contains `path` (outer scopes first, so
+/// an inner scope's tag wins).
+fn scope_tags(
+    stack: &BTreeMap<String, String>,
+    scopes: &[(Arc<str>, String, String)],
+    path: &str,
+) -> BTreeMap<String, String> {
+    let mut tags = stack.clone();
+    let mut covering: Vec<&(Arc<str>, String, String)> = scopes
+        .iter()
+        .filter(|(scope, _, _)| {
+            scope.is_empty()
+                || path
+                    .strip_prefix(&**scope)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .collect();
+    // Stable: tags of one scope keep their declaration order.
+    covering.sort_by_key(|(scope, _, _)| scope.split('/').count() - usize::from(scope.is_empty()));
+    for (_, key, value) in covering {
+        tags.insert(key.clone(), value.clone());
+    }
+    tags
 }
 
 /// The resource's own tags merged with the stack's, or `None` when there is nothing to merge.

@@ -1,0 +1,69 @@
+//! What every construct is: a node of the construct tree, with a path, where suppressions and
+//! tags apply to everything the construct created.
+
+use crate::error::Result;
+use crate::resource::Resource;
+use crate::tree::{Scope, Stack};
+
+/// A construct: a [`Scope`] of the tree that created resources. Stacks, scopes, resources and
+/// the constructs of `omc-constructs` implement it, and so should a library's own constructs
+/// (usually by keeping the scope they created with `scope.child(id)?`).
+///
+/// ```
+/// use omc_cdk::{App, Construct, Stack, StackProps, RawResource, Scope};
+///
+/// /// A construct of one's own: two queues.
+/// struct Pipeline { scope: Scope }
+/// impl Construct for Pipeline {
+///     fn node(&self) -> &Scope { &self.scope }
+/// }
+///
+/// let app = App::new();
+/// let stack = Stack::new(&app, "Jobs", StackProps::default())?;
+/// let scope = stack.child("Pipeline")?;
+/// scope.add("In", RawResource::new("AWS::SQS::Queue"))?;
+/// let pipeline = Pipeline { scope };
+/// assert_eq!(pipeline.path(), "Jobs/Pipeline");
+/// pipeline.add_tag("team", "jobs")?;
+/// pipeline.suppress("sqs-queue-encrypted", "The queue holds only public job ids")?;
+/// # Ok::<(), omc_cdk::Error>(())
+/// ```
+pub trait Construct {
+    /// The construct's scope: its path, and where everything it created lives
+    /// (`node().find(id)` reaches a part).
+    fn node(&self) -> &Scope;
+
+    /// The full construct path, such as `Data/Database`.
+    fn path(&self) -> String {
+        self.node().node_path()
+    }
+
+    /// Suppresses findings of the check `rule` for everything the construct created, with a
+    /// reason; see [`Scope::suppress`].
+    fn suppress(&self, rule: &str, reason: &str) -> Result<()> {
+        self.node().suppress(rule, reason)
+    }
+
+    /// Tags every resource the construct created that takes tags; see [`Scope::add_tag`].
+    fn add_tag(&self, key: &str, value: &str) -> Result<()> {
+        self.node().add_tag(key, value)
+    }
+}
+
+impl Construct for Scope {
+    fn node(&self) -> &Scope {
+        self
+    }
+}
+
+impl Construct for Stack {
+    fn node(&self) -> &Scope {
+        self
+    }
+}
+
+impl Construct for Resource {
+    fn node(&self) -> &Scope {
+        self.scope()
+    }
+}
