@@ -9,7 +9,9 @@
 //! cycles between resources and between stacks arise. [`build`] makes the API calls the plan
 //! describes, checks the outcome of each (an id the rules refuse must be refused with a typed
 //! error that names it), and records what was built. [`Model`] predicts, from that record
-//! alone, every problem synthesis must report.
+//! alone, every problem synthesis must report. Half the plans are wild (every fault above);
+//! half are tame (valid names, references only to what was built before), so that a good part
+//! synthesizes and its templates are checked (`generator_statistics` prints the mix).
 //!
 //! The properties:
 //! 1. building and synthesizing never panic, and every error is typed;
@@ -304,6 +306,8 @@ enum LatePlan {
     DeleteAttribute(&'static str),
     Update(&'static str, ValPlan),
     LogicalId(String),
+    Metadata(&'static str, ValPlan),
+    UpdatePolicy(ValPlan),
 }
 
 #[derive(Clone, Debug)]
@@ -529,6 +533,10 @@ fn late(wild: bool) -> BoxedStrategy<LatePlan> {
         .prop_map(LatePlan::ConditionName),
         1 => select(&["Condition", "DependsOn"][..]).prop_map(LatePlan::DeleteAttribute),
         2 => (select(KEYS), any_val(2, wild)).prop_map(|(k, v)| LatePlan::Update(k, v)),
+        2 => prop_oneof![
+            (select(MAP_KEYS), any_val(1, wild)).prop_map(|(k, v)| LatePlan::Metadata(k, v)),
+            any_val(1, wild).prop_map(LatePlan::UpdatePolicy),
+        ],
         1 => prop_oneof![
             3 => select(&["Renamed", "Bucket", "Env", "Queue"][..]).prop_map(str::to_owned),
             w => element_name(true),
@@ -697,6 +705,9 @@ struct BRes {
     declared: Option<String>,
     depends: Vec<T>,
     props: Vec<(String, MV)>,
+    /// `add_metadata` entries.
+    metadata: Vec<(String, MV)>,
+    update_policy: Option<MV>,
     /// Escape-hatch overrides in order: path, and the value (`None` deletes).
     overrides: Vec<(Vec<String>, Option<MV>)>,
 }
@@ -1433,6 +1444,8 @@ impl Builder<'_> {
                 declared: None,
                 depends: Vec::new(),
                 props: props.into_iter().collect(),
+                metadata: Vec::new(),
+                update_policy: None,
                 overrides: Vec::new(),
             });
         }
@@ -1665,6 +1678,20 @@ impl Builder<'_> {
                             Some((_, value)) => *value = mv,
                             None => props.push(((*k).to_owned(), mv)),
                         }
+                    }
+                    LatePlan::Metadata(key, v) => {
+                        let (node, mv) = self.node(s, v);
+                        resource.add_metadata(key, node);
+                        let metadata = &mut self.built.stacks[b].resources[br].metadata;
+                        match metadata.iter_mut().find(|(k, _)| k == key) {
+                            Some((_, value)) => *value = mv,
+                            None => metadata.push(((*key).to_owned(), mv)),
+                        }
+                    }
+                    LatePlan::UpdatePolicy(v) => {
+                        let (node, mv) = self.node(s, v);
+                        resource.set_update_policy(node);
+                        self.built.stacks[b].resources[br].update_policy = Some(mv);
                     }
                     LatePlan::LogicalId(new) => {
                         let old = self.built.stacks[b].resources[br].logical_id.clone();
@@ -2038,7 +2065,10 @@ impl<'b> Model<'b> {
         }
         for r in &st.resources {
             let element = format!("{}/{}", st.name, r.path);
-            for (_, v) in &r.props {
+            for (_, v) in r.props.iter().chain(&r.metadata) {
+                self.render(s, Section::Resources, &element, v);
+            }
+            if let Some(v) = &r.update_policy {
                 self.render(s, Section::Resources, &element, v);
             }
             for t in &r.depends {
@@ -2130,11 +2160,16 @@ impl<'b> Model<'b> {
             if let Some(c) = &r.declared {
                 doc.push(("Condition".into(), MV::Str(c.clone())));
             }
+            if let Some(policy) = &r.update_policy {
+                doc.push(("UpdatePolicy".into(), policy.clone()));
+            }
+            let mut metadata = Vec::new();
             if self.b.path_metadata {
-                doc.push((
-                    "Metadata".into(),
-                    MV::Map(vec![("aws:cdk:path".into(), MV::Str(element.clone()))]),
-                ));
+                metadata.push(("aws:cdk:path".into(), MV::Str(element.clone())));
+            }
+            metadata.extend(r.metadata.iter().cloned());
+            if !metadata.is_empty() {
+                doc.push(("Metadata".into(), MV::Map(metadata)));
             }
             let mut doc = MV::Map(doc);
             for (path, value) in &r.overrides {
@@ -3037,8 +3072,9 @@ fn assert_typed(what: &str, result: &Result<Synthesis, Error>) {
 // The properties.
 
 proptest! {
-    // `PROPTEST_CASES` overrides the number of cases; failures are saved and replayed from
-    // `proptest-regressions/`.
+    // `PROPTEST_CASES` overrides the number of cases (default 256). The seeds of failures are
+    // saved in `properties.proptest-regressions` beside this file, committed, and replayed
+    // before new cases.
     #![proptest_config(ProptestConfig::default())]
 
     /// Building and synthesizing never panic: every call returns a value or a typed error.
