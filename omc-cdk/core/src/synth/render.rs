@@ -346,6 +346,12 @@ impl Renderer<'_> {
                     if rendered.is_none() && !map.contains_key(key) {
                         return; // deleting below a path that does not exist: nothing to do
                     }
+                    if rendered.is_some()
+                        && let Some(function) = function_beside(map, key)
+                    {
+                        self.beside_function(cursor, &segments[..=depth], key, &function);
+                        return;
+                    }
                     map.entry(key.clone())
                         .or_insert_with(|| Json::Object(Map::new()))
                 }
@@ -383,7 +389,11 @@ impl Renderer<'_> {
         }
         match (target, rendered) {
             (Json::Object(map), Some(value)) => {
-                map.insert(last.clone(), value);
+                if let Some(function) = function_beside(map, last) {
+                    self.beside_function(cursor, &segments, last, &function);
+                } else {
+                    map.insert(last.clone(), value);
+                }
             }
             (Json::Object(map), None) => {
                 map.shift_remove(last);
@@ -408,6 +418,16 @@ impl Renderer<'_> {
                 self.problem(cursor, &segments, ProblemKind::InvalidValue, message);
             }
         }
+    }
+
+    /// An override that would write `key` beside an intrinsic function: the object would no
+    /// longer be a function, and what the function references would be neither resolved nor
+    /// checked.
+    fn beside_function(&mut self, cursor: &Cursor, path: &[Seg<'_>], key: &str, function: &str) {
+        let message = format!(
+            "override path component {key:?} would be written beside {function}, which makes the value neither a function nor a valid object; override the whole value, or a path inside the function's arguments ({function}.…)"
+        );
+        self.problem(cursor, path, ProblemKind::InvalidValue, message);
     }
 
     fn node<'n>(&mut self, cursor: &mut Cursor, node: &'n Node, path: &mut Vec<Seg<'n>>) -> Json {
@@ -784,6 +804,17 @@ impl Renderer<'_> {
     }
 }
 
+/// The intrinsic function an object is (`Ref` or `Fn::*`, its only key), when `key` is not
+/// that function.
+fn function_beside(map: &Map<String, Json>, key: &str) -> Option<String> {
+    let mut keys = map.keys();
+    let (Some(function), None) = (keys.next(), keys.next()) else {
+        return None;
+    };
+    let is_function = function == "Ref" || function.starts_with("Fn::");
+    (is_function && function != key).then(|| function.clone())
+}
+
 fn env_text(env: &crate::environment::Environment) -> String {
     format!(
         "account {} in region {}",
@@ -972,6 +1003,60 @@ fn add_suppressions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the property tests (tests/properties.rs): an override that wrote a key beside
+    /// an intrinsic function (`{"Fn::Sub": .., "0": ..}`) left a malformed object whose
+    /// undefined `Fn::Sub` variable was neither resolved nor reported, and synthesis succeeded.
+    #[test]
+    fn overrides_beside_an_intrinsic_function_are_reported() {
+        use crate::{App, RawResource, Stack, StackProps, fns};
+        let app = App::new();
+        let stack = Stack::new(&app, "Network", StackProps::default()).unwrap();
+        let bucket = stack
+            .add(
+                "Bucket",
+                RawResource::new("AWS::S3::Bucket").property("Name", fns::sub("${NoParam}")),
+            )
+            .unwrap();
+        bucket.add_override("Properties.Name.0", "*");
+        let problems = app.synth_unchecked().unwrap_err().problems().to_vec();
+        let kinds: Vec<ProblemKind> = problems.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [ProblemKind::InvalidValue, ProblemKind::UndefinedSubVariable],
+            "{problems:?}"
+        );
+        assert_eq!(problems[0].path, "Network/Bucket");
+        assert_eq!(problems[0].property, "Properties.Name.0");
+        assert!(
+            problems[0]
+                .message
+                .contains("\"0\" would be written beside Fn::Sub"),
+            "{}",
+            problems[0].message
+        );
+        // The override is not applied, so the function keeps its variable, which is reported.
+        assert!(
+            problems[1].message.contains("${NoParam}"),
+            "{}",
+            problems[1].message
+        );
+        // Below the function's own key, an override changes the function's arguments.
+        let app = App::new();
+        let stack = Stack::new(&app, "Network", StackProps::default()).unwrap();
+        let bucket = stack
+            .add(
+                "Bucket",
+                RawResource::new("AWS::S3::Bucket").property("Name", fns::sub("${NoParam}")),
+            )
+            .unwrap();
+        bucket.add_override("Properties.Name.Fn::Sub", "plain");
+        let synthesis = app.synth_unchecked().unwrap();
+        assert_eq!(
+            synthesis.stacks()[0].json()["Resources"]["Bucket"]["Properties"]["Name"],
+            json!({ "Fn::Sub": "plain" })
+        );
+    }
 
     #[test]
     fn export_names_follow_cdk() {
