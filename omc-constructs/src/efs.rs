@@ -216,7 +216,14 @@ impl EfsFileSystem {
                 ));
             }
         }
-        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         let scope = scope.child(id)?;
         let security_group = SecurityGroup::new(
             &scope,

@@ -330,7 +330,14 @@ impl EksRunnerCluster {
                 "the cluster-autoscaler Helm values need the region, and the stack is environment-agnostic; give the stack an Environment with a region".into(),
             );
         };
-        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         if subnets.subnet_ids.len() < 2 {
             return fail(format!(
                 "EKS needs subnets in at least two availability zones, and the {} group has {}; give the VPC max_azs: 2 or more",

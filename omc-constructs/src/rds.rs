@@ -246,7 +246,14 @@ impl Rds {
                 props.master_username
             ));
         }
-        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         if subnets.subnet_ids.len() < 2 {
             return fail(format!(
                 "an RDS subnet group needs subnets in at least two availability zones; the VPC's {:?} group has {}",

@@ -145,7 +145,14 @@ impl Redis {
                 props.snapshot_retention_days
             ));
         }
-        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         if props.replicas > 0 && subnets.subnet_ids.len() < 2 {
             return fail(format!(
                 "replicas fail over to another availability zone, and the {} subnets are in one; give the VPC two or more zones or set replicas: 0",

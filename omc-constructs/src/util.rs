@@ -7,12 +7,46 @@ pub(crate) fn path(scope: &Scope, id: &str) -> String {
     format!("{}/{id}", scope.node_path())
 }
 
-/// A construct validation error.
+/// An untyped construct validation error (being replaced by [`invalid_prop`]).
 pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Error {
     Error::InvalidValue {
         path: path.into(),
         message: message.into(),
     }
+}
+
+/// A construct refused the value of one of its props: [`Error::InvalidProp`]. `value` is the
+/// refused value as the user wrote it (`Display` for strings and numbers, `Debug` otherwise);
+/// `reason` is the whole message users read.
+pub(crate) fn invalid_prop(
+    path: impl Into<String>,
+    field: &'static str,
+    value: impl std::fmt::Display,
+    reason: impl Into<String>,
+) -> Error {
+    Error::InvalidProp {
+        path: path.into(),
+        field,
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A construct's props conflict with the app around them: [`Error::Conflict`].
+pub(crate) fn conflict(path: impl Into<String>, reason: impl Into<String>) -> Error {
+    Error::Conflict {
+        path: path.into(),
+        reason: reason.into(),
+    }
+}
+
+/// A value as the user wrote it, for [`invalid_prop`]: a literal as it is, an intrinsic in its
+/// `Debug` form.
+pub(crate) fn shown(value: &Value<String>) -> String {
+    value
+        .as_literal()
+        .cloned()
+        .unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// Lowers a value to a node.
