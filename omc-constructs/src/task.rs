@@ -456,7 +456,7 @@ pub(crate) fn check_spec(
 ) -> Result<Vec<Option<Value<String>>>> {
     check_size(path, spec.cpu, spec.memory_mib)?;
     check_containers(path, spec.containers)?;
-    crate::log_group::check_retention(path, spec.log_retention)?;
+    crate::log_group::check_retention(path, "log_retention", spec.log_retention)?;
     let repositories = spec
         .containers
         .iter()

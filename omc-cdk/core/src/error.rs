@@ -104,7 +104,8 @@ pub enum Error {
         message: String,
     },
     /// A construct refused the value of one of its props (or of an attributes struct such as
-    /// `VpcAttributes`). Construct libraries, ours or a user's, return it for every prop they
+    /// `VpcAttributes`, or an argument of one of its methods, such as the `key` of
+    /// `Secret::field`). Construct libraries, ours or a user's, return it for every prop they
     /// validate, so a caller can match on the field:
     ///
     /// ```
@@ -144,10 +145,11 @@ pub enum Error {
         #[source]
         source: omc_cdk_template::schedule::ScheduleError,
     },
-    /// A construct's props are valid on their own, but not with the app around them: the
-    /// stack's environment (access logs need a region), an imported resource's attributes (an
-    /// imported VPC without its range), or another construct (a load balancer that already has
-    /// a default route). The reason names both sides and how to fix it.
+    /// A construct's props, or a call on a construct, are valid on their own but not with the
+    /// app around them: the stack's environment (access logs need a region), the VPC (an
+    /// imported VPC without its range, subnets in one availability zone), or another construct
+    /// (a load balancer that already has a default route, connections without a default port).
+    /// No single prop is wrong; the reason names both sides and how to fix it.
     #[error("{path}: {reason}")]
     Conflict {
         /// The construct's path.
