@@ -92,8 +92,10 @@ impl Cluster {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !ok {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     util::path(scope, id),
+                    "name",
+                    name,
                     format!("cluster name {name:?} must be 1 to 255 letters, digits, '-' and '_'"),
                 ));
             }

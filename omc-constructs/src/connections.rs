@@ -82,7 +82,7 @@ impl Connections {
                 .first()
                 .map(SecurityGroup::node_path)
                 .unwrap_or_default();
-            return Err(crate::util::invalid(
+            return Err(crate::util::conflict(
                 path,
                 "these connections have no default port; use allow_from with a port",
             ));

@@ -181,8 +181,10 @@ impl EfsFileSystem {
                 format!("AFTER_{days}_DAYS")
             }),
             Some(days) => {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "transition_to_ia_days",
+                    days,
                     format!(
                         "transition_to_ia_days is {days}; EFS accepts 1, 7, 14, 30, 60, 90, 180, 270 or 365"
                     ),
@@ -191,14 +193,18 @@ impl EfsFileSystem {
         };
         for (name, ap) in &props.access_points {
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "access_points",
+                    name,
                     format!("access point name {name:?} must be letters and digits"),
                 ));
             }
             if !ap.path.starts_with('/') || ap.path.len() > 100 {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "access_points.path",
+                    &ap.path,
                     format!(
                         "access point {name:?}: path {:?} must be absolute and at most 100 characters",
                         ap.path
@@ -209,8 +215,10 @@ impl EfsFileSystem {
                 && ap.permissions.len() <= 4
                 && ap.permissions.bytes().all(|b| (b'0'..=b'7').contains(&b));
             if !octal {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "access_points.permissions",
+                    &ap.permissions,
                     format!(
                         "access point {name:?}: permissions {:?} must be octal, such as \"750\"",
                         ap.permissions
@@ -218,7 +226,14 @@ impl EfsFileSystem {
                 ));
             }
         }
-        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         let scope = scope.child(id)?;
         let security_group = SecurityGroup::new(
             &scope,

@@ -255,7 +255,9 @@ impl EksRunnerCluster {
         props: EksRunnerClusterProps<'_>,
     ) -> Result<EksRunnerCluster> {
         let path = util::path(scope, id);
-        let fail = |message: String| Err(util::invalid(&path, message));
+        let fail = |field: &'static str, value: String, reason: String| {
+            Err(util::invalid_prop(&path, field, value, reason))
+        };
         let name_ok = !props.name.is_empty()
             && props.name.len() <= 100
             && props.name.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -264,26 +266,42 @@ impl EksRunnerCluster {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !name_ok {
-            return fail(format!(
-                "cluster name {:?} must be 1 to 100 letters, digits, '-' and '_', starting with a letter or digit",
-                props.name
-            ));
+            return fail(
+                "name",
+                props.name.clone(),
+                format!(
+                    "cluster name {:?} must be 1 to 100 letters, digits, '-' and '_', starting with a letter or digit",
+                    props.name
+                ),
+            );
         }
         let runners = &props.runner_nodes;
         if runners.min > runners.max {
-            return fail(format!(
-                "the runner node group's min ({}) is above its max ({}); use min <= desired <= max",
-                runners.min, runners.max
-            ));
+            return fail(
+                "runner_nodes.min",
+                runners.min.to_string(),
+                format!(
+                    "the runner node group's min ({}) is above its max ({}); use min <= desired <= max",
+                    runners.min, runners.max
+                ),
+            );
         }
         if !(runners.min..=runners.max).contains(&runners.desired) {
-            return fail(format!(
-                "the runner node group's desired size ({}) must be between min ({}) and max ({})",
-                runners.desired, runners.min, runners.max
-            ));
+            return fail(
+                "runner_nodes.desired",
+                runners.desired.to_string(),
+                format!(
+                    "the runner node group's desired size ({}) must be between min ({}) and max ({})",
+                    runners.desired, runners.min, runners.max
+                ),
+            );
         }
         if runners.max == 0 {
-            return fail("the runner node group's max must be at least 1".into());
+            return fail(
+                "runner_nodes.max",
+                "0".into(),
+                "the runner node group's max must be at least 1".into(),
+            );
         }
         let pod_resources = match (runners.pod_resources, instance_size(&runners.instance_type)) {
             (Some(resources), _) => resources,
@@ -292,62 +310,93 @@ impl EksRunnerCluster {
                 memory_mib: memory_gib * 1024 * 3 / 4,
             },
             (None, None) => {
-                return fail(format!(
-                    "the runner pods' requests cannot be derived from instance type {:?}; set runner_nodes.pod_resources",
-                    runners.instance_type
-                ));
+                return fail(
+                    "runner_nodes.pod_resources",
+                    "None".into(),
+                    format!(
+                        "the runner pods' requests cannot be derived from instance type {:?}; set runner_nodes.pod_resources",
+                        runners.instance_type
+                    ),
+                );
             }
         };
         if let Some((cpus, memory_gib)) = instance_size(&runners.instance_type)
             && (pod_resources.cpu_millis >= cpus * 1000
                 || pod_resources.memory_mib >= memory_gib * 1024)
         {
-            return fail(format!(
-                "runner pods requesting {}m CPU and {} MiB do not fit on a {} ({cpus} vCPUs, {memory_gib} GiB) once the node's own reservations are made; request less",
-                pod_resources.cpu_millis, pod_resources.memory_mib, runners.instance_type
-            ));
+            return fail(
+                "runner_nodes.pod_resources",
+                format!("{pod_resources:?}"),
+                format!(
+                    "runner pods requesting {}m CPU and {} MiB do not fit on a {} ({cpus} vCPUs, {memory_gib} GiB) once the node's own reservations are made; request less",
+                    pod_resources.cpu_millis, pod_resources.memory_mib, runners.instance_type
+                ),
+            );
         }
         if props.system_nodes.count == 0 {
-            return fail("the system node group needs at least one node (CoreDNS and the controllers run there)".into());
+            return fail("system_nodes.count", "0".into(), "the system node group needs at least one node (CoreDNS and the controllers run there)".into());
         }
         for cidr in &props.public_access_cidrs {
             crate::peer::ipv4_network(cidr).map_err(|why| {
-                util::invalid(&path, format!("public access range {cidr:?} {why}"))
+                util::invalid_prop(
+                    &path,
+                    "public_access_cidrs",
+                    cidr,
+                    format!("public access range {cidr:?} {why}"),
+                )
             })?;
             if cidr == "0.0.0.0/0" {
-                return fail(
+                return fail("public_access_cidrs", cidr.clone(),
                     "public_access_cidrs contains 0.0.0.0/0, which opens the API endpoint to the internet; list the ranges that need it".into(),
                 );
             }
         }
         if !props.github_config_url.starts_with("https://") {
-            return fail(format!(
-                "github_config_url {:?} must be an https URL such as \"https://github.com/omc\"",
-                props.github_config_url
-            ));
+            return fail(
+                "github_config_url",
+                props.github_config_url.clone(),
+                format!(
+                    "github_config_url {:?} must be an https URL such as \"https://github.com/omc\"",
+                    props.github_config_url
+                ),
+            );
         }
         // The cluster-autoscaler chart defaults to us-east-1: the values must name the region.
         let Some(region) = util::literal_region(&scope.stack()) else {
-            return fail(
-                "the cluster-autoscaler Helm values need the region, and the stack is environment-agnostic; give the stack an Environment with a region".into(),
-            );
+            return Err(util::conflict(
+                &path,
+                "the cluster-autoscaler Helm values need the region, and the stack is environment-agnostic; give the stack an Environment with a region",
+            ));
         };
-        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         if subnets.subnet_ids.len() < 2 {
-            return fail(format!(
-                "EKS needs subnets in at least two availability zones, and the {} group has {}; give the VPC max_azs: 2 or more",
-                subnets.name,
-                subnets.subnet_ids.len()
+            return Err(util::conflict(
+                &path,
+                format!(
+                    "EKS needs subnets in at least two availability zones, and the {} group has {}; give the VPC max_azs: 2 or more",
+                    subnets.name,
+                    subnets.subnet_ids.len()
+                ),
             ));
         }
         let stack = scope.stack();
         if stack.has_file("cluster-autoscaler.values.yaml") {
-            return fail(format!(
-                "stack {} already has a runner cluster (its Helm values are written beside the template); put this one in a stack of its own",
-                stack.name()
+            return Err(util::conflict(
+                &path,
+                format!(
+                    "stack {} already has a runner cluster (its Helm values are written beside the template); put this one in a stack of its own",
+                    stack.name()
+                ),
             ));
         }
-        crate::log_group::check_retention(&path, props.log_retention)?;
+        crate::log_group::check_retention(&path, "log_retention", props.log_retention)?;
         let scope = scope.child(id)?;
 
         // EKS writes the control plane's logs here; created first, it gets a retention.

@@ -209,43 +209,78 @@ impl FargateService {
     /// Creates a service.
     pub fn new(scope: &Scope, id: &str, props: FargateServiceProps<'_>) -> Result<FargateService> {
         let path = util::path(scope, id);
-        let fail = |message: String| Err(util::invalid(&path, message));
+        let fail = |field: &'static str, value: String, reason: String| {
+            Err(util::invalid_prop(&path, field, value, reason))
+        };
         task::check_size(&path, props.cpu, props.memory_mib)?;
         if props.min_healthy_percent > 100 || props.max_percent < 100 || props.max_percent > 200 {
-            return fail(format!(
-                "min_healthy_percent ({}) must be at most 100 and max_percent ({}) 100 to 200",
-                props.min_healthy_percent, props.max_percent
-            ));
+            let (field, value) = if props.min_healthy_percent > 100 {
+                ("min_healthy_percent", props.min_healthy_percent)
+            } else {
+                ("max_percent", props.max_percent)
+            };
+            return fail(
+                field,
+                value.to_string(),
+                format!(
+                    "min_healthy_percent ({}) must be at most 100 and max_percent ({}) 100 to 200",
+                    props.min_healthy_percent, props.max_percent
+                ),
+            );
         }
         let main_port = props.containers.first().and_then(|c| c.port);
         if let Some(scaling) = &props.autoscaling {
             if scaling.min > scaling.max || scaling.max == 0 {
-                return fail(format!(
-                    "autoscaling min ({}) must not exceed max ({}), and max must be at least 1",
-                    scaling.min, scaling.max
-                ));
+                let (field, value) = if scaling.max == 0 {
+                    ("autoscaling.max", scaling.max)
+                } else {
+                    ("autoscaling.min", scaling.min)
+                };
+                return fail(
+                    field,
+                    value.to_string(),
+                    format!(
+                        "autoscaling min ({}) must not exceed max ({}), and max must be at least 1",
+                        scaling.min, scaling.max
+                    ),
+                );
             }
             if let Some(count) = props.desired_count
                 && !(scaling.min..=scaling.max).contains(&count)
             {
-                return fail(format!(
-                    "desired_count ({count}) must be between autoscaling min ({}) and max ({}); or leave it None to let autoscaling set it",
-                    scaling.min, scaling.max
-                ));
+                return fail(
+                    "desired_count",
+                    count.to_string(),
+                    format!(
+                        "desired_count ({count}) must be between autoscaling min ({}) and max ({}); or leave it None to let autoscaling set it",
+                        scaling.min, scaling.max
+                    ),
+                );
             }
             let targets = [scaling.cpu_target_percent, scaling.memory_target_percent];
-            if targets.iter().flatten().any(|t| !(1..=100).contains(t)) {
+            if let Some((field, value)) = [
+                ("autoscaling.cpu_target_percent", scaling.cpu_target_percent),
+                (
+                    "autoscaling.memory_target_percent",
+                    scaling.memory_target_percent,
+                ),
+            ]
+            .into_iter()
+            .find_map(|(field, t)| t.filter(|t| !(1..=100).contains(t)).map(|t| (field, t)))
+            {
                 return fail(
+                    field,
+                    value.to_string(),
                     "autoscaling CPU and memory targets are percents from 1 to 100".into(),
                 );
             }
             if targets.iter().all(Option::is_none) && scaling.requests_per_target.is_none() {
-                return fail(
+                return fail("autoscaling.cpu_target_percent", "None".into(),
                     "autoscaling needs a target: cpu_target_percent, memory_target_percent or requests_per_target".into(),
                 );
             }
             if scaling.requests_per_target.is_some() && props.load_balancer.is_none() {
-                return fail(
+                return fail("autoscaling.requests_per_target", format!("{:?}", scaling.requests_per_target),
                     "requests_per_target scales on load balancer requests, and the service has no load_balancer route".into(),
                 );
             }
@@ -254,17 +289,26 @@ impl FargateService {
             None => None,
             Some(route) => {
                 if let Some(name) = &route.target_group_name {
-                    check_elb_name(&path, "target group", name)?;
+                    check_elb_name(
+                        &path,
+                        "load_balancer.target_group_name",
+                        "target group",
+                        name,
+                    )?;
                 }
                 route
                     .load_balancer
                     .check_route(scope, &path, &route.route)?;
                 route.health_check.check(&path)?;
                 if route.deregistration_delay_seconds > 3600 {
-                    return fail(format!(
-                        "deregistration_delay_seconds is {}; use 0 to 3600",
-                        route.deregistration_delay_seconds
-                    ));
+                    return fail(
+                        "load_balancer.deregistration_delay_seconds",
+                        route.deregistration_delay_seconds.to_string(),
+                        format!(
+                            "deregistration_delay_seconds is {}; use 0 to 3600",
+                            route.deregistration_delay_seconds
+                        ),
+                    );
                 }
                 match route.container_port.or(main_port) {
                     Some(port) if props.containers.iter().any(|c| c.port == Some(port)) => {
@@ -276,17 +320,21 @@ impl FargateService {
                             .iter()
                             .filter_map(|c| c.port.map(|p| format!("{} ({p})", c.name)))
                             .collect();
-                        return fail(format!(
-                            "the load balancer route's container_port {port} is not a port of any container; the containers map {}",
-                            if mapped.is_empty() {
-                                "no ports".to_owned()
-                            } else {
-                                mapped.join(", ")
-                            }
-                        ));
+                        return fail(
+                            "load_balancer.container_port",
+                            port.to_string(),
+                            format!(
+                                "the load balancer route's container_port {port} is not a port of any container; the containers map {}",
+                                if mapped.is_empty() {
+                                    "no ports".to_owned()
+                                } else {
+                                    mapped.join(", ")
+                                }
+                            ),
+                        );
                     }
                     None => {
-                        return fail(
+                        return fail("load_balancer.container_port", "None".into(),
                             "a load balancer route needs a container port: set the first container's port or container_port".into(),
                         );
                     }
@@ -294,12 +342,18 @@ impl FargateService {
             }
         };
         if props.spot && props.cluster.has_fargate_spot() == Some(false) {
-            return fail(
+            return fail("spot", "true".into(),
                 "spot is true, and the cluster has no FARGATE_SPOT capacity provider; set ClusterProps.fargate_spot or spot: false".into(),
             );
         }
         let vpc = props.cluster.vpc().clone();
-        let subnets = vpc.require(props.subnets, &path)?.clone();
+        let subnets = vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         let spec = TaskSpec {
             cpu: props.cpu,
             memory_mib: props.memory_mib,

@@ -204,8 +204,10 @@ impl Role {
         if let Some(description) = &props.description
             && description.chars().count() > 1000
         {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 util::path(scope, id),
+                "description",
+                description,
                 "the description is longer than 1,000 characters",
             ));
         }

@@ -65,8 +65,10 @@ impl Key {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-'));
             if !ok || alias.len() == 6 {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "alias",
+                    alias,
                     format!(
                         "key alias {alias:?} must look like \"alias/name\" (letters, digits, '/', '_', '-'; not \"alias/aws/\")"
                     ),

@@ -172,31 +172,60 @@ impl TargetHealthCheck {
                 }
             });
         let problem = if !self.path.starts_with('/') || self.path.len() > 1024 {
-            Some(format!(
-                "health check path {:?} must start with '/' and have at most 1,024 characters",
-                self.path
+            Some((
+                "load_balancer.health_check.path",
+                self.path.clone(),
+                format!(
+                    "health check path {:?} must start with '/' and have at most 1,024 characters",
+                    self.path
+                ),
             ))
         } else if !codes_ok {
-            Some(format!(
-                "healthy_http_codes {:?} must be codes from 200 to 499, such as \"200\", \"200,204\" or \"200-399\"",
-                self.healthy_http_codes
+            Some((
+                "load_balancer.health_check.healthy_http_codes",
+                self.healthy_http_codes.clone(),
+                format!(
+                    "healthy_http_codes {:?} must be codes from 200 to 499, such as \"200\", \"200,204\" or \"200-399\"",
+                    self.healthy_http_codes
+                ),
             ))
         } else if !(6..=300).contains(&self.interval_seconds) {
-            Some(format!(
-                "health check interval_seconds is {}; use 6 to 300 (the check times out after 5)",
-                self.interval_seconds
+            Some((
+                "load_balancer.health_check.interval_seconds",
+                self.interval_seconds.to_string(),
+                format!(
+                    "health check interval_seconds is {}; use 6 to 300 (the check times out after 5)",
+                    self.interval_seconds
+                ),
             ))
         } else if !(2..=10).contains(&self.healthy_threshold)
             || !(2..=10).contains(&self.unhealthy_threshold)
         {
-            Some(format!(
-                "health check thresholds are {} and {}; use 2 to 10",
-                self.healthy_threshold, self.unhealthy_threshold
+            let (field, value) = if (2..=10).contains(&self.healthy_threshold) {
+                (
+                    "load_balancer.health_check.unhealthy_threshold",
+                    self.unhealthy_threshold,
+                )
+            } else {
+                (
+                    "load_balancer.health_check.healthy_threshold",
+                    self.healthy_threshold,
+                )
+            };
+            Some((
+                field,
+                value.to_string(),
+                format!(
+                    "health check thresholds are {} and {}; use 2 to 10",
+                    self.healthy_threshold, self.unhealthy_threshold
+                ),
             ))
         } else {
             None
         };
-        problem.map_or(Ok(()), |message| Err(util::invalid(path, message)))
+        problem.map_or(Ok(()), |(field, value, reason)| {
+            Err(util::invalid_prop(path, field, value, reason))
+        })
     }
 }
 
@@ -244,7 +273,13 @@ pub struct ApplicationLoadBalancer {
     routing: Rc<RefCell<Routing>>,
 }
 
-pub(crate) fn check_elb_name(path: &str, what: &str, name: &str) -> Result<()> {
+/// `field` is the prop that gave the name.
+pub(crate) fn check_elb_name(
+    path: &str,
+    field: &'static str,
+    what: &str,
+    name: &str,
+) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 32
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -254,8 +289,10 @@ pub(crate) fn check_elb_name(path: &str, what: &str, name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(util::invalid(
+        Err(util::invalid_prop(
             path,
+            field,
+            name,
             format!(
                 "{what} name {name:?} ({} characters) must be 1 to 32 letters, digits and hyphens, not starting or ending with a hyphen or starting with \"internal-\"",
                 name.len()
@@ -303,11 +340,13 @@ impl ApplicationLoadBalancer {
     ) -> Result<ApplicationLoadBalancer> {
         let path = util::path(scope, id);
         if let Some(name) = &props.name {
-            check_elb_name(&path, "load balancer", name)?;
+            check_elb_name(&path, "name", "load balancer", name)?;
         }
         if !(1..=4000).contains(&props.idle_timeout_seconds) {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &path,
+                "idle_timeout_seconds",
+                props.idle_timeout_seconds,
                 format!(
                     "idle_timeout_seconds is {}; use 1 to 4000",
                     props.idle_timeout_seconds
@@ -324,8 +363,10 @@ impl ApplicationLoadBalancer {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
             if !ok {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "access_logs.prefix",
+                    prefix,
                     format!(
                         "access log prefix {prefix:?} must be letters, digits, '/', '-', '_' and '.', not start or end with '/' nor contain \"AWSLogs\" (ELB adds it)"
                     ),
@@ -334,7 +375,7 @@ impl ApplicationLoadBalancer {
         }
         let region = util::literal_region(&scope.stack());
         if props.access_logs.is_some() && region.is_none() {
-            return Err(util::invalid(
+            return Err(util::conflict(
                 &path,
                 "access logs need the stack's region to grant Elastic Load Balancing delivery; give the stack an environment with a region",
             ));
@@ -344,12 +385,19 @@ impl ApplicationLoadBalancer {
         } else {
             SubnetKind::PrivateWithEgress
         };
-        let subnets = props.vpc.require(kind, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                kind,
+                ("internet_facing", props.internet_facing.to_string()),
+                &path,
+            )?
+            .clone();
         let vpc_cidr = match (props.internet_facing, props.vpc.vpc_cidr()) {
             (true, _) => None,
             (false, Some(cidr)) => Some(cidr),
             (false, None) => {
-                return Err(util::invalid(
+                return Err(util::conflict(
                     &path,
                     "an internal load balancer admits the VPC's range, and this imported VPC has none; give VpcAttributes.cidr",
                 ));
@@ -596,7 +644,7 @@ impl ApplicationLoadBalancer {
             return Ok(());
         }
         if !util::same_stack(scope, &self.scope) {
-            return Err(util::invalid(
+            return Err(util::conflict(
                 path,
                 format!(
                     "the default route of {} must come from a service in its own stack {}; create the service there, or give this route path patterns or host headers",
@@ -606,7 +654,7 @@ impl ApplicationLoadBalancer {
             ));
         }
         if let Some(existing) = &self.routing.borrow().default_route {
-            return Err(util::invalid(
+            return Err(util::conflict(
                 path,
                 format!(
                     "{} already has a default route (from {existing}); give this route path patterns or host headers",
@@ -649,14 +697,18 @@ impl ApplicationLoadBalancer {
                 .map_or(10, |max| (max / 10 + 1) * 10)
         });
         if !(1..=50_000).contains(&priority) {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &path,
+                "load_balancer.route.priority",
+                priority,
                 format!("route priority {priority} must be 1 to 50000"),
             ));
         }
         if routing.priorities.contains(&priority) {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &path,
+                "load_balancer.route.priority",
+                priority,
                 format!(
                     "route priority {priority} is already used on {}; choose another",
                     self.node_path()

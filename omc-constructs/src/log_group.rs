@@ -72,14 +72,20 @@ pub struct LogGroup {
 }
 
 /// The days of a retention CloudWatch Logs accepts (`None`: forever), or an error for the
-/// construct at `path`.
-pub(crate) fn check_retention(path: &str, retention: Retention) -> Result<Option<u32>> {
+/// construct at `path` whose prop `field` gave it.
+pub(crate) fn check_retention(
+    path: &str,
+    field: &'static str,
+    retention: Retention,
+) -> Result<Option<u32>> {
     match retention {
         Retention::Days(days) if RETENTION_DAYS.contains(&days) => Ok(Some(days)),
         Retention::Days(days) => {
             let valid: Vec<String> = RETENTION_DAYS.iter().map(u32::to_string).collect();
-            Err(util::invalid(
+            Err(util::invalid_prop(
                 path,
+                field,
+                days,
                 format!(
                     "{days} days is not a retention CloudWatch Logs accepts; use one of {} or Retention::Infinite",
                     valid.join(", ")
@@ -94,7 +100,7 @@ impl LogGroup {
     /// Creates a log group.
     pub fn new(scope: &Scope, id: &str, props: LogGroupProps<'_>) -> Result<LogGroup> {
         let path = util::path(scope, id);
-        let retention = check_retention(&path, props.retention)?;
+        let retention = check_retention(&path, "retention", props.retention)?;
         if let Some(name) = &props.name {
             let ok = !name.is_empty()
                 && name.len() <= 512
@@ -102,8 +108,10 @@ impl LogGroup {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"_-/.#".contains(&b));
             if !ok {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "name",
+                    name,
                     format!(
                         "log group name {name:?} must be 1 to 512 letters, digits, '_', '-', '/', '.' or '#'"
                     ),

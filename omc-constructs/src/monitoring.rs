@@ -97,8 +97,10 @@ impl Monitoring {
                 !user.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
             });
             if !ok {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "alarm_email",
+                    email,
                     format!("alarm_email {email:?} is not an e-mail address"),
                 ));
             }
@@ -110,8 +112,10 @@ impl Monitoring {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !ok {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "dashboard_name",
+                    name,
                     format!(
                         "dashboard name {name:?} must be 1 to 255 letters, digits, '-' and '_'"
                     ),

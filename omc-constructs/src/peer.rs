@@ -228,18 +228,20 @@ impl Peer {
     /// Checks the address range.
     pub(crate) fn check(&self, path: &str) -> Result<()> {
         match self {
-            Peer::Ipv4(cidr) => ipv4_network(cidr)
-                .map(|_| ())
-                .map_err(|why| crate::util::invalid(path, format!("peer {cidr:?}: {why}"))),
-            Peer::Ipv6(cidr) => ipv6_network(cidr)
-                .map(|_| ())
-                .map_err(|why| crate::util::invalid(path, format!("peer {cidr:?}: {why}"))),
+            Peer::Ipv4(cidr) => ipv4_network(cidr).map(|_| ()).map_err(|why| {
+                crate::util::invalid_prop(path, "peer", cidr, format!("peer {cidr:?}: {why}"))
+            }),
+            Peer::Ipv6(cidr) => ipv6_network(cidr).map(|_| ()).map_err(|why| {
+                crate::util::invalid_prop(path, "peer", cidr, format!("peer {cidr:?}: {why}"))
+            }),
             Peer::PrefixList(id) => {
                 if id.starts_with("pl-") {
                     Ok(())
                 } else {
-                    Err(crate::util::invalid(
+                    Err(crate::util::invalid_prop(
                         path,
+                        "peer",
+                        id,
                         format!("prefix list {id:?} is not a prefix list id (\"pl-...\")"),
                     ))
                 }

@@ -178,7 +178,9 @@ impl Rds {
     /// Creates a database.
     pub fn new(scope: &Scope, id: &str, props: RdsProps<'_>) -> Result<Rds> {
         let path = util::path(scope, id);
-        let fail = |message: String| Err(util::invalid(&path, message));
+        let fail = |field: &'static str, value: String, reason: String| {
+            Err(util::invalid_prop(&path, field, value, reason))
+        };
         if !POSTGRES_INSTANCE_CLASSES.contains(&props.instance_class.as_str()) {
             let family = props
                 .instance_class
@@ -190,42 +192,62 @@ impl Rds {
                 .filter(|c| c.rsplit_once('.').is_some_and(|(f, _)| f == family))
                 .collect();
             similar.sort_by_key(|c| size_rank(c));
-            return fail(format!(
-                "instance class {:?} does not exist for PostgreSQL; {}",
-                props.instance_class,
-                if similar.is_empty() {
-                    "use one such as db.t4g.micro, db.t3.micro, db.m7g.large or db.r7g.large"
-                        .to_owned()
-                } else {
-                    format!("in that family: {}", similar.join(", "))
-                }
-            ));
+            return fail(
+                "instance_class",
+                props.instance_class.clone(),
+                format!(
+                    "instance class {:?} does not exist for PostgreSQL; {}",
+                    props.instance_class,
+                    if similar.is_empty() {
+                        "use one such as db.t4g.micro, db.t3.micro, db.m7g.large or db.r7g.large"
+                            .to_owned()
+                    } else {
+                        format!("in that family: {}", similar.join(", "))
+                    }
+                ),
+            );
         }
         if !(20..=65_536).contains(&props.allocated_storage_gib) {
-            return fail(format!(
-                "allocated_storage_gib is {}; gp3 storage is 20 to 65,536 GiB",
-                props.allocated_storage_gib
-            ));
+            return fail(
+                "allocated_storage_gib",
+                props.allocated_storage_gib.to_string(),
+                format!(
+                    "allocated_storage_gib is {}; gp3 storage is 20 to 65,536 GiB",
+                    props.allocated_storage_gib
+                ),
+            );
         }
         if let Some(max) = props.max_allocated_storage_gib
             && (max <= props.allocated_storage_gib || max > 65_536)
         {
-            return fail(format!(
-                "max_allocated_storage_gib ({max}) must be above allocated_storage_gib ({}) and at most 65,536",
-                props.allocated_storage_gib
-            ));
+            return fail(
+                "max_allocated_storage_gib",
+                max.to_string(),
+                format!(
+                    "max_allocated_storage_gib ({max}) must be above allocated_storage_gib ({}) and at most 65,536",
+                    props.allocated_storage_gib
+                ),
+            );
         }
         if props.port < 1150 {
-            return fail(format!(
-                "port {} is not a port RDS accepts; use 1150 to 65535 (PostgreSQL's default is 5432)",
-                props.port
-            ));
+            return fail(
+                "port",
+                props.port.to_string(),
+                format!(
+                    "port {} is not a port RDS accepts; use 1150 to 65535 (PostgreSQL's default is 5432)",
+                    props.port
+                ),
+            );
         }
         if props.backup_retention_days > 35 {
-            return fail(format!(
-                "backup_retention_days is {}; RDS keeps 0 to 35 days",
-                props.backup_retention_days
-            ));
+            return fail(
+                "backup_retention_days",
+                props.backup_retention_days.to_string(),
+                format!(
+                    "backup_retention_days is {}; RDS keeps 0 to 35 days",
+                    props.backup_retention_days
+                ),
+            );
         }
         let name_ok = |n: &str, max: usize| {
             !n.is_empty()
@@ -234,25 +256,43 @@ impl Rds {
                 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         };
         if !name_ok(&props.database_name, 63) {
-            return fail(format!(
-                "database_name {:?} must start with a letter and have up to 63 letters, digits and '_'",
-                props.database_name
-            ));
+            return fail(
+                "database_name",
+                props.database_name.clone(),
+                format!(
+                    "database_name {:?} must start with a letter and have up to 63 letters, digits and '_'",
+                    props.database_name
+                ),
+            );
         }
         if !name_ok(&props.master_username, 63)
             || ["admin", "postgres", "rdsadmin"].contains(&props.master_username.as_str())
         {
-            return fail(format!(
-                "master_username {:?} must start with a letter, have up to 63 letters, digits and '_', and not be a reserved name (admin, postgres, rdsadmin)",
-                props.master_username
-            ));
+            return fail(
+                "master_username",
+                props.master_username.clone(),
+                format!(
+                    "master_username {:?} must start with a letter, have up to 63 letters, digits and '_', and not be a reserved name (admin, postgres, rdsadmin)",
+                    props.master_username
+                ),
+            );
         }
-        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         if subnets.subnet_ids.len() < 2 {
-            return fail(format!(
-                "an RDS subnet group needs subnets in at least two availability zones; the VPC's {:?} group has {}",
-                subnets.name,
-                subnets.subnet_ids.len()
+            return Err(util::conflict(
+                &path,
+                format!(
+                    "an RDS subnet group needs subnets in at least two availability zones; the VPC's {:?} group has {}",
+                    subnets.name,
+                    subnets.subnet_ids.len()
+                ),
             ));
         }
         let scope = scope.child(id)?;

@@ -122,36 +122,61 @@ impl Redis {
     /// Creates a cache.
     pub fn new(scope: &Scope, id: &str, props: RedisProps<'_>) -> Result<Redis> {
         let path = util::path(scope, id);
-        let fail = |message: String| Err(util::invalid(&path, message));
+        let fail = |field: &'static str, value: String, reason: String| {
+            Err(util::invalid_prop(&path, field, value, reason))
+        };
         if props.auth_token && !props.transit_encryption {
-            return fail(
+            return fail("transit_encryption", "false".into(),
                 "an auth token needs transit encryption; set transit_encryption: true or auth_token: false".into(),
             );
         }
         if props.replicas > 5 {
-            return fail(format!(
-                "replicas is {}; a replication group has a primary and at most 5 replicas",
-                props.replicas
-            ));
+            return fail(
+                "replicas",
+                props.replicas.to_string(),
+                format!(
+                    "replicas is {}; a replication group has a primary and at most 5 replicas",
+                    props.replicas
+                ),
+            );
         }
         if !props.node_type.starts_with("cache.") || props.node_type.split('.').count() != 3 {
-            return fail(format!(
-                "node type {:?} is not an ElastiCache node type such as \"cache.t4g.micro\"",
-                props.node_type
-            ));
+            return fail(
+                "node_type",
+                props.node_type.clone(),
+                format!(
+                    "node type {:?} is not an ElastiCache node type such as \"cache.t4g.micro\"",
+                    props.node_type
+                ),
+            );
         }
         if props.snapshot_retention_days > 35 {
-            return fail(format!(
-                "snapshot_retention_days is {}; ElastiCache keeps at most 35",
-                props.snapshot_retention_days
-            ));
+            return fail(
+                "snapshot_retention_days",
+                props.snapshot_retention_days.to_string(),
+                format!(
+                    "snapshot_retention_days is {}; ElastiCache keeps at most 35",
+                    props.snapshot_retention_days
+                ),
+            );
         }
-        let subnets = props.vpc.require(props.subnets, &path)?.clone();
+        let subnets = props
+            .vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         if props.replicas > 0 && subnets.subnet_ids.len() < 2 {
-            return fail(format!(
-                "replicas fail over to another availability zone, and the {} subnets are in one; give the VPC two or more zones or set replicas: 0",
-                subnets.name
-            ));
+            return fail(
+                "replicas",
+                props.replicas.to_string(),
+                format!(
+                    "replicas fail over to another availability zone, and the {} subnets are in one; give the VPC two or more zones or set replicas: 0",
+                    subnets.name
+                ),
+            );
         }
         let scope = scope.child(id)?;
         let subnet_group = scope.add(

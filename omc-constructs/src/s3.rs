@@ -72,8 +72,10 @@ impl Bucket {
                 && name.starts_with(|c: char| c.is_ascii_alphanumeric())
                 && name.ends_with(|c: char| c.is_ascii_alphanumeric());
             if !ok {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "name",
+                    name,
                     format!(
                         "bucket name {name:?} must be 3 to 63 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
                     ),
@@ -81,16 +83,25 @@ impl Bucket {
             }
         }
         if props.expire_after_days == Some(0) || props.archive_after_days == Some(0) {
-            return Err(util::invalid(
+            let field = if props.expire_after_days == Some(0) {
+                "expire_after_days"
+            } else {
+                "archive_after_days"
+            };
+            return Err(util::invalid_prop(
                 util::path(scope, id),
+                field,
+                "Some(0)",
                 "expire_after_days and archive_after_days count from 1; use None to keep objects",
             ));
         }
         if let (Some(archive), Some(expire)) = (props.archive_after_days, props.expire_after_days)
             && archive >= expire
         {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &path,
+                "archive_after_days",
+                archive,
                 format!(
                     "archive_after_days ({archive}) must be less than expire_after_days ({expire})"
                 ),

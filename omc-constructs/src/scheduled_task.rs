@@ -181,14 +181,14 @@ impl ScheduledTask {
     /// Creates a scheduled task.
     pub fn new(scope: &Scope, id: &str, props: ScheduledTaskProps<'_>) -> Result<ScheduledTask> {
         let path = util::path(scope, id);
-        // `omc_cdk::Error` has no variant that carries the typed cause: the message is the
-        // schedule error's, after the path (`Schedule::check` gives the `ScheduleError` itself).
-        props.schedule.check().map_err(|why| {
-            util::invalid(
-                &path,
-                format!("schedule {}: {why}", props.schedule.expression()),
-            )
-        })?;
+        props
+            .schedule
+            .check()
+            .map_err(|source| omc_cdk::Error::InvalidSchedule {
+                path: path.clone(),
+                expression: props.schedule.expression(),
+                source,
+            })?;
         if let ScheduleTrigger::Scheduler { time_zone } = &props.trigger {
             let ok = time_zone == "UTC"
                 || (time_zone.contains('/')
@@ -196,8 +196,10 @@ impl ScheduledTask {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"/_-+".contains(&b)));
             if !ok {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "trigger.time_zone",
+                    time_zone,
                     format!(
                         "time zone {time_zone:?} is not an IANA time zone such as \"Europe/Berlin\" or \"UTC\""
                     ),
@@ -205,7 +207,13 @@ impl ScheduledTask {
             }
         }
         let vpc = props.cluster.vpc().clone();
-        let subnets = vpc.require(props.subnets, &path)?.clone();
+        let subnets = vpc
+            .require(
+                props.subnets,
+                ("subnets", format!("{:?}", props.subnets)),
+                &path,
+            )?
+            .clone();
         let spec = TaskSpec {
             cpu: props.cpu,
             memory_mib: props.memory_mib,

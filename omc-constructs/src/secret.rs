@@ -154,8 +154,10 @@ impl Secret {
         let path = util::path(scope, id);
         let generate = &props.generate;
         if !(1..=4096).contains(&generate.length) {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &path,
+                "generate.length",
+                generate.length,
                 format!("length {} must be 1 to 4096", generate.length),
             ));
         }
@@ -163,8 +165,10 @@ impl Secret {
             None => None,
             Some((fields, key)) => {
                 if key.is_empty() || fields.contains_key(key) {
-                    return Err(util::invalid(
+                    return Err(util::invalid_prop(
                         &path,
+                        "generate.json",
+                        key,
                         format!("generate_key {key:?} must be a new, non-empty key"),
                     ));
                 }
@@ -248,7 +252,7 @@ impl Secret {
     /// and for a generated plain-string secret.
     pub fn field(&self, key: &str) -> Result<SecretField> {
         if self.plain {
-            return Err(util::invalid(
+            return Err(util::conflict(
                 &self.path,
                 format!(
                     "the secret is a plain generated string, not JSON, so it has no key {key:?}; use whole(), or generate JSON with GenerateSecret::json"
@@ -259,8 +263,10 @@ impl Secret {
             && !keys.contains(key)
         {
             let known: Vec<&str> = keys.iter().map(String::as_str).collect();
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &self.path,
+                "key",
+                key,
                 format!(
                     "the secret has no JSON key {key:?}; its keys are {}",
                     known.join(", ")

@@ -95,8 +95,10 @@ impl SecurityBaseline {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
         if !name_ok {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &path,
+                "trail_name",
+                &props.trail_name,
                 format!(
                     "trail name {:?} must be 3 to 128 letters, digits, '.', '_' and '-', starting with a letter or digit",
                     props.trail_name
@@ -109,8 +111,10 @@ impl SecurityBaseline {
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
             {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     &path,
+                    "config_rules",
+                    rule,
                     format!(
                         "Config rule {rule:?} is not an AWS managed rule identifier such as \"S3_BUCKET_SSL_REQUESTS_ONLY\""
                     ),

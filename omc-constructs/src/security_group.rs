@@ -96,8 +96,10 @@ impl SecurityGroup {
     pub fn new(scope: &Scope, id: &str, props: SecurityGroupProps<'_>) -> Result<SecurityGroup> {
         let path = util::path(scope, id);
         if props.description.is_empty() {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &path,
+                "description",
+                "",
                 "the description is empty; give 1 to 255 characters",
             ));
         }
@@ -105,8 +107,10 @@ impl SecurityGroup {
         if let Some(name) = &props.name
             && (name.is_empty() || name.len() > 255 || name.to_ascii_lowercase().starts_with("sg-"))
         {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 &path,
+                "name",
+                name,
                 format!(
                     "security group name {name:?} must have 1 to 255 characters and not start with \"sg-\""
                 ),
@@ -146,8 +150,15 @@ impl SecurityGroup {
         attributes: SecurityGroupAttributes,
     ) -> Result<SecurityGroup> {
         let scope = scope.child(id)?;
-        let group_id = SecurityGroupId::given(attributes.security_group_id)
-            .map_err(|why| util::invalid(scope.node_path(), format!("security_group_id {why}")))?;
+        let shown = util::shown(&attributes.security_group_id);
+        let group_id = SecurityGroupId::given(attributes.security_group_id).map_err(|why| {
+            util::invalid_prop(
+                scope.node_path(),
+                "security_group_id",
+                shown,
+                format!("security_group_id {why}"),
+            )
+        })?;
         Ok(SecurityGroup {
             id: group_id,
             scope,

@@ -89,8 +89,10 @@ impl ContainerImage {
                         b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b)
                     });
                 if !ok {
-                    return Err(util::invalid(
+                    return Err(util::invalid_prop(
                         path,
+                        "containers.image",
+                        name,
                         format!(
                             "ECR repository name {name:?} must be lower-case letters, digits, '.', '_', '-' and '/', such as \"omc/backend\""
                         ),
@@ -118,8 +120,10 @@ impl ContainerImage {
             }
         });
         let Some((account, region, name)) = parsed else {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 path,
+                "containers.image",
+                repository_uri,
                 format!(
                     "{repository_uri:?} is not an ECR repository URI such as \"123456789012.dkr.ecr.eu-west-1.amazonaws.com/backend\" (the tag is given separately)"
                 ),
@@ -262,8 +266,10 @@ fn valid_memory(cpu: u32) -> Option<Vec<u32>> {
 
 pub(crate) fn check_size(path: &str, cpu: u32, memory: u32) -> Result<()> {
     let Some(valid) = valid_memory(cpu) else {
-        return Err(util::invalid(
+        return Err(util::invalid_prop(
             path,
+            "cpu",
+            cpu,
             format!(
                 "cpu {cpu} is not a Fargate size; use 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units"
             ),
@@ -271,8 +277,10 @@ pub(crate) fn check_size(path: &str, cpu: u32, memory: u32) -> Result<()> {
     };
     if !valid.contains(&memory) {
         let list: Vec<String> = valid.iter().map(u32::to_string).collect();
-        return Err(util::invalid(
+        return Err(util::invalid_prop(
             path,
+            "memory_mib",
+            memory,
             format!(
                 "Fargate does not run {cpu} CPU units with {memory} MiB; with {cpu} CPU units the memory is one of {} MiB",
                 list.join(", ")
@@ -301,7 +309,12 @@ pub(crate) struct BuiltTask {
 
 fn check_containers(path: &str, containers: &[ContainerProps]) -> Result<()> {
     if containers.is_empty() {
-        return Err(util::invalid(path, "a task needs at least one container"));
+        return Err(util::invalid_prop(
+            path,
+            "containers",
+            "[]",
+            "a task needs at least one container",
+        ));
     }
     let mut names = std::collections::BTreeSet::new();
     for c in containers {
@@ -311,8 +324,10 @@ fn check_containers(path: &str, containers: &[ContainerProps]) -> Result<()> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !ok {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 path,
+                "containers.name",
+                &c.name,
                 format!(
                     "container name {:?} must be 1 to 255 letters, digits, '-' and '_'",
                     c.name
@@ -320,16 +335,20 @@ fn check_containers(path: &str, containers: &[ContainerProps]) -> Result<()> {
             ));
         }
         if !names.insert(c.name.as_str()) {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 path,
+                "containers.name",
+                &c.name,
                 format!("two containers are named {:?}", c.name),
             ));
         }
         let mut writable = std::collections::BTreeSet::new();
         for dir in &c.writable_paths {
             let fail = |why: &str| {
-                Err(util::invalid(
+                Err(util::invalid_prop(
                     path,
+                    "containers.writable_paths",
+                    dir,
                     format!("container {:?}: writable path {dir:?} {why}", c.name),
                 ))
             };
@@ -351,18 +370,27 @@ fn check_containers(path: &str, containers: &[ContainerProps]) -> Result<()> {
             }
         }
         if c.port == Some(0) {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 path,
+                "containers.port",
+                0,
                 format!("container {:?}: port 0 is not a port", c.name),
             ));
         }
-        for key in c.environment.keys().chain(c.secrets.keys()) {
+        let keys = (c
+            .environment
+            .keys()
+            .map(|key| ("containers.environment", key)))
+        .chain(c.secrets.keys().map(|key| ("containers.secrets", key)));
+        for (field, key) in keys {
             let ok = !key.is_empty()
                 && !key.starts_with(|ch: char| ch.is_ascii_digit())
                 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !ok {
-                return Err(util::invalid(
+                return Err(util::invalid_prop(
                     path,
+                    field,
+                    key,
                     format!(
                         "container {:?}: environment variable name {key:?} must be letters, digits and '_', not starting with a digit",
                         c.name
@@ -371,8 +399,10 @@ fn check_containers(path: &str, containers: &[ContainerProps]) -> Result<()> {
             }
         }
         if let Some(key) = c.environment.keys().find(|k| c.secrets.contains_key(*k)) {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 path,
+                "containers.secrets",
+                key,
                 format!(
                     "container {:?}: {key:?} is both an environment variable and a secret",
                     c.name
@@ -380,14 +410,33 @@ fn check_containers(path: &str, containers: &[ContainerProps]) -> Result<()> {
             ));
         }
         if let Some(hc) = &c.health_check {
-            let ok = (5..=300).contains(&hc.interval_seconds)
-                && (2..=120).contains(&hc.timeout_seconds)
-                && (1..=10).contains(&hc.retries)
-                && hc.start_period_seconds <= 300
-                && !hc.command.is_empty();
-            if !ok {
-                return Err(util::invalid(
+            let bad = if hc.command.is_empty() {
+                Some(("containers.health_check.command", "[]".to_owned()))
+            } else if !(5..=300).contains(&hc.interval_seconds) {
+                Some((
+                    "containers.health_check.interval_seconds",
+                    hc.interval_seconds.to_string(),
+                ))
+            } else if !(2..=120).contains(&hc.timeout_seconds) {
+                Some((
+                    "containers.health_check.timeout_seconds",
+                    hc.timeout_seconds.to_string(),
+                ))
+            } else if !(1..=10).contains(&hc.retries) {
+                Some(("containers.health_check.retries", hc.retries.to_string()))
+            } else if hc.start_period_seconds > 300 {
+                Some((
+                    "containers.health_check.start_period_seconds",
+                    hc.start_period_seconds.to_string(),
+                ))
+            } else {
+                None
+            };
+            if let Some((field, value)) = bad {
+                return Err(util::invalid_prop(
                     path,
+                    field,
+                    value,
                     format!(
                         "container {:?}: health check needs a command, interval 5-300 s, timeout 2-120 s, retries 1-10, start period 0-300 s",
                         c.name
@@ -407,7 +456,7 @@ pub(crate) fn check_spec(
 ) -> Result<Vec<Option<Value<String>>>> {
     check_size(path, spec.cpu, spec.memory_mib)?;
     check_containers(path, spec.containers)?;
-    crate::log_group::check_retention(path, spec.log_retention)?;
+    crate::log_group::check_retention(path, "log_retention", spec.log_retention)?;
     let repositories = spec
         .containers
         .iter()
@@ -415,8 +464,10 @@ pub(crate) fn check_spec(
         .collect::<Result<Vec<_>>>()?;
     for volume in spec.volumes {
         if !volume.container_path.starts_with('/') {
-            return Err(util::invalid(
+            return Err(util::invalid_prop(
                 path,
+                "volumes.container_path",
+                &volume.container_path,
                 format!(
                     "EFS volume path {:?} must be absolute",
                     volume.container_path

@@ -7,12 +7,39 @@ pub(crate) fn path(scope: &Scope, id: &str) -> String {
     format!("{}/{id}", scope.node_path())
 }
 
-/// A construct validation error.
-pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::InvalidValue {
+/// A construct refused the value of one of its props: [`Error::InvalidProp`]. `value` is the
+/// refused value as the user wrote it (`Display` for strings and numbers, `Debug` otherwise);
+/// `reason` is the whole message users read.
+pub(crate) fn invalid_prop(
+    path: impl Into<String>,
+    field: &'static str,
+    value: impl std::fmt::Display,
+    reason: impl Into<String>,
+) -> Error {
+    Error::InvalidProp {
         path: path.into(),
-        message: message.into(),
+        field,
+        value: value.to_string(),
+        reason: reason.into(),
     }
+}
+
+/// A construct's props, or a call on it, conflict with the app around them:
+/// [`Error::Conflict`].
+pub(crate) fn conflict(path: impl Into<String>, reason: impl Into<String>) -> Error {
+    Error::Conflict {
+        path: path.into(),
+        reason: reason.into(),
+    }
+}
+
+/// A value as the user wrote it, for [`invalid_prop`]: a literal as it is, an intrinsic in its
+/// `Debug` form.
+pub(crate) fn shown(value: &Value<String>) -> String {
+    value
+        .as_literal()
+        .cloned()
+        .unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// Lowers a value to a node.
@@ -127,19 +154,24 @@ fn sg_char_ok(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == ' ' || SG_PUNCTUATION.contains(c)
 }
 
-/// Checks a security group or rule description: at most 255 characters EC2 accepts.
+/// Checks a security group or rule description (the prop or argument `description`): at most
+/// 255 characters EC2 accepts.
 pub(crate) fn check_sg_text(path: &str, what: &str, text: &str) -> omc_cdk::Result<()> {
     if let Some(bad) = text.chars().find(|c| !sg_char_ok(*c)) {
-        return Err(invalid(
+        return Err(invalid_prop(
             path,
+            "description",
+            text,
             format!(
                 "{what} {text:?} contains {bad:?}; EC2 accepts letters, digits, spaces and {SG_PUNCTUATION}"
             ),
         ));
     }
     if text.chars().count() > 255 {
-        return Err(invalid(
+        return Err(invalid_prop(
             path,
+            "description",
+            text,
             format!("{what} {text:?} is longer than 255 characters"),
         ));
     }

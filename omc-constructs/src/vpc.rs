@@ -242,24 +242,40 @@ impl Vpc {
     /// Creates a VPC.
     pub fn new(scope: &Scope, id: &str, props: VpcProps) -> Result<Vpc> {
         let path = util::path(scope, id);
-        let fail = |message: String| Err(util::invalid(&path, message));
+        let fail = |field: &'static str, value: String, reason: String| {
+            Err(util::invalid_prop(&path, field, value, reason))
+        };
         let range = match ipv4_network(&props.cidr) {
             Ok(range) => range,
-            Err(why) => return fail(format!("cidr {:?} {why}", props.cidr)),
+            Err(why) => {
+                return fail(
+                    "cidr",
+                    props.cidr.clone(),
+                    format!("cidr {:?} {why}", props.cidr),
+                );
+            }
         };
         let prefix = range.prefix_len();
         if !(16..=28).contains(&prefix) {
-            return fail(format!(
-                "cidr {:?} has a /{prefix} prefix; a VPC range is /16 (65,536 addresses) to /28 (16 addresses)",
-                props.cidr
-            ));
+            return fail(
+                "cidr",
+                props.cidr.clone(),
+                format!(
+                    "cidr {:?} has a /{prefix} prefix; a VPC range is /16 (65,536 addresses) to /28 (16 addresses)",
+                    props.cidr
+                ),
+            );
         }
         let zone_count = if props.availability_zones.is_empty() {
             if !(1..=6).contains(&props.max_azs) {
-                return fail(format!(
-                    "max_azs is {}; a VPC spans 1 to 6 availability zones",
-                    props.max_azs
-                ));
+                return fail(
+                    "max_azs",
+                    props.max_azs.to_string(),
+                    format!(
+                        "max_azs is {}; a VPC spans 1 to 6 availability zones",
+                        props.max_azs
+                    ),
+                );
             }
             // Fn::GetAZs lists the region's zones at deploy time; a few regions have two.
             let region = util::literal_region(&scope.stack());
@@ -267,7 +283,7 @@ impl Vpc {
                 .as_deref()
                 .is_some_and(|r| TWO_ZONE_REGIONS.contains(&r));
             if props.max_azs > 2 && (region.is_none() || two_zone_region) {
-                return fail(format!(
+                return fail("max_azs", props.max_azs.to_string(), format!(
                     "max_azs is {}, and {}; use max_azs: 2, or name the zones in availability_zones",
                     props.max_azs,
                     match region {
@@ -279,10 +295,14 @@ impl Vpc {
             usize::from(props.max_azs)
         } else {
             if props.availability_zones.len() > 6 {
-                return fail(format!(
-                    "{} availability zones given; a VPC spans 1 to 6",
-                    props.availability_zones.len()
-                ));
+                return fail(
+                    "availability_zones",
+                    format!("{:?}", props.availability_zones),
+                    format!(
+                        "{} availability zones given; a VPC spans 1 to 6",
+                        props.availability_zones.len()
+                    ),
+                );
             }
             let region = util::literal_region(&scope.stack());
             for zone in &props.availability_zones {
@@ -290,54 +310,81 @@ impl Vpc {
                     .as_deref()
                     .is_none_or(|r| zone.strip_prefix(r).is_some_and(|rest| rest.len() == 1));
                 if !in_region {
-                    return fail(format!(
-                        "availability zone {zone:?} is not a zone of the stack's region {region:?}"
-                    ));
+                    return fail(
+                        "availability_zones",
+                        zone.clone(),
+                        format!(
+                            "availability zone {zone:?} is not a zone of the stack's region {region:?}"
+                        ),
+                    );
                 }
             }
             props.availability_zones.len()
         };
         if props.subnets.is_empty() {
-            return fail("a VPC needs at least one subnet group".into());
+            return fail(
+                "subnets",
+                "[]".into(),
+                "a VPC needs at least one subnet group".into(),
+            );
         }
         let mut names = std::collections::BTreeSet::new();
         for group in &props.subnets {
             if group.name.is_empty() || !group.name.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return fail(format!(
-                    "subnet group name {:?} must be letters and digits",
-                    group.name
-                ));
+                return fail(
+                    "subnets.name",
+                    group.name.clone(),
+                    format!(
+                        "subnet group name {:?} must be letters and digits",
+                        group.name
+                    ),
+                );
             }
             if !names.insert(group.name.as_str()) {
-                return fail(format!("two subnet groups are named {:?}", group.name));
+                return fail(
+                    "subnets.name",
+                    group.name.clone(),
+                    format!("two subnet groups are named {:?}", group.name),
+                );
             }
             if group.mask <= prefix || group.mask > 28 {
-                return fail(format!(
-                    "subnet group {:?} has mask /{}, which does not fit the VPC range {}: a subnet mask is longer than /{prefix} and at most /28",
-                    group.name, group.mask, props.cidr
-                ));
+                return fail(
+                    "subnets.mask",
+                    group.mask.to_string(),
+                    format!(
+                        "subnet group {:?} has mask /{}, which does not fit the VPC range {}: a subnet mask is longer than /{prefix} and at most /28",
+                        group.name, group.mask, props.cidr
+                    ),
+                );
             }
         }
         let has = |kind: SubnetKind| props.subnets.iter().any(|g| g.kind == kind);
         if usize::from(props.nat_gateways) > zone_count {
-            return fail(format!(
-                "nat_gateways is {}, more than the {zone_count} availability zones; use at most one per zone",
-                props.nat_gateways
-            ));
+            return fail(
+                "nat_gateways",
+                props.nat_gateways.to_string(),
+                format!(
+                    "nat_gateways is {}, more than the {zone_count} availability zones; use at most one per zone",
+                    props.nat_gateways
+                ),
+            );
         }
         if props.nat_gateways > 0 && !has(SubnetKind::Public) {
-            return fail(
+            return fail("nat_gateways", props.nat_gateways.to_string(),
                 "NAT gateways live in public subnets, and there is no Public subnet group; add one or set nat_gateways to 0".into(),
             );
         }
         if props.nat_gateways == 0 && has(SubnetKind::PrivateWithEgress) {
-            return fail(
+            return fail("nat_gateways", props.nat_gateways.to_string(),
                 "PrivateWithEgress subnets route through NAT gateways, and nat_gateways is 0; use Isolated subnets or add a NAT gateway".into(),
             );
         }
         let cidrs = match allocate(range, &props.subnets, zone_count) {
             Ok(cidrs) => cidrs,
-            Err(why) => return fail(why),
+            Err(why) => {
+                let masks: Vec<u8> = props.subnets.iter().map(|g| g.mask).collect();
+                return fail("subnets.mask", format!("{masks:?}"), why);
+            }
         };
 
         let scope = scope.child(id)?;
@@ -582,23 +629,44 @@ impl Vpc {
     /// A VPC created elsewhere.
     pub fn from_attributes(attributes: VpcAttributes) -> std::result::Result<Vpc, omc_cdk::Error> {
         let Some(vpc_id) = attributes.vpc_id else {
-            return Err(util::invalid("Vpc", "VpcAttributes needs the vpc_id"));
+            return Err(util::invalid_prop(
+                "Vpc",
+                "vpc_id",
+                "None",
+                "VpcAttributes needs the vpc_id",
+            ));
         };
-        let vpc_id =
-            VpcId::given(vpc_id).map_err(|why| util::invalid("Vpc", format!("vpc_id {why}")))?;
+        let shown = util::shown(&vpc_id);
+        let vpc_id = VpcId::given(vpc_id)
+            .map_err(|why| util::invalid_prop("Vpc", "vpc_id", shown, format!("vpc_id {why}")))?;
         let zones = attributes.availability_zones.len();
         let mut groups = Vec::new();
-        for (kind, ids) in [
-            (SubnetKind::Public, attributes.public_subnet_ids),
-            (SubnetKind::PrivateWithEgress, attributes.private_subnet_ids),
-            (SubnetKind::Isolated, attributes.isolated_subnet_ids),
+        for (kind, field, ids) in [
+            (
+                SubnetKind::Public,
+                "public_subnet_ids",
+                attributes.public_subnet_ids,
+            ),
+            (
+                SubnetKind::PrivateWithEgress,
+                "private_subnet_ids",
+                attributes.private_subnet_ids,
+            ),
+            (
+                SubnetKind::Isolated,
+                "isolated_subnet_ids",
+                attributes.isolated_subnet_ids,
+            ),
         ] {
             if ids.is_empty() {
                 continue;
             }
             if zones > 0 && ids.len() != zones {
-                return Err(util::invalid(
+                let shown: Vec<String> = ids.iter().map(util::shown).collect();
+                return Err(util::invalid_prop(
                     "Vpc",
+                    field,
+                    format!("{shown:?}"),
                     format!(
                         "{} {} subnets given for {zones} availability zones; give one per zone",
                         ids.len(),
@@ -611,11 +679,18 @@ impl Vpc {
                 kind,
                 subnet_ids: ids
                     .into_iter()
-                    .map(SubnetId::given)
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|why| {
-                        util::invalid("Vpc", format!("{} subnet id {why}", kind.name()))
-                    })?,
+                    .map(|id| {
+                        let shown = util::shown(&id);
+                        SubnetId::given(id).map_err(|why| {
+                            util::invalid_prop(
+                                "Vpc",
+                                field,
+                                shown,
+                                format!("{} subnet id {why}", kind.name()),
+                            )
+                        })
+                    })
+                    .collect::<Result<_>>()?,
                 route_table_ids: Vec::new(),
                 cidrs: Vec::new(),
             });
@@ -677,15 +752,23 @@ impl Vpc {
     }
 
     /// The first group of a kind, or an error for the construct at `path` that needs it.
-    pub(crate) fn require(&self, kind: SubnetKind, path: &str) -> Result<&SubnetSelection> {
+    /// `field` is the prop of that construct that chose the kind, `value` its value.
+    pub(crate) fn require(
+        &self,
+        kind: SubnetKind,
+        (field, value): (&'static str, String),
+        path: &str,
+    ) -> Result<&SubnetSelection> {
         self.subnets(kind).ok_or_else(|| {
             let have: Vec<String> = self
                 .groups
                 .iter()
                 .map(|g| format!("{} ({:?})", g.name, g.kind))
                 .collect();
-            util::invalid(
+            util::invalid_prop(
                 path,
+                field,
+                value,
                 format!(
                     "the VPC has no {kind:?} subnets (it has {}); add a SubnetGroup of that kind or choose another kind",
                     if have.is_empty() { "none".into() } else { have.join(", ") }

@@ -94,13 +94,68 @@ pub enum Error {
         /// The repeated name.
         name: String,
     },
-    /// A value given to a builder call is invalid.
+    /// A value given to a builder call is invalid (construct props are
+    /// [`Error::InvalidProp`]).
     #[error("{path}: {message}")]
     InvalidValue {
         /// Where the value was given: a construct path or a stack element.
         path: String,
         /// What is wrong, with the bad value and how to fix it.
         message: String,
+    },
+    /// A construct refused the value of one of its props (or of an attributes struct such as
+    /// `VpcAttributes`, or an argument of one of its methods, such as the `key` of
+    /// `Secret::field`). Construct libraries, ours or a user's, return it for every prop they
+    /// validate, so a caller can match on the field:
+    ///
+    /// ```
+    /// # use omc_cdk_core::Error;
+    /// # let err = Error::InvalidProp {
+    /// #     path: "Network/Vpc".into(),
+    /// #     field: "max_azs",
+    /// #     value: "7".into(),
+    /// #     reason: "max_azs is 7; a VPC spans 1 to 6 availability zones".into(),
+    /// # };
+    /// assert!(matches!(&err, Error::InvalidProp { field: "max_azs", value, .. } if value == "7"));
+    /// assert_eq!(err.to_string(), "Network/Vpc: max_azs is 7; a VPC spans 1 to 6 availability zones");
+    /// ```
+    #[error("{path}: {reason}")]
+    InvalidProp {
+        /// The construct's path, such as `Network/Vpc`.
+        path: String,
+        /// The prop, as the props struct names it: `max_azs`, `cidr`, or a field of an element
+        /// of a list prop, such as `subnets.mask` or `containers.port` (the reason names the
+        /// element). When a failure is about two props together, the one the fix is most
+        /// likely on; the reason names both.
+        field: &'static str,
+        /// The refused value, as the user wrote it: a string or number as it is (`7`,
+        /// `10.0.0.0/33`), anything else in its `Debug` form (`Isolated`).
+        value: String,
+        /// What is wrong and what is valid: the whole message users read.
+        reason: String,
+    },
+    /// A schedule expression given to a construct is not one AWS accepts.
+    #[error("{path}: schedule {expression}: {source}")]
+    InvalidSchedule {
+        /// The construct's path.
+        path: String,
+        /// The expression, as given (`cron(0 3 * * ? *)`).
+        expression: String,
+        /// Which field of the expression is wrong, the bad value and what is valid.
+        #[source]
+        source: omc_cdk_template::schedule::ScheduleError,
+    },
+    /// A construct's props, or a call on a construct, are valid on their own but not with the
+    /// app around them: the stack's environment (access logs need a region), the VPC (an
+    /// imported VPC without its range, subnets in one availability zone), or another construct
+    /// (a load balancer that already has a default route, connections without a default port).
+    /// No single prop is wrong; the reason names both sides and how to fix it.
+    #[error("{path}: {reason}")]
+    Conflict {
+        /// The construct's path.
+        path: String,
+        /// What conflicts with what, and how to fix it: the whole message users read.
+        reason: String,
     },
     /// Synthesis found problems; all of them are listed.
     #[error("{}", ProblemList(.0))]
