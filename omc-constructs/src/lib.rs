@@ -26,8 +26,30 @@
 //! # Ok::<(), omc_cdk::Error>(())
 //! ```
 //!
-//! Errors are [`omc_cdk::Error`]: construct validation reports
-//! [`omc_cdk::Error::InvalidValue`] with the construct's path.
+//! Errors are [`omc_cdk::Error`], returned before the construct adds anything:
+//!
+//! - a refused prop is [`omc_cdk::Error::InvalidProp`]: the construct's path, the `field` as the
+//!   props struct names it (`"max_azs"`; a field of a list element as `"subnets.mask"` or
+//!   `"containers.port"`, the reason naming the element), the `value` as written, and the
+//!   `reason`, the whole message (what is wrong and what is valid). When two props clash, the
+//!   field is the one the fix is most likely on and the reason names both. Attributes structs
+//!   (`VpcAttributes`) and method arguments (`Secret::field`'s `key`) report the same way.
+//! - a refused schedule is [`omc_cdk::Error::InvalidSchedule`], with the
+//!   [`ScheduleError`](omc_cdk::template::schedule::ScheduleError) as its source;
+//! - props that are valid alone but clash with the app around them (the stack has no region,
+//!   the VPC's subnets are in one zone, the load balancer already has a default route) are
+//!   [`omc_cdk::Error::Conflict`].
+//!
+//! ```
+//! use omc_cdk::{Error, testing};
+//! use omc_constructs::{Vpc, VpcProps};
+//!
+//! let (_app, stack) = testing::stack()?;
+//! let err = Vpc::new(&stack, "Vpc", VpcProps { max_azs: 7, ..VpcProps::default() }).unwrap_err();
+//! assert!(matches!(&err, Error::InvalidProp { field: "max_azs", value, .. } if value == "7"));
+//! assert_eq!(err.to_string(), "Test/Vpc: max_azs is 7; a VPC spans 1 to 6 availability zones");
+//! # Ok::<(), Error>(())
+//! ```
 
 // Props are taken by value: that is the construct shape (`Type::new(scope, id, props)`), so
 // callers can build them with struct update syntax.

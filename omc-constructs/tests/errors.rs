@@ -2,7 +2,7 @@
 //! value, a refused schedule is `Error::InvalidSchedule` with the `ScheduleError`, and props
 //! that clash with the app around them are `Error::Conflict`. One representative failure per
 //! construct, matched on the variant, not only on the message.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use omc_cdk::template::schedule::ScheduleError;
 use omc_cdk::{App, Environment, Error, Stack, StackProps};
