@@ -924,3 +924,154 @@ fn environment_agnostic_stacks_cannot_import_from_a_fixed_environment() {
         problems[0]
     );
 }
+
+/// A schema registry of three types, as `omc_cfn::schema::find` gives the real one.
+fn schemas(type_name: &str) -> Option<&'static omc_cdk::schema::ResourceSchema> {
+    static REGISTRY: std::sync::OnceLock<Vec<omc_cdk::schema::ResourceSchema>> =
+        std::sync::OnceLock::new();
+    REGISTRY
+        .get_or_init(|| {
+            omc_cdk::schema::parse_registry(
+                "AWS::CloudFormation::Stack\t\tTemplateURL:r\tOutputs,StackId\n\
+                 AWS::EC2::VPC\tTags:S\tCidrBlock:A\tCidrBlock,VpcId\n\
+                 AWS::RDS::DBInstance\t\tEngine:A\tEndpoint.Address,Endpoint.Port\n",
+            )
+            .unwrap()
+        })
+        .iter()
+        .find(|s| s.type_name == type_name)
+}
+
+fn parameter(value: omc_cdk::Value<String>) -> RawResource {
+    RawResource::new("AWS::SSM::Parameter")
+        .property("Type", "String")
+        .property("Value", value)
+}
+
+#[test]
+fn get_att_of_an_attribute_the_type_does_not_have() {
+    let app = App::new().with_schemas(schemas);
+    let stack = Stack::new(&app, "Net", StackProps::default()).unwrap();
+    let vpc = stack
+        .add(
+            "Vpc",
+            RawResource::new("AWS::EC2::VPC").property("CidrBlock", "10.0.0.0/16"),
+        )
+        .unwrap();
+    stack
+        .add("Ok", parameter(vpc.get_att::<String>("VpcId")))
+        .unwrap();
+    stack
+        .add("Bad", parameter(vpc.get_att::<String>("Arn")))
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::UnknownAttribute);
+    assert_eq!(
+        problems[0].to_string(),
+        "Net/Bad (Properties.Value.Fn::GetAtt): Fn::GetAtt \"Arn\" of Net/Vpc: type AWS::EC2::VPC has no attribute \"Arn\"; its attributes are CidrBlock, VpcId; use one of them (a typed handle has an `attr_*` accessor for each)"
+    );
+}
+
+#[test]
+fn nested_attributes_sub_variables_and_open_attributes() {
+    let app = App::new().with_schemas(schemas);
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let db = stack
+        .add(
+            "Db",
+            RawResource::new("AWS::RDS::DBInstance").property("Engine", "postgres"),
+        )
+        .unwrap();
+    let nested = stack
+        .add(
+            "Nested",
+            RawResource::new("AWS::CloudFormation::Stack").property("TemplateURL", "https://x"),
+        )
+        .unwrap();
+    // Listed nested attributes, a nested stack's outputs, custom resources and types the
+    // registry does not know are accepted.
+    stack
+        .add("Address", parameter(db.get_att("Endpoint.Address")))
+        .unwrap();
+    stack
+        .add("Output", parameter(nested.get_att("Outputs.BucketName")))
+        .unwrap();
+    let custom = stack
+        .add("Custom", RawResource::new("Custom::Thing"))
+        .unwrap();
+    stack
+        .add("FromCustom", parameter(custom.get_att("Anything")))
+        .unwrap();
+    let unknown = stack
+        .add("Other", RawResource::new("AWS::New::Thing"))
+        .unwrap();
+    stack
+        .add("FromOther", parameter(unknown.get_att("Whatever")))
+        .unwrap();
+    assert!(app.synth_unchecked().is_ok());
+
+    // An attribute the schema does not list, as a GetAtt and as an Fn::Sub variable.
+    stack
+        .add("Host", parameter(db.get_att("Endpoint.Host")))
+        .unwrap();
+    let db_id = db.logical_id();
+    stack
+        .add(
+            "Url",
+            parameter(fns::sub(format!("postgres://${{{db_id}.Endpoint.Nope}}"))),
+        )
+        .unwrap();
+    let problems = synth_problems(&app);
+    let found: Vec<(&str, ProblemKind)> =
+        problems.iter().map(|p| (p.path.as_str(), p.kind)).collect();
+    assert_eq!(
+        found,
+        [
+            ("Data/Host", ProblemKind::UnknownAttribute),
+            ("Data/Url", ProblemKind::UnknownAttribute)
+        ],
+        "{problems:?}"
+    );
+    assert!(
+        problems[1]
+            .message
+            .contains("type AWS::RDS::DBInstance has no attribute \"Endpoint.Nope\"; its attributes are Endpoint.Address, Endpoint.Port"),
+        "{}",
+        problems[1].message
+    );
+}
+
+#[test]
+fn without_a_schema_attributes_of_raw_resources_are_not_checked() {
+    let app = App::new();
+    let stack = Stack::new(&app, "Net", StackProps::default()).unwrap();
+    let vpc = stack.add("Vpc", RawResource::new("AWS::EC2::VPC")).unwrap();
+    stack
+        .add("Bad", parameter(vpc.get_att::<String>("Arn")))
+        .unwrap();
+    assert!(app.synth_unchecked().is_ok());
+}
+
+#[test]
+fn cross_stack_get_att_of_an_unknown_attribute_names_the_consumer_and_exports_nothing() {
+    let app = App::new().with_schemas(schemas);
+    let network = Stack::new(&app, "Network", StackProps::default()).unwrap();
+    let vpc = network
+        .add("Vpc", RawResource::new("AWS::EC2::VPC"))
+        .unwrap();
+    let data = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    data.add("Bad", parameter(vpc.get_att::<String>("Arn")))
+        .unwrap();
+    let problems = synth_problems(&app);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::UnknownAttribute);
+    assert_eq!(problems[0].path, "Data/Bad");
+    assert!(
+        problems[0].message.starts_with(
+            "Fn::GetAtt \"Arn\" of Network/Vpc: type AWS::EC2::VPC has no attribute \"Arn\""
+        ),
+        "{}",
+        problems[0].message
+    );
+}

@@ -642,3 +642,47 @@ fn stack_files_are_written_beside_the_template_and_cleaned_up() -> TestResult {
     assert!(!dir.path().join("Ci.template.json").exists());
     Ok(())
 }
+
+#[test]
+fn user_text_in_a_sub_stays_literal() {
+    use omc_cdk::{Pseudo, RawResource, Value, fns};
+    let app = App::new();
+    let stack = Stack::new(&app, "Data", StackProps::default()).unwrap();
+    let bucket = stack
+        .add("Bucket", RawResource::new("AWS::S3::Bucket"))
+        .unwrap();
+    let user_text = "a ${AWS::Region} b ${Foo.Bar} c ${!Already}";
+    let value: Value<String> = fns::Sub::new()
+        .text("arn:")
+        .pseudo(Pseudo::Partition)
+        .text(":s3:::")
+        .var("Bucket", bucket.reference())
+        .text("/")
+        .text(user_text)
+        .into();
+    stack
+        .add(
+            "Param",
+            RawResource::new("AWS::SSM::Parameter")
+                .property("Type", "String")
+                .property("Value", value),
+        )
+        .unwrap();
+    let synthesis = app.synth_unchecked().unwrap();
+    let template: serde_json::Value =
+        serde_json::from_str(synthesis.stack("Data").unwrap().template()).unwrap();
+    let param = template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["Type"] == "AWS::SSM::Parameter")
+        .unwrap();
+    assert_eq!(
+        param["Properties"]["Value"],
+        serde_json::json!({"Fn::Sub": [
+            "arn:${AWS::Partition}:s3:::${Bucket}/a ${!AWS::Region} b ${!Foo.Bar} c ${!!Already}",
+            {"Bucket": {"Ref": "Bucket"}}
+        ]})
+    );
+    assert_eq!(fns::sub_escape("${x} $ {y} ${"), "${!x} $ {y} ${!");
+}

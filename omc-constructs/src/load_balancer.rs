@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use omc_cdk::{Node, Result, Scope, Value, fns};
+use omc_cdk::{Node, Pseudo, Result, Scope, Value, fns};
 use omc_cfn::elasticloadbalancingv2 as elbv2;
 
 use crate::connections::{Connectable, Connections};
@@ -447,9 +447,12 @@ impl ApplicationLoadBalancer {
             let principal = match elb_account(region) {
                 Some(account) => Node::map([(
                     "AWS",
-                    node(fns::sub(format!(
-                        "arn:${{AWS::Partition}}:iam::{account}:root"
-                    ))),
+                    node(Value::<String>::from(
+                        fns::Sub::new()
+                            .text("arn:")
+                            .pseudo(Pseudo::Partition)
+                            .text(&format!(":iam::{account}:root")),
+                    )),
                 )]),
                 None => Node::map([(
                     "Service",

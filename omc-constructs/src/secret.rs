@@ -96,10 +96,10 @@ impl SecretField {
     pub fn value_from(&self) -> Value<String> {
         match &self.key {
             None => self.secret.secret_arn(),
-            Some(key) => fns::sub_with(
-                format!("${{Secret}}:{key}::"),
-                [("Secret", self.secret.secret_arn())],
-            ),
+            Some(key) => fns::Sub::new()
+                .var("Secret", self.secret.secret_arn())
+                .text(&format!(":{key}::"))
+                .into(),
         }
     }
 
@@ -107,13 +107,13 @@ impl SecretField {
     /// properties that take the secret itself (an ElastiCache auth token): the value never
     /// appears in the template.
     pub fn dynamic_reference(&self) -> Value<String> {
-        fns::sub_with(
-            format!(
-                "{{{{resolve:secretsmanager:${{Secret}}:SecretString:{}}}}}",
-                self.key.as_deref().unwrap_or("")
-            ),
-            [("Secret", self.secret.secret_arn())],
-        )
+        fns::Sub::new()
+            .text("{{resolve:secretsmanager:")
+            .var("Secret", self.secret.secret_arn())
+            .text(":SecretString:")
+            .text(self.key.as_deref().unwrap_or(""))
+            .text("}}")
+            .into()
     }
 }
 

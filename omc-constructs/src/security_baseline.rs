@@ -131,10 +131,12 @@ impl SecurityBaseline {
                 ..BucketProps::default()
             },
         )?;
-        let trail_arn = fns::sub(format!(
-            "arn:${{AWS::Partition}}:cloudtrail:${{AWS::Region}}:${{AWS::AccountId}}:trail/{}",
-            props.trail_name
-        ));
+        let trail_arn = util::arn(
+            "cloudtrail",
+            true,
+            true,
+            &format!("trail/{}", props.trail_name),
+        );
         let service = |name: &str| Node::map([("Service", node(name))]);
         let source_arn = |arn: Value<String>| {
             Some(Node::map([(

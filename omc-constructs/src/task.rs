@@ -1,7 +1,7 @@
 //! Fargate task definitions, shared by services and scheduled tasks: containers, logs, roles
 //! with least privilege, and EFS volumes.
 
-use omc_cdk::{IndexMap, Result, Scope, Value, fns};
+use omc_cdk::{IndexMap, Pseudo, Result, Scope, Value, fns};
 use omc_cfn::ecs;
 
 use crate::connections::Connectable;
@@ -67,13 +67,20 @@ impl ContainerImage {
             ContainerImage::Ecr {
                 repository_uri,
                 tag,
-            } => fns::sub_with(format!("{repository_uri}:${{Tag}}"), [("Tag", tag.clone())]),
-            ContainerImage::EcrRepository { name, tag } => fns::sub_with(
-                format!(
-                    "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{name}:${{Tag}}"
-                ),
-                [("Tag", tag.clone())],
-            ),
+            } => fns::Sub::new()
+                .text(repository_uri)
+                .text(":")
+                .var("Tag", tag.clone())
+                .into(),
+            ContainerImage::EcrRepository { name, tag } => fns::Sub::new()
+                .pseudo(Pseudo::AccountId)
+                .text(".dkr.ecr.")
+                .pseudo(Pseudo::Region)
+                .text(".")
+                .pseudo(Pseudo::UrlSuffix)
+                .text(&format!("/{name}:"))
+                .var("Tag", tag.clone())
+                .into(),
             ContainerImage::Registry(image) => image.clone(),
         }
     }
@@ -98,9 +105,12 @@ impl ContainerImage {
                         ),
                     ));
                 }
-                return Ok(Some(fns::sub(format!(
-                    "arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{name}"
-                ))));
+                return Ok(Some(util::arn(
+                    "ecr",
+                    true,
+                    true,
+                    &format!("repository/{name}"),
+                )));
             }
             ContainerImage::Registry(_) => return Ok(None),
         };
@@ -129,9 +139,13 @@ impl ContainerImage {
                 ),
             ));
         };
-        Ok(Some(fns::sub(format!(
-            "arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{name}"
-        ))))
+        Ok(Some(
+            fns::Sub::new()
+                .text("arn:")
+                .pseudo(Pseudo::Partition)
+                .text(&format!(":ecr:{region}:{account}:repository/{name}"))
+                .into(),
+        ))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Small helpers shared by the constructs.
 
-use omc_cdk::{Error, IntoNode, Node, Scope, Stack, Value, fns};
+use omc_cdk::{Error, IntoNode, Node, Pseudo, Scope, Stack, Value, fns};
 
 /// The full path a construct `id` added to `scope` will have, for messages before it exists.
 pub(crate) fn path(scope: &Scope, id: &str) -> String {
@@ -63,17 +63,30 @@ pub(crate) fn same_stack(a: &Scope, b: &Scope) -> bool {
 }
 
 /// An ARN in the stack's partition, region and account: `arn:${AWS::Partition}:<service>:...`.
+/// `resource` is literal text (user text in it is escaped, so it never becomes a variable).
 pub(crate) fn arn(service: &str, region: bool, account: bool, resource: &str) -> Value<String> {
-    fns::sub(format!(
-        "arn:${{AWS::Partition}}:{service}:{}:{}:{resource}",
-        if region { "${AWS::Region}" } else { "" },
-        if account { "${AWS::AccountId}" } else { "" }
-    ))
+    let mut sub = fns::Sub::new()
+        .text("arn:")
+        .pseudo(Pseudo::Partition)
+        .text(&format!(":{service}:"));
+    if region {
+        sub = sub.pseudo(Pseudo::Region);
+    }
+    sub = sub.text(":");
+    if account {
+        sub = sub.pseudo(Pseudo::AccountId);
+    }
+    sub.text(":").text(resource).into()
 }
 
 /// The ARN of an AWS managed policy.
 pub(crate) fn managed_policy(name: &str) -> Value<String> {
-    fns::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"))
+    fns::Sub::new()
+        .text("arn:")
+        .pseudo(Pseudo::Partition)
+        .text(":iam::aws:policy/")
+        .text(name)
+        .into()
 }
 
 /// The stack's region as a literal, if it has one.

@@ -532,3 +532,41 @@ fn constructs_share_path_suppressions_and_tags() -> TestResult {
     assert!(err.starts_with("Test/Db"), "{err}");
     Ok(())
 }
+
+/// Keys are user text: in the `Fn::Sub` a secret field renders to, `${...}` in a key stays
+/// literal (escaped as `${!...}`) instead of becoming a variable.
+#[test]
+fn secret_keys_with_sub_syntax_stay_literal() -> TestResult {
+    let (app, stack) = testing::stack()?;
+    let secret = Secret::new(
+        &stack,
+        "Api",
+        SecretProps {
+            generate: GenerateSecret::json([("${AWS::Region}", "x")], "${Foo.Bar}"),
+            ..SecretProps::default()
+        },
+    )?;
+    let field = secret.field("${AWS::Region}")?;
+    stack.add_output(
+        "ValueFrom",
+        field.value_from(),
+        omc_cdk::OutputProps::default(),
+    )?;
+    let token = secret.field("${Foo.Bar}")?;
+    stack.add_output(
+        "Token",
+        token.dynamic_reference(),
+        omc_cdk::OutputProps::default(),
+    )?;
+    let synthesis = app.synth_unchecked()?;
+    let template: Json = serde_json::from_str(synthesis.stack("Test").unwrap().template())?;
+    assert_eq!(
+        template["Outputs"]["ValueFrom"]["Value"],
+        json!({"Fn::Sub": ["${Secret}:${!AWS::Region}::", {"Secret": {"Ref": "ApiF70053CD"}}]})
+    );
+    assert_eq!(
+        template["Outputs"]["Token"]["Value"],
+        json!({"Fn::Sub": ["{{resolve:secretsmanager:${Secret}:SecretString:${!Foo.Bar}}}", {"Secret": {"Ref": "ApiF70053CD"}}]})
+    );
+    Ok(())
+}

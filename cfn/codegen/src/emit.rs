@@ -514,7 +514,7 @@ fn resource_file(resource: &Resource, source: &Source<'_>) -> String {
     };
     let _ = write!(
         body,
-        "impl cdk::ResourceDefinition for {s} {{\n    type Handle = {h};\n\n    #[inline]\n    fn type_name(&self) -> &str {{\n        Self::TYPE_NAME\n    }}\n\n    #[inline]\n    fn tag_format(&self) -> cdk::TagFormat {{\n        {tag_format}\n    }}\n\n    #[inline]\n    fn into_properties(self) -> cdk::IndexMap<String, cdk::Node> {{\n{ser}        p.finish()\n    }}\n}}\n",
+        "impl cdk::ResourceDefinition for {s} {{\n    type Handle = {h};\n\n    #[inline]\n    fn type_name(&self) -> &str {{\n        Self::TYPE_NAME\n    }}\n\n    #[inline]\n    fn tag_format(&self) -> cdk::TagFormat {{\n        {tag_format}\n    }}\n\n    #[inline]\n    fn into_properties(self) -> cdk::IndexMap<String, cdk::Node> {{\n{ser}        p.finish()\n    }}\n\n    #[inline]\n    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {{\n        Self::schema()\n    }}\n}}\n",
         s = r.struct_name,
         h = r.handle_name,
         ser = code.serialize,

@@ -34,7 +34,9 @@ impl App {
     }
 
     /// Tells the app where resource schemas are (typically `omc_cfn::schema::find`), so
-    /// `diff` and `deploy` can say which changes replace a resource.
+    /// `diff` and `deploy` can say which changes replace a resource, and synthesis can check
+    /// the `Fn::GetAtt` attributes of resources whose definition does not carry its schema
+    /// ([`crate::RawResource`]; the typed resources of `omc-cfn` carry theirs).
     #[must_use]
     pub fn with_schemas(self, lookup: crate::schema::SchemaLookup) -> App {
         self.inner.borrow_mut().schemas = Some(lookup);
@@ -151,7 +153,13 @@ impl App {
     fn render(&self) -> Result<Synthesis> {
         let rules = self.rules();
         let inner = self.inner.borrow();
-        synth::synthesize(&inner.stacks, &inner.settings, inner.stage, &rules)
+        synth::synthesize(
+            &inner.stacks,
+            &inner.settings,
+            inner.stage,
+            &rules,
+            inner.schemas,
+        )
     }
 }
 

@@ -257,6 +257,11 @@ pub struct Problem {
 pub enum ProblemKind {
     /// A `Ref`, `Fn::GetAtt` or `DependsOn` names something the stack does not have.
     MissingReference,
+    /// An `Fn::GetAtt` (or an `Fn::Sub` variable `${Resource.Attribute}`) reads an attribute
+    /// the resource's type does not have, by the type's CloudFormation schema. Checked when
+    /// the schema is known: typed resources carry it, and [`crate::App::with_schemas`] gives it
+    /// for raw ones; custom resources and types the registry does not know are not checked.
+    UnknownAttribute,
     /// An `Fn::Sub` template uses a variable nobody defines.
     UndefinedSubVariable,
     /// An `Fn::If` or `Condition` names a condition the stack does not have.

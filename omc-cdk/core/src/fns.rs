@@ -19,7 +19,7 @@
 use indexmap::IndexMap;
 
 use crate::tree::Condition;
-use crate::value::{ConditionExpr, Expr, IntoNode, Intrinsic, Value};
+use crate::value::{ConditionExpr, Expr, IntoNode, Intrinsic, Pseudo, Value};
 
 /// `Fn::Join`: the items of a list joined with a delimiter.
 pub fn join(
@@ -36,7 +36,8 @@ pub fn join(
 /// `${LogicalId.Attribute}` are substituted; `${!Literal}` renders as `${Literal}`.
 ///
 /// Synthesis checks that every variable exists. Prefer [`sub_with`] to refer to resources:
-/// the variable map takes handles, which also work across stacks.
+/// the variable map takes handles, which also work across stacks. Never put user text into
+/// the template unescaped: build it with [`Sub`], or escape the text with [`sub_escape`].
 pub fn sub(template: impl Into<String>) -> Value<String> {
     Value::Fn(Expr::new(Intrinsic::Sub {
         template: template.into(),
@@ -69,6 +70,88 @@ where
             .map(|(k, v)| (k.into(), v.into().into_node()))
             .collect(),
     }))
+}
+
+/// Escapes literal text for an `Fn::Sub` template: every `${` becomes `${!`, which
+/// CloudFormation renders as `${`, so the text can never name a variable (a parameter, a
+/// resource, `${AWS::Region}`). Use it for any text a user gave that goes into a template;
+/// [`Sub`] does it for every literal part.
+///
+/// ```
+/// use omc_cdk::fns;
+/// assert_eq!(fns::sub_escape("trail-${AWS::Region}"), "trail-${!AWS::Region}");
+/// assert_eq!(fns::sub_escape("no variables"), "no variables");
+/// ```
+pub fn sub_escape(text: &str) -> String {
+    text.replace("${", "${!")
+}
+
+/// An `Fn::Sub` built from parts, so that user text never becomes a variable: literal text is
+/// escaped ([`sub_escape`]), pseudo parameters are written `${AWS::Region}`, and every other
+/// value goes into the variable map under a name the construct chooses.
+///
+/// ```
+/// use omc_cdk::{fns, Pseudo, Value};
+/// let user_text = "${AWS::Region}"; // stays literal
+/// let arn: Value<String> = fns::Sub::new()
+///     .text("arn:")
+///     .pseudo(Pseudo::Partition)
+///     .text(":logs:::")
+///     .text(user_text)
+///     .into();
+/// # let _ = arn;
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct Sub {
+    template: String,
+    variables: IndexMap<String, crate::value::Node>,
+}
+
+impl Sub {
+    /// An empty template.
+    pub fn new() -> Sub {
+        Sub::default()
+    }
+
+    /// Literal text, escaped: it renders as given, whatever `${...}` it contains.
+    pub fn text(mut self, text: &str) -> Sub {
+        self.template.push_str(&sub_escape(text));
+        self
+    }
+
+    /// A pseudo parameter, written `${AWS::...}`.
+    pub fn pseudo(mut self, pseudo: Pseudo) -> Sub {
+        self.template.push_str("${");
+        self.template.push_str(pseudo.name());
+        self.template.push('}');
+        self
+    }
+
+    /// A value under a variable `name` of the map, written `${name}`. A later value under the
+    /// same name replaces the earlier one.
+    pub fn var(mut self, name: &str, value: impl Into<Value<String>>) -> Sub {
+        self.template.push_str("${");
+        self.template.push_str(name);
+        self.template.push('}');
+        self.variables
+            .insert(name.to_owned(), value.into().into_node());
+        self
+    }
+
+    /// The template so far, as CloudFormation will read it.
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+}
+
+impl From<Sub> for Value<String> {
+    fn from(sub: Sub) -> Value<String> {
+        Value::Fn(Expr::new(Intrinsic::Sub {
+            template: sub.template,
+            variables: sub.variables,
+        }))
+    }
 }
 
 /// `Fn::Select`: the item at `index` of a list.

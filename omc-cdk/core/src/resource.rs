@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use crate::error::{Error, Result};
 use crate::id;
 use crate::policy::{DeletionPolicy, RemovalPolicy, UpdateReplacePolicy};
-use crate::schema::TagFormat;
+use crate::schema::{ResourceSchema, TagFormat};
 use crate::tree::{Condition, Override, ResourceData, Scope, Stack};
 use crate::value::{
     AttributeType, Expr, IntoNode, Intrinsic, Node, RefTarget, ResourceRef, StackRef, Value,
@@ -29,6 +29,13 @@ pub trait ResourceDefinition {
     }
     /// The properties, in template order.
     fn into_properties(self) -> IndexMap<String, Node>;
+    /// What the CloudFormation schema says about the type, when the definition knows it (the
+    /// typed resources do). Synthesis checks every `Fn::GetAtt` of the resource against its
+    /// attributes. Default: unknown, and the app's schema lookup ([`crate::App::with_schemas`])
+    /// is asked instead.
+    fn resource_schema(&self) -> Option<&'static ResourceSchema> {
+        None
+    }
 }
 
 /// A resource given by type name and untyped properties, for types the typed layer does not
@@ -383,6 +390,7 @@ impl Scope {
         let path = self.child_path(id)?;
         let type_name = definition.type_name().to_owned();
         let tag_format = definition.tag_format();
+        let schema = definition.resource_schema();
         let properties = definition.into_properties();
         let mut data = self.data.borrow_mut();
         let full = format!("{}/{path}", data.sref.name);
@@ -419,10 +427,9 @@ impl Scope {
         }
         data.logical_ids.insert(logical_id.clone(), full);
         data.constructs.insert(path.clone());
-        data.resources.insert(
-            path.clone(),
-            ResourceData::new(type_name.clone(), properties, tag_format, logical_id),
-        );
+        let mut resource = ResourceData::new(type_name.clone(), properties, tag_format, logical_id);
+        resource.schema = schema;
+        data.resources.insert(path.clone(), resource);
         let sref = data.sref.clone();
         drop(data);
         Ok(Resource::new(

@@ -13,7 +13,7 @@ use crate::check::{Rule, Stage};
 use crate::environment::Environment;
 use crate::parameter::ParameterProps;
 use crate::policy::{DeletionPolicy, UpdateReplacePolicy};
-use crate::schema::TagFormat;
+use crate::schema::{ResourceSchema, TagFormat};
 use crate::settings::AppSettings;
 use crate::value::{ConditionExpr, ElementRef, Node, ResourceRef, StackRef};
 
@@ -147,6 +147,9 @@ pub(crate) struct ResourceData {
     pub(crate) creation_policy: Option<Node>,
     pub(crate) metadata: IndexMap<String, Node>,
     pub(crate) overrides: Vec<Override>,
+    /// What the resource's definition says its type is (typed resources carry it; raw ones
+    /// rely on the app's schema lookup).
+    pub(crate) schema: Option<&'static ResourceSchema>,
 }
 
 impl ResourceData {
@@ -169,6 +172,7 @@ impl ResourceData {
             creation_policy: None,
             metadata: IndexMap::new(),
             overrides: Vec::new(),
+            schema: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests: one test binary with a module per concern.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attributes;
 mod cfn_lint;
 mod checks;
 mod cli;

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Analyzer {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AccessAnalyzer::Analyzer` in a stack: `Ref` and one accessor per attribute. Dereferences to

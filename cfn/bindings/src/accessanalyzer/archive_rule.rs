@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ArchiveRule {
         p.req("RuleName", self.rule_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AccessAnalyzer::ArchiveRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for Entitlement {
         p.req("Entitlement", self.entitlement);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AccountAccess::Entitlement` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for Certificate {
         p.opt("ValidityNotBefore", self.validity_not_before);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ACMPCA::Certificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for CertificateAuthority {
         p.opt("UsageMode", self.usage_mode);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ACMPCA::CertificateAuthority` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for CertificateAuthorityActivation {
         p.opt("Status", self.status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ACMPCA::CertificateAuthorityActivation` in a stack: `Ref` and one accessor per attribute. Dereferences to

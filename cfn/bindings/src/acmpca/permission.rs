@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Permission {
         p.opt("SourceAccount", self.source_account);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ACMPCA::Permission` in a stack: `Ref` and one accessor per attribute. Dereferences to

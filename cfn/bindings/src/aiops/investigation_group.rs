@@ -123,6 +123,11 @@ impl cdk::ResourceDefinition for InvestigationGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AIOps::InvestigationGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Skill {
         p.req("VendorId", self.vendor_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `Alexa::ASK::Skill` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -210,6 +210,11 @@ impl cdk::ResourceDefinition for Broker {
         p.opt("Users", self.users);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AmazonMQ::Broker` in a stack: `Ref` and one accessor per attribute. Dereferences to

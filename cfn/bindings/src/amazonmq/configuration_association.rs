@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ConfigurationAssociation {
         p.req("Configuration", self.configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AmazonMQ::ConfigurationAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

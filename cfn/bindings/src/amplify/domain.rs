@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Domain {
         p.req("SubDomainSettings", self.sub_domain_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Amplify::Domain` in a stack: `Ref` and one accessor per attribute. Dereferences to

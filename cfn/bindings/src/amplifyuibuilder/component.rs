@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for Component {
         p.opt("Variants", self.variants);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AmplifyUIBuilder::Component` in a stack: `Ref` and one accessor per attribute. Dereferences to

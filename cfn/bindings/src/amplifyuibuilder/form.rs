@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for Form {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AmplifyUIBuilder::Form` in a stack: `Ref` and one accessor per attribute. Dereferences to

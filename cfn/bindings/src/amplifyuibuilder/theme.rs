@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for Theme {
         p.opt("Values", self.values);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AmplifyUIBuilder::Theme` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -54,6 +54,11 @@ impl cdk::ResourceDefinition for Account {
         p.opt("CloudWatchRoleArn", self.cloud_watch_role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::Account` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for ApiKey {
         p.opt("Value", self.value);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::ApiKey` in a stack: `Ref` and one accessor per attribute. Dereferences to

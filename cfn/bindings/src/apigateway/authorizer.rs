@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for Authorizer {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::Authorizer` in a stack: `Ref` and one accessor per attribute. Dereferences to

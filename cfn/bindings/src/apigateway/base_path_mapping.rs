@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for BasePathMapping {
         p.opt("Stage", self.stage);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::BasePathMapping` in a stack: `Ref` and one accessor per attribute. Dereferences to

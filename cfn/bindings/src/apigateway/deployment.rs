@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Deployment {
         p.opt("StageName", self.stage_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::Deployment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for DocumentationPart {
         p.req("RestApiId", self.rest_api_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::DocumentationPart` in a stack: `Ref` and one accessor per attribute. Dereferences to

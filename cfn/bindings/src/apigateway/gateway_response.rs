@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for GatewayResponse {
         p.opt("StatusCode", self.status_code);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::GatewayResponse` in a stack: `Ref` and one accessor per attribute. Dereferences to

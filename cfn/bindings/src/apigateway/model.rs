@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for Model {
         p.opt("Schema", self.schema);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::Model` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for RequestValidator {
         p.opt("ValidateRequestParameters", self.validate_request_parameters);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::RequestValidator` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Resource {
         p.req("RestApiId", self.rest_api_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::Resource` in a stack: `Ref` and one accessor per attribute. Dereferences to

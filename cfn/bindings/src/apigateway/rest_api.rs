@@ -149,6 +149,11 @@ impl cdk::ResourceDefinition for RestApi {
         p.opt("Version", self.version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::RestApi` in a stack: `Ref` and one accessor per attribute. Dereferences to

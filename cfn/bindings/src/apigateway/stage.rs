@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for Stage {
         p.opt("Variables", self.variables);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::Stage` in a stack: `Ref` and one accessor per attribute. Dereferences to

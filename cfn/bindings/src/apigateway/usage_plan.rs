@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for UsagePlan {
         p.opt("UsagePlanName", self.usage_plan_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::UsagePlan` in a stack: `Ref` and one accessor per attribute. Dereferences to

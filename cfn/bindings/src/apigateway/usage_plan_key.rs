@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for UsagePlanKey {
         p.req("UsagePlanId", self.usage_plan_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::UsagePlanKey` in a stack: `Ref` and one accessor per attribute. Dereferences to

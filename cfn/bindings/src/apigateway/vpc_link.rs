@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for VpcLink {
         p.req("TargetArns", self.target_arns);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGateway::VpcLink` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for Api {
         p.opt("Version", self.version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGatewayV2::Api` in a stack: `Ref` and one accessor per attribute. Dereferences to

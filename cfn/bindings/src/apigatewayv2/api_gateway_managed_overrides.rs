@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ApiGatewayManagedOverrides {
         p.opt("Stage", self.stage);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGatewayV2::ApiGatewayManagedOverrides` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for Authorizer {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGatewayV2::Authorizer` in a stack: `Ref` and one accessor per attribute. Dereferences to

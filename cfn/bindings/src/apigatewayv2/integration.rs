@@ -187,6 +187,11 @@ impl cdk::ResourceDefinition for Integration {
         p.opt("TlsConfig", self.tls_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGatewayV2::Integration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for IntegrationResponse {
         p.opt("TemplateSelectionExpression", self.template_selection_expression);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGatewayV2::IntegrationResponse` in a stack: `Ref` and one accessor per attribute. Dereferences to

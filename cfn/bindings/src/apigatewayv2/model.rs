@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Model {
         p.req("Schema", self.schema);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGatewayV2::Model` in a stack: `Ref` and one accessor per attribute. Dereferences to

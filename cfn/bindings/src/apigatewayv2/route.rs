@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for Route {
         p.opt("Target", self.target);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGatewayV2::Route` in a stack: `Ref` and one accessor per attribute. Dereferences to

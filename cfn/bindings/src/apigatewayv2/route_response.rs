@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for RouteResponse {
         p.req("RouteResponseKey", self.route_response_key);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApiGatewayV2::RouteResponse` in a stack: `Ref` and one accessor per attribute. Dereferences to

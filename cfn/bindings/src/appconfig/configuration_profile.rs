@@ -142,6 +142,11 @@ impl cdk::ResourceDefinition for ConfigurationProfile {
         p.opt("Validators", self.validators);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppConfig::ConfigurationProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for DeploymentStrategy {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppConfig::DeploymentStrategy` in a stack: `Ref` and one accessor per attribute. Dereferences to

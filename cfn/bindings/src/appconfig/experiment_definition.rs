@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for ExperimentDefinition {
         p.req("Treatments", self.treatments);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppConfig::ExperimentDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for ExperimentRun {
         p.opt("TreatmentOverrides", self.treatment_overrides);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppConfig::ExperimentRun` in a stack: `Ref` and one accessor per attribute. Dereferences to

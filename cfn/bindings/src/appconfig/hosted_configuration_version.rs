@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for HostedConfigurationVersion {
         p.opt("VersionLabel", self.version_label);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppConfig::HostedConfigurationVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for ConnectorProfile {
         p.opt("KMSArn", self.kms_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppFlow::ConnectorProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -116,6 +116,11 @@ impl cdk::ResourceDefinition for Flow {
         p.req("TriggerConfig", self.trigger_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppFlow::Flow` in a stack: `Ref` and one accessor per attribute. Dereferences to

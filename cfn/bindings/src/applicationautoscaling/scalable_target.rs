@@ -161,6 +161,11 @@ impl cdk::ResourceDefinition for ScalableTarget {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApplicationAutoScaling::ScalableTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -163,6 +163,11 @@ impl cdk::ResourceDefinition for ScalingPolicy {
         p.opt("TargetTrackingScalingPolicyConfiguration", self.target_tracking_scaling_policy_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApplicationAutoScaling::ScalingPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for GroupingConfiguration {
         p.req("GroupingAttributeDefinitions", self.grouping_attribute_definitions);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ApplicationSignals::GroupingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for GatewayRoute {
         p.req("VirtualGatewayName", self.virtual_gateway_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppMesh::GatewayRoute` in a stack: `Ref` and one accessor per attribute. Dereferences to

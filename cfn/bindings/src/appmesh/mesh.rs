@@ -66,6 +66,11 @@ impl cdk::ResourceDefinition for Mesh {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppMesh::Mesh` in a stack: `Ref` and one accessor per attribute. Dereferences to

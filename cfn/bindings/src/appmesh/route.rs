@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Route {
         p.req("VirtualRouterName", self.virtual_router_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppMesh::Route` in a stack: `Ref` and one accessor per attribute. Dereferences to

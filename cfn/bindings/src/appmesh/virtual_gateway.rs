@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for VirtualGateway {
         p.opt("VirtualGatewayName", self.virtual_gateway_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppMesh::VirtualGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for VirtualNode {
         p.opt("VirtualNodeName", self.virtual_node_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppMesh::VirtualNode` in a stack: `Ref` and one accessor per attribute. Dereferences to

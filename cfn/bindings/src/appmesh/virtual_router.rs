@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for VirtualRouter {
         p.opt("VirtualRouterName", self.virtual_router_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppMesh::VirtualRouter` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for VirtualService {
         p.req("VirtualServiceName", self.virtual_service_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppMesh::VirtualService` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -84,6 +84,11 @@ impl cdk::ResourceDefinition for AutoScalingConfiguration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppRunner::AutoScalingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for ObservabilityConfiguration {
         p.opt("TraceConfiguration", self.trace_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppRunner::ObservabilityConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for Service {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppRunner::Service` in a stack: `Ref` and one accessor per attribute. Dereferences to

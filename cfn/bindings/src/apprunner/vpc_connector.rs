@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for VpcConnector {
         p.opt("VpcConnectorName", self.vpc_connector_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppRunner::VpcConnector` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for VpcIngressConnection {
         p.opt("VpcIngressConnectionName", self.vpc_ingress_connection_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppRunner::VpcIngressConnection` in a stack: `Ref` and one accessor per attribute. Dereferences to

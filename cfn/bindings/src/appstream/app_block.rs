@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for AppBlock {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::AppBlock` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for AppBlockBuilder {
         p.req("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::AppBlockBuilder` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for Application {
         p.opt("WorkingDirectory", self.working_directory);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ApplicationEntitlementAssociation {
         p.req("StackName", self.stack_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::ApplicationEntitlementAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

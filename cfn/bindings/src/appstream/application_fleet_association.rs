@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ApplicationFleetAssociation {
         p.req("FleetName", self.fleet_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::ApplicationFleetAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for DirectoryConfig {
         p.req("ServiceAccountCredentials", self.service_account_credentials);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::DirectoryConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

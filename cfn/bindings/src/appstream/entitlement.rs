@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Entitlement {
         p.req("StackName", self.stack_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::Entitlement` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -267,6 +267,11 @@ impl cdk::ResourceDefinition for Fleet {
         p.opt("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::Fleet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -206,6 +206,11 @@ impl cdk::ResourceDefinition for ImageBuilder {
         p.opt("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::ImageBuilder` in a stack: `Ref` and one accessor per attribute. Dereferences to

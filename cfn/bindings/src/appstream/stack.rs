@@ -129,6 +129,11 @@ impl cdk::ResourceDefinition for Stack {
         p.opt("UserSettings", self.user_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::Stack` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for StackUserAssociation {
         p.req("UserName", self.user_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppStream::StackUserAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for Api {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::Api` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for ApiCache {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::ApiCache` in a stack: `Ref` and one accessor per attribute. Dereferences to

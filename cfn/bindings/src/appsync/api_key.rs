@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ApiKey {
         p.opt("Expires", self.expires);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::ApiKey` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for ChannelNamespace {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::ChannelNamespace` in a stack: `Ref` and one accessor per attribute. Dereferences to

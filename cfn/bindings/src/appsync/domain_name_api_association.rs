@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for DomainNameApiAssociation {
         p.req("DomainName", self.domain_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::DomainNameApiAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -141,6 +141,11 @@ impl cdk::ResourceDefinition for FunctionConfiguration {
         p.opt("SyncConfig", self.sync_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::FunctionConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -177,6 +177,11 @@ impl cdk::ResourceDefinition for GraphQlApi {
         p.opt("XrayEnabled", self.xray_enabled);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::GraphQLApi` in a stack: `Ref` and one accessor per attribute. Dereferences to

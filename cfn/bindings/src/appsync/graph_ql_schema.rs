@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for GraphQlSchema {
         p.opt("DefinitionS3Location", self.definition_s3_location);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::GraphQLSchema` in a stack: `Ref` and one accessor per attribute. Dereferences to

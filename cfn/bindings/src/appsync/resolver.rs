@@ -160,6 +160,11 @@ impl cdk::ResourceDefinition for Resolver {
         p.req("TypeName", self.type_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::Resolver` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for SourceApiAssociation {
         p.opt("SourceApiIdentifier", self.source_api_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::SourceApiAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

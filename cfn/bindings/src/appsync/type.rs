@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Type {
         p.req("Format", self.format);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AppSync::Type` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for AnomalyDetector {
         p.req("Workspace", self.workspace);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::APS::AnomalyDetector` in a stack: `Ref` and one accessor per attribute. Dereferences to

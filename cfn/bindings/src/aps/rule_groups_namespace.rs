@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for RuleGroupsNamespace {
         p.req("Workspace", self.workspace);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::APS::RuleGroupsNamespace` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -88,6 +88,11 @@ impl cdk::ResourceDefinition for Workspace {
         p.opt("WorkspaceConfiguration", self.workspace_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::APS::Workspace` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for Plan {
         p.req("Workflows", self.workflows);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ARCRegionSwitch::Plan` in a stack: `Ref` and one accessor per attribute. Dereferences to

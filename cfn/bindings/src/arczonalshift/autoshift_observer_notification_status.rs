@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for AutoshiftObserverNotificationStatus {
         p.req("Status", self.status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ARCZonalShift::AutoshiftObserverNotificationStatus` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for ZonalAutoshiftConfiguration {
         p.opt("ZonalAutoshiftStatus", self.zonal_autoshift_status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ARCZonalShift::ZonalAutoshiftConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

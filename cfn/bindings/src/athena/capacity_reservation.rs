@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for CapacityReservation {
         p.req("TargetDpus", self.target_dpus);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Athena::CapacityReservation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -141,6 +141,11 @@ impl cdk::ResourceDefinition for DataCatalog {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Athena::DataCatalog` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for NamedQuery {
         p.opt("WorkGroup", self.work_group);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Athena::NamedQuery` in a stack: `Ref` and one accessor per attribute. Dereferences to

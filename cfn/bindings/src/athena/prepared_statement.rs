@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for PreparedStatement {
         p.req("WorkGroup", self.work_group);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Athena::PreparedStatement` in a stack: `Ref` and one accessor per attribute. Dereferences to

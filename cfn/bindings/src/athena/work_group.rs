@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for WorkGroup {
         p.opt("WorkGroupConfigurationUpdates", self.work_group_configuration_updates);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Athena::WorkGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -335,6 +335,11 @@ impl cdk::ResourceDefinition for AutoScalingGroup {
         p.opt("VPCZoneIdentifier", self.vpc_zone_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AutoScaling::AutoScalingGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -197,6 +197,11 @@ impl cdk::ResourceDefinition for LaunchConfiguration {
         p.opt("UserData", self.user_data);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AutoScaling::LaunchConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

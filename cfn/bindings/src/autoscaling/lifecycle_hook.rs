@@ -108,6 +108,11 @@ impl cdk::ResourceDefinition for LifecycleHook {
         p.opt("RoleARN", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AutoScaling::LifecycleHook` in a stack: `Ref` and one accessor per attribute. Dereferences to

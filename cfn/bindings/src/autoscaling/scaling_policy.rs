@@ -159,6 +159,11 @@ impl cdk::ResourceDefinition for ScalingPolicy {
         p.opt("TargetTrackingConfiguration", self.target_tracking_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AutoScaling::ScalingPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for ScheduledAction {
         p.opt("TimeZone", self.time_zone);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AutoScaling::ScheduledAction` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for WarmPool {
         p.opt("PoolState", self.pool_state);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AutoScaling::WarmPool` in a stack: `Ref` and one accessor per attribute. Dereferences to

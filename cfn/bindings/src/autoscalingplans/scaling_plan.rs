@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for ScalingPlan {
         p.req("ScalingInstructions", self.scaling_instructions);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::AutoScalingPlans::ScalingPlan` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -124,6 +124,11 @@ impl cdk::ResourceDefinition for Transformer {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::B2BI::Transformer` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for BackupPlan {
         p.opt("BackupPlanTags", self.backup_plan_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Backup::BackupPlan` in a stack: `Ref` and one accessor per attribute. Dereferences to

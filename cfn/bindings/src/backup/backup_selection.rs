@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for BackupSelection {
         p.req("BackupSelection", self.backup_selection);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Backup::BackupSelection` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for BackupVault {
         p.opt("Notifications", self.notifications);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Backup::BackupVault` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for Framework {
         p.opt("FrameworkTags", self.framework_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Backup::Framework` in a stack: `Ref` and one accessor per attribute. Dereferences to

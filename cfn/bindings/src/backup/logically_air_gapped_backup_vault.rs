@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for LogicallyAirGappedBackupVault {
         p.opt("Notifications", self.notifications);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Backup::LogicallyAirGappedBackupVault` in a stack: `Ref` and one accessor per attribute. Dereferences to

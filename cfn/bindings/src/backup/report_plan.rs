@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for ReportPlan {
         p.req("ReportSetting", self.report_setting);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Backup::ReportPlan` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -114,6 +114,11 @@ impl cdk::ResourceDefinition for RestoreTestingSelection {
         p.opt("ValidationWindowHours", self.validation_window_hours);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Backup::RestoreTestingSelection` in a stack: `Ref` and one accessor per attribute. Dereferences to

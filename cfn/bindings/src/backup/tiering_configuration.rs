@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for TieringConfiguration {
         p.opt("TieringConfigurationTags", self.tiering_configuration_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Backup::TieringConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -84,6 +84,11 @@ impl cdk::ResourceDefinition for Hypervisor {
         p.opt("Username", self.username);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BackupGateway::Hypervisor` in a stack: `Ref` and one accessor per attribute. Dereferences to

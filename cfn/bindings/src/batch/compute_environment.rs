@@ -170,6 +170,11 @@ impl cdk::ResourceDefinition for ComputeEnvironment {
         p.opt("UpdatePolicy", self.update_policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Batch::ComputeEnvironment` in a stack: `Ref` and one accessor per attribute. Dereferences to

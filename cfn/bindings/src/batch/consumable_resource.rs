@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for ConsumableResource {
         p.req("TotalQuantity", self.total_quantity);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Batch::ConsumableResource` in a stack: `Ref` and one accessor per attribute. Dereferences to

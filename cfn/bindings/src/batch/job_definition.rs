@@ -146,6 +146,11 @@ impl cdk::ResourceDefinition for JobDefinition {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Batch::JobDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for JobQueue {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Batch::JobQueue` in a stack: `Ref` and one accessor per attribute. Dereferences to

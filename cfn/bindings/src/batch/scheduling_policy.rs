@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for SchedulingPolicy {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Batch::SchedulingPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for ServiceEnvironment {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Batch::ServiceEnvironment` in a stack: `Ref` and one accessor per attribute. Dereferences to

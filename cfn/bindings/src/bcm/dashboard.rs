@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Dashboard {
         p.req("Widgets", self.widgets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BCM::Dashboard` in a stack: `Ref` and one accessor per attribute. Dereferences to

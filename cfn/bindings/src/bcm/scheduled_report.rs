@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for ScheduledReport {
         p.opt("WidgetIds", self.widget_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BCM::ScheduledReport` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -185,6 +185,11 @@ impl cdk::ResourceDefinition for Agent {
         p.opt("TestAliasTags", self.test_alias_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::Agent` in a stack: `Ref` and one accessor per attribute. Dereferences to

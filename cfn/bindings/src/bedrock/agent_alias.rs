@@ -88,6 +88,11 @@ impl cdk::ResourceDefinition for AgentAlias {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::AgentAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to

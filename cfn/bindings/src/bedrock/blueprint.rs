@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Blueprint {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::Blueprint` in a stack: `Ref` and one accessor per attribute. Dereferences to

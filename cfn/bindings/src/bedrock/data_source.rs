@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for DataSource {
         p.opt("VectorIngestionConfiguration", self.vector_ingestion_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::DataSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for EnforcedGuardrailConfiguration {
         p.opt("SelectiveContentGuarding", self.selective_content_guarding);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::EnforcedGuardrailConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

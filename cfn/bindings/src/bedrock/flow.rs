@@ -122,6 +122,11 @@ impl cdk::ResourceDefinition for Flow {
         p.opt("TestAliasTags", self.test_alias_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::Flow` in a stack: `Ref` and one accessor per attribute. Dereferences to

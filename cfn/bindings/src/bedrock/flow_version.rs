@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for FlowVersion {
         p.req("FlowArn", self.flow_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::FlowVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for Guardrail {
         p.opt("WordPolicyConfig", self.word_policy_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::Guardrail` in a stack: `Ref` and one accessor per attribute. Dereferences to

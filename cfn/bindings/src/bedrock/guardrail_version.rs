@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for GuardrailVersion {
         p.req("GuardrailIdentifier", self.guardrail_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::GuardrailVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for KnowledgeBasePolicy {
         p.req("PolicyDocument", self.policy_document);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::KnowledgeBasePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -88,6 +88,11 @@ impl cdk::ResourceDefinition for Prompt {
         p.opt("Variants", self.variants);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::Prompt` in a stack: `Ref` and one accessor per attribute. Dereferences to

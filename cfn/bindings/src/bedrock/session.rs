@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for Session {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Bedrock::Session` in a stack: `Ref` and one accessor per attribute. Dereferences to

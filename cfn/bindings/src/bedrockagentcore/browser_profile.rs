@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for BrowserProfile {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::BrowserProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

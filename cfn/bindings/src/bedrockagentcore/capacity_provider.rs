@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for CapacityProvider {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::CapacityProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to

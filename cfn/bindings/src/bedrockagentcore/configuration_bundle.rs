@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for ConfigurationBundle {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::ConfigurationBundle` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -131,6 +131,11 @@ impl cdk::ResourceDefinition for Gateway {
         p.opt("WafConfiguration", self.waf_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::Gateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for GatewayRateLimit {
         p.opt("RateLimitId", self.rate_limit_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::GatewayRateLimit` in a stack: `Ref` and one accessor per attribute. Dereferences to

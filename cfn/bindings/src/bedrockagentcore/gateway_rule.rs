@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for GatewayRule {
         p.req("Priority", self.priority);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::GatewayRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

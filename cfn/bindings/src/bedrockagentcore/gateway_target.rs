@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for GatewayTarget {
         p.req("TargetConfiguration", self.target_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::GatewayTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -151,6 +151,11 @@ impl cdk::ResourceDefinition for Harness {
         p.opt("Truncation", self.truncation);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::Harness` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for HarnessEndpoint {
         p.opt("TargetVersion", self.target_version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::HarnessEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

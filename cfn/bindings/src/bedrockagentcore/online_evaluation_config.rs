@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for OnlineEvaluationConfig {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::OnlineEvaluationConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for PaymentConnector {
         p.opt("ProvisionMode", self.provision_mode);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::PaymentConnector` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for PaymentManager {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::PaymentManager` in a stack: `Ref` and one accessor per attribute. Dereferences to

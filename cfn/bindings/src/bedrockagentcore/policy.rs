@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Policy {
         p.opt("ValidationMode", self.validation_mode);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BedrockAgentCore::Policy` in a stack: `Ref` and one accessor per attribute. Dereferences to

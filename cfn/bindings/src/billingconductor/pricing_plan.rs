@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for PricingPlan {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BillingConductor::PricingPlan` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for PricingRule {
         p.opt("UsageType", self.usage_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::BillingConductor::PricingRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for SpendingLimit {
         p.opt("TimePeriod", self.time_period);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Braket::SpendingLimit` in a stack: `Ref` and one accessor per attribute. Dereferences to

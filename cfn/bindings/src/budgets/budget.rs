@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Budget {
         p.opt("ResourceTags", self.resource_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Budgets::Budget` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for BudgetsAction {
         p.req("Subscribers", self.subscribers);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Budgets::BudgetsAction` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Case {
         p.req("Title", self.title);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cases::Case` in a stack: `Ref` and one accessor per attribute. Dereferences to

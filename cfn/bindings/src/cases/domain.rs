@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for Domain {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cases::Domain` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -104,6 +104,11 @@ impl cdk::ResourceDefinition for Template {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cases::Template` in a stack: `Ref` and one accessor per attribute. Dereferences to

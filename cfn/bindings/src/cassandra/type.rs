@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for Type {
         p.req("TypeName", self.type_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cassandra::Type` in a stack: `Ref` and one accessor per attribute. Dereferences to

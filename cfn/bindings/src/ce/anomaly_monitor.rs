@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for AnomalyMonitor {
         p.opt("ResourceTags", self.resource_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CE::AnomalyMonitor` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for AnomalySubscription {
         p.opt("ThresholdExpression", self.threshold_expression);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CE::AnomalySubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for Account {
         p.req("ExpiryEventsConfiguration", self.expiry_events_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CertificateManager::Account` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -129,6 +129,11 @@ impl cdk::ResourceDefinition for Certificate {
         p.opt("ValidationMethod", self.validation_method);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CertificateManager::Certificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for CustomAction {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Chatbot::CustomAction` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -137,6 +137,11 @@ impl cdk::ResourceDefinition for MicrosoftTeamsChannelConfiguration {
         p.opt("UserRoleRequired", self.user_role_required);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Chatbot::MicrosoftTeamsChannelConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

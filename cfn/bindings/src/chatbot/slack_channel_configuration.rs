@@ -123,6 +123,11 @@ impl cdk::ResourceDefinition for SlackChannelConfiguration {
         p.opt("UserRoleRequired", self.user_role_required);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Chatbot::SlackChannelConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for Channel {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Chime::Channel` in a stack: `Ref` and one accessor per attribute. Dereferences to

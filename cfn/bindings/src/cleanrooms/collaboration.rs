@@ -147,6 +147,11 @@ impl cdk::ResourceDefinition for Collaboration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CleanRooms::Collaboration` in a stack: `Ref` and one accessor per attribute. Dereferences to

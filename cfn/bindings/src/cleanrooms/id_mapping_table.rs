@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for IdMappingTable {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CleanRooms::IdMappingTable` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for IdNamespaceAssociation {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CleanRooms::IdNamespaceAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for IntermediateTable {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CleanRooms::IntermediateTable` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for Membership {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CleanRooms::Membership` in a stack: `Ref` and one accessor per attribute. Dereferences to

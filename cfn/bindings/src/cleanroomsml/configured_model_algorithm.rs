@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for ConfiguredModelAlgorithm {
         p.opt("TrainingContainerConfig", self.training_container_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CleanRoomsML::ConfiguredModelAlgorithm` in a stack: `Ref` and one accessor per attribute. Dereferences to

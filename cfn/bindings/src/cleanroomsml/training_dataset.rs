@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for TrainingDataset {
         p.req("TrainingData", self.training_data);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CleanRoomsML::TrainingDataset` in a stack: `Ref` and one accessor per attribute. Dereferences to

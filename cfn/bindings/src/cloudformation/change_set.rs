@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for ChangeSet {
         p.opt("UsePreviousTemplate", self.use_previous_template);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::ChangeSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for CustomResource {
         p.req("ServiceToken", self.service_token);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::CustomResource` in a stack: `Ref` and one accessor per attribute. Dereferences to

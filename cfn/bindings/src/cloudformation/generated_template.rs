@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for GeneratedTemplate {
         p.opt("TemplateConfiguration", self.template_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::GeneratedTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

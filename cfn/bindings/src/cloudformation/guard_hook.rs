@@ -134,6 +134,11 @@ impl cdk::ResourceDefinition for GuardHook {
         p.req("TargetOperations", self.target_operations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::GuardHook` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for HookTypeConfig {
         p.opt("TypeName", self.type_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::HookTypeConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

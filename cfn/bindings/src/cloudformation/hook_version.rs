@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for HookVersion {
         p.req("TypeName", self.type_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::HookVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

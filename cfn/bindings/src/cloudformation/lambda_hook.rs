@@ -137,6 +137,11 @@ impl cdk::ResourceDefinition for LambdaHook {
         p.req("TargetOperations", self.target_operations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::LambdaHook` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -72,6 +72,11 @@ impl cdk::ResourceDefinition for ModuleDefaultVersion {
         p.opt("VersionId", self.version_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::ModuleDefaultVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for ModuleVersion {
         p.req("ModulePackage", self.module_package);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::ModuleVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

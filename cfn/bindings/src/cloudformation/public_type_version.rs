@@ -108,6 +108,11 @@ impl cdk::ResourceDefinition for PublicTypeVersion {
         p.opt("TypeName", self.type_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::PublicTypeVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Publisher {
         p.opt("ConnectionArn", self.connection_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::Publisher` in a stack: `Ref` and one accessor per attribute. Dereferences to

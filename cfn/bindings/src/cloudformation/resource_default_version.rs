@@ -70,6 +70,11 @@ impl cdk::ResourceDefinition for ResourceDefaultVersion {
         p.opt("VersionId", self.version_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::ResourceDefaultVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -96,6 +96,11 @@ impl cdk::ResourceDefinition for ResourceVersion {
         p.req("TypeName", self.type_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::ResourceVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -124,6 +124,11 @@ impl cdk::ResourceDefinition for Stack {
         p.opt("TimeoutInMinutes", self.timeout_in_minutes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::Stack` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -179,6 +179,11 @@ impl cdk::ResourceDefinition for StackSet {
         p.opt("TemplateURL", self.template_url);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::StackSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -116,6 +116,11 @@ impl cdk::ResourceDefinition for TypeActivation {
         p.opt("VersionBump", self.version_bump);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::TypeActivation` in a stack: `Ref` and one accessor per attribute. Dereferences to

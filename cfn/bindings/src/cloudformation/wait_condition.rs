@@ -72,6 +72,11 @@ impl cdk::ResourceDefinition for WaitCondition {
         p.opt("Timeout", self.timeout);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFormation::WaitCondition` in a stack: `Ref` and one accessor per attribute. Dereferences to

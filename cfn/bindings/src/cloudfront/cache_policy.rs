@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for CachePolicy {
         p.req("CachePolicyConfig", self.cache_policy_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::CachePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for CloudFrontOriginAccessIdentity {
         p.req("CloudFrontOriginAccessIdentityConfig", self.cloud_front_origin_access_identity_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::CloudFrontOriginAccessIdentity` in a stack: `Ref` and one accessor per attribute. Dereferences to

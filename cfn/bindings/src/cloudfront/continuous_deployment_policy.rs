@@ -59,6 +59,11 @@ impl cdk::ResourceDefinition for ContinuousDeploymentPolicy {
         p.req("ContinuousDeploymentPolicyConfig", self.continuous_deployment_policy_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::ContinuousDeploymentPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

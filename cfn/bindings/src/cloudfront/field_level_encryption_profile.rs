@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for FieldLevelEncryptionProfile {
         p.req("FieldLevelEncryptionProfileConfig", self.field_level_encryption_profile_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::FieldLevelEncryptionProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for KeyGroup {
         p.req("KeyGroupConfig", self.key_group_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::KeyGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for MonitoringSubscription {
         p.req("MonitoringSubscription", self.monitoring_subscription);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::MonitoringSubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -59,6 +59,11 @@ impl cdk::ResourceDefinition for OriginAccessControl {
         p.req("OriginAccessControlConfig", self.origin_access_control_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::OriginAccessControl` in a stack: `Ref` and one accessor per attribute. Dereferences to

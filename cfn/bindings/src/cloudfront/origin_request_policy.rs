@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for OriginRequestPolicy {
         p.req("OriginRequestPolicyConfig", self.origin_request_policy_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::OriginRequestPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

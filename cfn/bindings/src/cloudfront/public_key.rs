@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for PublicKey {
         p.req("PublicKeyConfig", self.public_key_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::PublicKey` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for RealtimeLogConfig {
         p.req("SamplingRate", self.sampling_rate);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::RealtimeLogConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ResponseHeadersPolicy {
         p.req("ResponseHeadersPolicyConfig", self.response_headers_policy_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::ResponseHeadersPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for StreamingDistribution {
         p.req("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::StreamingDistribution` in a stack: `Ref` and one accessor per attribute. Dereferences to

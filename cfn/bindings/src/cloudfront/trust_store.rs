@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for TrustStore {
         p.opt("UseClientCertificateOCSPEndpoint", self.use_client_certificate_ocsp_endpoint);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::TrustStore` in a stack: `Ref` and one accessor per attribute. Dereferences to

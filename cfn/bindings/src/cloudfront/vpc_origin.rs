@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for VpcOrigin {
         p.req("VpcOriginEndpointConfig", self.vpc_origin_endpoint_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudFront::VpcOrigin` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Dashboard {
         p.opt("Widgets", self.widgets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudTrail::Dashboard` in a stack: `Ref` and one accessor per attribute. Dereferences to

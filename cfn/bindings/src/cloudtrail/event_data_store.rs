@@ -163,6 +163,11 @@ impl cdk::ResourceDefinition for EventDataStore {
         p.opt("TerminationProtectionEnabled", self.termination_protection_enabled);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudTrail::EventDataStore` in a stack: `Ref` and one accessor per attribute. Dereferences to

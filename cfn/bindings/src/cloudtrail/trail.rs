@@ -188,6 +188,11 @@ impl cdk::ResourceDefinition for Trail {
         p.opt("TrailName", self.trail_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudTrail::Trail` in a stack: `Ref` and one accessor per attribute. Dereferences to

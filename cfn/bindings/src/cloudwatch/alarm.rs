@@ -210,6 +210,11 @@ impl cdk::ResourceDefinition for Alarm {
         p.opt("WarmUpConfiguration", self.warm_up_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudWatch::Alarm` in a stack: `Ref` and one accessor per attribute. Dereferences to

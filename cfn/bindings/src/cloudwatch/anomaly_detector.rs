@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for AnomalyDetector {
         p.opt("Stat", self.stat);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudWatch::AnomalyDetector` in a stack: `Ref` and one accessor per attribute. Dereferences to

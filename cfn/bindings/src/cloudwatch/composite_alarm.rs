@@ -143,6 +143,11 @@ impl cdk::ResourceDefinition for CompositeAlarm {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudWatch::CompositeAlarm` in a stack: `Ref` and one accessor per attribute. Dereferences to

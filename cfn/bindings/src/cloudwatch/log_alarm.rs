@@ -145,6 +145,11 @@ impl cdk::ResourceDefinition for LogAlarm {
         p.opt("WarmUpConfiguration", self.warm_up_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudWatch::LogAlarm` in a stack: `Ref` and one accessor per attribute. Dereferences to

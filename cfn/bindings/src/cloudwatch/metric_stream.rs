@@ -129,6 +129,11 @@ impl cdk::ResourceDefinition for MetricStream {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CloudWatch::MetricStream` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for PackageGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeArtifact::PackageGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Repository {
         p.opt("Upstreams", self.upstreams);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeArtifact::Repository` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -154,6 +154,11 @@ impl cdk::ResourceDefinition for Fleet {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeBuild::Fleet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for ReportGroup {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeBuild::ReportGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

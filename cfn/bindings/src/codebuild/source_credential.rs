@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for SourceCredential {
         p.opt("Username", self.username);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeBuild::SourceCredential` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for Repository {
         p.opt("Triggers", self.triggers);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeCommit::Repository` in a stack: `Ref` and one accessor per attribute. Dereferences to

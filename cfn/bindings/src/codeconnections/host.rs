@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Host {
         p.opt("VpcConfiguration", self.vpc_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeConnections::Host` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -64,6 +64,11 @@ impl cdk::ResourceDefinition for Application {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeDeploy::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

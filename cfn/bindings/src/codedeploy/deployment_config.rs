@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for DeploymentConfig {
         p.opt("ZonalConfig", self.zonal_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeDeploy::DeploymentConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

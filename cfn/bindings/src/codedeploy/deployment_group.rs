@@ -191,6 +191,11 @@ impl cdk::ResourceDefinition for DeploymentGroup {
         p.opt("TriggerConfigurations", self.trigger_configurations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeDeploy::DeploymentGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

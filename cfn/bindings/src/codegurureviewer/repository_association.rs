@@ -104,6 +104,11 @@ impl cdk::ResourceDefinition for RepositoryAssociation {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeGuruReviewer::RepositoryAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for CustomActionType {
         p.req("Version", self.version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodePipeline::CustomActionType` in a stack: `Ref` and one accessor per attribute. Dereferences to

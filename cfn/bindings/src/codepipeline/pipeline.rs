@@ -138,6 +138,11 @@ impl cdk::ResourceDefinition for Pipeline {
         p.opt("Variables", self.variables);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodePipeline::Pipeline` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for Webhook {
         p.opt("TargetPipelineVersion", self.target_pipeline_version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodePipeline::Webhook` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for GitHubRepository {
         p.req("RepositoryOwner", self.repository_owner);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeStar::GitHubRepository` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for SyncConfiguration {
         p.opt("TriggerResourceUpdateOn", self.trigger_resource_update_on);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeStarConnections::SyncConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

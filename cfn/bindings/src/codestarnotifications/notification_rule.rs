@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for NotificationRule {
         p.req("Targets", self.targets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CodeStarNotifications::NotificationRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for IdentityPool {
         p.opt("SupportedLoginProviders", self.supported_login_providers);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::IdentityPool` in a stack: `Ref` and one accessor per attribute. Dereferences to

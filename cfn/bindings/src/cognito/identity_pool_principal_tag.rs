@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for IdentityPoolPrincipalTag {
         p.opt("UseDefaults", self.use_defaults);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::IdentityPoolPrincipalTag` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for IdentityPoolRoleAttachment {
         p.opt("Roles", self.roles);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::IdentityPoolRoleAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -98,6 +98,11 @@ impl cdk::ResourceDefinition for Terms {
         p.req("UserPoolId", self.user_pool_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::Terms` in a stack: `Ref` and one accessor per attribute. Dereferences to

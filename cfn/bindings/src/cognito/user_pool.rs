@@ -239,6 +239,11 @@ impl cdk::ResourceDefinition for UserPool {
         p.opt("WebAuthnUserVerification", self.web_authn_user_verification);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPool` in a stack: `Ref` and one accessor per attribute. Dereferences to

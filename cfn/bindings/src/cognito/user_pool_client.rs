@@ -272,6 +272,11 @@ impl cdk::ResourceDefinition for UserPoolClient {
         p.opt("WriteAttributes", self.write_attributes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolClient` in a stack: `Ref` and one accessor per attribute. Dereferences to

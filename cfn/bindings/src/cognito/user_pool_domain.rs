@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for UserPoolDomain {
         p.req("UserPoolId", self.user_pool_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolDomain` in a stack: `Ref` and one accessor per attribute. Dereferences to

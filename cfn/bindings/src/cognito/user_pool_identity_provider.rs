@@ -113,6 +113,11 @@ impl cdk::ResourceDefinition for UserPoolIdentityProvider {
         p.req("UserPoolId", self.user_pool_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolIdentityProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for UserPoolRegionalConfigurationAttachment {
         p.opt("UserPoolTags", self.user_pool_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolRegionalConfigurationAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for UserPoolReplica {
         p.opt("UserPoolTagsAtCreate", self.user_pool_tags_at_create);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolReplica` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for UserPoolResourceServer {
         p.req("UserPoolId", self.user_pool_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolResourceServer` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for UserPoolRiskConfigurationAttachment {
         p.req("UserPoolId", self.user_pool_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolRiskConfigurationAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

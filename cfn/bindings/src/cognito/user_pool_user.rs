@@ -130,6 +130,11 @@ impl cdk::ResourceDefinition for UserPoolUser {
         p.opt("ValidationData", self.validation_data);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolUser` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -72,6 +72,11 @@ impl cdk::ResourceDefinition for UserPoolUserToGroupAttachment {
         p.req("Username", self.username);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Cognito::UserPoolUserToGroupAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

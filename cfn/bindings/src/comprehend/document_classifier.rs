@@ -135,6 +135,11 @@ impl cdk::ResourceDefinition for DocumentClassifier {
         p.opt("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Comprehend::DocumentClassifier` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for EntityRecognizer {
         p.opt("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Comprehend::EntityRecognizer` in a stack: `Ref` and one accessor per attribute. Dereferences to

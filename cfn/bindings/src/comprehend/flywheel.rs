@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for Flywheel {
         p.opt("TaskConfig", self.task_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Comprehend::Flywheel` in a stack: `Ref` and one accessor per attribute. Dereferences to

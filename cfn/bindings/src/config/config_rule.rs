@@ -118,6 +118,11 @@ impl cdk::ResourceDefinition for ConfigRule {
         p.req("Source", self.source);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Config::ConfigRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

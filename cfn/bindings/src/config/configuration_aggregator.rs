@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ConfigurationAggregator {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Config::ConfigurationAggregator` in a stack: `Ref` and one accessor per attribute. Dereferences to

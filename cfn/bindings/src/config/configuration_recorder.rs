@@ -114,6 +114,11 @@ impl cdk::ResourceDefinition for ConfigurationRecorder {
         p.opt("StartedOnCreate", self.started_on_create);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Config::ConfigurationRecorder` in a stack: `Ref` and one accessor per attribute. Dereferences to

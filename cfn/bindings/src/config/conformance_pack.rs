@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for ConformancePack {
         p.opt("TemplateSSMDocumentDetails", self.template_ssm_document_details);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Config::ConformancePack` in a stack: `Ref` and one accessor per attribute. Dereferences to

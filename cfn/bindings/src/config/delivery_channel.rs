@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for DeliveryChannel {
         p.opt("SnsTopicARN", self.sns_topic_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Config::DeliveryChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for OrganizationConfigRule {
         p.opt("OrganizationManagedRuleMetadata", self.organization_managed_rule_metadata);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Config::OrganizationConfigRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for OrganizationConformancePack {
         p.opt("TemplateS3Uri", self.template_s3_uri);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Config::OrganizationConformancePack` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for RemediationConfiguration {
         p.opt("TargetVersion", self.target_version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Config::RemediationConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

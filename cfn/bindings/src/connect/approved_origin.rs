@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ApprovedOrigin {
         p.req("Origin", self.origin);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::ApprovedOrigin` in a stack: `Ref` and one accessor per attribute. Dereferences to

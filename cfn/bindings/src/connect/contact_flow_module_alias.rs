@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ContactFlowModuleAlias {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::ContactFlowModuleAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ContactFlowModuleVersion {
         p.opt("Description", self.description);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::ContactFlowModuleVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for DataLakeAssociation {
         p.opt("TargetAccountId", self.target_account_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::DataLakeAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

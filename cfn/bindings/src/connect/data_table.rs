@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for DataTable {
         p.req("ValueLockLevel", self.value_lock_level);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::DataTable` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for DataTableAttribute {
         p.req("ValueType", self.value_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::DataTableAttribute` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for DataTableRecord {
         p.req("InstanceArn", self.instance_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::DataTableRecord` in a stack: `Ref` and one accessor per attribute. Dereferences to

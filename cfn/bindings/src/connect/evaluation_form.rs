@@ -129,6 +129,11 @@ impl cdk::ResourceDefinition for EvaluationForm {
         p.req("Title", self.title);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::EvaluationForm` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for HoursOfOperation {
         p.req("TimeZone", self.time_zone);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::HoursOfOperation` in a stack: `Ref` and one accessor per attribute. Dereferences to

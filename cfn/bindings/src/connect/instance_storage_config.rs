@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for InstanceStorageConfig {
         p.req("StorageType", self.storage_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::InstanceStorageConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

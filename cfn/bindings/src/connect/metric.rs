@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Metric {
         p.req("Unit", self.unit);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::Metric` in a stack: `Ref` and one accessor per attribute. Dereferences to

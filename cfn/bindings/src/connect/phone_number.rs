@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for PhoneNumber {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::PhoneNumber` in a stack: `Ref` and one accessor per attribute. Dereferences to

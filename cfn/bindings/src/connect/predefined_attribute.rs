@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for PredefinedAttribute {
         p.opt("Values", self.values);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::PredefinedAttribute` in a stack: `Ref` and one accessor per attribute. Dereferences to

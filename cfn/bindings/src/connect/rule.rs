@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for Rule {
         p.req("TriggerEventSource", self.trigger_event_source);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::Rule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for SecurityKey {
         p.req("Key", self.key);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::SecurityKey` in a stack: `Ref` and one accessor per attribute. Dereferences to

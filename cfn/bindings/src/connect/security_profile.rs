@@ -123,6 +123,11 @@ impl cdk::ResourceDefinition for SecurityProfile {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::SecurityProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -147,6 +147,11 @@ impl cdk::ResourceDefinition for User {
         p.opt("VoiceEnhancementConfigs", self.voice_enhancement_configs);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::User` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for UserHierarchyGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::UserHierarchyGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for UserHierarchyStructure {
         p.opt("UserHierarchyStructure", self.user_hierarchy_structure);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::UserHierarchyStructure` in a stack: `Ref` and one accessor per attribute. Dereferences to

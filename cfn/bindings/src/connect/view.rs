@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for View {
         p.req("Template", self.template);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::View` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for ViewVersion {
         p.opt("ViewContentSha256", self.view_content_sha256);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::ViewVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

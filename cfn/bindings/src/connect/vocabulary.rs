@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Vocabulary {
         p.req("VocabularyName", self.vocabulary_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::Vocabulary` in a stack: `Ref` and one accessor per attribute. Dereferences to

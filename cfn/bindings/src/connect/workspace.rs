@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for Workspace {
         p.opt("Visibility", self.visibility);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Connect::Workspace` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for Campaign {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ConnectCampaignsV2::Campaign` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for EnabledBaseline {
         p.req("TargetIdentifier", self.target_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ControlTower::EnabledBaseline` in a stack: `Ref` and one accessor per attribute. Dereferences to

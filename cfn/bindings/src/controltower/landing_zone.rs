@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for LandingZone {
         p.req("Version", self.version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ControlTower::LandingZone` in a stack: `Ref` and one accessor per attribute. Dereferences to

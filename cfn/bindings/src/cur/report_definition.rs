@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for ReportDefinition {
         p.req("TimeUnit", self.time_unit);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CUR::ReportDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for CalculatedAttributeDefinition {
         p.opt("UseHistoricalData", self.use_historical_data);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CustomerProfiles::CalculatedAttributeDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for EventStream {
         p.req("Uri", self.uri);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CustomerProfiles::EventStream` in a stack: `Ref` and one accessor per attribute. Dereferences to

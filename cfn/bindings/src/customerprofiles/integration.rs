@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Integration {
         p.opt("Uri", self.uri);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CustomerProfiles::Integration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for ObjectType {
         p.opt("TemplateId", self.template_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::CustomerProfiles::ObjectType` in a stack: `Ref` and one accessor per attribute. Dereferences to

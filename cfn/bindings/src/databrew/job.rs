@@ -175,6 +175,11 @@ impl cdk::ResourceDefinition for Job {
         p.opt("ValidationConfigurations", self.validation_configurations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataBrew::Job` in a stack: `Ref` and one accessor per attribute. Dereferences to

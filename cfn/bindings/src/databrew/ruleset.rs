@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for Ruleset {
         p.req("TargetArn", self.target_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataBrew::Ruleset` in a stack: `Ref` and one accessor per attribute. Dereferences to

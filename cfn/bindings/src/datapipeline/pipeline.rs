@@ -106,6 +106,11 @@ impl cdk::ResourceDefinition for Pipeline {
         p.opt("PipelineTags", self.pipeline_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataPipeline::Pipeline` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Agent {
         p.opt("VpcEndpointId", self.vpc_endpoint_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataSync::Agent` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for LocationAzureBlob {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataSync::LocationAzureBlob` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -88,6 +88,11 @@ impl cdk::ResourceDefinition for LocationFSxOntap {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataSync::LocationFSxONTAP` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for LocationFSxWindows {
         p.req("User", self.user);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataSync::LocationFSxWindows` in a stack: `Ref` and one accessor per attribute. Dereferences to

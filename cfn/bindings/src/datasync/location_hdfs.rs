@@ -143,6 +143,11 @@ impl cdk::ResourceDefinition for LocationHdfs {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataSync::LocationHDFS` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -136,6 +136,11 @@ impl cdk::ResourceDefinition for LocationObjectStorage {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataSync::LocationObjectStorage` in a stack: `Ref` and one accessor per attribute. Dereferences to

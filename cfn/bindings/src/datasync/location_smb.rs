@@ -151,6 +151,11 @@ impl cdk::ResourceDefinition for LocationSmb {
         p.opt("User", self.user);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataSync::LocationSMB` in a stack: `Ref` and one accessor per attribute. Dereferences to

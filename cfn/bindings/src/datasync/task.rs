@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for Task {
         p.opt("TaskReportConfig", self.task_report_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataSync::Task` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for Connection {
         p.opt("Scope", self.scope);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::Connection` in a stack: `Ref` and one accessor per attribute. Dereferences to

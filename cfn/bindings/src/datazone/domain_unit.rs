@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for DomainUnit {
         p.req("ParentDomainUnitIdentifier", self.parent_domain_unit_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::DomainUnit` in a stack: `Ref` and one accessor per attribute. Dereferences to

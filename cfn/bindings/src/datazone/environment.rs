@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for Environment {
         p.opt("UserParameters", self.user_parameters);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::Environment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for EnvironmentActions {
         p.opt("Parameters", self.parameters);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::EnvironmentActions` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for EnvironmentBlueprintConfiguration {
         p.opt("RegionalParameters", self.regional_parameters);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::EnvironmentBlueprintConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for EnvironmentProfile {
         p.opt("UserParameters", self.user_parameters);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::EnvironmentProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

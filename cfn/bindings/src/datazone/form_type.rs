@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for FormType {
         p.opt("Status", self.status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::FormType` in a stack: `Ref` and one accessor per attribute. Dereferences to

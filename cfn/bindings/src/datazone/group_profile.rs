@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for GroupProfile {
         p.opt("Status", self.status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::GroupProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Owner {
         p.req("Owner", self.owner);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::Owner` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for PolicyGrant {
         p.opt("Principal", self.principal);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::PolicyGrant` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for Project {
         p.opt("UserParameters", self.user_parameters);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::Project` in a stack: `Ref` and one accessor per attribute. Dereferences to

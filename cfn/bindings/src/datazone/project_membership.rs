@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ProjectMembership {
         p.req("ProjectIdentifier", self.project_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::ProjectMembership` in a stack: `Ref` and one accessor per attribute. Dereferences to

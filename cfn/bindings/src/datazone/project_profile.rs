@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for ProjectProfile {
         p.opt("UseDefaultConfigurations", self.use_default_configurations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::ProjectProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for SubscriptionTarget {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::SubscriptionTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to

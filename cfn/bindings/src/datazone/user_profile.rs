@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for UserProfile {
         p.opt("UserType", self.user_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DataZone::UserProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

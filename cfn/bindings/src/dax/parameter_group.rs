@@ -64,6 +64,11 @@ impl cdk::ResourceDefinition for ParameterGroup {
         p.opt("ParameterNameValues", self.parameter_name_values);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DAX::ParameterGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for SubnetGroup {
         p.req("SubnetIds", self.subnet_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DAX::SubnetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Budget {
         p.req("UsageTrackingResource", self.usage_tracking_resource);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Deadline::Budget` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for Limit {
         p.req("MaxCount", self.max_count);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Deadline::Limit` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for MeteredProduct {
         p.opt("ProductId", self.product_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Deadline::MeteredProduct` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for QueueEnvironment {
         p.req("TemplateType", self.template_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Deadline::QueueEnvironment` in a stack: `Ref` and one accessor per attribute. Dereferences to

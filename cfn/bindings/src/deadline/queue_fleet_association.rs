@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for QueueFleetAssociation {
         p.req("QueueId", self.queue_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Deadline::QueueFleetAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

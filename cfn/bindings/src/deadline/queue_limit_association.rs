@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for QueueLimitAssociation {
         p.req("QueueId", self.queue_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Deadline::QueueLimitAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for StorageProfile {
         p.req("OsFamily", self.os_family);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Deadline::StorageProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

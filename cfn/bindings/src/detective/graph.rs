@@ -59,6 +59,11 @@ impl cdk::ResourceDefinition for Graph {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Detective::Graph` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for MemberInvitation {
         p.opt("Message", self.message);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Detective::MemberInvitation` in a stack: `Ref` and one accessor per attribute. Dereferences to

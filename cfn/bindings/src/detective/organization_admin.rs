@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for OrganizationAdmin {
         p.req("AccountId", self.account_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Detective::OrganizationAdmin` in a stack: `Ref` and one accessor per attribute. Dereferences to

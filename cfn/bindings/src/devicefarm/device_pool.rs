@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for DevicePool {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DeviceFarm::DevicePool` in a stack: `Ref` and one accessor per attribute. Dereferences to

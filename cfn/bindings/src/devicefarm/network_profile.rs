@@ -123,6 +123,11 @@ impl cdk::ResourceDefinition for NetworkProfile {
         p.opt("UplinkLossPercent", self.uplink_loss_percent);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DeviceFarm::NetworkProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

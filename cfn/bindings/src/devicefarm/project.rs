@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Project {
         p.opt("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DeviceFarm::Project` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for VpceConfiguration {
         p.req("VpceServiceName", self.vpce_service_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DeviceFarm::VPCEConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for AgentSpace {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DevOpsAgent::AgentSpace` in a stack: `Ref` and one accessor per attribute. Dereferences to

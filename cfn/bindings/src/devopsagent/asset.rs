@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Asset {
         p.opt("Zip", self.zip);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DevOpsAgent::Asset` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for Association {
         p.req("ServiceId", self.service_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DevOpsAgent::Association` in a stack: `Ref` and one accessor per attribute. Dereferences to

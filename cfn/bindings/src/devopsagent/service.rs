@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Service {
         p.opt("TargetUrlPrivateConnectionName", self.target_url_private_connection_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DevOpsAgent::Service` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -59,6 +59,11 @@ impl cdk::ResourceDefinition for NotificationChannel {
         p.req("Config", self.config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DevOpsGuru::NotificationChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

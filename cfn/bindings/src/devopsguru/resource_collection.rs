@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for ResourceCollection {
         p.req("ResourceCollectionFilter", self.resource_collection_filter);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DevOpsGuru::ResourceCollection` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for DirectConnectGatewayAssociation {
         p.req("DirectConnectGatewayId", self.direct_connect_gateway_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DirectConnect::DirectConnectGatewayAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Lag {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DirectConnect::Lag` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for PrivateVirtualInterface {
         p.req("Vlan", self.vlan);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DirectConnect::PrivateVirtualInterface` in a stack: `Ref` and one accessor per attribute. Dereferences to

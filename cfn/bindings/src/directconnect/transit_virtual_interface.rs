@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for TransitVirtualInterface {
         p.req("Vlan", self.vlan);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DirectConnect::TransitVirtualInterface` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for SimpleAd {
         p.req("VpcSettings", self.vpc_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DirectoryService::SimpleAD` in a stack: `Ref` and one accessor per attribute. Dereferences to

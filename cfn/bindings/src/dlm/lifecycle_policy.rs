@@ -131,6 +131,11 @@ impl cdk::ResourceDefinition for LifecyclePolicy {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DLM::LifecyclePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

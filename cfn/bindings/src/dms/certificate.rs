@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for Certificate {
         p.opt("CertificateWallet", self.certificate_wallet);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DMS::Certificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -251,6 +251,11 @@ impl cdk::ResourceDefinition for Endpoint {
         p.opt("Username", self.username);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DMS::Endpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

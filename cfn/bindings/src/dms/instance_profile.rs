@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for InstanceProfile {
         p.opt("VpcSecurityGroups", self.vpc_security_groups);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DMS::InstanceProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

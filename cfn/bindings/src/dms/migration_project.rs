@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for MigrationProject {
         p.opt("TransformationRules", self.transformation_rules);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DMS::MigrationProject` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for ReplicationConfig {
         p.req("TargetEndpointArn", self.target_endpoint_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DMS::ReplicationConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

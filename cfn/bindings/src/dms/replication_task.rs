@@ -149,6 +149,11 @@ impl cdk::ResourceDefinition for ReplicationTask {
         p.opt("TaskData", self.task_data);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DMS::ReplicationTask` in a stack: `Ref` and one accessor per attribute. Dereferences to

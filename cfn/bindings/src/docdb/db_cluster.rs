@@ -310,6 +310,11 @@ impl cdk::ResourceDefinition for DbCluster {
         p.opt("VpcSecurityGroupIds", self.vpc_security_group_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DocDB::DBCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

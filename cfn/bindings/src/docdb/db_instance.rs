@@ -137,6 +137,11 @@ impl cdk::ResourceDefinition for DbInstance {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DocDB::DBInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for EventSubscription {
         p.opt("SubscriptionName", self.subscription_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DocDB::EventSubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to

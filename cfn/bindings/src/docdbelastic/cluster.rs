@@ -165,6 +165,11 @@ impl cdk::ResourceDefinition for Cluster {
         p.opt("VpcSecurityGroupIds", self.vpc_security_group_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DocDBElastic::Cluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

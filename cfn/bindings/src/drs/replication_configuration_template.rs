@@ -145,6 +145,11 @@ impl cdk::ResourceDefinition for ReplicationConfigurationTemplate {
         p.opt("UseDedicatedReplicationServer", self.use_dedicated_replication_server);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DRS::ReplicationConfigurationTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for SourceNetwork {
         p.req("VpcID", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DRS::SourceNetwork` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -237,6 +237,11 @@ impl cdk::ResourceDefinition for GlobalTable {
         p.opt("WriteProvisionedThroughputSettings", self.write_provisioned_throughput_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DynamoDB::GlobalTable` in a stack: `Ref` and one accessor per attribute. Dereferences to

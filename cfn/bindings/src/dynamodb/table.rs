@@ -217,6 +217,11 @@ impl cdk::ResourceDefinition for Table {
         p.opt("WarmThroughput", self.warm_throughput);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::DynamoDB::Table` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for ApplicationStatusCheck {
         p.opt("Timeout", self.timeout);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::ApplicationStatusCheck` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -172,6 +172,11 @@ impl cdk::ResourceDefinition for CapacityReservation {
         p.opt("UnusedReservationBillingOwnerId", self.unused_reservation_billing_owner_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::CapacityReservation` in a stack: `Ref` and one accessor per attribute. Dereferences to

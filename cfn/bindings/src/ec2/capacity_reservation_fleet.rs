@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for CapacityReservationFleet {
         p.opt("TotalTargetCapacity", self.total_target_capacity);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::CapacityReservationFleet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for ClientVpnAuthorizationRule {
         p.req("TargetNetworkCidr", self.target_network_cidr);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::ClientVpnAuthorizationRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

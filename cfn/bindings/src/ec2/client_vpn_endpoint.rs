@@ -200,6 +200,11 @@ impl cdk::ResourceDefinition for ClientVpnEndpoint {
         p.opt("VpnPort", self.vpn_port);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::ClientVpnEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

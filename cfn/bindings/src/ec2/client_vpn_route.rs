@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for ClientVpnRoute {
         p.opt("TargetVpcSubnetId", self.target_vpc_subnet_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::ClientVpnRoute` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ClientVpnTargetNetworkAssociation {
         p.opt("SubnetId", self.subnet_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::ClientVpnTargetNetworkAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for Ec2Fleet {
         p.opt("ValidUntil", self.valid_until);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::EC2Fleet` in a stack: `Ref` and one accessor per attribute. Dereferences to

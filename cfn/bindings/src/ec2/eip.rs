@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for Eip {
         p.opt("TransferAddress", self.transfer_address);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::EIP` in a stack: `Ref` and one accessor per attribute. Dereferences to

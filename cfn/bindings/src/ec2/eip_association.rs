@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for EipAssociation {
         p.opt("PrivateIpAddress", self.private_ip_address);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::EIPAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

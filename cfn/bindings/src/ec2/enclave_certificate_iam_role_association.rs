@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for EnclaveCertificateIamRoleAssociation {
         p.req("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::EnclaveCertificateIamRoleAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

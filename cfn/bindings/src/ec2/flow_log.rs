@@ -153,6 +153,11 @@ impl cdk::ResourceDefinition for FlowLog {
         p.opt("TrafficType", self.traffic_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::FlowLog` in a stack: `Ref` and one accessor per attribute. Dereferences to

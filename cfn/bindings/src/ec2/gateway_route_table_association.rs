@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for GatewayRouteTableAssociation {
         p.req("RouteTableId", self.route_table_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::GatewayRouteTableAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

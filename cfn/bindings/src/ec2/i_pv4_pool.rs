@@ -52,6 +52,11 @@ impl cdk::ResourceDefinition for IPv4Pool {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::IPv4Pool` in a stack: `Ref` and one accessor per attribute. Dereferences to

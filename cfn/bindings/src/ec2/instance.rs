@@ -312,6 +312,11 @@ impl cdk::ResourceDefinition for Instance {
         p.opt("Volumes", self.volumes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::Instance` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for InstanceEventWindow {
         p.opt("TimeRanges", self.time_ranges);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::InstanceEventWindow` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Ipam {
         p.opt("Tier", self.tier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::IPAM` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for IpamAllocation {
         p.opt("NetmaskLength", self.netmask_length);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::IPAMAllocation` in a stack: `Ref` and one accessor per attribute. Dereferences to

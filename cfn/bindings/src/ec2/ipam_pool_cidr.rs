@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for IpamPoolCidr {
         p.opt("NetmaskLength", self.netmask_length);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::IPAMPoolCidr` in a stack: `Ref` and one accessor per attribute. Dereferences to

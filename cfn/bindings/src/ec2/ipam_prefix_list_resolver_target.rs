@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for IpamPrefixListResolverTarget {
         p.req("TrackLatestVersion", self.track_latest_version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::IPAMPrefixListResolverTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -96,6 +96,11 @@ impl cdk::ResourceDefinition for KeyPair {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::KeyPair` in a stack: `Ref` and one accessor per attribute. Dereferences to

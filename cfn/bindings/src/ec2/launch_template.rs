@@ -84,6 +84,11 @@ impl cdk::ResourceDefinition for LaunchTemplate {
         p.opt("VersionDescription", self.version_description);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::LaunchTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for LocalGatewayVirtualInterface {
         p.req("Vlan", self.vlan);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::LocalGatewayVirtualInterface` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for NetworkAclEntry {
         p.req("RuleNumber", self.rule_number);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::NetworkAclEntry` in a stack: `Ref` and one accessor per attribute. Dereferences to

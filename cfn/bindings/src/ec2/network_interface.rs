@@ -173,6 +173,11 @@ impl cdk::ResourceDefinition for NetworkInterface {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::NetworkInterface` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for NetworkInterfacePermission {
         p.req("Permission", self.permission);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::NetworkInterfacePermission` in a stack: `Ref` and one accessor per attribute. Dereferences to

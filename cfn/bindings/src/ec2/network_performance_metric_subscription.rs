@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for NetworkPerformanceMetricSubscription {
         p.req("Statistic", self.statistic);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::NetworkPerformanceMetricSubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to

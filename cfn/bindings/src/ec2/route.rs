@@ -151,6 +151,11 @@ impl cdk::ResourceDefinition for Route {
         p.opt("VpcPeeringConnectionId", self.vpc_peering_connection_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::Route` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for SecurityGroup {
         p.opt("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::SecurityGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

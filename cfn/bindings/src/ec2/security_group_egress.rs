@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for SecurityGroupEgress {
         p.opt("ToPort", self.to_port);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::SecurityGroupEgress` in a stack: `Ref` and one accessor per attribute. Dereferences to

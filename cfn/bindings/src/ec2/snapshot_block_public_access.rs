@@ -60,6 +60,11 @@ impl cdk::ResourceDefinition for SnapshotBlockPublicAccess {
         p.req("State", self.state);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::SnapshotBlockPublicAccess` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for SqlHaStandbyDetectedInstance {
         p.opt("SqlServerCredentials", self.sql_server_credentials);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::SqlHaStandbyDetectedInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

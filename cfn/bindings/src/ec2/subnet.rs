@@ -175,6 +175,11 @@ impl cdk::ResourceDefinition for Subnet {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::Subnet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for SubnetCidrReservation {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::SubnetCidrReservation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for TrafficMirrorFilterRule {
         p.req("TrafficMirrorFilterId", self.traffic_mirror_filter_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TrafficMirrorFilterRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

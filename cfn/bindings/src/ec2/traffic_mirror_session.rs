@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for TrafficMirrorSession {
         p.opt("VirtualNetworkId", self.virtual_network_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TrafficMirrorSession` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -129,6 +129,11 @@ impl cdk::ResourceDefinition for TransitGateway {
         p.opt("VpnEcmpSupport", self.vpn_ecmp_support);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

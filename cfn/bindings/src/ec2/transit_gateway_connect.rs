@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for TransitGatewayConnect {
         p.req("TransportTransitGatewayAttachmentId", self.transport_transit_gateway_attachment_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayConnect` in a stack: `Ref` and one accessor per attribute. Dereferences to

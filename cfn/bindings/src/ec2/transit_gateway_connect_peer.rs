@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for TransitGatewayConnectPeer {
         p.req("TransitGatewayAttachmentId", self.transit_gateway_attachment_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayConnectPeer` in a stack: `Ref` and one accessor per attribute. Dereferences to

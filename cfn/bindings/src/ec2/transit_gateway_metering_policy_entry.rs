@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for TransitGatewayMeteringPolicyEntry {
         p.req("TransitGatewayMeteringPolicyId", self.transit_gateway_metering_policy_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayMeteringPolicyEntry` in a stack: `Ref` and one accessor per attribute. Dereferences to

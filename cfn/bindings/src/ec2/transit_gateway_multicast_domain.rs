@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for TransitGatewayMulticastDomain {
         p.req("TransitGatewayId", self.transit_gateway_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayMulticastDomain` in a stack: `Ref` and one accessor per attribute. Dereferences to

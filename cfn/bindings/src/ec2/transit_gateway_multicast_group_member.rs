@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for TransitGatewayMulticastGroupMember {
         p.req("TransitGatewayMulticastDomainId", self.transit_gateway_multicast_domain_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayMulticastGroupMember` in a stack: `Ref` and one accessor per attribute. Dereferences to

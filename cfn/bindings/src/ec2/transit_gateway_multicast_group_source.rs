@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for TransitGatewayMulticastGroupSource {
         p.req("TransitGatewayMulticastDomainId", self.transit_gateway_multicast_domain_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayMulticastGroupSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for TransitGatewayPeeringAttachment {
         p.req("TransitGatewayId", self.transit_gateway_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayPeeringAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

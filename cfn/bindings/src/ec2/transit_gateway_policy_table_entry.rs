@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for TransitGatewayPolicyTableEntry {
         p.req("TransitGatewayPolicyTableId", self.transit_gateway_policy_table_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayPolicyTableEntry` in a stack: `Ref` and one accessor per attribute. Dereferences to

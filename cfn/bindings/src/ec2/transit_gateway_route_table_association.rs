@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for TransitGatewayRouteTableAssociation {
         p.req("TransitGatewayRouteTableId", self.transit_gateway_route_table_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayRouteTableAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

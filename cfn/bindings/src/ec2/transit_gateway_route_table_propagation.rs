@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for TransitGatewayRouteTablePropagation {
         p.req("TransitGatewayRouteTableId", self.transit_gateway_route_table_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::TransitGatewayRouteTablePropagation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -145,6 +145,11 @@ impl cdk::ResourceDefinition for VerifiedAccessEndpoint {
         p.req("VerifiedAccessGroupId", self.verified_access_group_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VerifiedAccessEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for VerifiedAccessGroup {
         p.req("VerifiedAccessInstanceId", self.verified_access_instance_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VerifiedAccessGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for VerifiedAccessInstance {
         p.opt("VerifiedAccessTrustProviders", self.verified_access_trust_providers);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VerifiedAccessInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for VerifiedAccessTrustProvider {
         p.opt("UserTrustProviderType", self.user_trust_provider_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VerifiedAccessTrustProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to

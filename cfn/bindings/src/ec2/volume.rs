@@ -208,6 +208,11 @@ impl cdk::ResourceDefinition for Volume {
         p.opt("VolumeType", self.volume_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::Volume` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for VolumeAttachment {
         p.req("VolumeId", self.volume_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VolumeAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

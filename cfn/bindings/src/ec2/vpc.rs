@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for Vpc {
         p.opt("VpcEncryptionControl", self.vpc_encryption_control);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPC` in a stack: `Ref` and one accessor per attribute. Dereferences to

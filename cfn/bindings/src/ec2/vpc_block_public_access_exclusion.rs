@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for VpcBlockPublicAccessExclusion {
         p.opt("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPCBlockPublicAccessExclusion` in a stack: `Ref` and one accessor per attribute. Dereferences to

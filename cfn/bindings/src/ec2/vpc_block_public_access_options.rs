@@ -58,6 +58,11 @@ impl cdk::ResourceDefinition for VpcBlockPublicAccessOptions {
         p.req("InternetGatewayBlockMode", self.internet_gateway_block_mode);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPCBlockPublicAccessOptions` in a stack: `Ref` and one accessor per attribute. Dereferences to

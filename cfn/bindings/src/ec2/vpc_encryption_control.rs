@@ -104,6 +104,11 @@ impl cdk::ResourceDefinition for VpcEncryptionControl {
         p.opt("VpcPeeringExclusionInput", self.vpc_peering_exclusion_input);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPCEncryptionControl` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -151,6 +151,11 @@ impl cdk::ResourceDefinition for VpcEndpoint {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPCEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

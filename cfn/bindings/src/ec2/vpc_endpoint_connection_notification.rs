@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for VpcEndpointConnectionNotification {
         p.opt("VPCEndpointId", self.vpc_endpoint_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPCEndpointConnectionNotification` in a stack: `Ref` and one accessor per attribute. Dereferences to

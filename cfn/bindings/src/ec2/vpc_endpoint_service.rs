@@ -104,6 +104,11 @@ impl cdk::ResourceDefinition for VpcEndpointService {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPCEndpointService` in a stack: `Ref` and one accessor per attribute. Dereferences to

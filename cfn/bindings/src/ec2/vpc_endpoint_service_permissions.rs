@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for VpcEndpointServicePermissions {
         p.req("ServiceId", self.service_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPCEndpointServicePermissions` in a stack: `Ref` and one accessor per attribute. Dereferences to

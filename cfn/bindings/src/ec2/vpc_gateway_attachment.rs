@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for VpcGatewayAttachment {
         p.opt("VpnGatewayId", self.vpn_gateway_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPCGatewayAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for VpnConcentrator {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPNConcentrator` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -187,6 +187,11 @@ impl cdk::ResourceDefinition for VpnConnection {
         p.opt("VpnTunnelOptionsSpecifications", self.vpn_tunnel_options_specifications);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPNConnection` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for VpnGateway {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPNGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for VpnGatewayRoutePropagation {
         p.req("VpnGatewayId", self.vpn_gateway_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EC2::VPNGatewayRoutePropagation` in a stack: `Ref` and one accessor per attribute. Dereferences to

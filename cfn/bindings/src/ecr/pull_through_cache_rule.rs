@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for PullThroughCacheRule {
         p.opt("UpstreamRepositoryPrefix", self.upstream_repository_prefix);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECR::PullThroughCacheRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

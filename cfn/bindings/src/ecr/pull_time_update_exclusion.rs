@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for PullTimeUpdateExclusion {
         p.req("PrincipalArn", self.principal_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECR::PullTimeUpdateExclusion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for RegistryPolicy {
         p.req("PolicyText", self.policy_text);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECR::RegistryPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for RegistryScanningConfiguration {
         p.req("ScanType", self.scan_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECR::RegistryScanningConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for ReplicationConfiguration {
         p.req("ReplicationConfiguration", self.replication_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECR::ReplicationConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for RepositoryCreationTemplate {
         p.opt("ResourceTags", self.resource_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECR::RepositoryCreationTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for SigningConfiguration {
         p.req("Rules", self.rules);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECR::SigningConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

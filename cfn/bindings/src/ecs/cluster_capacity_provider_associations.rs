@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ClusterCapacityProviderAssociations {
         p.req("DefaultCapacityProviderStrategy", self.default_capacity_provider_strategy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECS::ClusterCapacityProviderAssociations` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for DaemonTaskDefinition {
         p.opt("Volumes", self.volumes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECS::DaemonTaskDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -131,6 +131,11 @@ impl cdk::ResourceDefinition for ExpressGatewayService {
         p.opt("TaskRoleArn", self.task_role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECS::ExpressGatewayService` in a stack: `Ref` and one accessor per attribute. Dereferences to

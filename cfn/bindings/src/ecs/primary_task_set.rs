@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for PrimaryTaskSet {
         p.req("TaskSetId", self.task_set_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECS::PrimaryTaskSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -279,6 +279,11 @@ impl cdk::ResourceDefinition for Service {
         p.opt("VpcLatticeConfigurations", self.vpc_lattice_configurations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECS::Service` in a stack: `Ref` and one accessor per attribute. Dereferences to

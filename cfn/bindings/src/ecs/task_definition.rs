@@ -214,6 +214,11 @@ impl cdk::ResourceDefinition for TaskDefinition {
         p.opt("Volumes", self.volumes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECS::TaskDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

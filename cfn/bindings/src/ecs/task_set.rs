@@ -137,6 +137,11 @@ impl cdk::ResourceDefinition for TaskSet {
         p.req("TaskDefinition", self.task_definition);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ECS::TaskSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for AccessPoint {
         p.opt("RootDirectory", self.root_directory);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EFS::AccessPoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for FileSystem {
         p.opt("ThroughputMode", self.throughput_mode);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EFS::FileSystem` in a stack: `Ref` and one accessor per attribute. Dereferences to

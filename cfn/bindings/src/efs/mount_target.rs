@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for MountTarget {
         p.req("SubnetId", self.subnet_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EFS::MountTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to

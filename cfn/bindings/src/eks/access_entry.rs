@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for AccessEntry {
         p.opt("Username", self.username);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EKS::AccessEntry` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for CertificateAuthority {
         p.req("ClusterName", self.cluster_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EKS::CertificateAuthority` in a stack: `Ref` and one accessor per attribute. Dereferences to

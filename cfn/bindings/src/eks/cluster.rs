@@ -223,6 +223,11 @@ impl cdk::ResourceDefinition for Cluster {
         p.opt("ZonalShiftConfig", self.zonal_shift_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EKS::Cluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

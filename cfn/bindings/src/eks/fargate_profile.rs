@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for FargateProfile {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EKS::FargateProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for IdentityProviderConfig {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EKS::IdentityProviderConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -185,6 +185,11 @@ impl cdk::ResourceDefinition for Nodegroup {
         p.opt("WarmPoolConfig", self.warm_pool_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EKS::Nodegroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for PodIdentityAssociation {
         p.opt("TargetRoleArn", self.target_role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EKS::PodIdentityAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

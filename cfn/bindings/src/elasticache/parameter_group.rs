@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for ParameterGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElastiCache::ParameterGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -446,6 +446,11 @@ impl cdk::ResourceDefinition for ReplicationGroup {
         p.opt("UserGroupIds", self.user_group_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElastiCache::ReplicationGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

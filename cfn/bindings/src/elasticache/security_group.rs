@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for SecurityGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElastiCache::SecurityGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

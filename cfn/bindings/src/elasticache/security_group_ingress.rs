@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for SecurityGroupIngress {
         p.opt("EC2SecurityGroupOwnerId", self.ec2_security_group_owner_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElastiCache::SecurityGroupIngress` in a stack: `Ref` and one accessor per attribute. Dereferences to

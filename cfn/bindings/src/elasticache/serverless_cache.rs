@@ -151,6 +151,11 @@ impl cdk::ResourceDefinition for ServerlessCache {
         p.opt("UserGroupId", self.user_group_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElastiCache::ServerlessCache` in a stack: `Ref` and one accessor per attribute. Dereferences to

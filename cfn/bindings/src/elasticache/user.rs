@@ -102,6 +102,11 @@ impl cdk::ResourceDefinition for User {
         p.req("UserName", self.user_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElastiCache::User` in a stack: `Ref` and one accessor per attribute. Dereferences to

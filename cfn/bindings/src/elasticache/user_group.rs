@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for UserGroup {
         p.req("UserIds", self.user_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElastiCache::UserGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

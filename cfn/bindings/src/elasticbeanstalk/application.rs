@@ -66,6 +66,11 @@ impl cdk::ResourceDefinition for Application {
         p.opt("ResourceLifecycleConfig", self.resource_lifecycle_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticBeanstalk::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for ApplicationVersion {
         p.opt("SourceBundle", self.source_bundle);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticBeanstalk::ApplicationVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

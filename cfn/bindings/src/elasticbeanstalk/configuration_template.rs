@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for ConfigurationTemplate {
         p.opt("SourceConfiguration", self.source_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticBeanstalk::ConfigurationTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

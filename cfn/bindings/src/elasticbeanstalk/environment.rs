@@ -141,6 +141,11 @@ impl cdk::ResourceDefinition for Environment {
         p.opt("VersionLabel", self.version_label);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticBeanstalk::Environment` in a stack: `Ref` and one accessor per attribute. Dereferences to

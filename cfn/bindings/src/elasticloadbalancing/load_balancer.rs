@@ -167,6 +167,11 @@ impl cdk::ResourceDefinition for LoadBalancer {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticLoadBalancing::LoadBalancer` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ListenerCertificate {
         p.req("ListenerArn", self.listener_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticLoadBalancingV2::ListenerCertificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for ListenerRule {
         p.opt("Transforms", self.transforms);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticLoadBalancingV2::ListenerRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -151,6 +151,11 @@ impl cdk::ResourceDefinition for LoadBalancer {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticLoadBalancingV2::LoadBalancer` in a stack: `Ref` and one accessor per attribute. Dereferences to

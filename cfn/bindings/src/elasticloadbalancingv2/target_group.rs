@@ -160,6 +160,11 @@ impl cdk::ResourceDefinition for TargetGroup {
         p.opt("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticLoadBalancingV2::TargetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for TrustStoreRevocation {
         p.opt("TrustStoreArn", self.trust_store_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ElasticLoadBalancingV2::TrustStoreRevocation` in a stack: `Ref` and one accessor per attribute. Dereferences to

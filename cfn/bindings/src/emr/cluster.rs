@@ -215,6 +215,11 @@ impl cdk::ResourceDefinition for Cluster {
         p.opt("VisibleToAllUsers", self.visible_to_all_users);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMR::Cluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

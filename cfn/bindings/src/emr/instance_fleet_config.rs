@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for InstanceFleetConfig {
         p.opt("TargetSpotCapacity", self.target_spot_capacity);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMR::InstanceFleetConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for InstanceGroupConfig {
         p.opt("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMR::InstanceGroupConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for SecurityConfiguration {
         p.req("SecurityConfiguration", self.security_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMR::SecurityConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Step {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMR::Step` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -153,6 +153,11 @@ impl cdk::ResourceDefinition for Studio {
         p.req("WorkspaceSecurityGroupId", self.workspace_security_group_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMR::Studio` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for StudioSessionMapping {
         p.req("StudioId", self.studio_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMR::StudioSessionMapping` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for WalWorkspace {
         p.opt("WALWorkspaceName", self.wal_workspace_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMR::WALWorkspace` in a stack: `Ref` and one accessor per attribute. Dereferences to

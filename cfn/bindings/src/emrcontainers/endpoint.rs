@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Endpoint {
         p.req("VirtualClusterId", self.virtual_cluster_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMRContainers::Endpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for VirtualCluster {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMRContainers::VirtualCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -151,6 +151,11 @@ impl cdk::ResourceDefinition for Application {
         p.opt("WorkerTypeSpecifications", self.worker_type_specifications);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EMRServerless::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for IdMappingWorkflow {
         p.req("WorkflowName", self.workflow_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EntityResolution::IdMappingWorkflow` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for IdNamespace {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EntityResolution::IdNamespace` in a stack: `Ref` and one accessor per attribute. Dereferences to

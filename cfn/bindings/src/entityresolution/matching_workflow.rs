@@ -101,6 +101,11 @@ impl cdk::ResourceDefinition for MatchingWorkflow {
         p.req("WorkflowName", self.workflow_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EntityResolution::MatchingWorkflow` in a stack: `Ref` and one accessor per attribute. Dereferences to

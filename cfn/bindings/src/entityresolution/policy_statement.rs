@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for PolicyStatement {
         p.req("StatementId", self.statement_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EntityResolution::PolicyStatement` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -96,6 +96,11 @@ impl cdk::ResourceDefinition for ApiDestination {
         p.opt("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Events::ApiDestination` in a stack: `Ref` and one accessor per attribute. Dereferences to

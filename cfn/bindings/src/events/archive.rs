@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Archive {
         p.req("SourceArn", self.source_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Events::Archive` in a stack: `Ref` and one accessor per attribute. Dereferences to

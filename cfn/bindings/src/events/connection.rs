@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Connection {
         p.opt("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Events::Connection` in a stack: `Ref` and one accessor per attribute. Dereferences to

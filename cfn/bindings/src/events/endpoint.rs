@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for Endpoint {
         p.req("RoutingConfig", self.routing_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Events::Endpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

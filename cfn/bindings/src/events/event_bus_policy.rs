@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for EventBusPolicy {
         p.req("StatementId", self.statement_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Events::EventBusPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

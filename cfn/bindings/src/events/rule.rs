@@ -169,6 +169,11 @@ impl cdk::ResourceDefinition for Rule {
         p.opt("Targets", self.targets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Events::Rule` in a stack: `Ref` and one accessor per attribute. Dereferences to

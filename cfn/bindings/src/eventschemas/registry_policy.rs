@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for RegistryPolicy {
         p.opt("RevisionId", self.revision_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EventSchemas::RegistryPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

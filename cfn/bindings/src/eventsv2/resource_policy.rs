@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ResourcePolicy {
         p.req("PolicyDocument", self.policy_document);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EventsV2::ResourcePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for Subscriber {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EventsV2::Subscriber` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -135,6 +135,11 @@ impl cdk::ResourceDefinition for Experiment {
         p.req("Treatments", self.treatments);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Evidently::Experiment` in a stack: `Ref` and one accessor per attribute. Dereferences to

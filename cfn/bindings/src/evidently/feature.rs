@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for Feature {
         p.req("Variations", self.variations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Evidently::Feature` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -147,6 +147,11 @@ impl cdk::ResourceDefinition for Environment {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::EVS::Environment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for ExperimentTemplate {
         p.req("Targets", self.targets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FIS::ExperimentTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

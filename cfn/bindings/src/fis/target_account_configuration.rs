@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for TargetAccountConfiguration {
         p.req("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FIS::TargetAccountConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

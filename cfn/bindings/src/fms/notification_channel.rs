@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for NotificationChannel {
         p.req("SnsTopicArn", self.sns_topic_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FMS::NotificationChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

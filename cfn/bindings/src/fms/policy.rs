@@ -289,6 +289,11 @@ impl cdk::ResourceDefinition for Policy {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FMS::Policy` in a stack: `Ref` and one accessor per attribute. Dereferences to

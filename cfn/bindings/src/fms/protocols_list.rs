@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ProtocolsList {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FMS::ProtocolsList` in a stack: `Ref` and one accessor per attribute. Dereferences to

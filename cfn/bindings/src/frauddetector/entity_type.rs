@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for EntityType {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FraudDetector::EntityType` in a stack: `Ref` and one accessor per attribute. Dereferences to

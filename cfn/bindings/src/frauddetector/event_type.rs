@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for EventType {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FraudDetector::EventType` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for List {
         p.opt("VariableType", self.variable_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FraudDetector::List` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for Variable {
         p.opt("VariableType", self.variable_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FraudDetector::Variable` in a stack: `Ref` and one accessor per attribute. Dereferences to

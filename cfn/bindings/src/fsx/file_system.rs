@@ -190,6 +190,11 @@ impl cdk::ResourceDefinition for FileSystem {
         p.opt("WindowsConfiguration", self.windows_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FSx::FileSystem` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for S3AccessPointAttachment {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FSx::S3AccessPointAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

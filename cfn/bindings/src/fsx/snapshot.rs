@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Snapshot {
         p.req("VolumeId", self.volume_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FSx::Snapshot` in a stack: `Ref` and one accessor per attribute. Dereferences to

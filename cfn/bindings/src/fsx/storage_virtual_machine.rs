@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for StorageVirtualMachine {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::FSx::StorageVirtualMachine` in a stack: `Ref` and one accessor per attribute. Dereferences to

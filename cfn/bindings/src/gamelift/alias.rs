@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Alias {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::Alias` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for Build {
         p.opt("Version", self.version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::Build` in a stack: `Ref` and one accessor per attribute. Dereferences to

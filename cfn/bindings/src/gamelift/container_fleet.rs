@@ -166,6 +166,11 @@ impl cdk::ResourceDefinition for ContainerFleet {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::ContainerFleet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for ContainerGroupDefinition {
         p.opt("VersionDescription", self.version_description);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::ContainerGroupDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -146,6 +146,11 @@ impl cdk::ResourceDefinition for GameServerGroup {
         p.opt("VpcSubnets", self.vpc_subnets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::GameServerGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for GameSessionQueue {
         p.opt("TimeoutInSeconds", self.timeout_in_seconds);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::GameSessionQueue` in a stack: `Ref` and one accessor per attribute. Dereferences to

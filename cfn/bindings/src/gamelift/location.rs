@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for Location {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::Location` in a stack: `Ref` and one accessor per attribute. Dereferences to

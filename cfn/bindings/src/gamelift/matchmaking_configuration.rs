@@ -154,6 +154,11 @@ impl cdk::ResourceDefinition for MatchmakingConfiguration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::MatchmakingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Script {
         p.opt("Version", self.version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLift::Script` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -169,6 +169,11 @@ impl cdk::ResourceDefinition for StreamGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GameLiftStreams::StreamGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

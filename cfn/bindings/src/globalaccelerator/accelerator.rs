@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for Accelerator {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GlobalAccelerator::Accelerator` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for EndpointGroup {
         p.opt("TrafficDialPercentage", self.traffic_dial_percentage);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GlobalAccelerator::EndpointGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

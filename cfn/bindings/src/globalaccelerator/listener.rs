@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Listener {
         p.req("Protocol", self.protocol);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GlobalAccelerator::Listener` in a stack: `Ref` and one accessor per attribute. Dereferences to

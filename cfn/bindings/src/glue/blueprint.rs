@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Blueprint {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Blueprint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for Catalog {
         p.opt("TargetRedshiftCatalog", self.target_redshift_catalog);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Catalog` in a stack: `Ref` and one accessor per attribute. Dereferences to

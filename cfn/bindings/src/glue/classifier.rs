@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Classifier {
         p.opt("XMLClassifier", self.xml_classifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Classifier` in a stack: `Ref` and one accessor per attribute. Dereferences to

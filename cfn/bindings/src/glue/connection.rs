@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for Connection {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Connection` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -135,6 +135,11 @@ impl cdk::ResourceDefinition for Crawler {
         p.req("Targets", self.targets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Crawler` in a stack: `Ref` and one accessor per attribute. Dereferences to

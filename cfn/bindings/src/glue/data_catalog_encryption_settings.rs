@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for DataCatalogEncryptionSettings {
         p.req("DataCatalogEncryptionSettings", self.data_catalog_encryption_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::DataCatalogEncryptionSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to

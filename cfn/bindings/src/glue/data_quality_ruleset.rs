@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for DataQualityRuleset {
         p.opt("TargetTable", self.target_table);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::DataQualityRuleset` in a stack: `Ref` and one accessor per attribute. Dereferences to

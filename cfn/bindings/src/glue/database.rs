@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for Database {
         p.opt("DatabaseName", self.database_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Database` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for IdentityCenterConfiguration {
         p.opt("UserBackgroundSessionsEnabled", self.user_background_sessions_enabled);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::IdentityCenterConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for IntegrationResourceProperty {
         p.opt("TargetProcessingProperties", self.target_processing_properties);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::IntegrationResourceProperty` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -242,6 +242,11 @@ impl cdk::ResourceDefinition for Job {
         p.opt("WorkerType", self.worker_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Job` in a stack: `Ref` and one accessor per attribute. Dereferences to

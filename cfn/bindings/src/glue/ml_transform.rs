@@ -159,6 +159,11 @@ impl cdk::ResourceDefinition for MlTransform {
         p.opt("WorkerType", self.worker_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::MLTransform` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for Partition {
         p.req("TableName", self.table_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Partition` in a stack: `Ref` and one accessor per attribute. Dereferences to

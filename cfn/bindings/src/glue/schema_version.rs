@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for SchemaVersion {
         p.req("SchemaDefinition", self.schema_definition);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::SchemaVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

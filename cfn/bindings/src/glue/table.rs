@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Table {
         p.opt("TableInput", self.table_input);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Table` in a stack: `Ref` and one accessor per attribute. Dereferences to

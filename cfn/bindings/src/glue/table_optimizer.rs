@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for TableOptimizer {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::TableOptimizer` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for Trigger {
         p.opt("WorkflowName", self.workflow_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Trigger` in a stack: `Ref` and one accessor per attribute. Dereferences to

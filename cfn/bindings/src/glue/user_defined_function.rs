@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for UserDefinedFunction {
         p.opt("ResourceUris", self.resource_uris);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::UserDefinedFunction` in a stack: `Ref` and one accessor per attribute. Dereferences to

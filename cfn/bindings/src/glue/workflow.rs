@@ -72,6 +72,11 @@ impl cdk::ResourceDefinition for Workflow {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Glue::Workflow` in a stack: `Ref` and one accessor per attribute. Dereferences to

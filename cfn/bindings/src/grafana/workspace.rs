@@ -177,6 +177,11 @@ impl cdk::ResourceDefinition for Workspace {
         p.opt("VpcConfiguration", self.vpc_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Grafana::Workspace` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for ConnectorDefinitionVersion {
         p.req("Connectors", self.connectors);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::ConnectorDefinitionVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

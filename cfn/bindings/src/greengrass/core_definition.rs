@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for CoreDefinition {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::CoreDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for CoreDefinitionVersion {
         p.req("Cores", self.cores);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::CoreDefinitionVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for DeviceDefinitionVersion {
         p.req("Devices", self.devices);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::DeviceDefinitionVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for FunctionDefinitionVersion {
         p.req("Functions", self.functions);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::FunctionDefinitionVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

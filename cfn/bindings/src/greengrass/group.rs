@@ -98,6 +98,11 @@ impl cdk::ResourceDefinition for Group {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::Group` in a stack: `Ref` and one accessor per attribute. Dereferences to

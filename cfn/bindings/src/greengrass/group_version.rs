@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for GroupVersion {
         p.opt("SubscriptionDefinitionVersionArn", self.subscription_definition_version_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::GroupVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

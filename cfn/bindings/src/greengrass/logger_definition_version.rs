@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for LoggerDefinitionVersion {
         p.req("Loggers", self.loggers);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::LoggerDefinitionVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

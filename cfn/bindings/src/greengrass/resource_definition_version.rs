@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for ResourceDefinitionVersion {
         p.req("Resources", self.resources);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::ResourceDefinitionVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for SubscriptionDefinition {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::SubscriptionDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for SubscriptionDefinitionVersion {
         p.req("Subscriptions", self.subscriptions);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Greengrass::SubscriptionDefinitionVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -88,6 +88,11 @@ impl cdk::ResourceDefinition for ComponentVersion {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GreengrassV2::ComponentVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

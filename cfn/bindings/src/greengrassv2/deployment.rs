@@ -110,6 +110,11 @@ impl cdk::ResourceDefinition for Deployment {
         p.req("TargetArn", self.target_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GreengrassV2::Deployment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for MissionProfile {
         p.req("TrackingConfigArn", self.tracking_config_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GroundStation::MissionProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

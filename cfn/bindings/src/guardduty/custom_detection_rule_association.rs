@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for CustomDetectionRuleAssociation {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GuardDuty::CustomDetectionRuleAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -102,6 +102,11 @@ impl cdk::ResourceDefinition for IpSet {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GuardDuty::IPSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -70,6 +70,11 @@ impl cdk::ResourceDefinition for Master {
         p.req("MasterId", self.master_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GuardDuty::Master` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Member {
         p.opt("Status", self.status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GuardDuty::Member` in a stack: `Ref` and one accessor per attribute. Dereferences to

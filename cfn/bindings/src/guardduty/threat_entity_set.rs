@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for ThreatEntitySet {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GuardDuty::ThreatEntitySet` in a stack: `Ref` and one accessor per attribute. Dereferences to

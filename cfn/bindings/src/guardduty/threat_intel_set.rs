@@ -102,6 +102,11 @@ impl cdk::ResourceDefinition for ThreatIntelSet {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::GuardDuty::ThreatIntelSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for Domain {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::HealthAgent::Domain` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for DataTransformationProfile {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::HealthLake::DataTransformationProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

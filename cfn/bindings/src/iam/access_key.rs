@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for AccessKey {
         p.req("UserName", self.user_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::AccessKey` in a stack: `Ref` and one accessor per attribute. Dereferences to

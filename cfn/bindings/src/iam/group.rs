@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for Group {
         p.opt("Policies", self.policies);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::Group` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for GroupPolicy {
         p.req("PolicyName", self.policy_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::GroupPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for InstanceProfile {
         p.req("Roles", self.roles);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::InstanceProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -135,6 +135,11 @@ impl cdk::ResourceDefinition for ManagedPolicy {
         p.opt("Users", self.users);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::ManagedPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

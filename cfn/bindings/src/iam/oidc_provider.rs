@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for OidcProvider {
         p.opt("Url", self.url);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::OIDCProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for Policy {
         p.opt("Users", self.users);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::Policy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for RolePolicy {
         p.req("RoleName", self.role_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::RolePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -96,6 +96,11 @@ impl cdk::ResourceDefinition for SamlProvider {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::SAMLProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to

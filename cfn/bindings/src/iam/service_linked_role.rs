@@ -68,6 +68,11 @@ impl cdk::ResourceDefinition for ServiceLinkedRole {
         p.opt("Description", self.description);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::ServiceLinkedRole` in a stack: `Ref` and one accessor per attribute. Dereferences to

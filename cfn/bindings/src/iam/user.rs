@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for User {
         p.opt("UserName", self.user_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::User` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for UserToGroupAddition {
         p.req("Users", self.users);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::UserToGroupAddition` in a stack: `Ref` and one accessor per attribute. Dereferences to

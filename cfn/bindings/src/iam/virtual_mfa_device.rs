@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for VirtualMfaDevice {
         p.opt("VirtualMfaDeviceName", self.virtual_mfa_device_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IAM::VirtualMFADevice` in a stack: `Ref` and one accessor per attribute. Dereferences to

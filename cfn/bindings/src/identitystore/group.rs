@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for Group {
         p.req("IdentityStoreId", self.identity_store_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IdentityStore::Group` in a stack: `Ref` and one accessor per attribute. Dereferences to

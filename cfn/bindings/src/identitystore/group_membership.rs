@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for GroupMembership {
         p.req("MemberId", self.member_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IdentityStore::GroupMembership` in a stack: `Ref` and one accessor per attribute. Dereferences to

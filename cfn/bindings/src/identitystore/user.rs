@@ -157,6 +157,11 @@ impl cdk::ResourceDefinition for User {
         p.opt("Website", self.website);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IdentityStore::User` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -120,6 +120,11 @@ impl cdk::ResourceDefinition for Component {
         p.req("Version", self.version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ImageBuilder::Component` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -145,6 +145,11 @@ impl cdk::ResourceDefinition for ContainerRecipe {
         p.opt("WorkingDirectory", self.working_directory);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ImageBuilder::ContainerRecipe` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for DistributionConfiguration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ImageBuilder::DistributionConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -112,6 +112,11 @@ impl cdk::ResourceDefinition for Image {
         p.opt("Workflows", self.workflows);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ImageBuilder::Image` in a stack: `Ref` and one accessor per attribute. Dereferences to

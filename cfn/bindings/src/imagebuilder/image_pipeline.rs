@@ -145,6 +145,11 @@ impl cdk::ResourceDefinition for ImagePipeline {
         p.opt("Workflows", self.workflows);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ImageBuilder::ImagePipeline` in a stack: `Ref` and one accessor per attribute. Dereferences to

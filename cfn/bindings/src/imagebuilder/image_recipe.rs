@@ -126,6 +126,11 @@ impl cdk::ResourceDefinition for ImageRecipe {
         p.opt("WorkingDirectory", self.working_directory);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ImageBuilder::ImageRecipe` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -135,6 +135,11 @@ impl cdk::ResourceDefinition for InfrastructureConfiguration {
         p.opt("TerminateInstanceOnFailure", self.terminate_instance_on_failure);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ImageBuilder::InfrastructureConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

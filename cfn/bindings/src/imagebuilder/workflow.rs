@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for Workflow {
         p.req("Version", self.version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ImageBuilder::Workflow` in a stack: `Ref` and one accessor per attribute. Dereferences to

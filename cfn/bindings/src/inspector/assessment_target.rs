@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for AssessmentTarget {
         p.opt("ResourceGroupArn", self.resource_group_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Inspector::AssessmentTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for AssessmentTemplate {
         p.opt("UserAttributesForFindings", self.user_attributes_for_findings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Inspector::AssessmentTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

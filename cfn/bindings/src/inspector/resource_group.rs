@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for ResourceGroup {
         p.req("ResourceGroupTags", self.resource_group_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Inspector::ResourceGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for CisScanConfiguration {
         p.req("Targets", self.targets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::InspectorV2::CisScanConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

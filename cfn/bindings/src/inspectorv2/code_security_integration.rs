@@ -72,6 +72,11 @@ impl cdk::ResourceDefinition for CodeSecurityIntegration {
         p.opt("UpdateIntegrationDetails", self.update_integration_details);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::InspectorV2::CodeSecurityIntegration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -72,6 +72,11 @@ impl cdk::ResourceDefinition for CodeSecurityScanConfiguration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::InspectorV2::CodeSecurityScanConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Connector {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::InspectorV2::Connector` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Filter {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::InspectorV2::Filter` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -147,6 +147,11 @@ impl cdk::ResourceDefinition for Monitor {
         p.opt("TrafficPercentageToMonitor", self.traffic_percentage_to_monitor);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::InternetMonitor::Monitor` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for InvoiceUnit {
         p.opt("TaxInheritanceDisabled", self.tax_inheritance_disabled);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Invoicing::InvoiceUnit` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for ProcurementPortalPreference {
         p.opt("TestEnvPreference", self.test_env_preference);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Invoicing::ProcurementPortalPreference` in a stack: `Ref` and one accessor per attribute. Dereferences to

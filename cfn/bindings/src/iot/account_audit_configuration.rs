@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for AccountAuditConfiguration {
         p.req("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::AccountAuditConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

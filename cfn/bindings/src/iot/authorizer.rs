@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for Authorizer {
         p.opt("TokenSigningPublicKeys", self.token_signing_public_keys);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::Authorizer` in a stack: `Ref` and one accessor per attribute. Dereferences to

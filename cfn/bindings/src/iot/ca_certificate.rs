@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for CaCertificate {
         p.opt("VerificationCertificatePem", self.verification_certificate_pem);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::CACertificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for Certificate {
         p.req("Status", self.status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::Certificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

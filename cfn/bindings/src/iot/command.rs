@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for Command {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::Command` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -124,6 +124,11 @@ impl cdk::ResourceDefinition for DomainConfiguration {
         p.opt("ValidationCertificateArn", self.validation_certificate_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::DomainConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

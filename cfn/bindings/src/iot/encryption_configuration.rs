@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for EncryptionConfiguration {
         p.opt("KmsKeyArn", self.kms_key_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::EncryptionConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

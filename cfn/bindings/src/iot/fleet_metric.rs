@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for FleetMetric {
         p.opt("Unit", self.unit);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::FleetMetric` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -145,6 +145,11 @@ impl cdk::ResourceDefinition for Job {
         p.opt("TimeoutConfig", self.timeout_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::Job` in a stack: `Ref` and one accessor per attribute. Dereferences to

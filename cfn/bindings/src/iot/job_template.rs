@@ -135,6 +135,11 @@ impl cdk::ResourceDefinition for JobTemplate {
         p.opt("TimeoutConfig", self.timeout_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::JobTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -78,6 +78,11 @@ impl cdk::ResourceDefinition for Logging {
         p.req("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::Logging` in a stack: `Ref` and one accessor per attribute. Dereferences to

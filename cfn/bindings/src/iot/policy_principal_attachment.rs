@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for PolicyPrincipalAttachment {
         p.req("Principal", self.principal);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::PolicyPrincipalAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for ProvisioningTemplate {
         p.opt("TemplateType", self.template_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::ProvisioningTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

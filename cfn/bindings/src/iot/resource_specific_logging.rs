@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ResourceSpecificLogging {
         p.req("TargetType", self.target_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::ResourceSpecificLogging` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -102,6 +102,11 @@ impl cdk::ResourceDefinition for ScheduledAudit {
         p.req("TargetCheckNames", self.target_check_names);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::ScheduledAudit` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for SecurityProfile {
         p.opt("TargetArns", self.target_arns);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::SecurityProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

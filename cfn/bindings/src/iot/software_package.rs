@@ -64,6 +64,11 @@ impl cdk::ResourceDefinition for SoftwarePackage {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::SoftwarePackage` in a stack: `Ref` and one accessor per attribute. Dereferences to

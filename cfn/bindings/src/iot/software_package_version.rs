@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for SoftwarePackageVersion {
         p.opt("VersionName", self.version_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::SoftwarePackageVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

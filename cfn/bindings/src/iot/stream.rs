@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Stream {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::Stream` in a stack: `Ref` and one accessor per attribute. Dereferences to

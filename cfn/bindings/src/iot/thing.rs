@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for Thing {
         p.opt("ThingName", self.thing_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::Thing` in a stack: `Ref` and one accessor per attribute. Dereferences to

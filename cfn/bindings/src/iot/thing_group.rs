@@ -80,6 +80,11 @@ impl cdk::ResourceDefinition for ThingGroup {
         p.opt("ThingGroupProperties", self.thing_group_properties);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::ThingGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

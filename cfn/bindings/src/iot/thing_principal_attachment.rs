@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for ThingPrincipalAttachment {
         p.opt("ThingPrincipalType", self.thing_principal_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::ThingPrincipalAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for ThingType {
         p.opt("ThingTypeProperties", self.thing_type_properties);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::ThingType` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for TopicRule {
         p.req("TopicRulePayload", self.topic_rule_payload);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::TopicRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -70,6 +70,11 @@ impl cdk::ResourceDefinition for TopicRuleDestination {
         p.opt("VpcProperties", self.vpc_properties);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoT::TopicRuleDestination` in a stack: `Ref` and one accessor per attribute. Dereferences to

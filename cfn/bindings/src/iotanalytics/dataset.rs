@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for Dataset {
         p.opt("VersioningConfiguration", self.versioning_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTAnalytics::Dataset` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -194,6 +194,11 @@ impl cdk::ResourceDefinition for Campaign {
         p.req("TargetArn", self.target_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTFleetWise::Campaign` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -106,6 +106,11 @@ impl cdk::ResourceDefinition for DecoderManifest {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTFleetWise::DecoderManifest` in a stack: `Ref` and one accessor per attribute. Dereferences to

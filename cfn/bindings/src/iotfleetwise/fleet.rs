@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for Fleet {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTFleetWise::Fleet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -74,6 +74,11 @@ impl cdk::ResourceDefinition for SignalCatalog {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTFleetWise::SignalCatalog` in a stack: `Ref` and one accessor per attribute. Dereferences to

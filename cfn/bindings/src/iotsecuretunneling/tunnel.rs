@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Tunnel {
         p.opt("TimeoutConfig", self.timeout_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTSecureTunneling::Tunnel` in a stack: `Ref` and one accessor per attribute. Dereferences to

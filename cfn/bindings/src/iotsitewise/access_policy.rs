@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for AccessPolicy {
         p.req("AccessPolicyResource", self.access_policy_resource);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTSiteWise::AccessPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

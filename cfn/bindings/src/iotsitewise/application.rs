@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Application {
         p.req("WorkspaceName", self.workspace_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTSiteWise::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

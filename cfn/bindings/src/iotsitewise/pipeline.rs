@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Pipeline {
         p.req("WorkspaceName", self.workspace_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTSiteWise::Pipeline` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -122,6 +122,11 @@ impl cdk::ResourceDefinition for Portal {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTSiteWise::Portal` in a stack: `Ref` and one accessor per attribute. Dereferences to

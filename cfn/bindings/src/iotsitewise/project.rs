@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for Project {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTSiteWise::Project` in a stack: `Ref` and one accessor per attribute. Dereferences to

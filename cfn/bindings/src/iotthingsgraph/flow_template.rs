@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for FlowTemplate {
         p.req("Definition", self.definition);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTThingsGraph::FlowTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

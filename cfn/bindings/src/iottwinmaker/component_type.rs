@@ -113,6 +113,11 @@ impl cdk::ResourceDefinition for ComponentType {
         p.req("WorkspaceId", self.workspace_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTTwinMaker::ComponentType` in a stack: `Ref` and one accessor per attribute. Dereferences to

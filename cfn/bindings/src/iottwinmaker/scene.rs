@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Scene {
         p.req("WorkspaceId", self.workspace_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTTwinMaker::Scene` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for SyncJob {
         p.req("WorkspaceId", self.workspace_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTTwinMaker::SyncJob` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Workspace {
         p.req("WorkspaceId", self.workspace_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTTwinMaker::Workspace` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for NetworkAnalyzerConfiguration {
         p.opt("WirelessGateways", self.wireless_gateways);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTWireless::NetworkAnalyzerConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for PartnerAccount {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTWireless::PartnerAccount` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for TaskDefinition {
         p.opt("Update", self.update);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTWireless::TaskDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for WirelessGateway {
         p.opt("ThingName", self.thing_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IoTWireless::WirelessGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -116,6 +116,11 @@ impl cdk::ResourceDefinition for Channel {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IVS::Channel` in a stack: `Ref` and one accessor per attribute. Dereferences to

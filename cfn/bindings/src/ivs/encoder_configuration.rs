@@ -64,6 +64,11 @@ impl cdk::ResourceDefinition for EncoderConfiguration {
         p.opt("Video", self.video);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IVS::EncoderConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

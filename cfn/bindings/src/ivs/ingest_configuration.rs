@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for IngestConfiguration {
         p.opt("UserId", self.user_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IVS::IngestConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

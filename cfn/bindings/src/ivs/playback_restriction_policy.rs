@@ -74,6 +74,11 @@ impl cdk::ResourceDefinition for PlaybackRestrictionPolicy {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IVS::PlaybackRestrictionPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

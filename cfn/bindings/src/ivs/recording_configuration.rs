@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for RecordingConfiguration {
         p.opt("ThumbnailConfiguration", self.thumbnail_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IVS::RecordingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

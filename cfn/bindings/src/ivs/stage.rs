@@ -64,6 +64,11 @@ impl cdk::ResourceDefinition for Stage {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IVS::Stage` in a stack: `Ref` and one accessor per attribute. Dereferences to

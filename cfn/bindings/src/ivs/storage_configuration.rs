@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for StorageConfiguration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::IVS::StorageConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

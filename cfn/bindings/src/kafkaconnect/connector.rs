@@ -135,6 +135,11 @@ impl cdk::ResourceDefinition for Connector {
         p.opt("WorkerConfiguration", self.worker_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KafkaConnect::Connector` in a stack: `Ref` and one accessor per attribute. Dereferences to

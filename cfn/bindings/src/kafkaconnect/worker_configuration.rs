@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for WorkerConfiguration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KafkaConnect::WorkerConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -123,6 +123,11 @@ impl cdk::ResourceDefinition for DataSource {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Kendra::DataSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for Index {
         p.opt("UserTokenConfigurations", self.user_token_configurations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Kendra::Index` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for ExecutionPlan {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KendraRanking::ExecutionPlan` in a stack: `Ref` and one accessor per attribute. Dereferences to

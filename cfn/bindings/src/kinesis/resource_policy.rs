@@ -68,6 +68,11 @@ impl cdk::ResourceDefinition for ResourcePolicy {
         p.req("ResourcePolicy", self.resource_policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Kinesis::ResourcePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

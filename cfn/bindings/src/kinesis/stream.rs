@@ -94,6 +94,11 @@ impl cdk::ResourceDefinition for Stream {
         p.opt("WarmThroughputMiBps", self.warm_throughput_mi_bps);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Kinesis::Stream` in a stack: `Ref` and one accessor per attribute. Dereferences to

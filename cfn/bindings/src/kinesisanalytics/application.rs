@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for Application {
         p.req("Inputs", self.inputs);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KinesisAnalytics::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

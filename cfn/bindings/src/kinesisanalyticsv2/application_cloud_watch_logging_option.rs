@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for ApplicationCloudWatchLoggingOption {
         p.req("CloudWatchLoggingOption", self.cloud_watch_logging_option);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption` in a stack: `Ref` and one accessor per attribute. Dereferences to

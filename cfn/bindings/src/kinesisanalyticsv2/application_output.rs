@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for ApplicationOutput {
         p.req("Output", self.output);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KinesisAnalyticsV2::ApplicationOutput` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for ApplicationReferenceDataSource {
         p.req("ReferenceDataSource", self.reference_data_source);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KinesisAnalyticsV2::ApplicationReferenceDataSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -168,6 +168,11 @@ impl cdk::ResourceDefinition for DeliveryStream {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KinesisFirehose::DeliveryStream` in a stack: `Ref` and one accessor per attribute. Dereferences to

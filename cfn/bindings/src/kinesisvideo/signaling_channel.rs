@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for SignalingChannel {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KinesisVideo::SignalingChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -92,6 +92,11 @@ impl cdk::ResourceDefinition for Stream {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KinesisVideo::Stream` in a stack: `Ref` and one accessor per attribute. Dereferences to

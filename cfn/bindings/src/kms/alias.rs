@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for Alias {
         p.req("TargetKeyId", self.target_key_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KMS::Alias` in a stack: `Ref` and one accessor per attribute. Dereferences to

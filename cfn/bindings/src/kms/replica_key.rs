@@ -150,6 +150,11 @@ impl cdk::ResourceDefinition for ReplicaKey {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::KMS::ReplicaKey` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for DataCellsFilter {
         p.req("TableName", self.table_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LakeFormation::DataCellsFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -126,6 +126,11 @@ impl cdk::ResourceDefinition for DataLakeSettings {
         p.opt("TrustedResourceOwners", self.trusted_resource_owners);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LakeFormation::DataLakeSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for Permissions {
         p.req("Resource", self.resource);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LakeFormation::Permissions` in a stack: `Ref` and one accessor per attribute. Dereferences to

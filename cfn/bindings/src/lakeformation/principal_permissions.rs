@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for PrincipalPermissions {
         p.req("Resource", self.resource);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LakeFormation::PrincipalPermissions` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Resource {
         p.opt("WithFederation", self.with_federation);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LakeFormation::Resource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Tag {
         p.req("TagValues", self.tag_values);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LakeFormation::Tag` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for TagAssociation {
         p.req("Resource", self.resource);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LakeFormation::TagAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for Alias {
         p.opt("RoutingConfig", self.routing_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::Alias` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for CapacityProvider {
         p.req("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::CapacityProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for CodeSigningConfig {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::CodeSigningConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for EventInvokeConfig {
         p.req("Qualifier", self.qualifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::EventInvokeConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

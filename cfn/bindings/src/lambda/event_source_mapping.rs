@@ -271,6 +271,11 @@ impl cdk::ResourceDefinition for EventSourceMapping {
         p.opt("TumblingWindowInSeconds", self.tumbling_window_in_seconds);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::EventSourceMapping` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -273,6 +273,11 @@ impl cdk::ResourceDefinition for Function {
         p.opt("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::Function` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for LayerVersion {
         p.opt("LicenseInfo", self.license_info);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::LayerVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for LayerVersionPermission {
         p.req("Principal", self.principal);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::LayerVersionPermission` in a stack: `Ref` and one accessor per attribute. Dereferences to

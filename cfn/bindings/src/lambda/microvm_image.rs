@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for MicrovmImage {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::MicrovmImage` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for Permission {
         p.opt("SourceArn", self.source_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::Permission` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -88,6 +88,11 @@ impl cdk::ResourceDefinition for Url {
         p.req("TargetFunctionArn", self.target_function_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::Url` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Version {
         p.opt("RuntimePolicy", self.runtime_policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lambda::Version` in a stack: `Ref` and one accessor per attribute. Dereferences to

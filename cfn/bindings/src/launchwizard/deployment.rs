@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Deployment {
         p.req("WorkloadName", self.workload_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LaunchWizard::Deployment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -147,6 +147,11 @@ impl cdk::ResourceDefinition for Bot {
         p.opt("TestBotAliasTags", self.test_bot_alias_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lex::Bot` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for BotAlias {
         p.opt("SentimentAnalysisSettings", self.sentiment_analysis_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lex::BotAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to

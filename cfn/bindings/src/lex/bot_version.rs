@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for BotVersion {
         p.opt("Description", self.description);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lex::BotVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

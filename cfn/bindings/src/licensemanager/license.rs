@@ -123,6 +123,11 @@ impl cdk::ResourceDefinition for License {
         p.req("Validity", self.validity);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LicenseManager::License` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -128,6 +128,11 @@ impl cdk::ResourceDefinition for Alarm {
         p.opt("TreatMissingData", self.treat_missing_data);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lightsail::Alarm` in a stack: `Ref` and one accessor per attribute. Dereferences to

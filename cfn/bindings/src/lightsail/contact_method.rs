@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ContactMethod {
         p.req("Protocol", self.protocol);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lightsail::ContactMethod` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -201,6 +201,11 @@ impl cdk::ResourceDefinition for Database {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lightsail::Database` in a stack: `Ref` and one accessor per attribute. Dereferences to

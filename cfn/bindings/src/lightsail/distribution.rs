@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for Distribution {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lightsail::Distribution` in a stack: `Ref` and one accessor per attribute. Dereferences to

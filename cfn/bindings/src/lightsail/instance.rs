@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for Instance {
         p.opt("UserData", self.user_data);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lightsail::Instance` in a stack: `Ref` and one accessor per attribute. Dereferences to

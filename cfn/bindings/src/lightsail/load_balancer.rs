@@ -113,6 +113,11 @@ impl cdk::ResourceDefinition for LoadBalancer {
         p.opt("TlsPolicyName", self.tls_policy_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lightsail::LoadBalancer` in a stack: `Ref` and one accessor per attribute. Dereferences to

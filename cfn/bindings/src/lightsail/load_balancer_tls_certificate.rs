@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for LoadBalancerTlsCertificate {
         p.req("LoadBalancerName", self.load_balancer_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lightsail::LoadBalancerTlsCertificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

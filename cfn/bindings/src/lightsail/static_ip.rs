@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for StaticIp {
         p.req("StaticIpName", self.static_ip_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Lightsail::StaticIp` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -102,6 +102,11 @@ impl cdk::ResourceDefinition for GeofenceCollection {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Location::GeofenceCollection` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for PlaceIndex {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Location::PlaceIndex` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for RouteCalculator {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Location::RouteCalculator` in a stack: `Ref` and one accessor per attribute. Dereferences to

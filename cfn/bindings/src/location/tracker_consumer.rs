@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for TrackerConsumer {
         p.req("TrackerName", self.tracker_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Location::TrackerConsumer` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -189,6 +189,11 @@ impl cdk::ResourceDefinition for AccountPolicy {
         p.opt("SelectionCriteria", self.selection_criteria);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::AccountPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for Delivery {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::Delivery` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -96,6 +96,11 @@ impl cdk::ResourceDefinition for DeliveryDestination {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::DeliveryDestination` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Destination {
         p.req("TargetArn", self.target_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::Destination` in a stack: `Ref` and one accessor per attribute. Dereferences to

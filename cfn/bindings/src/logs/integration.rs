@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for Integration {
         p.req("ResourceConfig", self.resource_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::Integration` in a stack: `Ref` and one accessor per attribute. Dereferences to

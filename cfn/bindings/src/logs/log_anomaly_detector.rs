@@ -92,6 +92,11 @@ impl cdk::ResourceDefinition for LogAnomalyDetector {
         p.opt("LogGroupArnList", self.log_group_arn_list);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::LogAnomalyDetector` in a stack: `Ref` and one accessor per attribute. Dereferences to

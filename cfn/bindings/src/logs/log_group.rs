@@ -122,6 +122,11 @@ impl cdk::ResourceDefinition for LogGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::LogGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

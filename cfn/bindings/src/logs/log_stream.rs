@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for LogStream {
         p.opt("LogStreamName", self.log_stream_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::LogStream` in a stack: `Ref` and one accessor per attribute. Dereferences to

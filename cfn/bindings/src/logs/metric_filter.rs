@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for MetricFilter {
         p.req("MetricTransformations", self.metric_transformations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::MetricFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for QueryDefinition {
         p.req("QueryString", self.query_string);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::QueryDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ResourcePolicy {
         p.req("PolicyName", self.policy_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::ResourcePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

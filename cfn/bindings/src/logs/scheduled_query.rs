@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for ScheduledQuery {
         p.opt("Timezone", self.timezone);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::ScheduledQuery` in a stack: `Ref` and one accessor per attribute. Dereferences to

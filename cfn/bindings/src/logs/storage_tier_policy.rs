@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for StorageTierPolicy {
         p.req("StorageTier", self.storage_tier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::StorageTierPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -112,6 +112,11 @@ impl cdk::ResourceDefinition for SubscriptionFilter {
         p.opt("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::SubscriptionFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to

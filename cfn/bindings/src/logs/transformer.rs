@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Transformer {
         p.req("TransformerConfig", self.transformer_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Logs::Transformer` in a stack: `Ref` and one accessor per attribute. Dereferences to

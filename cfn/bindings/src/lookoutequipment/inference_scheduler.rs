@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for InferenceScheduler {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LookoutEquipment::InferenceScheduler` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for Alert {
         p.req("AnomalyDetectorArn", self.anomaly_detector_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LookoutMetrics::Alert` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for AnomalyDetector {
         p.req("MetricSetList", self.metric_set_list);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LookoutMetrics::AnomalyDetector` in a stack: `Ref` and one accessor per attribute. Dereferences to

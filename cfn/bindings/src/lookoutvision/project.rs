@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for Project {
         p.req("ProjectName", self.project_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::LookoutVision::Project` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for Deployment {
         p.req("EnvironmentId", self.environment_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::M2::Deployment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -88,6 +88,11 @@ impl cdk::ResourceDefinition for AllowList {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Macie::AllowList` in a stack: `Ref` and one accessor per attribute. Dereferences to

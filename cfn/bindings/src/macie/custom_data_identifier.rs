@@ -110,6 +110,11 @@ impl cdk::ResourceDefinition for CustomDataIdentifier {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Macie::CustomDataIdentifier` in a stack: `Ref` and one accessor per attribute. Dereferences to

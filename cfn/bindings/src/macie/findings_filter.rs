@@ -96,6 +96,11 @@ impl cdk::ResourceDefinition for FindingsFilter {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Macie::FindingsFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for Session {
         p.opt("Status", self.status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Macie::Session` in a stack: `Ref` and one accessor per attribute. Dereferences to

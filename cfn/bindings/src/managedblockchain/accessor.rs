@@ -78,6 +78,11 @@ impl cdk::ResourceDefinition for Accessor {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ManagedBlockchain::Accessor` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for Member {
         p.opt("NetworkId", self.network_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ManagedBlockchain::Member` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Node {
         p.req("NodeConfiguration", self.node_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ManagedBlockchain::Node` in a stack: `Ref` and one accessor per attribute. Dereferences to

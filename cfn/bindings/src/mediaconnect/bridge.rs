@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Bridge {
         p.req("Sources", self.sources);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::Bridge` in a stack: `Ref` and one accessor per attribute. Dereferences to

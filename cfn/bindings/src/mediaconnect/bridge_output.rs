@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for BridgeOutput {
         p.req("NetworkOutput", self.network_output);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::BridgeOutput` in a stack: `Ref` and one accessor per attribute. Dereferences to

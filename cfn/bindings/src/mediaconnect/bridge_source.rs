@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for BridgeSource {
         p.opt("NetworkSource", self.network_source);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::BridgeSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for Flow {
         p.opt("VpcInterfaces", self.vpc_interfaces);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::Flow` in a stack: `Ref` and one accessor per attribute. Dereferences to

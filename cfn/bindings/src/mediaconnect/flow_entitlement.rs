@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for FlowEntitlement {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::FlowEntitlement` in a stack: `Ref` and one accessor per attribute. Dereferences to

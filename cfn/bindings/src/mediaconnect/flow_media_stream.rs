@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for FlowMediaStream {
         p.opt("VideoFormat", self.video_format);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::FlowMediaStream` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -183,6 +183,11 @@ impl cdk::ResourceDefinition for FlowOutput {
         p.opt("VpcInterfaceAttachment", self.vpc_interface_attachment);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::FlowOutput` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -165,6 +165,11 @@ impl cdk::ResourceDefinition for FlowSource {
         p.opt("WhitelistCidr", self.whitelist_cidr);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::FlowSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for FlowVpcInterface {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::FlowVpcInterface` in a stack: `Ref` and one accessor per attribute. Dereferences to

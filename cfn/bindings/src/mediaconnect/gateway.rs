@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Gateway {
         p.req("Networks", self.networks);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::Gateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for RouterInput {
         p.opt("TransitEncryption", self.transit_encryption);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::RouterInput` in a stack: `Ref` and one accessor per attribute. Dereferences to

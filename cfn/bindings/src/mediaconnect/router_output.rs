@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for RouterOutput {
         p.req("Tier", self.tier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConnect::RouterOutput` in a stack: `Ref` and one accessor per attribute. Dereferences to

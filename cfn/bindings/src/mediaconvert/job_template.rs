@@ -149,6 +149,11 @@ impl cdk::ResourceDefinition for JobTemplate {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConvert::JobTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

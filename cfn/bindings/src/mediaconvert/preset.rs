@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for Preset {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaConvert::Preset` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for Channel {
         p.opt("Vpc", self.vpc);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaLive::Channel` in a stack: `Ref` and one accessor per attribute. Dereferences to

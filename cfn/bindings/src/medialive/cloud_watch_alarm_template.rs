@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for CloudWatchAlarmTemplate {
         p.req("TreatMissingData", self.treat_missing_data);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaLive::CloudWatchAlarmTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -129,6 +129,11 @@ impl cdk::ResourceDefinition for Input {
         p.opt("Vpc", self.vpc);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaLive::Input` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -59,6 +59,11 @@ impl cdk::ResourceDefinition for InputSecurityGroup {
         p.opt("WhitelistRules", self.whitelist_rules);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaLive::InputSecurityGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

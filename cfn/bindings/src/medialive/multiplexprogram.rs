@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for Multiplexprogram {
         p.opt("ProgramName", self.program_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaLive::Multiplexprogram` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Network {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaLive::Network` in a stack: `Ref` and one accessor per attribute. Dereferences to

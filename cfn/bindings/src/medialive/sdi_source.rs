@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for SdiSource {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaLive::SdiSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

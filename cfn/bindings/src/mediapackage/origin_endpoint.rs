@@ -142,6 +142,11 @@ impl cdk::ResourceDefinition for OriginEndpoint {
         p.opt("Whitelist", self.whitelist);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaPackage::OriginEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

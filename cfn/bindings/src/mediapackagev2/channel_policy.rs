@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ChannelPolicy {
         p.req("Policy", self.policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaPackageV2::ChannelPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

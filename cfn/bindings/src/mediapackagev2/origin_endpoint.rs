@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for OriginEndpoint {
         p.opt("UriSeparator", self.uri_separator);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaPackageV2::OriginEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

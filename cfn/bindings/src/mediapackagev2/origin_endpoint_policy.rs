@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for OriginEndpointPolicy {
         p.req("Policy", self.policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaPackageV2::OriginEndpointPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

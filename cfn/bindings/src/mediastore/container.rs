@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for Container {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaStore::Container` in a stack: `Ref` and one accessor per attribute. Dereferences to

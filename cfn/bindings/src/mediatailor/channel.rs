@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for Channel {
         p.opt("TimeShiftConfiguration", self.time_shift_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaTailor::Channel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -181,6 +181,11 @@ impl cdk::ResourceDefinition for PlaybackConfiguration {
         p.req("VideoContentSourceUrl", self.video_content_source_url);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaTailor::PlaybackConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for VodSource {
         p.req("VodSourceName", self.vod_source_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MediaTailor::VodSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for Acl {
         p.opt("UserNames", self.user_names);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MemoryDB::ACL` in a stack: `Ref` and one accessor per attribute. Dereferences to

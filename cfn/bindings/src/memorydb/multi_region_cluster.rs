@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for MultiRegionCluster {
         p.opt("UpdateStrategy", self.update_strategy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MemoryDB::MultiRegionCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

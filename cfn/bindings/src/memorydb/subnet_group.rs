@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for SubnetGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MemoryDB::SubnetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for User {
         p.req("UserName", self.user_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MemoryDB::User` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -127,6 +127,11 @@ impl cdk::ResourceDefinition for LaunchConfigurationTemplate {
         p.opt("TargetInstanceTypeRightSizingMethod", self.target_instance_type_right_sizing_method);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MGN::LaunchConfigurationTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

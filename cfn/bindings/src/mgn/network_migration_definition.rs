@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for NetworkMigrationDefinition {
         p.req("TargetS3Configuration", self.target_s3_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MGN::NetworkMigrationDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

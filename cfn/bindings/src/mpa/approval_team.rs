@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for ApprovalTeam {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MPA::ApprovalTeam` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for BatchScramSecret {
         p.opt("SecretArnList", self.secret_arn_list);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MSK::BatchScramSecret` in a stack: `Ref` and one accessor per attribute. Dereferences to

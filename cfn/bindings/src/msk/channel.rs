@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Channel {
         p.req("TopicConfigurationList", self.topic_configuration_list);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MSK::Channel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for Cluster {
         p.opt("ZookeeperAccess", self.zookeeper_access);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MSK::Cluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -94,6 +94,11 @@ impl cdk::ResourceDefinition for Configuration {
         p.req("ServerProperties", self.server_properties);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MSK::Configuration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ServerlessCluster {
         p.req("VpcConfigs", self.vpc_configs);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MSK::ServerlessCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

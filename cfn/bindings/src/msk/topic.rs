@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Topic {
         p.req("TopicName", self.topic_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MSK::Topic` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -228,6 +228,11 @@ impl cdk::ResourceDefinition for Environment {
         p.opt("WorkerReplacementStrategy", self.worker_replacement_strategy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MWAA::Environment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -109,6 +109,11 @@ impl cdk::ResourceDefinition for Workflow {
         p.opt("TriggerMode", self.trigger_mode);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::MWAAServerless::Workflow` in a stack: `Ref` and one accessor per attribute. Dereferences to

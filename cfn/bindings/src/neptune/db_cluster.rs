@@ -231,6 +231,11 @@ impl cdk::ResourceDefinition for DbCluster {
         p.opt("VpcSecurityGroupIds", self.vpc_security_group_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Neptune::DBCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

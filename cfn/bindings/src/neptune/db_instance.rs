@@ -155,6 +155,11 @@ impl cdk::ResourceDefinition for DbInstance {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Neptune::DBInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

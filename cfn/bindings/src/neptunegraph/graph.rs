@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for Graph {
         p.opt("VectorSearchConfiguration", self.vector_search_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NeptuneGraph::Graph` in a stack: `Ref` and one accessor per attribute. Dereferences to

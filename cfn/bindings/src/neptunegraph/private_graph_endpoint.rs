@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for PrivateGraphEndpoint {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NeptuneGraph::PrivateGraphEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

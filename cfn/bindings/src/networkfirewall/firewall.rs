@@ -137,6 +137,11 @@ impl cdk::ResourceDefinition for Firewall {
         p.opt("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkFirewall::Firewall` in a stack: `Ref` and one accessor per attribute. Dereferences to

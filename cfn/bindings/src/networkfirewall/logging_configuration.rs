@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for LoggingConfiguration {
         p.req("LoggingConfiguration", self.logging_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkFirewall::LoggingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

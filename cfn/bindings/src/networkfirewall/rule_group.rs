@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for RuleGroup {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkFirewall::RuleGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -92,6 +92,11 @@ impl cdk::ResourceDefinition for VpcEndpointAssociation {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkFirewall::VpcEndpointAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for Scope {
         p.req("Targets", self.targets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkFlowMonitor::Scope` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for ConnectAttachment {
         p.req("TransportAttachmentId", self.transport_attachment_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::ConnectAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

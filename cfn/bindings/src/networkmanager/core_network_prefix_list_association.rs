@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for CoreNetworkPrefixListAssociation {
         p.req("PrefixListArn", self.prefix_list_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::CoreNetworkPrefixListAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

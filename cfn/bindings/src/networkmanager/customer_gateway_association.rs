@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for CustomerGatewayAssociation {
         p.opt("LinkId", self.link_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::CustomerGatewayAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for Device {
         p.opt("Vendor", self.vendor);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::Device` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Link {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::Link` in a stack: `Ref` and one accessor per attribute. Dereferences to

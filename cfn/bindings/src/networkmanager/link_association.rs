@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for LinkAssociation {
         p.req("LinkId", self.link_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::LinkAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

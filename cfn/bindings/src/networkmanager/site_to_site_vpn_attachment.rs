@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for SiteToSiteVpnAttachment {
         p.req("VpnConnectionArn", self.vpn_connection_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::SiteToSiteVpnAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for TransitGatewayPeering {
         p.req("TransitGatewayArn", self.transit_gateway_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::TransitGatewayPeering` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for TransitGatewayRegistration {
         p.req("TransitGatewayArn", self.transit_gateway_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::TransitGatewayRegistration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for TransitGatewayRouteTableAttachment {
         p.req("TransitGatewayRouteTableArn", self.transit_gateway_route_table_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::TransitGatewayRouteTableAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

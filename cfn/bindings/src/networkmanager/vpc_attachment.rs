@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for VpcAttachment {
         p.req("VpcArn", self.vpc_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NetworkManager::VpcAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Studio {
         p.req("UserRoleArn", self.user_role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NimbleStudio::Studio` in a stack: `Ref` and one accessor per attribute. Dereferences to

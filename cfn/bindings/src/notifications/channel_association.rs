@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ChannelAssociation {
         p.req("NotificationConfigurationArn", self.notification_configuration_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Notifications::ChannelAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

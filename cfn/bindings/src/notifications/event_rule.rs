@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for EventRule {
         p.req("Source", self.source);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Notifications::EventRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ManagedNotificationAdditionalChannelAssociation
         p.req("ManagedNotificationConfigurationArn", self.managed_notification_configuration_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Notifications::ManagedNotificationAdditionalChannelAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for NotificationHub {
         p.req("Region", self.region);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Notifications::NotificationHub` in a stack: `Ref` and one accessor per attribute. Dereferences to

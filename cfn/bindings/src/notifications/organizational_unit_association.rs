@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for OrganizationalUnitAssociation {
         p.req("OrganizationalUnitId", self.organizational_unit_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Notifications::OrganizationalUnitAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

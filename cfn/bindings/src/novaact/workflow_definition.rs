@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for WorkflowDefinition {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::NovaAct::WorkflowDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

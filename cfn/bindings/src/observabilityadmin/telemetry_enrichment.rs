@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for TelemetryEnrichment {
         p.req("Scope", self.scope);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ObservabilityAdmin::TelemetryEnrichment` in a stack: `Ref` and one accessor per attribute. Dereferences to

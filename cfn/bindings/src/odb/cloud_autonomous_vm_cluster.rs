@@ -146,6 +146,11 @@ impl cdk::ResourceDefinition for CloudAutonomousVmCluster {
         p.opt("TotalContainerDatabases", self.total_container_databases);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ODB::CloudAutonomousVmCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

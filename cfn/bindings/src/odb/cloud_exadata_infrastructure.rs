@@ -114,6 +114,11 @@ impl cdk::ResourceDefinition for CloudExadataInfrastructure {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ODB::CloudExadataInfrastructure` in a stack: `Ref` and one accessor per attribute. Dereferences to

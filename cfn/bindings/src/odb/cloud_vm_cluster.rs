@@ -175,6 +175,11 @@ impl cdk::ResourceDefinition for CloudVmCluster {
         p.opt("TimeZone", self.time_zone);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ODB::CloudVmCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

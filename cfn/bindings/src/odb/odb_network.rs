@@ -142,6 +142,11 @@ impl cdk::ResourceDefinition for OdbNetwork {
         p.opt("ZeroEtlAccess", self.zero_etl_access);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ODB::OdbNetwork` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for RunGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Omics::RunGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -171,6 +171,11 @@ impl cdk::ResourceDefinition for WorkflowVersion {
         p.opt("readmeUri", self.readme_uri);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Omics::WorkflowVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for DataSource {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpenSearch::DataSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for AccessPolicy {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpenSearchServerless::AccessPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -114,6 +114,11 @@ impl cdk::ResourceDefinition for Collection {
         p.opt("VectorOptions", self.vector_options);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpenSearchServerless::Collection` in a stack: `Ref` and one accessor per attribute. Dereferences to

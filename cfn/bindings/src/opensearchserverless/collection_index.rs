@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for CollectionIndex {
         p.opt("IndexSchema", self.index_schema);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpenSearchServerless::CollectionIndex` in a stack: `Ref` and one accessor per attribute. Dereferences to

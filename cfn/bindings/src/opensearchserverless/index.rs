@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Index {
         p.opt("Settings", self.settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpenSearchServerless::Index` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for SecurityPolicy {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpenSearchServerless::SecurityPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

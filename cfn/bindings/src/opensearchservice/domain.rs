@@ -189,6 +189,11 @@ impl cdk::ResourceDefinition for Domain {
         p.opt("VPCOptions", self.vpc_options);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpenSearchService::Domain` in a stack: `Ref` and one accessor per attribute. Dereferences to

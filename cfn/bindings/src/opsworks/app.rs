@@ -125,6 +125,11 @@ impl cdk::ResourceDefinition for App {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpsWorks::App` in a stack: `Ref` and one accessor per attribute. Dereferences to

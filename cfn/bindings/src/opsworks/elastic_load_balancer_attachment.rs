@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ElasticLoadBalancerAttachment {
         p.req("LayerId", self.layer_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpsWorks::ElasticLoadBalancerAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -198,6 +198,11 @@ impl cdk::ResourceDefinition for Instance {
         p.opt("Volumes", self.volumes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpsWorks::Instance` in a stack: `Ref` and one accessor per attribute. Dereferences to

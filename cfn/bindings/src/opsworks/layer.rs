@@ -169,6 +169,11 @@ impl cdk::ResourceDefinition for Layer {
         p.opt("VolumeConfigurations", self.volume_configurations);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpsWorks::Layer` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -264,6 +264,11 @@ impl cdk::ResourceDefinition for Stack {
         p.opt("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpsWorks::Stack` in a stack: `Ref` and one accessor per attribute. Dereferences to

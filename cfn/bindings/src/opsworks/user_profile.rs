@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for UserProfile {
         p.opt("SshUsername", self.ssh_username);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpsWorks::UserProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Volume {
         p.req("StackId", self.stack_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpsWorks::Volume` in a stack: `Ref` and one accessor per attribute. Dereferences to

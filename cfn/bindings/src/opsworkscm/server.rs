@@ -207,6 +207,11 @@ impl cdk::ResourceDefinition for Server {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OpsWorksCM::Server` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for Account {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Organizations::Account` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Organization {
         p.opt("FeatureSet", self.feature_set);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Organizations::Organization` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -84,6 +84,11 @@ impl cdk::ResourceDefinition for OrganizationalUnit {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Organizations::OrganizationalUnit` in a stack: `Ref` and one accessor per attribute. Dereferences to

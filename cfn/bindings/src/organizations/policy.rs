@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for Policy {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Organizations::Policy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for Pipeline {
         p.opt("VpcOptions", self.vpc_options);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::OSIS::Pipeline` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -100,6 +100,11 @@ impl cdk::ResourceDefinition for ApplicationInstance {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Panorama::ApplicationInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

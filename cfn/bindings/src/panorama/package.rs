@@ -70,6 +70,11 @@ impl cdk::ResourceDefinition for Package {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Panorama::Package` in a stack: `Ref` and one accessor per attribute. Dereferences to

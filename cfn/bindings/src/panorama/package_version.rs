@@ -88,6 +88,11 @@ impl cdk::ResourceDefinition for PackageVersion {
         p.opt("UpdatedLatestPatchVersion", self.updated_latest_patch_version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Panorama::PackageVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for Alias {
         p.opt("KeyArn", self.key_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PaymentCryptography::Alias` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for Key {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PaymentCryptography::Key` in a stack: `Ref` and one accessor per attribute. Dereferences to

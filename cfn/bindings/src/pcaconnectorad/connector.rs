@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Connector {
         p.req("VpcInformation", self.vpc_information);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PCAConnectorAD::Connector` in a stack: `Ref` and one accessor per attribute. Dereferences to

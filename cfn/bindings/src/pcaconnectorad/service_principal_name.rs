@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ServicePrincipalName {
         p.req("DirectoryRegistrationArn", self.directory_registration_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PCAConnectorAD::ServicePrincipalName` in a stack: `Ref` and one accessor per attribute. Dereferences to

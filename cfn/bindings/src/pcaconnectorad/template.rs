@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Template {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PCAConnectorAD::Template` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for TemplateGroupAccessControlEntry {
         p.req("TemplateArn", self.template_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PCAConnectorAD::TemplateGroupAccessControlEntry` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for Challenge {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PCAConnectorSCEP::Challenge` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Connector {
         p.opt("VpcEndpointId", self.vpc_endpoint_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PCAConnectorSCEP::Connector` in a stack: `Ref` and one accessor per attribute. Dereferences to

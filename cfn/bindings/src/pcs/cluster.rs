@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Cluster {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PCS::Cluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for DatasetGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Personalize::DatasetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

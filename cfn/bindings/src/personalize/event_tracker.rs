@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for EventTracker {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Personalize::EventTracker` in a stack: `Ref` and one accessor per attribute. Dereferences to

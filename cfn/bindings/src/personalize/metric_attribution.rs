@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for MetricAttribution {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Personalize::MetricAttribution` in a stack: `Ref` and one accessor per attribute. Dereferences to

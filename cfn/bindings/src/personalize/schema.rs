@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for Schema {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Personalize::Schema` in a stack: `Ref` and one accessor per attribute. Dereferences to

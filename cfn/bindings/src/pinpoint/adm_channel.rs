@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for AdmChannel {
         p.opt("Enabled", self.enabled);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::ADMChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for ApnsSandboxChannel {
         p.opt("TokenKeyId", self.token_key_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::APNSSandboxChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for ApnsVoipChannel {
         p.opt("TokenKeyId", self.token_key_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::APNSVoipChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for App {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::App` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for ApplicationSettings {
         p.opt("QuietTime", self.quiet_time);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::ApplicationSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for BaiduChannel {
         p.req("SecretKey", self.secret_key);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::BaiduChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -159,6 +159,11 @@ impl cdk::ResourceDefinition for Campaign {
         p.opt("TreatmentName", self.treatment_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::Campaign` in a stack: `Ref` and one accessor per attribute. Dereferences to

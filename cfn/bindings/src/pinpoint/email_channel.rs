@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for EmailChannel {
         p.opt("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::EmailChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

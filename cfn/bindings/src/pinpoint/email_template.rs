@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for EmailTemplate {
         p.opt("TextPart", self.text_part);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::EmailTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

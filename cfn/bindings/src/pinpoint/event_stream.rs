@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for EventStream {
         p.req("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::EventStream` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for GcmChannel {
         p.opt("ServiceJson", self.service_json);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::GCMChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

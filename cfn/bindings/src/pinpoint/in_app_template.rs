@@ -94,6 +94,11 @@ impl cdk::ResourceDefinition for InAppTemplate {
         p.req("TemplateName", self.template_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::InAppTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for PushTemplate {
         p.req("TemplateName", self.template_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::PushTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for SmsChannel {
         p.opt("ShortCode", self.short_code);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::SMSChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for VoiceChannel {
         p.opt("Enabled", self.enabled);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pinpoint::VoiceChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for ConfigurationSet {
         p.opt("TrackingOptions", self.tracking_options);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PinpointEmail::ConfigurationSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for ConfigurationSetEventDestination {
         p.req("EventDestinationName", self.event_destination_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PinpointEmail::ConfigurationSetEventDestination` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -137,6 +137,11 @@ impl cdk::ResourceDefinition for Pipe {
         p.opt("TargetParameters", self.target_parameters);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Pipes::Pipe` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Subscription {
         p.opt("UsageLevel", self.usage_level);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::PricingPlanManager::Subscription` in a stack: `Ref` and one accessor per attribute. Dereferences to

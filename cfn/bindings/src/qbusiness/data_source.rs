@@ -131,6 +131,11 @@ impl cdk::ResourceDefinition for DataSource {
         p.opt("VpcConfiguration", self.vpc_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QBusiness::DataSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

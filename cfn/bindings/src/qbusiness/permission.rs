@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Permission {
         p.req("StatementId", self.statement_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QBusiness::Permission` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Plugin {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QBusiness::Plugin` in a stack: `Ref` and one accessor per attribute. Dereferences to

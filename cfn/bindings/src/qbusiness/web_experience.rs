@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for WebExperience {
         p.opt("WelcomeMessage", self.welcome_message);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QBusiness::WebExperience` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for Ledger {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QLDB::Ledger` in a stack: `Ref` and one accessor per attribute. Dereferences to

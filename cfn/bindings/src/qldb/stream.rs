@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for Stream {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QLDB::Stream` in a stack: `Ref` and one accessor per attribute. Dereferences to

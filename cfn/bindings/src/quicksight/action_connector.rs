@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for ActionConnector {
         p.opt("VpcConnectionArn", self.vpc_connection_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::ActionConnector` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for Agent {
         p.opt("WelcomeMessage", self.welcome_message);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::Agent` in a stack: `Ref` and one accessor per attribute. Dereferences to

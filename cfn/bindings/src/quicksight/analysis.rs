@@ -137,6 +137,11 @@ impl cdk::ResourceDefinition for Analysis {
         p.opt("ValidationStrategy", self.validation_strategy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::Analysis` in a stack: `Ref` and one accessor per attribute. Dereferences to

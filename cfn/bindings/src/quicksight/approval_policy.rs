@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for ApprovalPolicy {
         p.req("PolicyId", self.policy_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::ApprovalPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

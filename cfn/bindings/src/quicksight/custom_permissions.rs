@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for CustomPermissions {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::CustomPermissions` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -152,6 +152,11 @@ impl cdk::ResourceDefinition for Dashboard {
         p.opt("VersionDescription", self.version_description);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::Dashboard` in a stack: `Ref` and one accessor per attribute. Dereferences to

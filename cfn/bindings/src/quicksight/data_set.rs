@@ -162,6 +162,11 @@ impl cdk::ResourceDefinition for DataSet {
         p.opt("UseAs", self.use_as);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::DataSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

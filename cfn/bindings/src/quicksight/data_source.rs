@@ -129,6 +129,11 @@ impl cdk::ResourceDefinition for DataSource {
         p.opt("VpcConnectionProperties", self.vpc_connection_properties);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::DataSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Flow {
         p.opt("Permissions", self.permissions);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::Flow` in a stack: `Ref` and one accessor per attribute. Dereferences to

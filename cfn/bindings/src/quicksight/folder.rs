@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Folder {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::Folder` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for KnowledgeBase {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::KnowledgeBase` in a stack: `Ref` and one accessor per attribute. Dereferences to

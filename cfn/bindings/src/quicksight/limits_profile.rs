@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for LimitsProfile {
         p.req("ResourceLimits", self.resource_limits);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::LimitsProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for OAuthClientApplication {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::OAuthClientApplication` in a stack: `Ref` and one accessor per attribute. Dereferences to

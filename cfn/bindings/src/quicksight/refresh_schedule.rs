@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for RefreshSchedule {
         p.opt("Schedule", self.schedule);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::RefreshSchedule` in a stack: `Ref` and one accessor per attribute. Dereferences to

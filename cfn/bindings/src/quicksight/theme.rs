@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for Theme {
         p.opt("VersionDescription", self.version_description);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::Theme` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Topic {
         p.opt("UserExperienceVersion", self.user_experience_version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::Topic` in a stack: `Ref` and one accessor per attribute. Dereferences to

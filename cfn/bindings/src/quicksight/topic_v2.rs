@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for TopicV2 {
         p.opt("TopicId", self.topic_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::TopicV2` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -92,6 +92,11 @@ impl cdk::ResourceDefinition for VpcConnection {
         p.opt("VPCConnectionId", self.vpc_connection_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::QuickSight::VPCConnection` in a stack: `Ref` and one accessor per attribute. Dereferences to

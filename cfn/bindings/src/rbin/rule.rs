@@ -112,6 +112,11 @@ impl cdk::ResourceDefinition for Rule {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Rbin::Rule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -150,6 +150,11 @@ impl cdk::ResourceDefinition for CustomDbEngineVersion {
         p.opt("UseAwsProvidedLatestImage", self.use_aws_provided_latest_image);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::CustomDBEngineVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -1221,6 +1221,11 @@ impl cdk::ResourceDefinition for DbInstance {
         p.opt("VPCSecurityGroups", self.vpc_security_groups);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::DBInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

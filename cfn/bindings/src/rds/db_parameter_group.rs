@@ -128,6 +128,11 @@ impl cdk::ResourceDefinition for DbParameterGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::DBParameterGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

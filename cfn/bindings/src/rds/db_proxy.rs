@@ -150,6 +150,11 @@ impl cdk::ResourceDefinition for DbProxy {
         p.req("VpcSubnetIds", self.vpc_subnet_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::DBProxy` in a stack: `Ref` and one accessor per attribute. Dereferences to

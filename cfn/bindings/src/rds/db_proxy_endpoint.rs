@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for DbProxyEndpoint {
         p.req("VpcSubnetIds", self.vpc_subnet_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::DBProxyEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for DbProxyTargetGroup {
         p.req("TargetGroupName", self.target_group_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::DBProxyTargetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

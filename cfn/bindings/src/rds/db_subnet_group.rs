@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for DbSubnetGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::DBSubnetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

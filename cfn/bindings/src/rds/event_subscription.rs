@@ -108,6 +108,11 @@ impl cdk::ResourceDefinition for EventSubscription {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::EventSubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to

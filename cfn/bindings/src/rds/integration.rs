@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for Integration {
         p.req("TargetArn", self.target_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RDS::Integration` in a stack: `Ref` and one accessor per attribute. Dereferences to

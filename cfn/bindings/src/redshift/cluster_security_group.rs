@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for ClusterSecurityGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Redshift::ClusterSecurityGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for EndpointAccess {
         p.req("VpcSecurityGroupIds", self.vpc_security_group_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Redshift::EndpointAccess` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for EndpointAuthorization {
         p.opt("VpcIds", self.vpc_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Redshift::EndpointAuthorization` in a stack: `Ref` and one accessor per attribute. Dereferences to

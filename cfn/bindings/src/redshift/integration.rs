@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Integration {
         p.req("TargetArn", self.target_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Redshift::Integration` in a stack: `Ref` and one accessor per attribute. Dereferences to

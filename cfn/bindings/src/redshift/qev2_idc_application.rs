@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Qev2IdcApplication {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Redshift::QEV2IdcApplication` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for ScheduledAction {
         p.opt("TargetAction", self.target_action);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Redshift::ScheduledAction` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -157,6 +157,11 @@ impl cdk::ResourceDefinition for Workgroup {
         p.req("WorkgroupName", self.workgroup_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RedshiftServerless::Workgroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Application {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RefactorSpaces::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

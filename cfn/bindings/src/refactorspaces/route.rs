@@ -120,6 +120,11 @@ impl cdk::ResourceDefinition for Route {
         p.opt("UriPathRoute", self.uri_path_route);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RefactorSpaces::Route` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for Service {
         p.opt("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RefactorSpaces::Service` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -135,6 +135,11 @@ impl cdk::ResourceDefinition for StreamProcessor {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Rekognition::StreamProcessor` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -268,6 +268,11 @@ impl cdk::ResourceDefinition for App {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResilienceHub::App` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for ResiliencyPolicy {
         p.req("Tier", self.tier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResilienceHub::ResiliencyPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

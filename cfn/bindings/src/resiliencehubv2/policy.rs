@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for Policy {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResilienceHubV2::Policy` in a stack: `Ref` and one accessor per attribute. Dereferences to

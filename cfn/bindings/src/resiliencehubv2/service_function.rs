@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ServiceFunction {
         p.req("ServiceArn", self.service_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResilienceHubV2::ServiceFunction` in a stack: `Ref` and one accessor per attribute. Dereferences to

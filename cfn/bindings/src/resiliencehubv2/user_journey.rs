@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for UserJourney {
         p.req("SystemIdentifier", self.system_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResilienceHubV2::UserJourney` in a stack: `Ref` and one accessor per attribute. Dereferences to

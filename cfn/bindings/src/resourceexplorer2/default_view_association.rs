@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for DefaultViewAssociation {
         p.req("ViewArn", self.view_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResourceExplorer2::DefaultViewAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Index {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResourceExplorer2::Index` in a stack: `Ref` and one accessor per attribute. Dereferences to

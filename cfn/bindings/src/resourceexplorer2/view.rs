@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for View {
         p.req("ViewName", self.view_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResourceExplorer2::View` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for TagSyncTask {
         p.req("TagValue", self.tag_value);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ResourceGroups::TagSyncTask` in a stack: `Ref` and one accessor per attribute. Dereferences to

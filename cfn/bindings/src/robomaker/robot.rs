@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for Robot {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RoboMaker::Robot` in a stack: `Ref` and one accessor per attribute. Dereferences to

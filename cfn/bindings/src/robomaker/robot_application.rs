@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for RobotApplication {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RoboMaker::RobotApplication` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for SimulationApplicationVersion {
         p.opt("CurrentRevisionId", self.current_revision_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RoboMaker::SimulationApplicationVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

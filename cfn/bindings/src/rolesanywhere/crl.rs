@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Crl {
         p.opt("TrustAnchorArn", self.trust_anchor_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RolesAnywhere::CRL` in a stack: `Ref` and one accessor per attribute. Dereferences to

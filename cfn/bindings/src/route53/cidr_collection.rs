@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for CidrCollection {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::CidrCollection` in a stack: `Ref` and one accessor per attribute. Dereferences to

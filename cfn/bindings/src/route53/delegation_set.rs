@@ -47,6 +47,11 @@ impl cdk::ResourceDefinition for DelegationSet {
         let p = cdk::schema::Props::with_capacity(0);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::DelegationSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

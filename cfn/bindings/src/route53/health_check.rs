@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for HealthCheck {
         p.opt("HealthCheckTags", self.health_check_tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::HealthCheck` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -155,6 +155,11 @@ impl cdk::ResourceDefinition for HostedZone {
         p.opt("VPCs", self.vp_cs);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::HostedZone` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for KeySigningKey {
         p.req("Status", self.status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::KeySigningKey` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for QueryLoggingConfig {
         p.req("HostedZoneId", self.hosted_zone_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::QueryLoggingConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -315,6 +315,11 @@ impl cdk::ResourceDefinition for RecordSet {
         p.opt("Weight", self.weight);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::RecordSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

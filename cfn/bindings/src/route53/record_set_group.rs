@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for RecordSetGroup {
         p.opt("RecordSets", self.record_sets);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::RecordSetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

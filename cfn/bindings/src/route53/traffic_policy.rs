@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for TrafficPolicy {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::TrafficPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for TrafficPolicyInstance {
         p.req("TrafficPolicyVersion", self.traffic_policy_version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53::TrafficPolicyInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

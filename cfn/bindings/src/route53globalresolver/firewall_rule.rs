@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for FirewallRule {
         p.opt("QType", self.q_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53GlobalResolver::FirewallRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

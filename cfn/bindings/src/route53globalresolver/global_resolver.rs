@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for GlobalResolver {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53GlobalResolver::GlobalResolver` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for HostedZoneAssociation {
         p.req("ResourceArn", self.resource_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53GlobalResolver::HostedZoneAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for ProfileAssociation {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Profiles::ProfileAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ProfileResourceAssociation {
         p.opt("ResourceProperties", self.resource_properties);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Profiles::ProfileResourceAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -95,6 +95,11 @@ impl cdk::ResourceDefinition for SafetyRule {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53RecoveryControl::SafetyRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -68,6 +68,11 @@ impl cdk::ResourceDefinition for Cell {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53RecoveryReadiness::Cell` in a stack: `Ref` and one accessor per attribute. Dereferences to

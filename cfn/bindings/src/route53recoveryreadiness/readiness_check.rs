@@ -66,6 +66,11 @@ impl cdk::ResourceDefinition for ReadinessCheck {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53RecoveryReadiness::ReadinessCheck` in a stack: `Ref` and one accessor per attribute. Dereferences to

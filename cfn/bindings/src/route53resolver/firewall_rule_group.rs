@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for FirewallRuleGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::FirewallRuleGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

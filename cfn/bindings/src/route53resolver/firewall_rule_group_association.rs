@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for FirewallRuleGroupAssociation {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::FirewallRuleGroupAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

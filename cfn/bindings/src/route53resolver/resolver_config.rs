@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ResolverConfig {
         p.req("ResourceId", self.resource_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::ResolverConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

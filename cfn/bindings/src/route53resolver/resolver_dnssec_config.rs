@@ -52,6 +52,11 @@ impl cdk::ResourceDefinition for ResolverDnssecConfig {
         p.opt("ResourceId", self.resource_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::ResolverDNSSECConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

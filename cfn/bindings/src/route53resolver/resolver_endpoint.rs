@@ -157,6 +157,11 @@ impl cdk::ResourceDefinition for ResolverEndpoint {
         p.opt("TargetNameServerMetricsEnabled", self.target_name_server_metrics_enabled);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::ResolverEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for ResolverQueryLoggingConfig {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::ResolverQueryLoggingConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

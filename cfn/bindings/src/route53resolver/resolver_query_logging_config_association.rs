@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for ResolverQueryLoggingConfigAssociation {
         p.opt("ResourceId", self.resource_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for ResolverRule {
         p.opt("TargetIps", self.target_ips);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::ResolverRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for ResolverRuleAssociation {
         p.req("VPCId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Route53Resolver::ResolverRuleAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

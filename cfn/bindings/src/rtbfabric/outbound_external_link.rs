@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for OutboundExternalLink {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RTBFabric::OutboundExternalLink` in a stack: `Ref` and one accessor per attribute. Dereferences to

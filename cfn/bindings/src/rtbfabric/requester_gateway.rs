@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for RequesterGateway {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RTBFabric::RequesterGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -129,6 +129,11 @@ impl cdk::ResourceDefinition for ResponderGateway {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RTBFabric::ResponderGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

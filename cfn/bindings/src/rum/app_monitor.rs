@@ -125,6 +125,11 @@ impl cdk::ResourceDefinition for AppMonitor {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::RUM::AppMonitor` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -102,6 +102,11 @@ impl cdk::ResourceDefinition for AccessGrant {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3::AccessGrant` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -60,6 +60,11 @@ impl cdk::ResourceDefinition for AccessGrantsInstance {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3::AccessGrantsInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

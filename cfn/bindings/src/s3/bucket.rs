@@ -194,6 +194,11 @@ impl cdk::ResourceDefinition for Bucket {
         p.opt("WebsiteConfiguration", self.website_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3::Bucket` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for MultiRegionAccessPointPolicy {
         p.req("Policy", self.policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3::MultiRegionAccessPointPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

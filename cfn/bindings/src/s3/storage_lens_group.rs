@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for StorageLensGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3::StorageLensGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -141,6 +141,11 @@ impl cdk::ResourceDefinition for DirectoryBucket {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Express::DirectoryBucket` in a stack: `Ref` and one accessor per attribute. Dereferences to

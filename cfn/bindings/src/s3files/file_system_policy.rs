@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for FileSystemPolicy {
         p.req("Policy", self.policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Files::FileSystemPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

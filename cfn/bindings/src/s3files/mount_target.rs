@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for MountTarget {
         p.req("SubnetId", self.subnet_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Files::MountTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to

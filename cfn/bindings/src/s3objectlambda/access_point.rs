@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for AccessPoint {
         p.req("ObjectLambdaConfiguration", self.object_lambda_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3ObjectLambda::AccessPoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for AccessPoint {
         p.req("VpcConfiguration", self.vpc_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Outposts::AccessPoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

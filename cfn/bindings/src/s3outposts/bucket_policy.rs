@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for BucketPolicy {
         p.req("PolicyDocument", self.policy_document);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Outposts::BucketPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

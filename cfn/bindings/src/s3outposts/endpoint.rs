@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Endpoint {
         p.req("SubnetId", self.subnet_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Outposts::Endpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Namespace {
         p.req("TableBucketARN", self.table_bucket_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Tables::Namespace` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for Table {
         p.opt("WithoutMetadata", self.without_metadata);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Tables::Table` in a stack: `Ref` and one accessor per attribute. Dereferences to

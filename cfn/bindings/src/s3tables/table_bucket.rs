@@ -98,6 +98,11 @@ impl cdk::ResourceDefinition for TableBucket {
         p.opt("UnreferencedFileRemoval", self.unreferenced_file_removal);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Tables::TableBucket` in a stack: `Ref` and one accessor per attribute. Dereferences to

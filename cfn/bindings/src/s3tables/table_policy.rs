@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for TablePolicy {
         p.req("TableARN", self.table_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Tables::TablePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for VectorBucket {
         p.opt("VectorBucketName", self.vector_bucket_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::S3Vectors::VectorBucket` in a stack: `Ref` and one accessor per attribute. Dereferences to

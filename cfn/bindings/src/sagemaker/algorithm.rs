@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Algorithm {
         p.req("TrainingSpecification", self.training_specification);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Algorithm` in a stack: `Ref` and one accessor per attribute. Dereferences to

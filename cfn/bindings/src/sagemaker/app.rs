@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for App {
         p.req("UserProfileName", self.user_profile_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::App` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Artifact {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Artifact` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for Cluster {
         p.opt("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Cluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Context {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Context` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for DataQualityJobDefinition {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::DataQualityJobDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -175,6 +175,11 @@ impl cdk::ResourceDefinition for Domain {
         p.opt("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Domain` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for ExperimentTrialComponent {
         p.req("TrialComponentName", self.trial_component_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::ExperimentTrialComponent` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -123,6 +123,11 @@ impl cdk::ResourceDefinition for FeatureGroup {
         p.opt("ThroughputConfig", self.throughput_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::FeatureGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for HumanTaskUi {
         p.opt("UiTemplate", self.ui_template);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::HumanTaskUi` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for Image {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Image` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -125,6 +125,11 @@ impl cdk::ResourceDefinition for ImageVersion {
         p.opt("VendorGuidance", self.vendor_guidance);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::ImageVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for InferenceComponent {
         p.opt("VariantName", self.variant_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::InferenceComponent` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -140,6 +140,11 @@ impl cdk::ResourceDefinition for InferenceExperiment {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::InferenceExperiment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for MlflowTrackingServer {
         p.opt("WeeklyMaintenanceWindowStart", self.weekly_maintenance_window_start);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::MlflowTrackingServer` in a stack: `Ref` and one accessor per attribute. Dereferences to

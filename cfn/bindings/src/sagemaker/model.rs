@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Model {
         p.opt("VpcConfig", self.vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Model` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for ModelBiasJobDefinition {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::ModelBiasJobDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for ModelCard {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::ModelCard` in a stack: `Ref` and one accessor per attribute. Dereferences to

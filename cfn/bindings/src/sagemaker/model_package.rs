@@ -194,6 +194,11 @@ impl cdk::ResourceDefinition for ModelPackage {
         p.opt("ValidationSpecification", self.validation_specification);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::ModelPackage` in a stack: `Ref` and one accessor per attribute. Dereferences to

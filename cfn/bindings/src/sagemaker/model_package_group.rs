@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for ModelPackageGroup {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::ModelPackageGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -117,6 +117,11 @@ impl cdk::ResourceDefinition for ModelQualityJobDefinition {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::ModelQualityJobDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for MonitoringSchedule {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::MonitoringSchedule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -161,6 +161,11 @@ impl cdk::ResourceDefinition for NotebookInstance {
         p.opt("VolumeSizeInGB", self.volume_size_in_gb);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::NotebookInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

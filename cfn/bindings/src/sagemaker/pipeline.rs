@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Pipeline {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Pipeline` in a stack: `Ref` and one accessor per attribute. Dereferences to

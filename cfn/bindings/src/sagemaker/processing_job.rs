@@ -120,6 +120,11 @@ impl cdk::ResourceDefinition for ProcessingJob {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::ProcessingJob` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for Project {
         p.opt("TemplateProviderDetails", self.template_provider_details);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Project` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for TrialComponent {
         p.req("TrialComponentName", self.trial_component_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::TrialComponent` in a stack: `Ref` and one accessor per attribute. Dereferences to

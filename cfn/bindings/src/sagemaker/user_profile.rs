@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for UserProfile {
         p.opt("UserSettings", self.user_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::UserProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Workforce {
         p.opt("WorkforceVpcConfig", self.workforce_vpc_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Workforce` in a stack: `Ref` and one accessor per attribute. Dereferences to

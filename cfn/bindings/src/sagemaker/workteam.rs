@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Workteam {
         p.opt("WorkteamName", self.workteam_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SageMaker::Workteam` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -137,6 +137,11 @@ impl cdk::ResourceDefinition for Schedule {
         p.req("Target", self.target);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Scheduler::Schedule` in a stack: `Ref` and one accessor per attribute. Dereferences to

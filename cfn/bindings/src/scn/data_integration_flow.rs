@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for DataIntegrationFlow {
         p.req("Transformation", self.transformation);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SCN::DataIntegrationFlow` in a stack: `Ref` and one accessor per attribute. Dereferences to

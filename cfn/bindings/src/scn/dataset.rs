@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for Dataset {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SCN::Dataset` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -54,6 +54,11 @@ impl cdk::ResourceDefinition for Domain {
         p.opt("Description", self.description);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SDB::Domain` in a stack: `Ref` and one accessor per attribute. Dereferences to

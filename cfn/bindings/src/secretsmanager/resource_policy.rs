@@ -71,6 +71,11 @@ impl cdk::ResourceDefinition for ResourcePolicy {
         p.req("SecretId", self.secret_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecretsManager::ResourcePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

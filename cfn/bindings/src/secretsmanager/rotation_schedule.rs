@@ -131,6 +131,11 @@ impl cdk::ResourceDefinition for RotationSchedule {
         p.req("SecretId", self.secret_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecretsManager::RotationSchedule` in a stack: `Ref` and one accessor per attribute. Dereferences to

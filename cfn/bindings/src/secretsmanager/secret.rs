@@ -128,6 +128,11 @@ impl cdk::ResourceDefinition for Secret {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecretsManager::Secret` in a stack: `Ref` and one accessor per attribute. Dereferences to

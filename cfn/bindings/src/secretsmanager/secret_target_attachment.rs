@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for SecretTargetAttachment {
         p.req("TargetType", self.target_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecretsManager::SecretTargetAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to

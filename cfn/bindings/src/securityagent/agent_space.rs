@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for AgentSpace {
         p.opt("TargetDomainIds", self.target_domain_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityAgent::AgentSpace` in a stack: `Ref` and one accessor per attribute. Dereferences to

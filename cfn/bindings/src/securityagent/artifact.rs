@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for Artifact {
         p.req("FileName", self.file_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityAgent::Artifact` in a stack: `Ref` and one accessor per attribute. Dereferences to

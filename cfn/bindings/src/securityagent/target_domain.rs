@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for TargetDomain {
         p.req("VerificationMethod", self.verification_method);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityAgent::TargetDomain` in a stack: `Ref` and one accessor per attribute. Dereferences to

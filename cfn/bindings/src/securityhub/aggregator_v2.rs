@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for AggregatorV2 {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::AggregatorV2` in a stack: `Ref` and one accessor per attribute. Dereferences to

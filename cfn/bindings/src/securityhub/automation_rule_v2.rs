@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for AutomationRuleV2 {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::AutomationRuleV2` in a stack: `Ref` and one accessor per attribute. Dereferences to

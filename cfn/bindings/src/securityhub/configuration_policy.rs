@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ConfigurationPolicy {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::ConfigurationPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

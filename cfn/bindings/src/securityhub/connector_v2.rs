@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for ConnectorV2 {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::ConnectorV2` in a stack: `Ref` and one accessor per attribute. Dereferences to

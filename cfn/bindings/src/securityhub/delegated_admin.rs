@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for DelegatedAdmin {
         p.req("AdminAccountId", self.admin_account_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::DelegatedAdmin` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for FindingAggregator {
         p.opt("Regions", self.regions);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::FindingAggregator` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for Hub {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::Hub` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for HubV2 {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::HubV2` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for OrganizationConfiguration {
         p.opt("ConfigurationType", self.configuration_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::OrganizationConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -59,6 +59,11 @@ impl cdk::ResourceDefinition for ProductSubscription {
         p.req("ProductArn", self.product_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::ProductSubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to

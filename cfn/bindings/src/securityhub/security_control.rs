@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for SecurityControl {
         p.opt("SecurityControlId", self.security_control_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::SecurityControl` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for Standard {
         p.req("StandardsArn", self.standards_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityHub::Standard` in a stack: `Ref` and one accessor per attribute. Dereferences to

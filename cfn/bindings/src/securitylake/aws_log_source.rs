@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for AwsLogSource {
         p.req("SourceVersion", self.source_version);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityLake::AwsLogSource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for SubscriberNotification {
         p.req("SubscriberArn", self.subscriber_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SecurityLake::SubscriberNotification` in a stack: `Ref` and one accessor per attribute. Dereferences to

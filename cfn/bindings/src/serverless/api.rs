@@ -193,6 +193,11 @@ impl cdk::ResourceDefinition for Api {
         p.opt("Variables", self.variables);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Serverless::Api` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Application {
         p.opt("TimeoutInMinutes", self.timeout_in_minutes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Serverless::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

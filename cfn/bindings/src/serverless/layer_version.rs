@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for LayerVersion {
         p.opt("RetentionPolicy", self.retention_policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Serverless::LayerVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for StateMachine {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Serverless::StateMachine` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -64,6 +64,11 @@ impl cdk::ResourceDefinition for AcceptedPortfolioShare {
         p.req("PortfolioId", self.portfolio_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::AcceptedPortfolioShare` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -134,6 +134,11 @@ impl cdk::ResourceDefinition for CloudFormationProduct {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::CloudFormationProduct` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -130,6 +130,11 @@ impl cdk::ResourceDefinition for CloudFormationProvisionedProduct {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::CloudFormationProvisionedProduct` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for LaunchNotificationConstraint {
         p.req("ProductId", self.product_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::LaunchNotificationConstraint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -94,6 +94,11 @@ impl cdk::ResourceDefinition for LaunchRoleConstraint {
         p.opt("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::LaunchRoleConstraint` in a stack: `Ref` and one accessor per attribute. Dereferences to

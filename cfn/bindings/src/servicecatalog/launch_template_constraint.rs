@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for LaunchTemplateConstraint {
         p.req("Rules", self.rules);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::LaunchTemplateConstraint` in a stack: `Ref` and one accessor per attribute. Dereferences to

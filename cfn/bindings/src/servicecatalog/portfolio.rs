@@ -82,6 +82,11 @@ impl cdk::ResourceDefinition for Portfolio {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::Portfolio` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for PortfolioPrincipalAssociation {
         p.req("PrincipalType", self.principal_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::PortfolioPrincipalAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

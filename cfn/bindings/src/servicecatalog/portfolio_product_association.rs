@@ -72,6 +72,11 @@ impl cdk::ResourceDefinition for PortfolioProductAssociation {
         p.opt("SourcePortfolioId", self.source_portfolio_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::PortfolioProductAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for PortfolioShare {
         p.opt("ShareTagOptions", self.share_tag_options);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::PortfolioShare` in a stack: `Ref` and one accessor per attribute. Dereferences to

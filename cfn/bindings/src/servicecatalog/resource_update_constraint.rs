@@ -84,6 +84,11 @@ impl cdk::ResourceDefinition for ResourceUpdateConstraint {
         p.req("TagUpdateOnProvisionedProduct", self.tag_update_on_provisioned_product);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::ResourceUpdateConstraint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for ServiceAction {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::ServiceAction` in a stack: `Ref` and one accessor per attribute. Dereferences to

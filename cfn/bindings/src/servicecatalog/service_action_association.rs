@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ServiceActionAssociation {
         p.req("ServiceActionId", self.service_action_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::ServiceActionAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

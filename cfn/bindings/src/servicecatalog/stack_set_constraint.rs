@@ -112,6 +112,11 @@ impl cdk::ResourceDefinition for StackSetConstraint {
         p.req("StackInstanceControl", self.stack_instance_control);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::StackSetConstraint` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for TagOption {
         p.req("Value", self.value);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::TagOption` in a stack: `Ref` and one accessor per attribute. Dereferences to

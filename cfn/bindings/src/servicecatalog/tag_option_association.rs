@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for TagOptionAssociation {
         p.opt("TagOptionId", self.tag_option_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalog::TagOptionAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for AttributeGroupAssociation {
         p.req("AttributeGroup", self.attribute_group);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalogAppRegistry::AttributeGroupAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

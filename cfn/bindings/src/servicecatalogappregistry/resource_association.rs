@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ResourceAssociation {
         p.req("ResourceType", self.resource_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceCatalogAppRegistry::ResourceAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

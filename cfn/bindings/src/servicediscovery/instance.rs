@@ -107,6 +107,11 @@ impl cdk::ResourceDefinition for Instance {
         p.req("ServiceId", self.service_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceDiscovery::Instance` in a stack: `Ref` and one accessor per attribute. Dereferences to

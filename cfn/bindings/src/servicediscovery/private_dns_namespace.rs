@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for PrivateDnsNamespace {
         p.opt("Vpc", self.vpc);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceDiscovery::PrivateDnsNamespace` in a stack: `Ref` and one accessor per attribute. Dereferences to

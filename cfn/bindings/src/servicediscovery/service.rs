@@ -98,6 +98,11 @@ impl cdk::ResourceDefinition for Service {
         p.opt("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::ServiceDiscovery::Service` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -108,6 +108,11 @@ impl cdk::ResourceDefinition for ConfigurationSet {
         p.opt("VdmOptions", self.vdm_options);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::ConfigurationSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for ConfigurationSetEventDestination {
         p.req("EventDestination", self.event_destination);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::ConfigurationSetEventDestination` in a stack: `Ref` and one accessor per attribute. Dereferences to

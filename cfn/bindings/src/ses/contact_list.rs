@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ContactList {
         p.opt("Topics", self.topics);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::ContactList` in a stack: `Ref` and one accessor per attribute. Dereferences to

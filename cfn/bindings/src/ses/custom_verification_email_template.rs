@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for CustomVerificationEmailTemplate {
         p.req("TemplateSubject", self.template_subject);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::CustomVerificationEmailTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for DedicatedIpPool {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::DedicatedIpPool` in a stack: `Ref` and one accessor per attribute. Dereferences to

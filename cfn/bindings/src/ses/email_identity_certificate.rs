@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for EmailIdentityCertificate {
         p.req("FromAddress", self.from_address);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::EmailIdentityCertificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

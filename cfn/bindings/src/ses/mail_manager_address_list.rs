@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for MailManagerAddressList {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::MailManagerAddressList` in a stack: `Ref` and one accessor per attribute. Dereferences to

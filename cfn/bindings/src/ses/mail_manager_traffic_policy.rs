@@ -81,6 +81,11 @@ impl cdk::ResourceDefinition for MailManagerTrafficPolicy {
         p.opt("TrafficPolicyName", self.traffic_policy_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::MailManagerTrafficPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

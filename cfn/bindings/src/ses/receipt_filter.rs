@@ -55,6 +55,11 @@ impl cdk::ResourceDefinition for ReceiptFilter {
         p.req("Filter", self.filter);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::ReceiptFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ReceiptRule {
         p.req("RuleSetName", self.rule_set_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::ReceiptRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

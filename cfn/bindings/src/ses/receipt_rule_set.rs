@@ -56,6 +56,11 @@ impl cdk::ResourceDefinition for ReceiptRuleSet {
         p.opt("RuleSetName", self.rule_set_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::ReceiptRuleSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

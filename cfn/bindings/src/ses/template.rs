@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for Template {
         p.opt("Template", self.template);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::Template` in a stack: `Ref` and one accessor per attribute. Dereferences to

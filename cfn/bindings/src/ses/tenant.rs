@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for Tenant {
         p.req("TenantName", self.tenant_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::Tenant` in a stack: `Ref` and one accessor per attribute. Dereferences to

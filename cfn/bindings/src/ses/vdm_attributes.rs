@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for VdmAttributes {
         p.opt("GuardianAttributes", self.guardian_attributes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SES::VdmAttributes` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for DrtAccess {
         p.req("RoleArn", self.role_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Shield::DRTAccess` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -90,6 +90,11 @@ impl cdk::ResourceDefinition for ProactiveEngagement {
         p.req("ProactiveEngagementStatus", self.proactive_engagement_status);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Shield::ProactiveEngagement` in a stack: `Ref` and one accessor per attribute. Dereferences to

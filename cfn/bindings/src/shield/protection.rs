@@ -105,6 +105,11 @@ impl cdk::ResourceDefinition for Protection {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Shield::Protection` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for ProfilePermission {
         p.req("StatementId", self.statement_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Signer::ProfilePermission` in a stack: `Ref` and one accessor per attribute. Dereferences to

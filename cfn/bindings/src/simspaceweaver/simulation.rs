@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Simulation {
         p.opt("SnapshotS3Location", self.snapshot_s3_location);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SimSpaceWeaver::Simulation` in a stack: `Ref` and one accessor per attribute. Dereferences to

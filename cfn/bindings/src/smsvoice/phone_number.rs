@@ -113,6 +113,11 @@ impl cdk::ResourceDefinition for PhoneNumber {
         p.opt("TwoWay", self.two_way);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SMSVOICE::PhoneNumber` in a stack: `Ref` and one accessor per attribute. Dereferences to

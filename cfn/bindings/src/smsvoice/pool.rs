@@ -111,6 +111,11 @@ impl cdk::ResourceDefinition for Pool {
         p.opt("TwoWay", self.two_way);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SMSVOICE::Pool` in a stack: `Ref` and one accessor per attribute. Dereferences to

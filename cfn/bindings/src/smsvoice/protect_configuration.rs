@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for ProtectConfiguration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SMSVOICE::ProtectConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -134,6 +134,11 @@ impl cdk::ResourceDefinition for Subscription {
         p.req("TopicArn", self.topic_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SNS::Subscription` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -143,6 +143,11 @@ impl cdk::ResourceDefinition for Topic {
         p.opt("TracingConfig", self.tracing_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SNS::Topic` in a stack: `Ref` and one accessor per attribute. Dereferences to

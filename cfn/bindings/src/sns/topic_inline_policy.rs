@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for TopicInlinePolicy {
         p.req("TopicArn", self.topic_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SNS::TopicInlinePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

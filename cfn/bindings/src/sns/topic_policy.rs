@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for TopicPolicy {
         p.req("Topics", self.topics);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SNS::TopicPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

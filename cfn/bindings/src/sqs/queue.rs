@@ -180,6 +180,11 @@ impl cdk::ResourceDefinition for Queue {
         p.opt("VisibilityTimeout", self.visibility_timeout);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SQS::Queue` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for QueueInlinePolicy {
         p.req("Queue", self.queue);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SQS::QueueInlinePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for QueuePolicy {
         p.req("Queues", self.queues);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SQS::QueuePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

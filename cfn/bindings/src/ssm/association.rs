@@ -195,6 +195,11 @@ impl cdk::ResourceDefinition for Association {
         p.opt("WaitForSuccessTimeoutSeconds", self.wait_for_success_timeout_seconds);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSM::Association` in a stack: `Ref` and one accessor per attribute. Dereferences to

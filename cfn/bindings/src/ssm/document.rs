@@ -122,6 +122,11 @@ impl cdk::ResourceDefinition for Document {
         p.opt("VersionName", self.version_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSM::Document` in a stack: `Ref` and one accessor per attribute. Dereferences to

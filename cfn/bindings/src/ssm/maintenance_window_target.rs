@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for MaintenanceWindowTarget {
         p.req("WindowId", self.window_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSM::MaintenanceWindowTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -158,6 +158,11 @@ impl cdk::ResourceDefinition for MaintenanceWindowTask {
         p.req("WindowId", self.window_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSM::MaintenanceWindowTask` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for OpsItem {
         p.req("Title", self.title);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSM::OpsItem` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -119,6 +119,11 @@ impl cdk::ResourceDefinition for Parameter {
         p.req("Value", self.value);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSM::Parameter` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for ResourceDataSync {
         p.opt("SyncType", self.sync_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSM::ResourceDataSync` in a stack: `Ref` and one accessor per attribute. Dereferences to

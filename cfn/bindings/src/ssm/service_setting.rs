@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ServiceSetting {
         p.req("SettingValue", self.setting_value);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSM::ServiceSetting` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for Contact {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSMContacts::Contact` in a stack: `Ref` and one accessor per attribute. Dereferences to

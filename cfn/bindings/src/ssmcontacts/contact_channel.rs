@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for ContactChannel {
         p.opt("DeferActivation", self.defer_activation);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSMContacts::ContactChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for Plan {
         p.opt("Stages", self.stages);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSMContacts::Plan` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for Rotation {
         p.req("TimeZoneId", self.time_zone_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSMContacts::Rotation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -52,6 +52,11 @@ impl cdk::ResourceDefinition for Preferences {
         p.opt("ConnectionRecordingPreferences", self.connection_recording_preferences);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSMGuiConnect::Preferences` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for ConfigurationManager {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSMQuickSetup::ConfigurationManager` in a stack: `Ref` and one accessor per attribute. Dereferences to

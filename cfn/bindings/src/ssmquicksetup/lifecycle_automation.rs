@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for LifecycleAutomation {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSMQuickSetup::LifecycleAutomation` in a stack: `Ref` and one accessor per attribute. Dereferences to

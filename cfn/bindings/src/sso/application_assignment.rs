@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ApplicationAssignment {
         p.req("PrincipalType", self.principal_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSO::ApplicationAssignment` in a stack: `Ref` and one accessor per attribute. Dereferences to

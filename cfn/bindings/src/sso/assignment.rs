@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for Assignment {
         p.req("TargetType", self.target_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSO::Assignment` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for InstanceAccessControlAttributeConfiguration {
         p.req("InstanceArn", self.instance_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSO::InstanceAccessControlAttributeConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

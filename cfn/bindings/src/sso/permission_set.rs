@@ -113,6 +113,11 @@ impl cdk::ResourceDefinition for PermissionSet {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SSO::PermissionSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

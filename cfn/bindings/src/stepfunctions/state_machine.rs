@@ -131,6 +131,11 @@ impl cdk::ResourceDefinition for StateMachine {
         p.opt("TracingConfiguration", self.tracing_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::StepFunctions::StateMachine` in a stack: `Ref` and one accessor per attribute. Dereferences to

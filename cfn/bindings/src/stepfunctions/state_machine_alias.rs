@@ -92,6 +92,11 @@ impl cdk::ResourceDefinition for StateMachineAlias {
         p.opt("StateMachineArn", self.state_machine_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::StepFunctions::StateMachineAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -75,6 +75,11 @@ impl cdk::ResourceDefinition for StateMachineVersion {
         p.opt("StateMachineRevisionId", self.state_machine_revision_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::StepFunctions::StateMachineVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for Tape {
         p.opt("Worm", self.worm);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::StorageGateway::Tape` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for Volume {
         p.req("VolumeSizeInBytes", self.volume_size_in_bytes);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::StorageGateway::Volume` in a stack: `Ref` and one accessor per attribute. Dereferences to

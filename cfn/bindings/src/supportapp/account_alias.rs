@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for AccountAlias {
         p.req("AccountAlias", self.account_alias);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SupportApp::AccountAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to

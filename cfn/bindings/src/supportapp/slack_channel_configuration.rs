@@ -108,6 +108,11 @@ impl cdk::ResourceDefinition for SlackChannelConfiguration {
         p.req("TeamId", self.team_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SupportApp::SlackChannelConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for SlackWorkspaceConfiguration {
         p.opt("VersionId", self.version_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SupportApp::SlackWorkspaceConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

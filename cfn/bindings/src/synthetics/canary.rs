@@ -215,6 +215,11 @@ impl cdk::ResourceDefinition for Canary {
         p.opt("VisualReferences", self.visual_references);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Synthetics::Canary` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for Application {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::SystemsManagerSAP::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to

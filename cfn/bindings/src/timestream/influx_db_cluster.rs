@@ -142,6 +142,11 @@ impl cdk::ResourceDefinition for InfluxDbCluster {
         p.opt("VpcSubnetIds", self.vpc_subnet_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Timestream::InfluxDBCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to

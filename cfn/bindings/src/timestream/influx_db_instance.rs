@@ -143,6 +143,11 @@ impl cdk::ResourceDefinition for InfluxDbInstance {
         p.opt("VpcSubnetIds", self.vpc_subnet_ids);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Timestream::InfluxDBInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -116,6 +116,11 @@ impl cdk::ResourceDefinition for ScheduledQuery {
         p.opt("TargetConfiguration", self.target_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Timestream::ScheduledQuery` in a stack: `Ref` and one accessor per attribute. Dereferences to

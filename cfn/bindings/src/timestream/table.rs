@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for Table {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Timestream::Table` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -85,6 +85,11 @@ impl cdk::ResourceDefinition for VocabularyFilter {
         p.opt("Words", self.words);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Transcribe::VocabularyFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -141,6 +141,11 @@ impl cdk::ResourceDefinition for Agreement {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Transfer::Agreement` in a stack: `Ref` and one accessor per attribute. Dereferences to

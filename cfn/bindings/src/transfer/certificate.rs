@@ -116,6 +116,11 @@ impl cdk::ResourceDefinition for Certificate {
         p.req("Usage", self.usage);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Transfer::Certificate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -125,6 +125,11 @@ impl cdk::ResourceDefinition for Connector {
         p.opt("Url", self.url);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Transfer::Connector` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -210,6 +210,11 @@ impl cdk::ResourceDefinition for Server {
         p.opt("WorkflowDetails", self.workflow_details);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Transfer::Server` in a stack: `Ref` and one accessor per attribute. Dereferences to

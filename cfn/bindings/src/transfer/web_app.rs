@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for WebApp {
         p.opt("WebAppUnits", self.web_app_units);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Transfer::WebApp` in a stack: `Ref` and one accessor per attribute. Dereferences to

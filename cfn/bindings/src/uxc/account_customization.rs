@@ -62,6 +62,11 @@ impl cdk::ResourceDefinition for AccountCustomization {
         p.opt("VisibleServices", self.visible_services);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::UXC::AccountCustomization` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for IdentitySource {
         p.opt("PrincipalEntityType", self.principal_entity_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VerifiedPermissions::IdentitySource` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -86,6 +86,11 @@ impl cdk::ResourceDefinition for Policy {
         p.req("PolicyStoreId", self.policy_store_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VerifiedPermissions::Policy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -91,6 +91,11 @@ impl cdk::ResourceDefinition for PolicyStore {
         p.req("ValidationSettings", self.validation_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VerifiedPermissions::PolicyStore` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for PolicyTemplate {
         p.req("Statement", self.statement);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VerifiedPermissions::PolicyTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

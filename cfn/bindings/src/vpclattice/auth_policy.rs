@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for AuthPolicy {
         p.req("ResourceIdentifier", self.resource_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::AuthPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -136,6 +136,11 @@ impl cdk::ResourceDefinition for ResourceConfiguration {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::ResourceConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for ResourceGateway {
         p.req("VpcIdentifier", self.vpc_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::ResourceGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for ResourcePolicy {
         p.req("ResourceArn", self.resource_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::ResourcePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

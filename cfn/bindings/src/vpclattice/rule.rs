@@ -93,6 +93,11 @@ impl cdk::ResourceDefinition for Rule {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::Rule` in a stack: `Ref` and one accessor per attribute. Dereferences to

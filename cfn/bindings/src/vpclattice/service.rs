@@ -89,6 +89,11 @@ impl cdk::ResourceDefinition for Service {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::Service` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -74,6 +74,11 @@ impl cdk::ResourceDefinition for ServiceNetwork {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::ServiceNetwork` in a stack: `Ref` and one accessor per attribute. Dereferences to

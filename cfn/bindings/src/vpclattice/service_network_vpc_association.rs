@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for ServiceNetworkVpcAssociation {
         p.opt("VpcIdentifier", self.vpc_identifier);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::ServiceNetworkVpcAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for TargetGroup {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::VpcLattice::TargetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for ByteMatchSet {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAF::ByteMatchSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for SizeConstraintSet {
         p.req("SizeConstraints", self.size_constraints);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAF::SizeConstraintSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for SqlInjectionMatchSet {
         p.opt("SqlInjectionMatchTuples", self.sql_injection_match_tuples);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAF::SqlInjectionMatchSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

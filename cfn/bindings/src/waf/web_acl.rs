@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for WebAcl {
         p.opt("Rules", self.rules);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAF::WebACL` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for XssMatchSet {
         p.req("XssMatchTuples", self.xss_match_tuples);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAF::XssMatchSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for GeoMatchSet {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFRegional::GeoMatchSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

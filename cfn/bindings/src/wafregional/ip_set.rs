@@ -69,6 +69,11 @@ impl cdk::ResourceDefinition for IpSet {
         p.req("Name", self.name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFRegional::IPSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -92,6 +92,11 @@ impl cdk::ResourceDefinition for RateBasedRule {
         p.req("RateLimit", self.rate_limit);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFRegional::RateBasedRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -63,6 +63,11 @@ impl cdk::ResourceDefinition for RegexPatternSet {
         p.req("RegexPatternStrings", self.regex_pattern_strings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFRegional::RegexPatternSet` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for Rule {
         p.opt("Predicates", self.predicates);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFRegional::Rule` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for WebAcl {
         p.opt("Rules", self.rules);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFRegional::WebACL` in a stack: `Ref` and one accessor per attribute. Dereferences to

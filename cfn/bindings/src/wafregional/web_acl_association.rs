@@ -65,6 +65,11 @@ impl cdk::ResourceDefinition for WebAclAssociation {
         p.req("WebACLId", self.web_acl_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFRegional::WebACLAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

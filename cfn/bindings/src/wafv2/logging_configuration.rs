@@ -100,6 +100,11 @@ impl cdk::ResourceDefinition for LoggingConfiguration {
         p.req("ResourceArn", self.resource_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFv2::LoggingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -181,6 +181,11 @@ impl cdk::ResourceDefinition for WebAcl {
         p.req("VisibilityConfig", self.visibility_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFv2::WebACL` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -90,6 +90,11 @@ impl cdk::ResourceDefinition for WebAclAssociation {
         p.req("WebACLArn", self.web_acl_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WAFv2::WebACLAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

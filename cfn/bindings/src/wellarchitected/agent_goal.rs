@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for AgentGoal {
         p.req("Title", self.title);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WellArchitected::AgentGoal` in a stack: `Ref` and one accessor per attribute. Dereferences to

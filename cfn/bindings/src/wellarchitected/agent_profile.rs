@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for AgentProfile {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WellArchitected::AgentProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to

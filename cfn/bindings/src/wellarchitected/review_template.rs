@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for ReviewTemplate {
         p.req("TemplateName", self.template_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WellArchitected::ReviewTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -133,6 +133,11 @@ impl cdk::ResourceDefinition for Workload {
         p.req("WorkloadName", self.workload_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WellArchitected::Workload` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for Network {
         p.req("NetworkName", self.network_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Wickr::Network` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -115,6 +115,11 @@ impl cdk::ResourceDefinition for AiGuardrail {
         p.opt("WordPolicyConfig", self.word_policy_config);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Wisdom::AIGuardrail` in a stack: `Ref` and one accessor per attribute. Dereferences to

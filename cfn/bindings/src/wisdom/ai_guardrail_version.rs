@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for AiGuardrailVersion {
         p.opt("ModifiedTimeSeconds", self.modified_time_seconds);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Wisdom::AIGuardrailVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

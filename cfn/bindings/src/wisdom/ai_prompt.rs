@@ -121,6 +121,11 @@ impl cdk::ResourceDefinition for AiPrompt {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Wisdom::AIPrompt` in a stack: `Ref` and one accessor per attribute. Dereferences to

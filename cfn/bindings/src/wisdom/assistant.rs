@@ -79,6 +79,11 @@ impl cdk::ResourceDefinition for Assistant {
         p.req("Type", self.r#type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Wisdom::Assistant` in a stack: `Ref` and one accessor per attribute. Dereferences to

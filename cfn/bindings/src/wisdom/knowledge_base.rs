@@ -97,6 +97,11 @@ impl cdk::ResourceDefinition for KnowledgeBase {
         p.opt("VectorIngestionConfiguration", self.vector_ingestion_configuration);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Wisdom::KnowledgeBase` in a stack: `Ref` and one accessor per attribute. Dereferences to

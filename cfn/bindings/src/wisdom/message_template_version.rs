@@ -61,6 +61,11 @@ impl cdk::ResourceDefinition for MessageTemplateVersion {
         p.opt("MessageTemplateContentSha256", self.message_template_content_sha256);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Wisdom::MessageTemplateVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to

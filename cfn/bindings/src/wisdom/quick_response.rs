@@ -118,6 +118,11 @@ impl cdk::ResourceDefinition for QuickResponse {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::Wisdom::QuickResponse` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -99,6 +99,11 @@ impl cdk::ResourceDefinition for Workspace {
         p.opt("WorkspaceProperties", self.workspace_properties);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpaces::Workspace` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for WorkspaceIpGroup {
         p.opt("UserRules", self.user_rules);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpaces::WorkspaceIpGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for WorkspacesPool {
         p.opt("TimeoutSettings", self.timeout_settings);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpaces::WorkspacesPool` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -103,6 +103,11 @@ impl cdk::ResourceDefinition for Volume {
         p.opt("VolumeType", self.volume_type);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkspacesInstances::Volume` in a stack: `Ref` and one accessor per attribute. Dereferences to

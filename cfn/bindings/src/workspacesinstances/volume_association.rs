@@ -73,6 +73,11 @@ impl cdk::ResourceDefinition for VolumeAssociation {
         p.req("WorkspaceInstanceId", self.workspace_instance_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkspacesInstances::VolumeAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to

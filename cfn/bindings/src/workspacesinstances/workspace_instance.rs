@@ -57,6 +57,11 @@ impl cdk::ResourceDefinition for WorkspaceInstance {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkspacesInstances::WorkspaceInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -74,6 +74,11 @@ impl cdk::ResourceDefinition for BrowserSettings {
         p.opt("WebContentFilteringPolicy", self.web_content_filtering_policy);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpacesWeb::BrowserSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -77,6 +77,11 @@ impl cdk::ResourceDefinition for DataProtectionSettings {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpacesWeb::DataProtectionSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to

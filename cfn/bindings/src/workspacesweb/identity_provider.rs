@@ -116,6 +116,11 @@ impl cdk::ResourceDefinition for IdentityProvider {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpacesWeb::IdentityProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -87,6 +87,11 @@ impl cdk::ResourceDefinition for IpAccessSettings {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpacesWeb::IpAccessSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to

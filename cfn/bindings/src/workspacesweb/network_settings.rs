@@ -83,6 +83,11 @@ impl cdk::ResourceDefinition for NetworkSettings {
         p.req("VpcId", self.vpc_id);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpacesWeb::NetworkSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -143,6 +143,11 @@ impl cdk::ResourceDefinition for Portal {
         p.opt("UserSettingsArn", self.user_settings_arn);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpacesWeb::Portal` in a stack: `Ref` and one accessor per attribute. Dereferences to

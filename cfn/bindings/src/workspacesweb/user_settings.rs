@@ -139,6 +139,11 @@ impl cdk::ResourceDefinition for UserSettings {
         p.opt("WebAuthnAllowed", self.web_authn_allowed);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::WorkSpacesWeb::UserSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to

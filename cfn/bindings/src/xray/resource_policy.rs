@@ -67,6 +67,11 @@ impl cdk::ResourceDefinition for ResourcePolicy {
         p.req("PolicyName", self.policy_name);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::XRay::ResourcePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -76,6 +76,11 @@ impl cdk::ResourceDefinition for SamplingRule {
         p.opt("Tags", self.tags);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::XRay::SamplingRule` in a stack: `Ref` and one accessor per attribute. Dereferences to

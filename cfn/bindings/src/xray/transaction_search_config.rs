@@ -52,6 +52,11 @@ impl cdk::ResourceDefinition for TransactionSearchConfig {
         p.opt("IndexingPercentage", self.indexing_percentage);
         p.finish()
     }
+
+    #[inline]
+    fn resource_schema(&self) -> Option<&'static cdk::schema::ResourceSchema> {
+        Self::schema()
+    }
 }
 
 /// An `AWS::XRay::TransactionSearchConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to

@@ -5,8 +5,9 @@
 //!    consumer depend on the producer.
 //! 2. Add the exports to the producers.
 //! 3. Order the stacks for deployment; a cycle between stacks is an error.
-//! 4. Check every template: references, `Fn::Sub` variables, conditions, mappings, cycles
-//!    between resources, CloudFormation's limits.
+//! 4. Check every template: references, `Fn::GetAtt` attributes (against the type's schema,
+//!    when known), `Fn::Sub` variables, conditions, mappings, cycles between resources,
+//!    CloudFormation's limits.
 //! 5. Serialize each template as pretty JSON (one-space indent, as AWS CDK writes them) and
 //!    hash it.
 //!
@@ -32,6 +33,7 @@ use crate::synthesis::{MAX_TEMPLATE_BYTES, Synthesis, SynthesizedStack, to_prett
 use std::sync::Arc;
 
 use crate::check::Stage;
+use crate::schema::SchemaLookup;
 use crate::tree::{Stack, StackData};
 
 pub(crate) fn synthesize(
@@ -39,6 +41,7 @@ pub(crate) fn synthesize(
     settings: &AppSettings,
     app_stage: Option<Stage>,
     rules: &[crate::check::Rule],
+    schemas: Option<SchemaLookup>,
 ) -> Result<Synthesis> {
     let data: Vec<Ref<'_, StackData>> = stacks.iter().map(|s| s.data().borrow()).collect();
     let index: BTreeMap<u64, usize> = data
@@ -84,6 +87,7 @@ pub(crate) fn synthesize(
             dependencies: &mut dependencies,
             problems: &mut problems,
             rules,
+            schemas,
         };
         for i in 0..n {
             parts.push(renderer.render_stack(i));

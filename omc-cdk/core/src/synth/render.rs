@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::error::{Problem, ProblemKind};
 use crate::id;
-use crate::schema::TagFormat;
+use crate::schema::{ResourceSchema, SchemaLookup, TagFormat};
 use crate::settings::{AppSettings, CrossStackReferences, PathMetadata};
 use crate::tree::{Override, ResourceData, StackData};
 use crate::value::{ConditionExpr, ElementRef, Intrinsic, Node, RefTarget, ResourceRef};
@@ -30,6 +30,8 @@ pub(crate) struct TemplateParts {
     pub(crate) outputs: Map<String, Json>,
     /// Full construct path of each resource, by logical id, for messages.
     pub(crate) paths: BTreeMap<String, String>,
+    /// The schema of each resource whose type is known, by logical id, to check attributes.
+    pub(crate) schemas: BTreeMap<String, &'static ResourceSchema>,
 }
 
 /// An output the producer must add so a consumer can read one of its values.
@@ -81,6 +83,8 @@ pub(crate) struct Renderer<'a> {
     pub(crate) problems: &'a mut Vec<Problem>,
     /// The app's check rules, to write suppressions only where their rule looks.
     pub(crate) rules: &'a [crate::check::Rule],
+    /// The app's schema lookup, for resources whose definition does not carry a schema.
+    pub(crate) schemas: Option<SchemaLookup>,
 }
 
 struct Cursor {
@@ -133,6 +137,9 @@ impl Renderer<'_> {
                 &resource.type_name,
             );
             parts.paths.insert(resource.logical_id.clone(), full);
+            if let Some(schema) = self.schema_of(resource) {
+                parts.schemas.insert(resource.logical_id.clone(), schema);
+            }
             parts
                 .resources
                 .insert(resource.logical_id.clone(), rendered);
@@ -197,6 +204,14 @@ impl Renderer<'_> {
             placement.push(types);
         }
         placement
+    }
+
+    /// The schema of a resource's type: the one its definition carries, else the app's.
+    fn schema_of(&self, resource: &ResourceData) -> Option<&'static ResourceSchema> {
+        resource
+            .schema
+            .filter(|s| s.type_name == resource.type_name)
+            .or_else(|| self.schemas.and_then(|find| find(&resource.type_name)))
     }
 
     fn problem(&mut self, cursor: &Cursor, path: &[Seg<'_>], kind: ProblemKind, message: String) {
@@ -699,7 +714,20 @@ impl Renderer<'_> {
             Some(a) => json!({ "Fn::GetAtt": [logical_id, a] }),
         };
         if owner == cursor.stack {
+            // The template's checks see this `Fn::GetAtt` and check its attribute.
             return local;
+        }
+        if let Some(a) = attribute
+            && let Some(schema) = self.schema_of(resource)
+            && let Some(message) = super::validate::unknown_attribute(
+                schema,
+                &format!("{}/{}", target.stack.name, target.path),
+                a,
+            )
+        {
+            // No export of an attribute CloudFormation would reject.
+            self.problem(cursor, path, ProblemKind::UnknownAttribute, message);
+            return Json::Null;
         }
         let described = match attribute {
             None => format!("{}/{}", target.stack.name, target.path),

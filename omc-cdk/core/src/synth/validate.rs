@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 use super::graph;
 use super::render::{Seg, TemplateParts, format_path};
 use crate::error::{Problem, ProblemKind};
+use crate::schema::ResourceSchema;
 use crate::stack::is_pseudo;
 
 /// CloudFormation's limits per template.
@@ -429,10 +430,15 @@ impl<'a> Checker<'a, '_> {
     }
 
     fn get_att(&mut self, arg: &'a Json, path: &mut Vec<Seg<'a>>) {
-        let (target, attribute) = match arg {
-            Json::Array(items) if items.len() == 2 => (items[0].as_str(), Some(&items[1])),
-            Json::String(s) => (s.split_once('.').map(|(t, _)| t), None),
-            _ => (None, None),
+        let (target, attribute, name) = match arg {
+            Json::Array(items) if items.len() == 2 => {
+                (items[0].as_str(), Some(&items[1]), items[1].as_str())
+            }
+            Json::String(s) => match s.split_once('.') {
+                Some((t, a)) => (Some(t), None, Some(a)),
+                None => (None, None, None),
+            },
+            _ => (None, None, None),
         };
         let Some(target) = target else {
             self.problem(
@@ -452,6 +458,9 @@ impl<'a> Checker<'a, '_> {
             Some(to) => {
                 self.edge(to, "Fn::GetAtt", path);
                 self.conditional_target(target, path);
+                if let Some(name) = name {
+                    self.attribute(target, name, path);
+                }
             }
             None => {
                 let message = format!(
@@ -498,7 +507,7 @@ impl<'a> Checker<'a, '_> {
             if variables.is_some_and(|v| v.contains_key(variable)) {
                 continue;
             }
-            if let Some((target, _attribute)) = variable.split_once('.')
+            if let Some((target, attribute)) = variable.split_once('.')
                 && !variable.starts_with("AWS::")
             {
                 match self.resource_index.get(target).copied() {
@@ -516,6 +525,7 @@ impl<'a> Checker<'a, '_> {
                     Some(to) => {
                         self.edge(to, "Fn::Sub", path);
                         self.conditional_target(target, path);
+                        self.attribute(target, attribute, path);
                     }
                     None => self.undefined_variable(variable, variables.is_some(), path),
                 }
@@ -538,6 +548,32 @@ impl<'a> Checker<'a, '_> {
                 path.pop();
             }
             path.pop();
+        }
+    }
+
+    /// Whether the type of resource `target` (a logical id) has `attribute`, when its schema
+    /// is known.
+    fn attribute(&mut self, target: &str, attribute: &str, path: &[Seg<'_>]) {
+        let Some(&schema) = self.parts.schemas.get(target) else {
+            return;
+        };
+        // An escape-hatch override may have changed the type: then the schema is not its own.
+        let current = self
+            .parts
+            .resources
+            .get(target)
+            .and_then(|r| r.get("Type"))
+            .and_then(Json::as_str);
+        if current != Some(schema.type_name) {
+            return;
+        }
+        let described = self
+            .parts
+            .paths
+            .get(target)
+            .map_or_else(|| format!("{}/{target}", self.stack), Clone::clone);
+        if let Some(message) = unknown_attribute(schema, &described, attribute) {
+            self.problem(path, ProblemKind::UnknownAttribute, message);
         }
     }
 
@@ -692,6 +728,51 @@ impl<'a> Checker<'a, '_> {
             self.problem(&[], ProblemKind::DependencyCycle, message);
         }
     }
+}
+
+/// Types whose attributes under a listed one are named by the user: `Outputs.<name>` of a
+/// nested stack or a provisioned product is that stack's output.
+const OPEN_ATTRIBUTES: &[(&str, &str)] = &[
+    ("AWS::CloudFormation::Stack", "Outputs"),
+    (
+        "AWS::ServiceCatalog::CloudFormationProvisionedProduct",
+        "Outputs",
+    ),
+];
+
+/// Types that return whatever attributes their handler sends.
+const CUSTOM_TYPES: &[&str] = &["AWS::CloudFormation::CustomResource"];
+
+/// Why `Fn::GetAtt` of `attribute` of the resource at `resource` (its construct path), whose
+/// type is described by `schema`, fails; `None` when the type has the attribute. Nested
+/// attributes (`Endpoint.Address`) are accepted when the schema lists them.
+pub(crate) fn unknown_attribute(
+    schema: &ResourceSchema,
+    resource: &str,
+    attribute: &str,
+) -> Option<String> {
+    let open = OPEN_ATTRIBUTES.iter().any(|&(type_name, prefix)| {
+        type_name == schema.type_name
+            && attribute
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|name| !name.is_empty())
+    });
+    if open || CUSTOM_TYPES.contains(&schema.type_name) || schema.has_attribute(attribute) {
+        return None;
+    }
+    let has = if schema.attributes.is_empty() {
+        "it has no attributes: use its Ref (`reference()`) instead".to_owned()
+    } else {
+        format!(
+            "its attributes are {}; use one of them (a typed handle has an `attr_*` accessor for each)",
+            schema.attributes.join(", ")
+        )
+    };
+    Some(format!(
+        "Fn::GetAtt {attribute:?} of {resource}: type {} has no attribute {attribute:?}; {has}",
+        schema.type_name
+    ))
 }
 
 fn keys_of(map: &Json) -> String {
