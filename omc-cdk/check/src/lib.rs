@@ -466,7 +466,8 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
          table, `--format json` or `--format sarif`.\n\n\
          A rule's severity depends on the stack's stage (`App::with_stage`, `StackProps::stage`; \
          without one, production). A finding that is accepted is suppressed where it occurs, with a \
-         reason: `construct.node().suppress(rule, reason)` or `resource.suppress(rule, reason)`. \
+         reason: `construct.suppress(rule, reason)` (the `omc_cdk::Construct` trait every construct implements; \
+         `construct.node().find(id)` reaches one part) or `resource.suppress(rule, reason)`. \
          The suppression is written into the covered resources' `Metadata` under `omc:check`, and \
          one that matches no finding is reported.\n\n",
     );

@@ -118,7 +118,7 @@ pub const INVALID_SUPPRESSION: Rule = Rule {
         checks: "Every suppression in a resource's `Metadata` (`omc:check`) names a rule of the app and gives a reason of at least one sentence.",
         why: "A suppression turns a finding off for reviewers and for CI; without a reason nobody can judge later whether it still holds, and a misspelt rule id suppresses nothing.",
         fix: "Name the rule exactly as the finding does and give a sentence saying why the finding is acceptable here.",
-        example: r#"database.node().suppress("rds-multi-az", "Staging runs one AZ to halve its cost; production is multi-AZ (infrastructure review, 2025)")?;"#,
+        example: r#"database.suppress("rds-multi-az", "Staging runs one AZ to halve its cost; production is multi-AZ (infrastructure review, 2025)")?;"#,
     },
 };
 
