@@ -80,6 +80,8 @@ pub struct Cluster {
     /// The capacity provider association and whether it includes Fargate Spot (unknown for
     /// imported clusters).
     capacity: Option<(omc_cdk::Resource, bool)>,
+    /// Where the construct created its resources (for an imported one: its own id).
+    scope: Scope,
 }
 
 impl Cluster {
@@ -145,17 +147,23 @@ impl Cluster {
             arn: cluster.attr_arn(),
             vpc: props.vpc.clone(),
             capacity: Some(((*capacity).clone(), props.fargate_spot)),
+            scope,
         })
     }
 
-    /// A cluster created elsewhere.
-    pub fn from_attributes(attributes: ClusterAttributes) -> Cluster {
-        Cluster {
+    /// A cluster created elsewhere, as the construct `id` in `scope` (which creates nothing).
+    pub fn from_attributes(
+        scope: &Scope,
+        id: &str,
+        attributes: ClusterAttributes,
+    ) -> Result<Cluster> {
+        Ok(Cluster {
             name: attributes.cluster_name,
             arn: attributes.cluster_arn,
             vpc: attributes.vpc,
             capacity: None,
-        }
+            scope: scope.child(id)?,
+        })
     }
 
     /// The cluster's name.
@@ -182,5 +190,11 @@ impl Cluster {
     /// Whether Fargate Spot is associated: `None` when the cluster is imported.
     pub(crate) fn has_fargate_spot(&self) -> Option<bool> {
         self.capacity.as_ref().map(|(_, spot)| *spot)
+    }
+}
+
+impl omc_cdk::Construct for Cluster {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

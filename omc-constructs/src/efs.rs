@@ -89,6 +89,8 @@ pub struct AccessPoint {
     id: Value<String>,
     arn: Value<String>,
     file_system: EfsFileSystem,
+    /// The access point resource's scope.
+    scope: Scope,
 }
 
 impl AccessPoint {
@@ -136,7 +138,7 @@ pub struct EfsFileSystem {
     file_system_id: Value<String>,
     file_system_arn: Value<String>,
     security_group: Option<SecurityGroupRef>,
-    access_points: IndexMap<String, (Value<String>, Value<String>)>,
+    access_points: IndexMap<String, (Value<String>, Value<String>, Scope)>,
     mount_targets: MountTargets,
     /// Where the construct created its resources.
     scope: omc_cdk::Scope,
@@ -323,7 +325,14 @@ impl EfsFileSystem {
                     ..efs::AccessPoint::new(file_system.reference())
                 },
             )?;
-            access_points.insert(name, (resource.attr_access_point_id(), resource.attr_arn()));
+            access_points.insert(
+                name,
+                (
+                    resource.attr_access_point_id(),
+                    resource.attr_arn(),
+                    resource.scope().clone(),
+                ),
+            );
         }
         Ok(EfsFileSystem {
             scope: scope.clone(),
@@ -347,11 +356,14 @@ impl EfsFileSystem {
 
     /// The access point with this name.
     pub fn access_point(&self, name: &str) -> Option<AccessPoint> {
-        self.access_points.get(name).map(|(id, arn)| AccessPoint {
-            id: id.clone(),
-            arn: arn.clone(),
-            file_system: self.clone(),
-        })
+        self.access_points
+            .get(name)
+            .map(|(id, arn, scope)| AccessPoint {
+                id: id.clone(),
+                arn: arn.clone(),
+                file_system: self.clone(),
+                scope: scope.clone(),
+            })
     }
 }
 
@@ -372,6 +384,12 @@ impl Connectable for EfsFileSystem {
 }
 
 impl omc_cdk::Construct for EfsFileSystem {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
+    }
+}
+
+impl omc_cdk::Construct for AccessPoint {
     fn node(&self) -> &omc_cdk::Scope {
         &self.scope
     }

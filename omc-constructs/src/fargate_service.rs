@@ -203,6 +203,8 @@ pub struct FargateService {
     cluster: Cluster,
     port: Option<u16>,
     path: String,
+    /// Where the construct created its resources.
+    scope: Scope,
 }
 
 impl FargateService {
@@ -592,6 +594,7 @@ impl FargateService {
         }
 
         Ok(FargateService {
+            scope: scope.clone(),
             service,
             security_group,
             task_role: task.task_role,
@@ -703,5 +706,11 @@ impl FargateService {
             ],
         );
         Ok(())
+    }
+}
+
+impl omc_cdk::Construct for FargateService {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

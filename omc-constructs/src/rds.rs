@@ -338,6 +338,7 @@ impl Rds {
         )?;
         instance.apply_removal_policy(props.removal_policy);
         let secret = Secret::with_keys(
+            scope.clone(),
             format!("{}/Secret", scope.node_path()),
             instance.attr_master_user_secret_secret_arn(),
             &["password", "username"],

@@ -175,6 +175,8 @@ pub struct ScheduledTask {
     log_group: crate::LogGroup,
     security_group: SecurityGroup,
     task_definition_arn: Value<String>,
+    /// Where the construct created its resources.
+    scope: Scope,
 }
 
 impl ScheduledTask {
@@ -367,6 +369,7 @@ impl ScheduledTask {
             log_group: task.log_group,
             security_group,
             task_definition_arn: task.definition.reference(),
+            scope,
         })
     }
 
@@ -399,5 +402,11 @@ impl ScheduledTask {
 impl crate::Connectable for ScheduledTask {
     fn connections(&self) -> crate::Connections {
         crate::Connections::new(vec![self.security_group.clone()], None)
+    }
+}
+
+impl omc_cdk::Construct for ScheduledTask {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

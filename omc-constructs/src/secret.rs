@@ -146,6 +146,8 @@ pub struct Secret {
     /// The value is a plain generated string, not JSON.
     plain: bool,
     kms_key_arn: Option<Value<String>>,
+    /// Where the construct created its resources (for an imported one: its own id).
+    scope: Scope,
 }
 
 impl Secret {
@@ -212,27 +214,42 @@ impl Secret {
             plain: keys.is_none(),
             keys,
             kms_key_arn: props.kms_key.map(Key::key_arn),
+            scope,
         })
     }
 
-    /// A secret created elsewhere.
-    pub fn from_attributes(attributes: SecretAttributes) -> Secret {
-        Secret {
-            path: format!("imported secret {:?}", attributes.secret_arn),
+    /// A secret created elsewhere, as the construct `id` in `scope` (which creates nothing).
+    pub fn from_attributes(
+        scope: &Scope,
+        id: &str,
+        attributes: SecretAttributes,
+    ) -> Result<Secret> {
+        let scope = scope.child(id)?;
+        Ok(Secret {
+            path: scope.node_path(),
             arn: attributes.secret_arn,
             keys: attributes.json_keys.map(|keys| keys.into_iter().collect()),
             plain: false,
             kms_key_arn: attributes.kms_key_arn,
-        }
+            scope,
+        })
     }
 
-    pub(crate) fn with_keys(path: String, arn: Value<String>, keys: &[&str]) -> Secret {
+    /// A secret another construct's resource manages (such as a database's master user
+    /// secret), at `path` under that construct's `scope`.
+    pub(crate) fn with_keys(
+        scope: Scope,
+        path: String,
+        arn: Value<String>,
+        keys: &[&str],
+    ) -> Secret {
         Secret {
             path,
             arn,
             keys: Some(keys.iter().map(|k| (*k).to_owned()).collect()),
             plain: false,
             kms_key_arn: None,
+            scope,
         }
     }
 
@@ -299,5 +316,11 @@ impl Secret {
         if let Some(key) = &self.kms_key_arn {
             role.add_to_policy(PolicyStatement::allow(["kms:Decrypt"], [key.clone()]));
         }
+    }
+}
+
+impl omc_cdk::Construct for Secret {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }

@@ -195,6 +195,8 @@ pub struct Vpc {
     groups: Vec<SubnetSelection>,
     /// Per subnet kind, the resources that give it its route out (empty for imported VPCs).
     connectivity: Vec<(SubnetKind, omc_cdk::Resource)>,
+    /// Where the construct created its resources (for an imported one: its own id).
+    scope: Scope,
 }
 
 /// Allocates `count` blocks of each group's size, in order, each aligned to its size.
@@ -623,22 +625,25 @@ impl Vpc {
             availability_zones: zones,
             groups,
             connectivity,
+            scope,
         })
     }
 
-    /// A VPC created elsewhere.
-    pub fn from_attributes(attributes: VpcAttributes) -> std::result::Result<Vpc, omc_cdk::Error> {
+    /// A VPC created elsewhere, as the construct `id` in `scope` (which creates nothing).
+    pub fn from_attributes(scope: &Scope, id: &str, attributes: VpcAttributes) -> Result<Vpc> {
+        let scope = scope.child(id)?;
         let Some(vpc_id) = attributes.vpc_id else {
             return Err(util::invalid_prop(
-                "Vpc",
+                scope.node_path(),
                 "vpc_id",
                 "None",
                 "VpcAttributes needs the vpc_id",
             ));
         };
         let shown = util::shown(&vpc_id);
-        let vpc_id = VpcId::given(vpc_id)
-            .map_err(|why| util::invalid_prop("Vpc", "vpc_id", shown, format!("vpc_id {why}")))?;
+        let vpc_id = VpcId::given(vpc_id).map_err(|why| {
+            util::invalid_prop(scope.node_path(), "vpc_id", shown, format!("vpc_id {why}"))
+        })?;
         let zones = attributes.availability_zones.len();
         let mut groups = Vec::new();
         for (kind, field, ids) in [
@@ -664,7 +669,7 @@ impl Vpc {
             if zones > 0 && ids.len() != zones {
                 let shown: Vec<String> = ids.iter().map(util::shown).collect();
                 return Err(util::invalid_prop(
-                    "Vpc",
+                    scope.node_path(),
                     field,
                     format!("{shown:?}"),
                     format!(
@@ -683,7 +688,7 @@ impl Vpc {
                         let shown = util::shown(&id);
                         SubnetId::given(id).map_err(|why| {
                             util::invalid_prop(
-                                "Vpc",
+                                scope.node_path(),
                                 field,
                                 shown,
                                 format!("{} subnet id {why}", kind.name()),
@@ -705,6 +710,7 @@ impl Vpc {
                 .collect(),
             groups,
             connectivity: Vec::new(),
+            scope,
         })
     }
 
@@ -775,6 +781,12 @@ impl Vpc {
                 ),
             )
         })
+    }
+}
+
+impl omc_cdk::Construct for Vpc {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.scope
     }
 }
 

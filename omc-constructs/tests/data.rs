@@ -274,12 +274,17 @@ fn secrets_generate_json_and_refuse_unknown_keys() -> TestResult {
         "Test/Api: the secret has no JSON key \"pasword\"; its keys are password, user"
     );
     // An imported secret whose keys are unknown takes any key.
-    let imported = Secret::from_attributes(SecretAttributes {
-        secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:legacy-AbCdEf".into(),
-        json_keys: None,
-        kms_key_arn: None,
-    });
+    let imported = Secret::from_attributes(
+        &stack,
+        "Legacy",
+        SecretAttributes {
+            secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:legacy-AbCdEf".into(),
+            json_keys: None,
+            kms_key_arn: None,
+        },
+    )?;
     assert!(imported.field("anything").is_ok());
+    assert_eq!(omc_cdk::Construct::path(&imported), "Test/Legacy");
     let err = Secret::new(
         &stack,
         "Bad",

@@ -101,12 +101,18 @@ fn vpc_props_and_attributes() {
     )
     .unwrap_err();
     assert_eq!(prop(&err), ("cidr", "10.0.0.0/8"));
-    let err = Vpc::from_attributes(VpcAttributes {
-        vpc_id: Some("subnet-0123".into()),
-        ..VpcAttributes::default()
-    })
+    let err = Vpc::from_attributes(
+        &f.stack,
+        "Imported",
+        VpcAttributes {
+            vpc_id: Some("subnet-0123".into()),
+            ..VpcAttributes::default()
+        },
+    )
     .unwrap_err();
     assert_eq!(prop(&err), ("vpc_id", "subnet-0123"));
+    // An imported construct has its own path, like any other.
+    assert!(err.to_string().starts_with("Test/Imported: "), "{err}");
 }
 
 #[test]

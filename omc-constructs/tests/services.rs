@@ -1102,12 +1102,16 @@ fn routes_and_load_balancers_refuse_what_aws_would() {
         err.starts_with("Test/Logged: access log prefix \"/alb\" must be"),
         "{err}"
     );
-    let imported = Vpc::from_attributes(omc_constructs::VpcAttributes {
-        vpc_id: Some("vpc-0123456789abcdef0".into()),
-        availability_zones: vec!["eu-west-1a".into()],
-        private_subnet_ids: vec!["subnet-0123456789abcdef0".into()],
-        ..omc_constructs::VpcAttributes::default()
-    })
+    let imported = Vpc::from_attributes(
+        &f.stack,
+        "Imported",
+        omc_constructs::VpcAttributes {
+            vpc_id: Some("vpc-0123456789abcdef0".into()),
+            availability_zones: vec!["eu-west-1a".into()],
+            private_subnet_ids: vec!["subnet-0123456789abcdef0".into()],
+            ..omc_constructs::VpcAttributes::default()
+        },
+    )
     .unwrap();
     let err = ApplicationLoadBalancer::new(
         &f.stack,
