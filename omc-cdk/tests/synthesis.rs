@@ -659,7 +659,7 @@ fn user_text_in_a_sub_stays_literal() {
         .var("Bucket", bucket.reference())
         .text("/")
         .text(user_text)
-        .into();
+        .build();
     stack
         .add(
             "Param",

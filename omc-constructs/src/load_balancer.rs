@@ -447,12 +447,13 @@ impl ApplicationLoadBalancer {
             let principal = match elb_account(region) {
                 Some(account) => Node::map([(
                     "AWS",
-                    node(Value::<String>::from(
+                    node(
                         fns::Sub::new()
                             .text("arn:")
                             .pseudo(Pseudo::Partition)
-                            .text(&format!(":iam::{account}:root")),
-                    )),
+                            .text(&format!(":iam::{account}:root"))
+                            .build(),
+                    ),
                 )]),
                 None => Node::map([(
                     "Service",

@@ -99,7 +99,7 @@ impl SecretField {
             Some(key) => fns::Sub::new()
                 .var("Secret", self.secret.secret_arn())
                 .text(&format!(":{key}::"))
-                .into(),
+                .build(),
         }
     }
 
@@ -113,7 +113,7 @@ impl SecretField {
             .text(":SecretString:")
             .text(self.key.as_deref().unwrap_or(""))
             .text("}}")
-            .into()
+            .build()
     }
 }
 

@@ -71,7 +71,7 @@ impl ContainerImage {
                 .text(repository_uri)
                 .text(":")
                 .var("Tag", tag.clone())
-                .into(),
+                .build(),
             ContainerImage::EcrRepository { name, tag } => fns::Sub::new()
                 .pseudo(Pseudo::AccountId)
                 .text(".dkr.ecr.")
@@ -80,7 +80,7 @@ impl ContainerImage {
                 .pseudo(Pseudo::UrlSuffix)
                 .text(&format!("/{name}:"))
                 .var("Tag", tag.clone())
-                .into(),
+                .build(),
             ContainerImage::Registry(image) => image.clone(),
         }
     }
@@ -144,7 +144,7 @@ impl ContainerImage {
                 .text("arn:")
                 .pseudo(Pseudo::Partition)
                 .text(&format!(":ecr:{region}:{account}:repository/{name}"))
-                .into(),
+                .build(),
         ))
     }
 }

@@ -76,7 +76,7 @@ pub(crate) fn arn(service: &str, region: bool, account: bool, resource: &str) ->
     if account {
         sub = sub.pseudo(Pseudo::AccountId);
     }
-    sub.text(":").text(resource).into()
+    sub.text(":").text(resource).build()
 }
 
 /// The ARN of an AWS managed policy.
@@ -86,7 +86,7 @@ pub(crate) fn managed_policy(name: &str) -> Value<String> {
         .pseudo(Pseudo::Partition)
         .text(":iam::aws:policy/")
         .text(name)
-        .into()
+        .build()
 }
 
 /// The stack's region as a literal, if it has one.

@@ -98,7 +98,7 @@ pub fn sub_escape(text: &str) -> String {
 ///     .pseudo(Pseudo::Partition)
 ///     .text(":logs:::")
 ///     .text(user_text)
-///     .into();
+///     .build();
 /// # let _ = arn;
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -143,13 +143,12 @@ impl Sub {
     pub fn template(&self) -> &str {
         &self.template
     }
-}
 
-impl From<Sub> for Value<String> {
-    fn from(sub: Sub) -> Value<String> {
+    /// The `Fn::Sub`.
+    pub fn build(self) -> Value<String> {
         Value::Fn(Expr::new(Intrinsic::Sub {
-            template: sub.template,
-            variables: sub.variables,
+            template: self.template,
+            variables: self.variables,
         }))
     }
 }
