@@ -3,6 +3,7 @@
 //! This is the only EKS cluster of the platform and it runs no application workloads; the
 //! construct has no API for them. Applications run on ECS (`docs/architecture.md`).
 
+use omc_cdk::arn::RoleArn;
 use omc_cdk::{App, Result, Stack, StackProps};
 use omc_constructs::{EksRunnerCluster, EksRunnerClusterProps, RunnerNodesProps, Vpc, VpcProps};
 
@@ -43,8 +44,8 @@ pub(crate) fn ci(config: &CiConfig) -> Result<App> {
             admin_role_arns: config
                 .admin_role_arns
                 .iter()
-                .map(|arn| arn.as_str().into())
-                .collect(),
+                .map(|arn| RoleArn::new(arn.as_str()))
+                .collect::<Result<_>>()?,
             public_access_cidrs: config.api_access_cidrs.clone(),
             runner_nodes: RunnerNodesProps {
                 max: config.max_runner_nodes,

@@ -1,5 +1,6 @@
 //! `<Prefix>-Services`: the ECS cluster and everything that runs on it.
 
+use omc_cdk::arn::CertificateArn;
 use omc_cdk::{App, Construct, IndexMap, ParameterProps, Result, Stack, Value};
 use omc_constructs::{
     AccessLogs, AlbRoute, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling,
@@ -134,7 +135,11 @@ pub(crate) fn services(app: &App, config: &Config, vpc: &Vpc, data: &Data) -> Re
         &stack,
         "LoadBalancer",
         ApplicationLoadBalancerProps {
-            certificate_arn: config.certificate_arn.clone().map(Into::into),
+            certificate_arn: config
+                .certificate_arn
+                .as_deref()
+                .map(CertificateArn::new)
+                .transpose()?,
             access_logs: Some(AccessLogs::new(&access_logs)),
             deletion_protection: config.protect_data,
             ..ApplicationLoadBalancerProps::new(vpc)

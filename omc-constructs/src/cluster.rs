@@ -49,7 +49,7 @@ pub struct ClusterAttributes {
     /// The cluster's name.
     pub cluster_name: Value<String>,
     /// The cluster's ARN.
-    pub cluster_arn: Value<String>,
+    pub cluster_arn: omc_cdk::arn::ClusterArn,
     /// The VPC its services run in.
     pub vpc: Vpc,
 }
@@ -159,7 +159,7 @@ impl Cluster {
     ) -> Result<Cluster> {
         Ok(Cluster {
             name: attributes.cluster_name,
-            arn: attributes.cluster_arn,
+            arn: attributes.cluster_arn.into(),
             vpc: attributes.vpc,
             capacity: None,
             scope: scope.child(id)?,

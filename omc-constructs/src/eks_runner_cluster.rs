@@ -169,7 +169,7 @@ pub struct EksRunnerClusterProps<'a> {
     pub runner_nodes: RunnerNodesProps,
     /// IAM roles given cluster-admin through access entries. Default: none (then the creator of
     /// the cluster is admin).
-    pub admin_role_arns: Vec<Value<String>>,
+    pub admin_role_arns: Vec<omc_cdk::arn::RoleArn>,
     /// Address ranges that may reach the public API endpoint. Default: none: the endpoint is
     /// private only.
     pub public_access_cidrs: Vec<String>,
@@ -421,7 +421,7 @@ impl EksRunnerCluster {
             &scope,
             "ClusterRole",
             RoleProps {
-                managed_policy_arns: vec![util::managed_policy("AmazonEKSClusterPolicy")],
+                managed_policy_arns: vec![util::managed_policy("AmazonEKSClusterPolicy")?],
                 ..RoleProps::new(Principal::service("eks.amazonaws.com"))
             },
         )?;
@@ -518,9 +518,9 @@ impl EksRunnerCluster {
             "NodeRole",
             RoleProps {
                 managed_policy_arns: vec![
-                    util::managed_policy("AmazonEKSWorkerNodePolicy"),
-                    util::managed_policy("AmazonEKS_CNI_Policy"),
-                    util::managed_policy("AmazonEC2ContainerRegistryReadOnly"),
+                    util::managed_policy("AmazonEKSWorkerNodePolicy")?,
+                    util::managed_policy("AmazonEKS_CNI_Policy")?,
+                    util::managed_policy("AmazonEC2ContainerRegistryReadOnly")?,
                 ],
                 ..RoleProps::new(Principal::service("ec2.amazonaws.com"))
             },
@@ -633,7 +633,7 @@ impl EksRunnerCluster {
                         )]
                         .into(),
                     ),
-                    ..eks::AccessEntry::new(cluster.reference(), admin.clone())
+                    ..eks::AccessEntry::new(cluster.reference(), admin.value())
                 },
             )?;
         }

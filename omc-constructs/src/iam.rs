@@ -157,7 +157,7 @@ pub struct RoleProps {
     /// What the role is for. Default: none.
     pub description: Option<String>,
     /// Managed policies, by ARN. Default: none (prefer statements scoped to resources).
-    pub managed_policy_arns: Vec<Value<String>>,
+    pub managed_policy_arns: Vec<omc_cdk::arn::ManagedPolicyArn>,
     /// Statements of the role's inline policy. Default: none; grants add more.
     pub statements: Vec<PolicyStatement>,
 }
@@ -216,8 +216,14 @@ impl Role {
             "Resource",
             iam::Role {
                 description: props.description.map(Into::into),
-                managed_policy_arns: (!props.managed_policy_arns.is_empty())
-                    .then(|| props.managed_policy_arns.into()),
+                managed_policy_arns: (!props.managed_policy_arns.is_empty()).then(|| {
+                    props
+                        .managed_policy_arns
+                        .into_iter()
+                        .map(Value::from)
+                        .collect::<Vec<_>>()
+                        .into()
+                }),
                 ..iam::Role::new(omc_cdk::AnyValue::from(props.assumed_by.trust_policy()))
             },
         )?;

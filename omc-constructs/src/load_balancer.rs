@@ -66,7 +66,7 @@ pub struct ApplicationLoadBalancerProps<'a> {
     pub name: Option<String>,
     /// An ACM certificate ARN: adds an HTTPS listener that serves the routes, and HTTP then
     /// redirects to HTTPS. Default: none (routes are served on HTTP).
-    pub certificate_arn: Option<Value<String>>,
+    pub certificate_arn: Option<omc_cdk::arn::CertificateArn>,
     /// The HTTPS listener's TLS policy. Default: [`SslPolicy::Tls13And12`].
     pub ssl_policy: SslPolicy,
     /// Access logs to S3. Default: none.
@@ -243,7 +243,7 @@ struct Routing {
 /// [`crate::AlbRoute`]); until a default route exists, unmatched requests get a 404.
 ///
 /// ```
-/// use omc_cdk::{App, Stack, StackProps, assertions::Template};
+/// use omc_cdk::{App, Stack, StackProps, arn::CertificateArn, assertions::Template};
 /// use omc_constructs::{Vpc, VpcProps, ApplicationLoadBalancer, ApplicationLoadBalancerProps};
 /// use serde_json::json;
 ///
@@ -251,7 +251,7 @@ struct Routing {
 /// let stack = Stack::new(&app, "Edge", StackProps::default())?;
 /// let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
 /// ApplicationLoadBalancer::new(&stack, "Alb", ApplicationLoadBalancerProps {
-///     certificate_arn: Some("arn:aws:acm:eu-west-1:123456789012:certificate/abc".into()),
+///     certificate_arn: Some(CertificateArn::new("arn:aws:acm:eu-west-1:123456789012:certificate/abc")?),
 ///     ..ApplicationLoadBalancerProps::new(&vpc)
 /// })?;
 /// let t = Template::from_stack(&stack)?;
@@ -587,7 +587,7 @@ impl ApplicationLoadBalancer {
                     ssl_policy: Some(props.ssl_policy.name().into()),
                     certificates: Some(
                         vec![elbv2::listener::Certificate {
-                            certificate_arn: Some(certificate),
+                            certificate_arn: Some(certificate.into()),
                         }]
                         .into(),
                     ),

@@ -72,11 +72,11 @@ pub struct SecretProps<'a> {
 #[derive(Clone, Debug)]
 pub struct SecretAttributes {
     /// The secret's ARN.
-    pub secret_arn: Value<String>,
+    pub secret_arn: omc_cdk::arn::SecretArn,
     /// The secret's JSON keys, when known: then [`Secret::field`] checks keys.
     pub json_keys: Option<Vec<String>>,
     /// The key that encrypts the secret, if it is a customer managed key.
-    pub kms_key_arn: Option<Value<String>>,
+    pub kms_key_arn: Option<omc_cdk::arn::KmsKeyArn>,
 }
 
 /// One key of a JSON secret (or the whole secret), as ECS reads it: `arn:key::`.
@@ -227,10 +227,10 @@ impl Secret {
         let scope = scope.child(id)?;
         Ok(Secret {
             path: scope.node_path(),
-            arn: attributes.secret_arn,
+            arn: attributes.secret_arn.into(),
             keys: attributes.json_keys.map(|keys| keys.into_iter().collect()),
             plain: false,
-            kms_key_arn: attributes.kms_key_arn,
+            kms_key_arn: attributes.kms_key_arn.map(Value::from),
             scope,
         })
     }

@@ -234,7 +234,7 @@ impl SecurityBaseline {
                 &scope,
                 "ConfigRole",
                 RoleProps {
-                    managed_policy_arns: vec![util::managed_policy("service-role/AWS_ConfigRole")],
+                    managed_policy_arns: vec![util::managed_policy("service-role/AWS_ConfigRole")?],
                     // In its own account, Config delivers to the bucket with this role
                     // (the bucket policy's service grant serves other accounts).
                     statements: vec![

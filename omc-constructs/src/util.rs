@@ -80,13 +80,8 @@ pub(crate) fn arn(service: &str, region: bool, account: bool, resource: &str) ->
 }
 
 /// The ARN of an AWS managed policy.
-pub(crate) fn managed_policy(name: &str) -> Value<String> {
-    fns::Sub::new()
-        .text("arn:")
-        .pseudo(Pseudo::Partition)
-        .text(":iam::aws:policy/")
-        .text(name)
-        .build()
+pub(crate) fn managed_policy(name: &str) -> omc_cdk::Result<omc_cdk::arn::ManagedPolicyArn> {
+    omc_cdk::arn::ManagedPolicyArn::aws_managed(name)
 }
 
 /// The stack's region as a literal, if it has one.

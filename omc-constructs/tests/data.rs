@@ -278,7 +278,9 @@ fn secrets_generate_json_and_refuse_unknown_keys() -> TestResult {
         &stack,
         "Legacy",
         SecretAttributes {
-            secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:legacy-AbCdEf".into(),
+            secret_arn: omc_cdk::arn::SecretArn::new(
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:legacy-AbCdEf",
+            )?,
             json_keys: None,
             kms_key_arn: None,
         },

@@ -121,7 +121,9 @@ fn cluster_autoscaler_may_only_resize_the_runner_group() -> TestResult {
         &stack,
         "Runners",
         EksRunnerClusterProps {
-            admin_role_arns: vec!["arn:aws:iam::123456789012:role/admin".into()],
+            admin_role_arns: vec![omc_cdk::arn::RoleArn::new(
+                "arn:aws:iam::123456789012:role/admin",
+            )?],
             ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
         },
     )?;

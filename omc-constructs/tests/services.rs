@@ -60,7 +60,7 @@ fn https_alb(f: &Fixture) -> ApplicationLoadBalancer {
         &f.stack,
         "Alb",
         ApplicationLoadBalancerProps {
-            certificate_arn: Some(CERTIFICATE.into()),
+            certificate_arn: Some(omc_cdk::arn::CertificateArn::new(CERTIFICATE).unwrap()),
             ..ApplicationLoadBalancerProps::new(&f.vpc)
         },
     )

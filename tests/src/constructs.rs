@@ -110,10 +110,9 @@ pub fn constructs() -> Result<App> {
         &services,
         "Alb",
         ApplicationLoadBalancerProps {
-            certificate_arn: Some(
-                "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012"
-                    .into(),
-            ),
+            certificate_arn: Some(omc_cdk::arn::CertificateArn::new(
+                "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012",
+            )?),
             access_logs: Some(omc_constructs::AccessLogs::new(&logs)),
             ..ApplicationLoadBalancerProps::new(&vpc)
         },
@@ -259,7 +258,9 @@ pub fn constructs() -> Result<App> {
         &ci,
         "Runners",
         EksRunnerClusterProps {
-            admin_role_arns: vec!["arn:aws:iam::123456789012:role/platform-admin".into()],
+            admin_role_arns: vec![omc_cdk::arn::RoleArn::new(
+                "arn:aws:iam::123456789012:role/platform-admin",
+            )?],
             public_access_cidrs: vec!["203.0.113.0/24".into()],
             ..EksRunnerClusterProps::new(&ci_vpc, "https://github.com/omc")
         },

@@ -157,6 +157,19 @@ pub enum Error {
         /// What conflicts with what, and how to fix it: the whole message users read.
         reason: String,
     },
+    /// A literal ARN does not have the shape of the kind of ARN a prop takes
+    /// ([`crate::arn`]).
+    #[error("{arn:?} is not a valid {kind} ARN: it {reason}; give one such as {example:?}")]
+    InvalidArn {
+        /// What the ARN should name, such as `ACM certificate`.
+        kind: &'static str,
+        /// The refused text.
+        arn: String,
+        /// What is wrong with it.
+        reason: String,
+        /// An ARN of the right shape.
+        example: &'static str,
+    },
     /// Synthesis found problems; all of them are listed.
     #[error("{}", ProblemList(.0))]
     Synthesis(Vec<Problem>),

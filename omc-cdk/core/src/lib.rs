@@ -45,10 +45,12 @@
 // 2. `synthesis`: what synthesis produces; `error`: what fails (it may carry a synthesis);
 //    `parameter`: stack parameters, checked;
 // 3. `tree`: the construct tree's data, which the handles share; `fns` on values and it;
+//    `arn`: typed ARNs, checked;
 // 4. `stack`: stacks and scopes; `resource`: resources added to a scope;
 // 5. `construct`: the trait of everything in the tree; `synth`: from the tree to
 //    templates; `app`: synthesizes and checks; `assertions`.
 mod app;
+pub mod arn;
 pub mod assertions;
 pub mod aws;
 mod construct;
