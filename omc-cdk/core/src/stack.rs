@@ -320,7 +320,7 @@ impl Stack {
         })
     }
 
-    /// Adds a condition, for [`crate::fns::if_`], [`Resource::set_condition`] and outputs.
+    /// Adds a condition, for [`crate::fns::if_`], [`crate::Resource::set_condition`] and outputs.
     ///
     /// ```
     /// use omc_cdk::{App, Stack, StackProps, ParameterProps, fns};

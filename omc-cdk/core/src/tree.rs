@@ -118,8 +118,8 @@ pub struct Scope {
     pub(crate) path: Arc<str>,
 }
 
-/// A condition of a stack: use it with [`crate::fns::if_`], [`Resource::set_condition`] or
-/// [`OutputProps::condition`].
+/// A condition of a stack: use it with [`crate::fns::if_`], [`crate::Resource::set_condition`] or
+/// [`crate::OutputProps::condition`].
 #[derive(Clone, Debug)]
 pub struct Condition {
     pub(crate) element: ElementRef,
