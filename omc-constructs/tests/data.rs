@@ -493,6 +493,9 @@ fn constructs_share_path_suppressions_and_tags() -> TestResult {
     assert_eq!(paths, ["Test/Db", "Test/Key"]);
     db.add_tag("team", "data")?; // wins over the stack's tag on the database's resources
     db.add_tag("backup", "daily")?;
+    db.add_metadata("owner", "data-team")?;
+    db.node().add_metadata("owner", "not this one")?; // the same scope: replaced
+    db.add_metadata("owner", "data-team")?;
     db.suppress(
         "rds-multi-az",
         "One zone in this test: the tags are what is under test here",
@@ -531,8 +534,15 @@ fn constructs_share_path_suppressions_and_tags() -> TestResult {
         "{key_tags:?}"
     );
     assert!(!key_tags.iter().any(|(k, _)| k == "backup"), "{key_tags:?}");
-    // The suppression covers the database instance.
+    // The suppression covers the database instance, and the metadata reaches it.
     let instance = only(&t, "AWS::RDS::DBInstance");
+    assert_eq!(instance["Metadata"]["owner"], "data-team");
+    assert!(only(&t, "AWS::KMS::Key")["Metadata"].get("owner").is_none());
+    let err = db
+        .add_metadata("aws:cdk:path", "x")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("Test/Db: metadata key"), "{err}");
     assert!(instance["Metadata"]["omc:check"].is_object(), "{instance}");
     // Bad tags are refused with the construct's path.
     let err = db.add_tag("aws:reserved", "x").unwrap_err().to_string();

@@ -1,9 +1,10 @@
-//! What every construct is: a node of the construct tree, with a path, where suppressions and
-//! tags apply to everything the construct created.
+//! What every construct is: a node of the construct tree, with a path, where suppressions,
+//! tags and metadata apply to everything the construct created.
 
 use crate::error::Result;
 use crate::resource::Resource;
 use crate::tree::{Scope, Stack};
+use crate::value::IntoNode;
 
 /// A construct: a [`Scope`] of the tree that created resources. Stacks, scopes, resources and
 /// the constructs of `omc-constructs` implement it, and so should a library's own constructs
@@ -25,6 +26,7 @@ use crate::tree::{Scope, Stack};
 /// let pipeline = Pipeline { scope };
 /// assert_eq!(pipeline.path(), "Jobs/Pipeline");
 /// pipeline.add_tag("team", "jobs")?;
+/// pipeline.add_metadata("owner", "jobs-team")?;
 /// pipeline.suppress("sqs-queue-encrypted", "The queue holds only public job ids")?;
 /// # Ok::<(), omc_cdk::Error>(())
 /// ```
@@ -47,6 +49,15 @@ pub trait Construct {
     /// Tags every resource the construct created that takes tags; see [`Scope::add_tag`].
     fn add_tag(&self, key: &str, value: &str) -> Result<()> {
         self.node().add_tag(key, value)
+    }
+
+    /// Adds an entry to the `Metadata` of every resource the construct created; see
+    /// [`Scope::add_metadata`].
+    fn add_metadata(&self, key: &str, value: impl IntoNode) -> Result<()>
+    where
+        Self: Sized,
+    {
+        self.node().add_metadata(key, value)
     }
 }
 

@@ -81,9 +81,8 @@ pub use parameter::{ParameterProps, ParameterType};
 pub use policy::{DeletionPolicy, RemovalPolicy, UpdateReplacePolicy};
 pub use resource::{RawResource, Resource, ResourceDefinition};
 pub use schema::TagFormat;
-pub use settings::{AppSettings, CrossStackReferences, PathMetadata};
+pub use settings::{AppSettings, CrossStackReferences, PATH_METADATA_KEY, PathMetadata};
 pub use stack::{Mapping, OutputProps, Parameter, StackProps};
-pub use synth::PATH_METADATA_KEY;
 pub use synthesis::{
     MAX_INLINE_TEMPLATE_BYTES, MAX_TEMPLATE_BYTES, Synthesis, SynthesizedStack, WriteError,
     glob_match, to_pretty_json,

@@ -36,3 +36,6 @@ pub enum CrossStackReferences {
     /// consumer sees the new value on its next deploy. Also works across regions of one account.
     Weak,
 }
+
+/// The metadata key of a resource's construct path (AWS CDK's).
+pub const PATH_METADATA_KEY: &str = "aws:cdk:path";

@@ -114,6 +114,7 @@ impl Stack {
             stage: props.stage,
             suppressions: Vec::new(),
             scope_tags: Vec::new(),
+            scope_metadata: Vec::new(),
             constructs: BTreeSet::new(),
             resources: IndexMap::new(),
             logical_ids: BTreeMap::new(),
@@ -577,6 +578,43 @@ impl Scope {
             .retain(|(scope, k, _)| !(*scope == path && k == key));
         data.scope_tags
             .push((path, key.to_owned(), value.to_owned()));
+        Ok(())
+    }
+
+    /// Adds an entry to the `Metadata` of every resource under this scope (a resource's own
+    /// entry of the same key wins, then an inner scope's). The keys omc-cdk writes itself
+    /// (`aws:cdk:path`, `omc:check`) are refused: they would be overwritten.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, RawResource, assertions::Template};
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Data", StackProps::default())?;
+    /// let db = stack.child("Database")?;
+    /// db.add("Queue", RawResource::new("AWS::SQS::Queue"))?;
+    /// db.add_metadata("owner", "data-team")?;
+    /// let template = Template::from_stack(&stack)?;
+    /// let (_, queue) = template.resources("AWS::SQS::Queue")[0];
+    /// assert_eq!(queue["Metadata"]["owner"], "data-team");
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn add_metadata(&self, key: &str, value: impl IntoNode) -> Result<()> {
+        if key.is_empty()
+            || key == crate::settings::PATH_METADATA_KEY
+            || key == crate::check::METADATA_KEY
+        {
+            return Err(Error::InvalidValue {
+                path: self.node_path(),
+                message: format!(
+                    "metadata key {key:?} is not one a construct may set (omc-cdk writes aws:cdk:path and omc:check itself); use another key"
+                ),
+            });
+        }
+        let mut data = self.data.borrow_mut();
+        let path = self.path.clone();
+        data.scope_metadata
+            .retain(|(scope, k, _)| !(*scope == path && k == key));
+        data.scope_metadata
+            .push((path, key.to_owned(), value.into_node()));
         Ok(())
     }
 

@@ -70,6 +70,9 @@ pub(crate) struct StackData {
     /// Tags added on scopes ([`Scope::add_tag`]): the scope's path, key and value, in
     /// declaration order.
     pub(crate) scope_tags: Vec<(Arc<str>, String, String)>,
+    /// Metadata added on scopes ([`Scope::add_metadata`]): the scope's path, key and value,
+    /// in declaration order.
+    pub(crate) scope_metadata: Vec<(Arc<str>, String, Node)>,
     /// Every construct path in use, resources included.
     pub(crate) constructs: BTreeSet<Arc<str>>,
     pub(crate) resources: IndexMap<Arc<str>, ResourceData>,

@@ -17,8 +17,6 @@ mod graph;
 mod render;
 mod validate;
 
-pub use render::PATH_METADATA_KEY;
-
 use std::cell::Ref;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

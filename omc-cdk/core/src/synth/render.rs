@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::error::{Problem, ProblemKind};
 use crate::id;
 use crate::schema::{ResourceSchema, SchemaLookup, TagFormat};
-use crate::settings::{AppSettings, CrossStackReferences, PathMetadata};
+use crate::settings::{AppSettings, CrossStackReferences, PATH_METADATA_KEY, PathMetadata};
 use crate::tree::{Override, ResourceData, StackData};
 use crate::value::{ConditionExpr, ElementRef, Intrinsic, Node, RefTarget, ResourceRef};
 
@@ -128,7 +128,8 @@ impl Renderer<'_> {
                 element: full.clone(),
             };
             let tags = scope_tags(&data.tags, &data.scope_tags, path);
-            let mut rendered = self.resource(&mut cursor, resource, &tags);
+            let inherited = covering(&data.scope_metadata, path);
+            let mut rendered = self.resource(&mut cursor, resource, &tags, &inherited);
             add_suppressions(
                 &mut rendered,
                 &data.suppressions,
@@ -228,6 +229,7 @@ impl Renderer<'_> {
         cursor: &mut Cursor,
         resource: &ResourceData,
         stack_tags: &BTreeMap<String, String>,
+        inherited: &[&(Arc<str>, String, Node)],
     ) -> Json {
         let mut out = Map::new();
         out.insert("Type".into(), resource.type_name.clone().into());
@@ -290,13 +292,20 @@ impl Renderer<'_> {
                 self.node(cursor, policy, &mut path),
             );
         }
-        if !resource.metadata.is_empty() || self.settings.path_metadata == PathMetadata::Included {
+        if !resource.metadata.is_empty()
+            || !inherited.is_empty()
+            || self.settings.path_metadata == PathMetadata::Included
+        {
             let mut metadata = Map::new();
             if self.settings.path_metadata == PathMetadata::Included {
                 metadata.insert(PATH_METADATA_KEY.into(), cursor.element.clone().into());
             }
             let mut path = vec![Seg::Key("Metadata")];
-            for (key, value) in &resource.metadata {
+            // Outer scopes first, then inner ones, then the resource's own entries: the most
+            // specific value of a key wins.
+            let own = resource.metadata.iter();
+            let scoped = inherited.iter().map(|(_, key, value)| (key, value));
+            for (key, value) in scoped.chain(own) {
                 path.push(Seg::Key(key));
                 metadata.insert(key.clone(), self.node(cursor, value, &mut path));
                 path.pop();
@@ -866,15 +875,13 @@ fn export_name(stack: &str, output_id: &str) -> String {
     format!("{prefix}{}", &output_id[skip.min(output_id.len())..])
 }
 
-/// The stack's tags with the tags of every scope that contains `path` (outer scopes first, so
-/// an inner scope's tag wins).
-fn scope_tags(
-    stack: &BTreeMap<String, String>,
-    scopes: &[(Arc<str>, String, String)],
+/// The entries of `scopes` whose scope contains `path`, outer scopes first (stable: one
+/// scope's entries keep their declaration order).
+fn covering<'a, T>(
+    scopes: &'a [(Arc<str>, String, T)],
     path: &str,
-) -> BTreeMap<String, String> {
-    let mut tags = stack.clone();
-    let mut covering: Vec<&(Arc<str>, String, String)> = scopes
+) -> Vec<&'a (Arc<str>, String, T)> {
+    let mut found: Vec<&(Arc<str>, String, T)> = scopes
         .iter()
         .filter(|(scope, _, _)| {
             scope.is_empty()
@@ -883,9 +890,19 @@ fn scope_tags(
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         })
         .collect();
-    // Stable: tags of one scope keep their declaration order.
-    covering.sort_by_key(|(scope, _, _)| scope.split('/').count() - usize::from(scope.is_empty()));
-    for (_, key, value) in covering {
+    found.sort_by_key(|(scope, _, _)| scope.split('/').count() - usize::from(scope.is_empty()));
+    found
+}
+
+/// The stack's tags with the tags of every scope that contains `path` (outer scopes first, so
+/// an inner scope's tag wins).
+fn scope_tags(
+    stack: &BTreeMap<String, String>,
+    scopes: &[(Arc<str>, String, String)],
+    path: &str,
+) -> BTreeMap<String, String> {
+    let mut tags = stack.clone();
+    for (_, key, value) in covering(scopes, path) {
         tags.insert(key.clone(), value.clone());
     }
     tags
@@ -993,9 +1010,6 @@ fn merge_literal_tags(
         }
     }
 }
-
-/// The metadata key of a resource's construct path (AWS CDK's).
-pub const PATH_METADATA_KEY: &str = "aws:cdk:path";
 
 /// Writes the suppressions covering the resource at `path` into its `Metadata`.
 fn add_suppressions(
