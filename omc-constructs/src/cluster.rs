@@ -1,6 +1,6 @@
 //! ECS clusters for Fargate.
 
-use omc_cdk::{Result, Scope, Value};
+use omc_cdk::{Result, Scope, TypedResource, Value};
 use omc_cfn::ecs;
 
 use crate::util;
@@ -146,7 +146,7 @@ impl Cluster {
             name: cluster.reference(),
             arn: cluster.attr_arn(),
             vpc: props.vpc.clone(),
-            capacity: Some(((*capacity).clone(), props.fargate_spot)),
+            capacity: Some((capacity.as_resource().clone(), props.fargate_spot)),
             scope,
         })
     }

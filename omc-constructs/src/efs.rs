@@ -1,6 +1,6 @@
 //! EFS file systems: encrypted, mounted from private subnets, TLS-only, with access points.
 
-use omc_cdk::{IndexMap, RemovalPolicy, Result, Scope, Value};
+use omc_cdk::{IndexMap, RemovalPolicy, Result, Scope, TypedResource, Value};
 use omc_cfn::efs;
 
 use crate::connections::{Connectable, Connections};
@@ -297,7 +297,7 @@ impl EfsFileSystem {
                     subnet.value(),
                 ),
             )?;
-            mount_targets.push((*target).clone());
+            mount_targets.push(target.as_resource().clone());
         }
         let mut access_points = IndexMap::new();
         for (name, ap) in props.access_points {

@@ -2,7 +2,7 @@
 //! group that scales to zero. It is for CI runners only and offers no API for application
 //! workloads (applications run on ECS).
 
-use omc_cdk::{IndexMap, Node, Result, Scope, Value};
+use omc_cdk::{IndexMap, Node, Result, Scope, TypedResource, Value};
 use omc_cfn::eks;
 use serde_json::json;
 
@@ -615,7 +615,7 @@ impl EksRunnerCluster {
             )?;
             if addon == "coredns" {
                 // CoreDNS needs nodes to become active.
-                resource.add_depends_on(&system_group)?;
+                resource.add_depends_on(system_group.as_resource())?;
             }
             if addon == "eks-pod-identity-agent" {
                 pod_identity_agent = Some(resource);
@@ -711,7 +711,7 @@ impl EksRunnerCluster {
             ),
         )?;
         if let Some(agent) = &pod_identity_agent {
-            association.add_depends_on(agent)?;
+            association.add_depends_on(agent.as_resource())?;
         }
 
         // Helm values, so installing the charts needs no hand-written configuration.

@@ -1,7 +1,7 @@
 //! ECS services on Fargate: task definition, security group, optional load balancer route,
 //! autoscaling and EFS volumes.
 
-use omc_cdk::{Result, Scope, Value, fns};
+use omc_cdk::{Result, Scope, TypedResource, Value, fns};
 use omc_cfn::{applicationautoscaling as aas, ecs, elasticloadbalancingv2 as elbv2};
 
 use crate::cluster::Cluster;

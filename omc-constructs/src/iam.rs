@@ -1,6 +1,6 @@
 //! IAM roles and policy statements, with grants that add least-privilege statements.
 
-use omc_cdk::{IntoNode, Json, Node, Result, Scope, Value};
+use omc_cdk::{IntoNode, Json, Node, Result, Scope, TypedResource, Value};
 use omc_cfn::iam;
 
 use crate::util::{self, node};
@@ -246,7 +246,7 @@ impl Role {
 
     /// The role's resource.
     pub fn resource(&self) -> &omc_cdk::Resource {
-        &self.resource
+        self.resource.as_resource()
     }
 
     /// Adds a statement to the role's inline policy (once: an identical statement is not added

@@ -1,6 +1,6 @@
 //! KMS keys, with key policies that grant services exactly what they need.
 
-use omc_cdk::{Node, RemovalPolicy, Result, Scope, Value};
+use omc_cdk::{Node, RemovalPolicy, Result, Scope, TypedResource, Value};
 use omc_cfn::kms;
 
 use crate::iam::{self, PolicyStatement};

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use omc_cdk::{Node, Pseudo, Result, Scope, Value, fns};
+use omc_cdk::{Node, Pseudo, Result, Scope, TypedResource, Value, fns};
 use omc_cfn::elasticloadbalancingv2 as elbv2;
 
 use crate::connections::{Connectable, Connections};
@@ -776,12 +776,12 @@ impl ApplicationLoadBalancer {
                 )
             },
         )?;
-        Ok(Some((*rule).clone()))
+        Ok(Some(rule.as_resource().clone()))
     }
 
     /// The listener resource (services depend on it).
     pub(crate) fn listener(&self) -> &omc_cdk::Resource {
-        &self.listener
+        self.listener.as_resource()
     }
 }
 

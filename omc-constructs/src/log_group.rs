@@ -1,6 +1,6 @@
 //! CloudWatch log groups with an explicit retention.
 
-use omc_cdk::{RemovalPolicy, Result, Scope, Value, fns};
+use omc_cdk::{RemovalPolicy, Result, Scope, TypedResource, Value, fns};
 use omc_cfn::logs;
 
 use crate::iam::PolicyStatement;
@@ -163,7 +163,7 @@ impl LogGroup {
 
     /// The `AWS::Logs::LogGroup` resource.
     pub fn resource(&self) -> &omc_cdk::Resource {
-        &self.resource
+        self.resource.as_resource()
     }
 
     /// Lets a role create log streams and write events.

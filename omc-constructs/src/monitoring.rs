@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use omc_cdk::{Node, Result, Scope, Value, aws};
+use omc_cdk::{Node, Result, Scope, TypedResource, Value, aws};
 use omc_cfn::{cloudwatch, sns};
 
 use crate::kms::{Key, KeyProps};
@@ -168,7 +168,7 @@ impl Monitoring {
         Ok(Monitoring {
             scope,
             topic_arn: topic.reference(),
-            dashboard: (*dashboard).clone(),
+            dashboard: dashboard.as_resource().clone(),
             widgets: Rc::default(),
         })
     }

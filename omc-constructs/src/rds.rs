@@ -1,6 +1,6 @@
 //! RDS for PostgreSQL.
 
-use omc_cdk::{RemovalPolicy, Result, Scope, Value};
+use omc_cdk::{RemovalPolicy, Result, Scope, TypedResource, Value};
 use omc_cfn::rds;
 
 use crate::connections::{Connectable, Connections};
@@ -390,7 +390,7 @@ impl Rds {
 
     /// The instance resource.
     pub fn resource(&self) -> &omc_cdk::Resource {
-        &self.instance
+        self.instance.as_resource()
     }
 }
 

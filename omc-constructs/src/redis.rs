@@ -1,6 +1,6 @@
 //! ElastiCache for Redis or Valkey: a replication group in private subnets.
 
-use omc_cdk::{RemovalPolicy, Result, Scope, Value};
+use omc_cdk::{RemovalPolicy, Result, Scope, TypedResource, Value};
 use omc_cfn::elasticache;
 
 use crate::connections::{Connectable, Connections};

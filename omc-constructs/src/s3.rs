@@ -1,6 +1,6 @@
 //! S3 buckets with secure defaults, for logs (CloudTrail, Config, load balancer access logs).
 
-use omc_cdk::{Node, RemovalPolicy, Result, Scope, Value, fns};
+use omc_cdk::{Node, RemovalPolicy, Result, Scope, TypedResource, Value, fns};
 use omc_cfn::s3;
 
 use crate::util::{self, node};

@@ -1,7 +1,7 @@
 //! Fargate tasks run on a schedule by EventBridge Scheduler or an EventBridge rule.
 
 use omc_cdk::template::schedule::{ScheduleError, ScheduleExpression};
-use omc_cdk::{Result, Scope, Value};
+use omc_cdk::{Result, Scope, TypedResource, Value};
 use omc_cfn::{events, scheduler};
 
 use crate::cluster::Cluster;
@@ -312,7 +312,7 @@ impl ScheduledTask {
                         )
                     },
                 )?;
-                (*handle).clone()
+                handle.as_resource().clone()
             }
             ScheduleTrigger::EventBridgeRule => {
                 let handle = scope.add(
@@ -357,7 +357,7 @@ impl ScheduledTask {
                         ..events::Rule::new()
                     },
                 )?;
-                (*handle).clone()
+                handle.as_resource().clone()
             }
         };
         for dependency in &start_after {

@@ -1,6 +1,6 @@
 //! The account's security baseline: CloudTrail, GuardDuty and AWS Config.
 
-use omc_cdk::{Node, Result, Scope, Value, fns};
+use omc_cdk::{Node, Result, Scope, TypedResource, Value, fns};
 use omc_cfn::{cloudtrail, config, guardduty};
 
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
@@ -276,7 +276,7 @@ impl SecurityBaseline {
             )?;
             channel.add_depends_on(bucket.policy())?;
             // A delivery channel needs a configuration recorder to exist.
-            channel.add_depends_on(&recorder)?;
+            channel.add_depends_on(recorder.as_resource())?;
             for rule in &props.config_rules {
                 let id = rule
                     .split('_')
@@ -294,7 +294,7 @@ impl SecurityBaseline {
                         ..config::config_rule::Source::new("AWS")
                     }),
                 )?;
-                resource.add_depends_on(&recorder)?;
+                resource.add_depends_on(recorder.as_resource())?;
             }
         }
         Ok(SecurityBaseline {

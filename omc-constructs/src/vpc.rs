@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
-use omc_cdk::{Result, Scope, Tag, Value, fns};
+use omc_cdk::{Result, Scope, Tag, TypedResource, Value, fns};
 use omc_cfn::ec2;
 
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
@@ -502,9 +502,10 @@ impl Vpc {
                                     ..ec2::Route::new(table.reference())
                                 },
                             )?;
-                            route.add_depends_on(attachment)?;
-                            connectivity.push((SubnetKind::Public, (**attachment).clone()));
-                            connectivity.push((SubnetKind::Public, (*route).clone()));
+                            route.add_depends_on(attachment.as_resource())?;
+                            connectivity
+                                .push((SubnetKind::Public, attachment.as_resource().clone()));
+                            connectivity.push((SubnetKind::Public, route.as_resource().clone()));
                             public_route = Some(route);
                         }
                         if zi < usize::from(props.nat_gateways)
@@ -530,12 +531,12 @@ impl Vpc {
                             // An Elastic IP in a VPC needs the internet gateway attached,
                             // and a NAT gateway needs its subnet's route to it.
                             if let Some((_, attachment)) = &internet {
-                                eip.add_depends_on(attachment)?;
+                                eip.add_depends_on(attachment.as_resource())?;
                             }
                             if let Some(route) = &public_route {
-                                nat.add_depends_on(route)?;
+                                nat.add_depends_on(route.as_resource())?;
                             }
-                            nat.add_depends_on(&association)?;
+                            nat.add_depends_on(association.as_resource())?;
                             nat_gateways.push(nat.reference());
                         }
                     }
@@ -549,7 +550,8 @@ impl Vpc {
                                 ..ec2::Route::new(table.reference())
                             },
                         )?;
-                        connectivity.push((SubnetKind::PrivateWithEgress, (*route).clone()));
+                        connectivity
+                            .push((SubnetKind::PrivateWithEgress, route.as_resource().clone()));
                     }
                     SubnetKind::Isolated => {}
                 }

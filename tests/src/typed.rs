@@ -1,7 +1,9 @@
 //! A fixture built only from typed resources (`omc-cfn`): EC2, ECS, ELBv2, RDS, ElastiCache,
 //! EKS, IAM, Logs, Events and EFS, with nested property types filled in, across two stacks.
 
-use omc_cdk::{App, Environment, Json, List, Result, Stack, StackProps, Tag, Value, aws, fns};
+use omc_cdk::{
+    App, Environment, Json, List, Result, Stack, StackProps, Tag, TypedResource, Value, aws, fns,
+};
 use omc_cfn::{
     ec2, ecs, efs, eks, elasticache, elasticloadbalancingv2 as elbv2, events, iam, logs, rds,
 };
@@ -484,7 +486,7 @@ pub fn typed_resources() -> Result<App> {
             ..ecs::Service::new()
         },
     )?;
-    service.add_depends_on(&rule)?;
+    service.add_depends_on(rule.as_resource())?;
 
     // RDS and ElastiCache in the private subnets.
     let db_subnets = stack.add(

@@ -531,7 +531,7 @@ fn resource_file(resource: &Resource, source: &Source<'_>) -> String {
     };
     let _ = write!(
         body,
-        "\n/// An `{t}` in a stack: `Ref` and one accessor per attribute. Dereferences to\n/// [`cdk::Resource`] for dependencies, policies and overrides.\n#[derive(Clone, Debug)]\npub struct {h}(cdk::Resource);\n\nimpl From<cdk::Resource> for {h} {{\n    #[inline]\n    fn from(resource: cdk::Resource) -> Self {{\n        Self(resource)\n    }}\n}}\n\nimpl std::ops::Deref for {h} {{\n    type Target = cdk::Resource;\n\n    #[inline]\n    fn deref(&self) -> &cdk::Resource {{\n        &self.0\n    }}\n}}\n\nimpl {h} {{\n    /// `Ref`: {identifier}.\n    #[inline]\n    pub fn reference(&self) -> cdk::Value<String> {{\n        self.0.reference()\n    }}\n",
+        "\n/// An `{t}` in a stack: `Ref` and one accessor per attribute.\n///\n/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`\n/// is the explicit escape hatch to the untyped [`cdk::Resource`].\n#[derive(Clone, Debug)]\npub struct {h}(cdk::Resource);\n\nimpl From<cdk::Resource> for {h} {{\n    #[inline]\n    fn from(resource: cdk::Resource) -> Self {{\n        Self(resource)\n    }}\n}}\n\nimpl cdk::TypedResource for {h} {{\n    #[inline]\n    fn as_resource(&self) -> &cdk::Resource {{\n        &self.0\n    }}\n}}\n\nimpl {h} {{\n    /// `Ref`: {identifier}.\n    #[inline]\n    pub fn reference(&self) -> cdk::Value<String> {{\n        self.0.reference()\n    }}\n",
         t = r.type_name,
         h = r.handle_name,
     );

@@ -79,7 +79,7 @@ pub use error::{ChecksFailed, Error, Problem, ProblemKind, Result};
 pub use indexmap::IndexMap;
 pub use parameter::{ParameterProps, ParameterType};
 pub use policy::{DeletionPolicy, RemovalPolicy, UpdateReplacePolicy};
-pub use resource::{RawResource, Resource, ResourceDefinition};
+pub use resource::{RawResource, Resource, ResourceDefinition, TypedResource};
 pub use schema::TagFormat;
 pub use settings::{AppSettings, CrossStackReferences, PATH_METADATA_KEY, PathMetadata};
 pub use stack::{Mapping, OutputProps, Parameter, StackProps};

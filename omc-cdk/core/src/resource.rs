@@ -19,7 +19,7 @@ use crate::value::{
 /// The typed resources implement this trait; [`RawResource`] implements it for any type name.
 pub trait ResourceDefinition {
     /// What [`crate::Scope::add`] returns: [`Resource`], or a typed handle with one accessor per
-    /// attribute of the type.
+    /// attribute of the type (and the [`TypedResource`] operations).
     type Handle: From<Resource>;
     /// The CloudFormation type, such as `AWS::EC2::VPC`.
     fn type_name(&self) -> &str;
@@ -349,6 +349,182 @@ impl Resource {
     /// Escape hatch: removes a path under `Properties`.
     pub fn add_property_deletion_override(&self, path: &str) {
         self.add_deletion_override(&format!("Properties.{path}"));
+    }
+}
+
+/// What every typed handle (such as `omc_cfn::ec2::VpcHandle`) offers besides `Ref` and its
+/// `attr_*` accessors: the operations of [`Resource`] that are safe whatever the type, with
+/// the same signatures.
+///
+/// A typed handle has no untyped `get_att`: it offers one `attr_*` accessor per attribute its
+/// type has, so an attribute it lacks does not compile. [`TypedResource::as_resource`] is the
+/// explicit escape hatch to the untyped [`Resource`] (whose `Fn::GetAtt`s synthesis still
+/// checks against the type's schema).
+///
+/// ```
+/// use omc_cdk::{App, RawResource, Resource, Stack, StackProps, TypedResource};
+///
+/// /// A typed handle of one's own (the generated ones look like this).
+/// #[derive(Clone, Debug)]
+/// struct QueueHandle(Resource);
+/// impl From<Resource> for QueueHandle {
+///     fn from(resource: Resource) -> Self { Self(resource) }
+/// }
+/// impl TypedResource for QueueHandle {
+///     fn as_resource(&self) -> &Resource { &self.0 }
+/// }
+///
+/// let app = App::new();
+/// let stack = Stack::new(&app, "Jobs", StackProps::default())?;
+/// let queue = QueueHandle::from(stack.add("Queue", RawResource::new("AWS::SQS::Queue"))?);
+/// queue.apply_removal_policy(omc_cdk::RemovalPolicy::Retain);
+/// assert_eq!(queue.logical_id(), "Queue");
+/// # Ok::<(), omc_cdk::Error>(())
+/// ```
+pub trait TypedResource {
+    /// The untyped resource: the explicit escape hatch (its `get_att` takes any attribute
+    /// name; synthesis rejects names the type's schema does not list).
+    fn as_resource(&self) -> &Resource;
+
+    /// The untyped resource, by value; see [`TypedResource::as_resource`].
+    #[inline]
+    fn into_resource(self) -> Resource
+    where
+        Self: Sized,
+    {
+        self.as_resource().clone()
+    }
+
+    /// See [`Resource::reference`].
+    #[inline]
+    fn reference(&self) -> Value<String> {
+        self.as_resource().reference()
+    }
+
+    /// See [`Resource::type_name`].
+    #[inline]
+    fn type_name(&self) -> &str {
+        self.as_resource().type_name()
+    }
+
+    /// See [`Resource::node_path`].
+    #[inline]
+    fn node_path(&self) -> String {
+        self.as_resource().node_path()
+    }
+
+    /// See [`Resource::scope`].
+    #[inline]
+    fn scope(&self) -> &Scope {
+        self.as_resource().scope()
+    }
+
+    /// See [`Resource::suppress`].
+    #[inline]
+    fn suppress(&self, rule: &str, reason: &str) -> Result<()> {
+        self.as_resource().suppress(rule, reason)
+    }
+
+    /// See [`Resource::stack`].
+    #[inline]
+    fn stack(&self) -> Stack {
+        self.as_resource().stack()
+    }
+
+    /// See [`Resource::logical_id`].
+    #[inline]
+    fn logical_id(&self) -> String {
+        self.as_resource().logical_id()
+    }
+
+    /// See [`Resource::override_logical_id`].
+    #[inline]
+    fn override_logical_id(&self, logical_id: &str) -> Result<()> {
+        self.as_resource().override_logical_id(logical_id)
+    }
+
+    /// See [`Resource::add_depends_on`] (pass a typed handle as `other.as_resource()`).
+    #[inline]
+    fn add_depends_on(&self, other: &Resource) -> Result<()> {
+        self.as_resource().add_depends_on(other)
+    }
+
+    /// See [`Resource::set_condition`].
+    #[inline]
+    fn set_condition(&self, condition: &Condition) -> Result<()> {
+        self.as_resource().set_condition(condition)
+    }
+
+    /// See [`Resource::set_deletion_policy`].
+    #[inline]
+    fn set_deletion_policy(&self, policy: DeletionPolicy) {
+        self.as_resource().set_deletion_policy(policy);
+    }
+
+    /// See [`Resource::set_update_replace_policy`].
+    #[inline]
+    fn set_update_replace_policy(&self, policy: UpdateReplacePolicy) {
+        self.as_resource().set_update_replace_policy(policy);
+    }
+
+    /// See [`Resource::apply_removal_policy`].
+    #[inline]
+    fn apply_removal_policy(&self, policy: RemovalPolicy) {
+        self.as_resource().apply_removal_policy(policy);
+    }
+
+    /// See [`Resource::set_update_policy`].
+    #[inline]
+    fn set_update_policy(&self, policy: impl IntoNode) {
+        self.as_resource().set_update_policy(policy);
+    }
+
+    /// See [`Resource::set_creation_policy`].
+    #[inline]
+    fn set_creation_policy(&self, policy: impl IntoNode) {
+        self.as_resource().set_creation_policy(policy);
+    }
+
+    /// See [`Resource::add_metadata`].
+    #[inline]
+    fn add_metadata(&self, key: &str, value: impl IntoNode) {
+        self.as_resource().add_metadata(key, value);
+    }
+
+    /// See [`Resource::properties`].
+    #[inline]
+    fn properties(&self) -> IndexMap<String, Node> {
+        self.as_resource().properties()
+    }
+
+    /// See [`Resource::update_properties`].
+    #[inline]
+    fn update_properties(&self, f: impl FnOnce(&mut IndexMap<String, Node>)) {
+        self.as_resource().update_properties(f);
+    }
+
+    /// See [`Resource::add_override`].
+    #[inline]
+    fn add_override(&self, path: &str, value: impl IntoNode) {
+        self.as_resource().add_override(path, value);
+    }
+
+    /// See [`Resource::add_deletion_override`].
+    #[inline]
+    fn add_deletion_override(&self, path: &str) {
+        self.as_resource().add_deletion_override(path);
+    }
+
+    /// See [`Resource::add_property_override`].
+    #[inline]
+    fn add_property_override(&self, path: &str, value: impl IntoNode) {
+        self.as_resource().add_property_override(path, value);
+    }
+
+    /// See [`Resource::add_property_deletion_override`].
+    #[inline]
+    fn add_property_deletion_override(&self, path: &str) {
+        self.as_resource().add_property_deletion_override(path);
     }
 }
 

@@ -1,7 +1,7 @@
 //! `Fn::GetAtt` of an attribute the type does not have is a synthesis problem, and user text
 //! that reaches an `Fn::Sub` stays literal.
 
-use omc_cdk::{App, Error, ProblemKind, RawResource, Stack, StackProps};
+use omc_cdk::{App, Error, ProblemKind, RawResource, Stack, StackProps, TypedResource};
 use omc_cfn::ec2;
 
 fn problems(app: &App) -> Vec<omc_cdk::Problem> {
@@ -12,8 +12,9 @@ fn problems(app: &App) -> Vec<omc_cdk::Problem> {
     }
 }
 
-/// Typed handles dereference to `Resource`, whose `get_att` takes any name: the schema the
-/// typed resource carries rejects the name at synthesis, with no `App::with_schemas` needed.
+/// A typed handle has no `get_att` (`tests/ui/untyped_get_att.rs`), but its explicit escape
+/// hatch `as_resource()` is the untyped `Resource`, whose `get_att` takes any name: the schema
+/// the typed resource carries rejects the name at synthesis, with no `App::with_schemas` needed.
 #[test]
 fn get_att_through_a_typed_handle_is_checked_against_the_schema() {
     let app = App::new();
@@ -32,7 +33,7 @@ fn get_att_through_a_typed_handle_is_checked_against_the_schema() {
             "Param",
             RawResource::new("AWS::SSM::Parameter")
                 .property("Type", "String")
-                .property("Value", vpc.get_att::<String>("Arn")),
+                .property("Value", vpc.as_resource().get_att::<String>("Arn")),
         )
         .unwrap();
     stack

@@ -104,8 +104,10 @@ impl cdk::ResourceDefinition for RegistryRecord {
     }
 }
 
-/// An `AWS::AgentRegistry::RegistryRecord` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AgentRegistry::RegistryRecord` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RegistryRecordHandle(cdk::Resource);
 
@@ -116,11 +118,9 @@ impl From<cdk::Resource> for RegistryRecordHandle {
     }
 }
 
-impl std::ops::Deref for RegistryRecordHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RegistryRecordHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

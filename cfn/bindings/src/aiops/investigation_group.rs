@@ -130,8 +130,10 @@ impl cdk::ResourceDefinition for InvestigationGroup {
     }
 }
 
-/// An `AWS::AIOps::InvestigationGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AIOps::InvestigationGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct InvestigationGroupHandle(cdk::Resource);
 
@@ -142,11 +144,9 @@ impl From<cdk::Resource> for InvestigationGroupHandle {
     }
 }
 
-impl std::ops::Deref for InvestigationGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for InvestigationGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -217,8 +217,10 @@ impl cdk::ResourceDefinition for Broker {
     }
 }
 
-/// An `AWS::AmazonMQ::Broker` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AmazonMQ::Broker` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct BrokerHandle(cdk::Resource);
 
@@ -229,11 +231,9 @@ impl From<cdk::Resource> for BrokerHandle {
     }
 }
 
-impl std::ops::Deref for BrokerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for BrokerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

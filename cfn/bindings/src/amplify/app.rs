@@ -180,8 +180,10 @@ impl cdk::ResourceDefinition for App {
     }
 }
 
-/// An `AWS::Amplify::App` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Amplify::App` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AppHandle(cdk::Resource);
 
@@ -192,11 +194,9 @@ impl From<cdk::Resource> for AppHandle {
     }
 }
 
-impl std::ops::Deref for AppHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AppHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -61,8 +61,10 @@ impl cdk::ResourceDefinition for Account {
     }
 }
 
-/// An `AWS::ApiGateway::Account` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApiGateway::Account` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AccountHandle(cdk::Resource);
 
@@ -73,11 +75,9 @@ impl From<cdk::Resource> for AccountHandle {
     }
 }
 
-impl std::ops::Deref for AccountHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AccountHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -108,8 +108,10 @@ impl cdk::ResourceDefinition for DomainName {
     }
 }
 
-/// An `AWS::ApiGateway::DomainName` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApiGateway::DomainName` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DomainNameHandle(cdk::Resource);
 
@@ -120,11 +122,9 @@ impl From<cdk::Resource> for DomainNameHandle {
     }
 }
 
-impl std::ops::Deref for DomainNameHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DomainNameHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -84,8 +84,10 @@ impl cdk::ResourceDefinition for DomainNameAccessAssociation {
     }
 }
 
-/// An `AWS::ApiGateway::DomainNameAccessAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApiGateway::DomainNameAccessAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DomainNameAccessAssociationHandle(cdk::Resource);
 
@@ -96,11 +98,9 @@ impl From<cdk::Resource> for DomainNameAccessAssociationHandle {
     }
 }
 
-impl std::ops::Deref for DomainNameAccessAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DomainNameAccessAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -136,8 +136,10 @@ impl cdk::ResourceDefinition for Method {
     }
 }
 
-/// An `AWS::ApiGateway::Method` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApiGateway::Method` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MethodHandle(cdk::Resource);
 
@@ -148,11 +150,9 @@ impl From<cdk::Resource> for MethodHandle {
     }
 }
 
-impl std::ops::Deref for MethodHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MethodHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -156,8 +156,10 @@ impl cdk::ResourceDefinition for RestApi {
     }
 }
 
-/// An `AWS::ApiGateway::RestApi` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApiGateway::RestApi` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RestApiHandle(cdk::Resource);
 
@@ -168,11 +170,9 @@ impl From<cdk::Resource> for RestApiHandle {
     }
 }
 
-impl std::ops::Deref for RestApiHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RestApiHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

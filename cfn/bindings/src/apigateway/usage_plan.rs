@@ -86,8 +86,10 @@ impl cdk::ResourceDefinition for UsagePlan {
     }
 }
 
-/// An `AWS::ApiGateway::UsagePlan` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApiGateway::UsagePlan` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UsagePlanHandle(cdk::Resource);
 
@@ -98,11 +100,9 @@ impl From<cdk::Resource> for UsagePlanHandle {
     }
 }
 
-impl std::ops::Deref for UsagePlanHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UsagePlanHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for UsagePlanKey {
     }
 }
 
-/// An `AWS::ApiGateway::UsagePlanKey` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApiGateway::UsagePlanKey` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UsagePlanKeyHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for UsagePlanKeyHandle {
     }
 }
 
-impl std::ops::Deref for UsagePlanKeyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UsagePlanKeyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -149,8 +149,10 @@ impl cdk::ResourceDefinition for ConfigurationProfile {
     }
 }
 
-/// An `AWS::AppConfig::ConfigurationProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AppConfig::ConfigurationProfile` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConfigurationProfileHandle(cdk::Resource);
 
@@ -161,11 +163,9 @@ impl From<cdk::Resource> for ConfigurationProfileHandle {
     }
 }
 
-impl std::ops::Deref for ConfigurationProfileHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConfigurationProfileHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -168,8 +168,10 @@ impl cdk::ResourceDefinition for ScalableTarget {
     }
 }
 
-/// An `AWS::ApplicationAutoScaling::ScalableTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApplicationAutoScaling::ScalableTarget` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ScalableTargetHandle(cdk::Resource);
 
@@ -180,11 +182,9 @@ impl From<cdk::Resource> for ScalableTargetHandle {
     }
 }
 
-impl std::ops::Deref for ScalableTargetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ScalableTargetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -170,8 +170,10 @@ impl cdk::ResourceDefinition for ScalingPolicy {
     }
 }
 
-/// An `AWS::ApplicationAutoScaling::ScalingPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ApplicationAutoScaling::ScalingPolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ScalingPolicyHandle(cdk::Resource);
 
@@ -182,11 +184,9 @@ impl From<cdk::Resource> for ScalingPolicyHandle {
     }
 }
 
-impl std::ops::Deref for ScalingPolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ScalingPolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

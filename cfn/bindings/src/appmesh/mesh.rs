@@ -73,8 +73,10 @@ impl cdk::ResourceDefinition for Mesh {
     }
 }
 
-/// An `AWS::AppMesh::Mesh` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AppMesh::Mesh` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MeshHandle(cdk::Resource);
 
@@ -85,11 +87,9 @@ impl From<cdk::Resource> for MeshHandle {
     }
 }
 
-impl std::ops::Deref for MeshHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MeshHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -91,8 +91,10 @@ impl cdk::ResourceDefinition for AutoScalingConfiguration {
     }
 }
 
-/// An `AWS::AppRunner::AutoScalingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AppRunner::AutoScalingConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AutoScalingConfigurationHandle(cdk::Resource);
 
@@ -103,11 +105,9 @@ impl From<cdk::Resource> for AutoScalingConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for AutoScalingConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AutoScalingConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -84,8 +84,10 @@ impl cdk::ResourceDefinition for VpcIngressConnection {
     }
 }
 
-/// An `AWS::AppRunner::VpcIngressConnection` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AppRunner::VpcIngressConnection` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VpcIngressConnectionHandle(cdk::Resource);
 
@@ -96,11 +98,9 @@ impl From<cdk::Resource> for VpcIngressConnectionHandle {
     }
 }
 
-impl std::ops::Deref for VpcIngressConnectionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VpcIngressConnectionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -274,8 +274,10 @@ impl cdk::ResourceDefinition for Fleet {
     }
 }
 
-/// An `AWS::AppStream::Fleet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AppStream::Fleet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FleetHandle(cdk::Resource);
 
@@ -286,11 +288,9 @@ impl From<cdk::Resource> for FleetHandle {
     }
 }
 
-impl std::ops::Deref for FleetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FleetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

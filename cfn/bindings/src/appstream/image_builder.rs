@@ -213,8 +213,10 @@ impl cdk::ResourceDefinition for ImageBuilder {
     }
 }
 
-/// An `AWS::AppStream::ImageBuilder` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AppStream::ImageBuilder` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ImageBuilderHandle(cdk::Resource);
 
@@ -225,11 +227,9 @@ impl From<cdk::Resource> for ImageBuilderHandle {
     }
 }
 
-impl std::ops::Deref for ImageBuilderHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ImageBuilderHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

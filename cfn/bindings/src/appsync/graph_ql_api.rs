@@ -184,8 +184,10 @@ impl cdk::ResourceDefinition for GraphQlApi {
     }
 }
 
-/// An `AWS::AppSync::GraphQLApi` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AppSync::GraphQLApi` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct GraphQlApiHandle(cdk::Resource);
 
@@ -196,11 +198,9 @@ impl From<cdk::Resource> for GraphQlApiHandle {
     }
 }
 
-impl std::ops::Deref for GraphQlApiHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for GraphQlApiHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

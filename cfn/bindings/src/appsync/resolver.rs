@@ -167,8 +167,10 @@ impl cdk::ResourceDefinition for Resolver {
     }
 }
 
-/// An `AWS::AppSync::Resolver` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AppSync::Resolver` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResolverHandle(cdk::Resource);
 
@@ -179,11 +181,9 @@ impl From<cdk::Resource> for ResolverHandle {
     }
 }
 
-impl std::ops::Deref for ResolverHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResolverHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

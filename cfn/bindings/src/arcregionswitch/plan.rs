@@ -128,8 +128,10 @@ impl cdk::ResourceDefinition for Plan {
     }
 }
 
-/// An `AWS::ARCRegionSwitch::Plan` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ARCRegionSwitch::Plan` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PlanHandle(cdk::Resource);
 
@@ -140,11 +142,9 @@ impl From<cdk::Resource> for PlanHandle {
     }
 }
 
-impl std::ops::Deref for PlanHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PlanHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

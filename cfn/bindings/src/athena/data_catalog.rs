@@ -148,8 +148,10 @@ impl cdk::ResourceDefinition for DataCatalog {
     }
 }
 
-/// An `AWS::Athena::DataCatalog` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Athena::DataCatalog` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DataCatalogHandle(cdk::Resource);
 
@@ -160,11 +162,9 @@ impl From<cdk::Resource> for DataCatalogHandle {
     }
 }
 
-impl std::ops::Deref for DataCatalogHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DataCatalogHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -86,8 +86,10 @@ impl cdk::ResourceDefinition for AssessmentFramework {
     }
 }
 
-/// An `AWS::AuditManager::AssessmentFramework` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AuditManager::AssessmentFramework` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AssessmentFrameworkHandle(cdk::Resource);
 
@@ -98,11 +100,9 @@ impl From<cdk::Resource> for AssessmentFrameworkHandle {
     }
 }
 
-impl std::ops::Deref for AssessmentFrameworkHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AssessmentFrameworkHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

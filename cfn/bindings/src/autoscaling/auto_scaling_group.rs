@@ -342,8 +342,10 @@ impl cdk::ResourceDefinition for AutoScalingGroup {
     }
 }
 
-/// An `AWS::AutoScaling::AutoScalingGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AutoScaling::AutoScalingGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AutoScalingGroupHandle(cdk::Resource);
 
@@ -354,11 +356,9 @@ impl From<cdk::Resource> for AutoScalingGroupHandle {
     }
 }
 
-impl std::ops::Deref for AutoScalingGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AutoScalingGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -204,8 +204,10 @@ impl cdk::ResourceDefinition for LaunchConfiguration {
     }
 }
 
-/// An `AWS::AutoScaling::LaunchConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AutoScaling::LaunchConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LaunchConfigurationHandle(cdk::Resource);
 
@@ -216,11 +218,9 @@ impl From<cdk::Resource> for LaunchConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for LaunchConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LaunchConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

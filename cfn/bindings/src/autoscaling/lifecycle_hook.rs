@@ -115,8 +115,10 @@ impl cdk::ResourceDefinition for LifecycleHook {
     }
 }
 
-/// An `AWS::AutoScaling::LifecycleHook` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AutoScaling::LifecycleHook` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LifecycleHookHandle(cdk::Resource);
 
@@ -127,11 +129,9 @@ impl From<cdk::Resource> for LifecycleHookHandle {
     }
 }
 
-impl std::ops::Deref for LifecycleHookHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LifecycleHookHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -118,8 +118,10 @@ impl cdk::ResourceDefinition for ScheduledAction {
     }
 }
 
-/// An `AWS::AutoScaling::ScheduledAction` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::AutoScaling::ScheduledAction` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ScheduledActionHandle(cdk::Resource);
 
@@ -130,11 +132,9 @@ impl From<cdk::Resource> for ScheduledActionHandle {
     }
 }
 
-impl std::ops::Deref for ScheduledActionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ScheduledActionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -121,8 +121,10 @@ impl cdk::ResourceDefinition for RestoreTestingSelection {
     }
 }
 
-/// An `AWS::Backup::RestoreTestingSelection` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Backup::RestoreTestingSelection` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RestoreTestingSelectionHandle(cdk::Resource);
 
@@ -133,11 +135,9 @@ impl From<cdk::Resource> for RestoreTestingSelectionHandle {
     }
 }
 
-impl std::ops::Deref for RestoreTestingSelectionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RestoreTestingSelectionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -177,8 +177,10 @@ impl cdk::ResourceDefinition for ComputeEnvironment {
     }
 }
 
-/// An `AWS::Batch::ComputeEnvironment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Batch::ComputeEnvironment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ComputeEnvironmentHandle(cdk::Resource);
 
@@ -189,11 +191,9 @@ impl From<cdk::Resource> for ComputeEnvironmentHandle {
     }
 }
 
-impl std::ops::Deref for ComputeEnvironmentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ComputeEnvironmentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -76,8 +76,10 @@ impl cdk::ResourceDefinition for SchedulingPolicy {
     }
 }
 
-/// An `AWS::Batch::SchedulingPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Batch::SchedulingPolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SchedulingPolicyHandle(cdk::Resource);
 
@@ -88,11 +90,9 @@ impl From<cdk::Resource> for SchedulingPolicyHandle {
     }
 }
 
-impl std::ops::Deref for SchedulingPolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SchedulingPolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

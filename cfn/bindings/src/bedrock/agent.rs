@@ -192,8 +192,10 @@ impl cdk::ResourceDefinition for Agent {
     }
 }
 
-/// An `AWS::Bedrock::Agent` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Bedrock::Agent` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AgentHandle(cdk::Resource);
 
@@ -204,11 +206,9 @@ impl From<cdk::Resource> for AgentHandle {
     }
 }
 
-impl std::ops::Deref for AgentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AgentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -95,8 +95,10 @@ impl cdk::ResourceDefinition for FlowAlias {
     }
 }
 
-/// An `AWS::Bedrock::FlowAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Bedrock::FlowAlias` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FlowAliasHandle(cdk::Resource);
 
@@ -107,11 +109,9 @@ impl From<cdk::Resource> for FlowAliasHandle {
     }
 }
 
-impl std::ops::Deref for FlowAliasHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FlowAliasHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

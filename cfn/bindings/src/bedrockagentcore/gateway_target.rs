@@ -102,8 +102,10 @@ impl cdk::ResourceDefinition for GatewayTarget {
     }
 }
 
-/// An `AWS::BedrockAgentCore::GatewayTarget` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::BedrockAgentCore::GatewayTarget` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct GatewayTargetHandle(cdk::Resource);
 
@@ -114,11 +116,9 @@ impl From<cdk::Resource> for GatewayTargetHandle {
     }
 }
 
-impl std::ops::Deref for GatewayTargetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for GatewayTargetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -120,8 +120,10 @@ impl cdk::ResourceDefinition for Memory {
     }
 }
 
-/// An `AWS::BedrockAgentCore::Memory` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::BedrockAgentCore::Memory` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MemoryHandle(cdk::Resource);
 
@@ -132,11 +134,9 @@ impl From<cdk::Resource> for MemoryHandle {
     }
 }
 
-impl std::ops::Deref for MemoryHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MemoryHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

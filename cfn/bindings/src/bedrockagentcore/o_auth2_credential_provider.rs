@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for OAuth2CredentialProvider {
     }
 }
 
-/// An `AWS::BedrockAgentCore::OAuth2CredentialProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::BedrockAgentCore::OAuth2CredentialProvider` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct OAuth2CredentialProviderHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for OAuth2CredentialProviderHandle {
     }
 }
 
-impl std::ops::Deref for OAuth2CredentialProviderHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for OAuth2CredentialProviderHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

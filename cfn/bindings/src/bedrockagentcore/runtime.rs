@@ -146,8 +146,10 @@ impl cdk::ResourceDefinition for Runtime {
     }
 }
 
-/// An `AWS::BedrockAgentCore::Runtime` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::BedrockAgentCore::Runtime` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RuntimeHandle(cdk::Resource);
 
@@ -158,11 +160,9 @@ impl From<cdk::Resource> for RuntimeHandle {
     }
 }
 
-impl std::ops::Deref for RuntimeHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RuntimeHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

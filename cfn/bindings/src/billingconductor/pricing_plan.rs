@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for PricingPlan {
     }
 }
 
-/// An `AWS::BillingConductor::PricingPlan` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::BillingConductor::PricingPlan` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PricingPlanHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for PricingPlanHandle {
     }
 }
 
-impl std::ops::Deref for PricingPlanHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PricingPlanHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -110,8 +110,10 @@ impl cdk::ResourceDefinition for BudgetsAction {
     }
 }
 
-/// An `AWS::Budgets::BudgetsAction` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Budgets::BudgetsAction` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct BudgetsActionHandle(cdk::Resource);
 
@@ -122,11 +124,9 @@ impl From<cdk::Resource> for BudgetsActionHandle {
     }
 }
 
-impl std::ops::Deref for BudgetsActionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for BudgetsActionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -144,8 +144,10 @@ impl cdk::ResourceDefinition for MicrosoftTeamsChannelConfiguration {
     }
 }
 
-/// An `AWS::Chatbot::MicrosoftTeamsChannelConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Chatbot::MicrosoftTeamsChannelConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MicrosoftTeamsChannelConfigurationHandle(cdk::Resource);
 
@@ -156,11 +158,9 @@ impl From<cdk::Resource> for MicrosoftTeamsChannelConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for MicrosoftTeamsChannelConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MicrosoftTeamsChannelConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -130,8 +130,10 @@ impl cdk::ResourceDefinition for SlackChannelConfiguration {
     }
 }
 
-/// An `AWS::Chatbot::SlackChannelConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Chatbot::SlackChannelConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SlackChannelConfigurationHandle(cdk::Resource);
 
@@ -142,11 +144,9 @@ impl From<cdk::Resource> for SlackChannelConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for SlackChannelConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SlackChannelConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

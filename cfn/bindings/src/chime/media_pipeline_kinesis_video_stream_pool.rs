@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for MediaPipelineKinesisVideoStreamPool {
     }
 }
 
-/// An `AWS::Chime::MediaPipelineKinesisVideoStreamPool` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Chime::MediaPipelineKinesisVideoStreamPool` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MediaPipelineKinesisVideoStreamPoolHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for MediaPipelineKinesisVideoStreamPoolHandle {
     }
 }
 
-impl std::ops::Deref for MediaPipelineKinesisVideoStreamPoolHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MediaPipelineKinesisVideoStreamPoolHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

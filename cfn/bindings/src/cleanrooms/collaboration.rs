@@ -154,8 +154,10 @@ impl cdk::ResourceDefinition for Collaboration {
     }
 }
 
-/// An `AWS::CleanRooms::Collaboration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CleanRooms::Collaboration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CollaborationHandle(cdk::Resource);
 
@@ -166,11 +168,9 @@ impl From<cdk::Resource> for CollaborationHandle {
     }
 }
 
-impl std::ops::Deref for CollaborationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CollaborationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

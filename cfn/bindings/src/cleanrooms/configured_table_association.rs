@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for ConfiguredTableAssociation {
     }
 }
 
-/// An `AWS::CleanRooms::ConfiguredTableAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CleanRooms::ConfiguredTableAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConfiguredTableAssociationHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for ConfiguredTableAssociationHandle {
     }
 }
 
-impl std::ops::Deref for ConfiguredTableAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConfiguredTableAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -108,8 +108,10 @@ impl cdk::ResourceDefinition for Membership {
     }
 }
 
-/// An `AWS::CleanRooms::Membership` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CleanRooms::Membership` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MembershipHandle(cdk::Resource);
 
@@ -120,11 +122,9 @@ impl From<cdk::Resource> for MembershipHandle {
     }
 }
 
-impl std::ops::Deref for MembershipHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MembershipHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -134,8 +134,10 @@ impl cdk::ResourceDefinition for EnvironmentEc2 {
     }
 }
 
-/// An `AWS::Cloud9::EnvironmentEC2` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cloud9::EnvironmentEC2` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EnvironmentEc2Handle(cdk::Resource);
 
@@ -146,11 +148,9 @@ impl From<cdk::Resource> for EnvironmentEc2Handle {
     }
 }
 
-impl std::ops::Deref for EnvironmentEc2Handle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EnvironmentEc2Handle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -141,8 +141,10 @@ impl cdk::ResourceDefinition for GuardHook {
     }
 }
 
-/// An `AWS::CloudFormation::GuardHook` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::GuardHook` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct GuardHookHandle(cdk::Resource);
 
@@ -153,11 +155,9 @@ impl From<cdk::Resource> for GuardHookHandle {
     }
 }
 
-impl std::ops::Deref for GuardHookHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for GuardHookHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

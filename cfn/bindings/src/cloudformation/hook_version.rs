@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for HookVersion {
     }
 }
 
-/// An `AWS::CloudFormation::HookVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::HookVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct HookVersionHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for HookVersionHandle {
     }
 }
 
-impl std::ops::Deref for HookVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for HookVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

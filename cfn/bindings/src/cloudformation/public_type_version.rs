@@ -115,8 +115,10 @@ impl cdk::ResourceDefinition for PublicTypeVersion {
     }
 }
 
-/// An `AWS::CloudFormation::PublicTypeVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::PublicTypeVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PublicTypeVersionHandle(cdk::Resource);
 
@@ -127,11 +129,9 @@ impl From<cdk::Resource> for PublicTypeVersionHandle {
     }
 }
 
-impl std::ops::Deref for PublicTypeVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PublicTypeVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -77,8 +77,10 @@ impl cdk::ResourceDefinition for ResourceDefaultVersion {
     }
 }
 
-/// An `AWS::CloudFormation::ResourceDefaultVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::ResourceDefaultVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResourceDefaultVersionHandle(cdk::Resource);
 
@@ -89,11 +91,9 @@ impl From<cdk::Resource> for ResourceDefaultVersionHandle {
     }
 }
 
-impl std::ops::Deref for ResourceDefaultVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResourceDefaultVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

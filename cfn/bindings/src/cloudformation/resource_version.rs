@@ -103,8 +103,10 @@ impl cdk::ResourceDefinition for ResourceVersion {
     }
 }
 
-/// An `AWS::CloudFormation::ResourceVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::ResourceVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResourceVersionHandle(cdk::Resource);
 
@@ -115,11 +117,9 @@ impl From<cdk::Resource> for ResourceVersionHandle {
     }
 }
 
-impl std::ops::Deref for ResourceVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResourceVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -131,8 +131,10 @@ impl cdk::ResourceDefinition for Stack {
     }
 }
 
-/// An `AWS::CloudFormation::Stack` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::Stack` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StackHandle(cdk::Resource);
 
@@ -143,11 +145,9 @@ impl From<cdk::Resource> for StackHandle {
     }
 }
 
-impl std::ops::Deref for StackHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StackHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

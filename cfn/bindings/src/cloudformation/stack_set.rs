@@ -186,8 +186,10 @@ impl cdk::ResourceDefinition for StackSet {
     }
 }
 
-/// An `AWS::CloudFormation::StackSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::StackSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StackSetHandle(cdk::Resource);
 
@@ -198,11 +200,9 @@ impl From<cdk::Resource> for StackSetHandle {
     }
 }
 
-impl std::ops::Deref for StackSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StackSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

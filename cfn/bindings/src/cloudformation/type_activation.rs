@@ -123,8 +123,10 @@ impl cdk::ResourceDefinition for TypeActivation {
     }
 }
 
-/// An `AWS::CloudFormation::TypeActivation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::TypeActivation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TypeActivationHandle(cdk::Resource);
 
@@ -135,11 +137,9 @@ impl From<cdk::Resource> for TypeActivationHandle {
     }
 }
 
-impl std::ops::Deref for TypeActivationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TypeActivationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

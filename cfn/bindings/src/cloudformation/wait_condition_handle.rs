@@ -60,8 +60,10 @@ impl cdk::ResourceDefinition for WaitConditionHandle {
     }
 }
 
-/// An `AWS::CloudFormation::WaitConditionHandle` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFormation::WaitConditionHandle` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct WaitConditionHandleHandle(cdk::Resource);
 
@@ -72,11 +74,9 @@ impl From<cdk::Resource> for WaitConditionHandleHandle {
     }
 }
 
-impl std::ops::Deref for WaitConditionHandleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for WaitConditionHandleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -86,8 +86,10 @@ impl cdk::ResourceDefinition for AnycastIpList {
     }
 }
 
-/// An `AWS::CloudFront::AnycastIpList` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFront::AnycastIpList` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AnycastIpListHandle(cdk::Resource);
 
@@ -98,11 +100,9 @@ impl From<cdk::Resource> for AnycastIpListHandle {
     }
 }
 
-impl std::ops::Deref for AnycastIpListHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AnycastIpListHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -66,8 +66,10 @@ impl cdk::ResourceDefinition for ContinuousDeploymentPolicy {
     }
 }
 
-/// An `AWS::CloudFront::ContinuousDeploymentPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFront::ContinuousDeploymentPolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ContinuousDeploymentPolicyHandle(cdk::Resource);
 
@@ -78,11 +80,9 @@ impl From<cdk::Resource> for ContinuousDeploymentPolicyHandle {
     }
 }
 
-impl std::ops::Deref for ContinuousDeploymentPolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ContinuousDeploymentPolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -68,8 +68,10 @@ impl cdk::ResourceDefinition for Distribution {
     }
 }
 
-/// An `AWS::CloudFront::Distribution` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFront::Distribution` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DistributionHandle(cdk::Resource);
 
@@ -80,11 +82,9 @@ impl From<cdk::Resource> for DistributionHandle {
     }
 }
 
-impl std::ops::Deref for DistributionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DistributionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

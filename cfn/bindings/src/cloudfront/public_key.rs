@@ -64,8 +64,10 @@ impl cdk::ResourceDefinition for PublicKey {
     }
 }
 
-/// An `AWS::CloudFront::PublicKey` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFront::PublicKey` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PublicKeyHandle(cdk::Resource);
 
@@ -76,11 +78,9 @@ impl From<cdk::Resource> for PublicKeyHandle {
     }
 }
 
-impl std::ops::Deref for PublicKeyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PublicKeyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -68,8 +68,10 @@ impl cdk::ResourceDefinition for StreamingDistribution {
     }
 }
 
-/// An `AWS::CloudFront::StreamingDistribution` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudFront::StreamingDistribution` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StreamingDistributionHandle(cdk::Resource);
 
@@ -80,11 +82,9 @@ impl From<cdk::Resource> for StreamingDistributionHandle {
     }
 }
 
-impl std::ops::Deref for StreamingDistributionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StreamingDistributionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -195,8 +195,10 @@ impl cdk::ResourceDefinition for Trail {
     }
 }
 
-/// An `AWS::CloudTrail::Trail` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudTrail::Trail` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TrailHandle(cdk::Resource);
 
@@ -207,11 +209,9 @@ impl From<cdk::Resource> for TrailHandle {
     }
 }
 
-impl std::ops::Deref for TrailHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TrailHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

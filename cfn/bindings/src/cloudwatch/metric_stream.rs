@@ -136,8 +136,10 @@ impl cdk::ResourceDefinition for MetricStream {
     }
 }
 
-/// An `AWS::CloudWatch::MetricStream` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudWatch::MetricStream` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MetricStreamHandle(cdk::Resource);
 
@@ -148,11 +150,9 @@ impl From<cdk::Resource> for MetricStreamHandle {
     }
 }
 
-impl std::ops::Deref for MetricStreamHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MetricStreamHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -54,8 +54,10 @@ impl cdk::ResourceDefinition for OTelEnrichment {
     }
 }
 
-/// An `AWS::CloudWatch::OTelEnrichment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CloudWatch::OTelEnrichment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct OTelEnrichmentHandle(cdk::Resource);
 
@@ -66,11 +68,9 @@ impl From<cdk::Resource> for OTelEnrichmentHandle {
     }
 }
 
-impl std::ops::Deref for OTelEnrichmentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for OTelEnrichmentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

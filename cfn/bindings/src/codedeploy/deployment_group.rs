@@ -198,8 +198,10 @@ impl cdk::ResourceDefinition for DeploymentGroup {
     }
 }
 
-/// An `AWS::CodeDeploy::DeploymentGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CodeDeploy::DeploymentGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DeploymentGroupHandle(cdk::Resource);
 
@@ -210,11 +212,9 @@ impl From<cdk::Resource> for DeploymentGroupHandle {
     }
 }
 
-impl std::ops::Deref for DeploymentGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DeploymentGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -90,8 +90,10 @@ impl cdk::ResourceDefinition for ProfilingGroup {
     }
 }
 
-/// An `AWS::CodeGuruProfiler::ProfilingGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CodeGuruProfiler::ProfilingGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ProfilingGroupHandle(cdk::Resource);
 
@@ -102,11 +104,9 @@ impl From<cdk::Resource> for ProfilingGroupHandle {
     }
 }
 
-impl std::ops::Deref for ProfilingGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ProfilingGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

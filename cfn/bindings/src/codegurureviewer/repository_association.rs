@@ -111,8 +111,10 @@ impl cdk::ResourceDefinition for RepositoryAssociation {
     }
 }
 
-/// An `AWS::CodeGuruReviewer::RepositoryAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CodeGuruReviewer::RepositoryAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RepositoryAssociationHandle(cdk::Resource);
 
@@ -123,11 +125,9 @@ impl From<cdk::Resource> for RepositoryAssociationHandle {
     }
 }
 
-impl std::ops::Deref for RepositoryAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RepositoryAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -106,8 +106,10 @@ impl cdk::ResourceDefinition for CustomActionType {
     }
 }
 
-/// An `AWS::CodePipeline::CustomActionType` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CodePipeline::CustomActionType` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CustomActionTypeHandle(cdk::Resource);
 
@@ -118,11 +120,9 @@ impl From<cdk::Resource> for CustomActionTypeHandle {
     }
 }
 
-impl std::ops::Deref for CustomActionTypeHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CustomActionTypeHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -116,8 +116,10 @@ impl cdk::ResourceDefinition for NotificationRule {
     }
 }
 
-/// An `AWS::CodeStarNotifications::NotificationRule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::CodeStarNotifications::NotificationRule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct NotificationRuleHandle(cdk::Resource);
 
@@ -128,11 +130,9 @@ impl From<cdk::Resource> for NotificationRuleHandle {
     }
 }
 
-impl std::ops::Deref for NotificationRuleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for NotificationRuleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -140,8 +140,10 @@ impl cdk::ResourceDefinition for IdentityPool {
     }
 }
 
-/// An `AWS::Cognito::IdentityPool` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cognito::IdentityPool` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IdentityPoolHandle(cdk::Resource);
 
@@ -152,11 +154,9 @@ impl From<cdk::Resource> for IdentityPoolHandle {
     }
 }
 
-impl std::ops::Deref for IdentityPoolHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IdentityPoolHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for IdentityPoolRoleAttachment {
     }
 }
 
-/// An `AWS::Cognito::IdentityPoolRoleAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cognito::IdentityPoolRoleAttachment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IdentityPoolRoleAttachmentHandle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for IdentityPoolRoleAttachmentHandle {
     }
 }
 
-impl std::ops::Deref for IdentityPoolRoleAttachmentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IdentityPoolRoleAttachmentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -107,8 +107,10 @@ impl cdk::ResourceDefinition for ManagedLoginBranding {
     }
 }
 
-/// An `AWS::Cognito::ManagedLoginBranding` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cognito::ManagedLoginBranding` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ManagedLoginBrandingHandle(cdk::Resource);
 
@@ -119,11 +121,9 @@ impl From<cdk::Resource> for ManagedLoginBrandingHandle {
     }
 }
 
-impl std::ops::Deref for ManagedLoginBrandingHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ManagedLoginBrandingHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -246,8 +246,10 @@ impl cdk::ResourceDefinition for UserPool {
     }
 }
 
-/// An `AWS::Cognito::UserPool` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cognito::UserPool` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UserPoolHandle(cdk::Resource);
 
@@ -258,11 +260,9 @@ impl From<cdk::Resource> for UserPoolHandle {
     }
 }
 
-impl std::ops::Deref for UserPoolHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UserPoolHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

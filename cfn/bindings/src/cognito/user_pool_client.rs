@@ -279,8 +279,10 @@ impl cdk::ResourceDefinition for UserPoolClient {
     }
 }
 
-/// An `AWS::Cognito::UserPoolClient` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cognito::UserPoolClient` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UserPoolClientHandle(cdk::Resource);
 
@@ -291,11 +293,9 @@ impl From<cdk::Resource> for UserPoolClientHandle {
     }
 }
 
-impl std::ops::Deref for UserPoolClientHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UserPoolClientHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

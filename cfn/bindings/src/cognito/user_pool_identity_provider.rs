@@ -120,8 +120,10 @@ impl cdk::ResourceDefinition for UserPoolIdentityProvider {
     }
 }
 
-/// An `AWS::Cognito::UserPoolIdentityProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cognito::UserPoolIdentityProvider` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UserPoolIdentityProviderHandle(cdk::Resource);
 
@@ -132,11 +134,9 @@ impl From<cdk::Resource> for UserPoolIdentityProviderHandle {
     }
 }
 
-impl std::ops::Deref for UserPoolIdentityProviderHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UserPoolIdentityProviderHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -84,8 +84,10 @@ impl cdk::ResourceDefinition for UserPoolResourceServer {
     }
 }
 
-/// An `AWS::Cognito::UserPoolResourceServer` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cognito::UserPoolResourceServer` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UserPoolResourceServerHandle(cdk::Resource);
 
@@ -96,11 +98,9 @@ impl From<cdk::Resource> for UserPoolResourceServerHandle {
     }
 }
 
-impl std::ops::Deref for UserPoolResourceServerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UserPoolResourceServerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

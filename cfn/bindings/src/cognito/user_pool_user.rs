@@ -137,8 +137,10 @@ impl cdk::ResourceDefinition for UserPoolUser {
     }
 }
 
-/// An `AWS::Cognito::UserPoolUser` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Cognito::UserPoolUser` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UserPoolUserHandle(cdk::Resource);
 
@@ -149,11 +151,9 @@ impl From<cdk::Resource> for UserPoolUserHandle {
     }
 }
 
-impl std::ops::Deref for UserPoolUserHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UserPoolUserHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -142,8 +142,10 @@ impl cdk::ResourceDefinition for DocumentClassifier {
     }
 }
 
-/// An `AWS::Comprehend::DocumentClassifier` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Comprehend::DocumentClassifier` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DocumentClassifierHandle(cdk::Resource);
 
@@ -154,11 +156,9 @@ impl From<cdk::Resource> for DocumentClassifierHandle {
     }
 }
 
-impl std::ops::Deref for DocumentClassifierHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DocumentClassifierHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

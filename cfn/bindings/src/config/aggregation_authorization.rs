@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for AggregationAuthorization {
     }
 }
 
-/// An `AWS::Config::AggregationAuthorization` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Config::AggregationAuthorization` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AggregationAuthorizationHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for AggregationAuthorizationHandle {
     }
 }
 
-impl std::ops::Deref for AggregationAuthorizationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AggregationAuthorizationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

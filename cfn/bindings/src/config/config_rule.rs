@@ -125,8 +125,10 @@ impl cdk::ResourceDefinition for ConfigRule {
     }
 }
 
-/// An `AWS::Config::ConfigRule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Config::ConfigRule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConfigRuleHandle(cdk::Resource);
 
@@ -137,11 +139,9 @@ impl From<cdk::Resource> for ConfigRuleHandle {
     }
 }
 
-impl std::ops::Deref for ConfigRuleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConfigRuleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

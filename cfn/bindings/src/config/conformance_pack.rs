@@ -108,8 +108,10 @@ impl cdk::ResourceDefinition for ConformancePack {
     }
 }
 
-/// An `AWS::Config::ConformancePack` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Config::ConformancePack` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConformancePackHandle(cdk::Resource);
 
@@ -120,11 +122,9 @@ impl From<cdk::Resource> for ConformancePackHandle {
     }
 }
 
-impl std::ops::Deref for ConformancePackHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConformancePackHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -106,8 +106,10 @@ impl cdk::ResourceDefinition for ContactFlowModule {
     }
 }
 
-/// An `AWS::Connect::ContactFlowModule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Connect::ContactFlowModule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ContactFlowModuleHandle(cdk::Resource);
 
@@ -118,11 +120,9 @@ impl From<cdk::Resource> for ContactFlowModuleHandle {
     }
 }
 
-impl std::ops::Deref for ContactFlowModuleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ContactFlowModuleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

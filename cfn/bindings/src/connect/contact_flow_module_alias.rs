@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for ContactFlowModuleAlias {
     }
 }
 
-/// An `AWS::Connect::ContactFlowModuleAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Connect::ContactFlowModuleAlias` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ContactFlowModuleAliasHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for ContactFlowModuleAliasHandle {
     }
 }
 
-impl std::ops::Deref for ContactFlowModuleAliasHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ContactFlowModuleAliasHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

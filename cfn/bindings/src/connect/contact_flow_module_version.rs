@@ -68,8 +68,10 @@ impl cdk::ResourceDefinition for ContactFlowModuleVersion {
     }
 }
 
-/// An `AWS::Connect::ContactFlowModuleVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Connect::ContactFlowModuleVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ContactFlowModuleVersionHandle(cdk::Resource);
 
@@ -80,11 +82,9 @@ impl From<cdk::Resource> for ContactFlowModuleVersionHandle {
     }
 }
 
-impl std::ops::Deref for ContactFlowModuleVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ContactFlowModuleVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for ViewVersion {
     }
 }
 
-/// An `AWS::Connect::ViewVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Connect::ViewVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ViewVersionHandle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for ViewVersionHandle {
     }
 }
 
-impl std::ops::Deref for ViewVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ViewVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -143,8 +143,10 @@ impl cdk::ResourceDefinition for LocationObjectStorage {
     }
 }
 
-/// An `AWS::DataSync::LocationObjectStorage` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DataSync::LocationObjectStorage` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LocationObjectStorageHandle(cdk::Resource);
 
@@ -155,11 +157,9 @@ impl From<cdk::Resource> for LocationObjectStorageHandle {
     }
 }
 
-impl std::ops::Deref for LocationObjectStorageHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LocationObjectStorageHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -158,8 +158,10 @@ impl cdk::ResourceDefinition for LocationSmb {
     }
 }
 
-/// An `AWS::DataSync::LocationSMB` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DataSync::LocationSMB` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LocationSmbHandle(cdk::Resource);
 
@@ -170,11 +172,9 @@ impl From<cdk::Resource> for LocationSmbHandle {
     }
 }
 
-impl std::ops::Deref for LocationSmbHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LocationSmbHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -134,8 +134,10 @@ impl cdk::ResourceDefinition for Task {
     }
 }
 
-/// An `AWS::DataSync::Task` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DataSync::Task` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TaskHandle(cdk::Resource);
 
@@ -146,11 +148,9 @@ impl From<cdk::Resource> for TaskHandle {
     }
 }
 
-impl std::ops::Deref for TaskHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TaskHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

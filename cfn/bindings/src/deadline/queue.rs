@@ -126,8 +126,10 @@ impl cdk::ResourceDefinition for Queue {
     }
 }
 
-/// An `AWS::Deadline::Queue` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Deadline::Queue` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct QueueHandle(cdk::Resource);
 
@@ -138,11 +140,9 @@ impl From<cdk::Resource> for QueueHandle {
     }
 }
 
-impl std::ops::Deref for QueueHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for QueueHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

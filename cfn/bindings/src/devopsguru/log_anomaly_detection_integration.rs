@@ -54,8 +54,10 @@ impl cdk::ResourceDefinition for LogAnomalyDetectionIntegration {
     }
 }
 
-/// An `AWS::DevOpsGuru::LogAnomalyDetectionIntegration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DevOpsGuru::LogAnomalyDetectionIntegration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LogAnomalyDetectionIntegrationHandle(cdk::Resource);
 
@@ -66,11 +68,9 @@ impl From<cdk::Resource> for LogAnomalyDetectionIntegrationHandle {
     }
 }
 
-impl std::ops::Deref for LogAnomalyDetectionIntegrationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LogAnomalyDetectionIntegrationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

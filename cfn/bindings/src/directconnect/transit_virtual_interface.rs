@@ -116,8 +116,10 @@ impl cdk::ResourceDefinition for TransitVirtualInterface {
     }
 }
 
-/// An `AWS::DirectConnect::TransitVirtualInterface` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DirectConnect::TransitVirtualInterface` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TransitVirtualInterfaceHandle(cdk::Resource);
 
@@ -128,11 +130,9 @@ impl From<cdk::Resource> for TransitVirtualInterfaceHandle {
     }
 }
 
-impl std::ops::Deref for TransitVirtualInterfaceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TransitVirtualInterfaceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -114,8 +114,10 @@ impl cdk::ResourceDefinition for SimpleAd {
     }
 }
 
-/// An `AWS::DirectoryService::SimpleAD` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DirectoryService::SimpleAD` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SimpleAdHandle(cdk::Resource);
 
@@ -126,11 +128,9 @@ impl From<cdk::Resource> for SimpleAdHandle {
     }
 }
 
-impl std::ops::Deref for SimpleAdHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SimpleAdHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

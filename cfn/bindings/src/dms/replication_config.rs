@@ -122,8 +122,10 @@ impl cdk::ResourceDefinition for ReplicationConfig {
     }
 }
 
-/// An `AWS::DMS::ReplicationConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DMS::ReplicationConfig` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ReplicationConfigHandle(cdk::Resource);
 
@@ -134,11 +136,9 @@ impl From<cdk::Resource> for ReplicationConfigHandle {
     }
 }
 
-impl std::ops::Deref for ReplicationConfigHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ReplicationConfigHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

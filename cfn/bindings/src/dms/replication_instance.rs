@@ -186,8 +186,10 @@ impl cdk::ResourceDefinition for ReplicationInstance {
     }
 }
 
-/// An `AWS::DMS::ReplicationInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DMS::ReplicationInstance` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ReplicationInstanceHandle(cdk::Resource);
 
@@ -198,11 +200,9 @@ impl From<cdk::Resource> for ReplicationInstanceHandle {
     }
 }
 
-impl std::ops::Deref for ReplicationInstanceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ReplicationInstanceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -156,8 +156,10 @@ impl cdk::ResourceDefinition for ReplicationTask {
     }
 }
 
-/// An `AWS::DMS::ReplicationTask` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DMS::ReplicationTask` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ReplicationTaskHandle(cdk::Resource);
 
@@ -168,11 +170,9 @@ impl From<cdk::Resource> for ReplicationTaskHandle {
     }
 }
 
-impl std::ops::Deref for ReplicationTaskHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ReplicationTaskHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

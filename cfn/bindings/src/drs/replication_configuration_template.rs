@@ -152,8 +152,10 @@ impl cdk::ResourceDefinition for ReplicationConfigurationTemplate {
     }
 }
 
-/// An `AWS::DRS::ReplicationConfigurationTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DRS::ReplicationConfigurationTemplate` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ReplicationConfigurationTemplateHandle(cdk::Resource);
 
@@ -164,11 +166,9 @@ impl From<cdk::Resource> for ReplicationConfigurationTemplateHandle {
     }
 }
 
-impl std::ops::Deref for ReplicationConfigurationTemplateHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ReplicationConfigurationTemplateHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -244,8 +244,10 @@ impl cdk::ResourceDefinition for GlobalTable {
     }
 }
 
-/// An `AWS::DynamoDB::GlobalTable` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::DynamoDB::GlobalTable` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct GlobalTableHandle(cdk::Resource);
 
@@ -256,11 +258,9 @@ impl From<cdk::Resource> for GlobalTableHandle {
     }
 }
 
-impl std::ops::Deref for GlobalTableHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for GlobalTableHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -179,8 +179,10 @@ impl cdk::ResourceDefinition for CapacityReservation {
     }
 }
 
-/// An `AWS::EC2::CapacityReservation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::CapacityReservation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CapacityReservationHandle(cdk::Resource);
 
@@ -191,11 +193,9 @@ impl From<cdk::Resource> for CapacityReservationHandle {
     }
 }
 
-impl std::ops::Deref for CapacityReservationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CapacityReservationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

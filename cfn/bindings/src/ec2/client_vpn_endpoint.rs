@@ -207,8 +207,10 @@ impl cdk::ResourceDefinition for ClientVpnEndpoint {
     }
 }
 
-/// An `AWS::EC2::ClientVpnEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::ClientVpnEndpoint` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ClientVpnEndpointHandle(cdk::Resource);
 
@@ -219,11 +221,9 @@ impl From<cdk::Resource> for ClientVpnEndpointHandle {
     }
 }
 
-impl std::ops::Deref for ClientVpnEndpointHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ClientVpnEndpointHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

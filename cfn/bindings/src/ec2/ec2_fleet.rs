@@ -146,8 +146,10 @@ impl cdk::ResourceDefinition for Ec2Fleet {
     }
 }
 
-/// An `AWS::EC2::EC2Fleet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::EC2Fleet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct Ec2FleetHandle(cdk::Resource);
 
@@ -158,11 +160,9 @@ impl From<cdk::Resource> for Ec2FleetHandle {
     }
 }
 
-impl std::ops::Deref for Ec2FleetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for Ec2FleetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

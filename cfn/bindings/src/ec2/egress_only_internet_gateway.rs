@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for EgressOnlyInternetGateway {
     }
 }
 
-/// An `AWS::EC2::EgressOnlyInternetGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::EgressOnlyInternetGateway` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EgressOnlyInternetGatewayHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for EgressOnlyInternetGatewayHandle {
     }
 }
 
-impl std::ops::Deref for EgressOnlyInternetGatewayHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EgressOnlyInternetGatewayHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

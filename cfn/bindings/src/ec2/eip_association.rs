@@ -83,8 +83,10 @@ impl cdk::ResourceDefinition for EipAssociation {
     }
 }
 
-/// An `AWS::EC2::EIPAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::EIPAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EipAssociationHandle(cdk::Resource);
 
@@ -95,11 +97,9 @@ impl From<cdk::Resource> for EipAssociationHandle {
     }
 }
 
-impl std::ops::Deref for EipAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EipAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

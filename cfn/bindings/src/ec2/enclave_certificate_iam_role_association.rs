@@ -72,8 +72,10 @@ impl cdk::ResourceDefinition for EnclaveCertificateIamRoleAssociation {
     }
 }
 
-/// An `AWS::EC2::EnclaveCertificateIamRoleAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::EnclaveCertificateIamRoleAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EnclaveCertificateIamRoleAssociationHandle(cdk::Resource);
 
@@ -84,11 +86,9 @@ impl From<cdk::Resource> for EnclaveCertificateIamRoleAssociationHandle {
     }
 }
 
-impl std::ops::Deref for EnclaveCertificateIamRoleAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EnclaveCertificateIamRoleAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

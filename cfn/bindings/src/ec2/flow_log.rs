@@ -160,8 +160,10 @@ impl cdk::ResourceDefinition for FlowLog {
     }
 }
 
-/// An `AWS::EC2::FlowLog` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::FlowLog` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FlowLogHandle(cdk::Resource);
 
@@ -172,11 +174,9 @@ impl From<cdk::Resource> for FlowLogHandle {
     }
 }
 
-impl std::ops::Deref for FlowLogHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FlowLogHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -79,8 +79,10 @@ impl cdk::ResourceDefinition for FpgaImage {
     }
 }
 
-/// An `AWS::EC2::FpgaImage` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::FpgaImage` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FpgaImageHandle(cdk::Resource);
 
@@ -91,11 +93,9 @@ impl From<cdk::Resource> for FpgaImageHandle {
     }
 }
 
-impl std::ops::Deref for FpgaImageHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FpgaImageHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -59,8 +59,10 @@ impl cdk::ResourceDefinition for IPv4Pool {
     }
 }
 
-/// An `AWS::EC2::IPv4Pool` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::IPv4Pool` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IPv4PoolHandle(cdk::Resource);
 
@@ -71,11 +73,9 @@ impl From<cdk::Resource> for IPv4PoolHandle {
     }
 }
 
-impl std::ops::Deref for IPv4PoolHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IPv4PoolHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

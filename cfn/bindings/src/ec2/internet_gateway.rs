@@ -59,8 +59,10 @@ impl cdk::ResourceDefinition for InternetGateway {
     }
 }
 
-/// An `AWS::EC2::InternetGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::InternetGateway` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct InternetGatewayHandle(cdk::Resource);
 
@@ -71,11 +73,9 @@ impl From<cdk::Resource> for InternetGatewayHandle {
     }
 }
 
-impl std::ops::Deref for InternetGatewayHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for InternetGatewayHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -90,8 +90,10 @@ impl cdk::ResourceDefinition for IpamAllocation {
     }
 }
 
-/// An `AWS::EC2::IPAMAllocation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::IPAMAllocation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IpamAllocationHandle(cdk::Resource);
 
@@ -102,11 +104,9 @@ impl From<cdk::Resource> for IpamAllocationHandle {
     }
 }
 
-impl std::ops::Deref for IpamAllocationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IpamAllocationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -161,8 +161,10 @@ impl cdk::ResourceDefinition for IpamPool {
     }
 }
 
-/// An `AWS::EC2::IPAMPool` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::IPAMPool` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IpamPoolHandle(cdk::Resource);
 
@@ -173,11 +175,9 @@ impl From<cdk::Resource> for IpamPoolHandle {
     }
 }
 
-impl std::ops::Deref for IpamPoolHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IpamPoolHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -84,8 +84,10 @@ impl cdk::ResourceDefinition for IpamScope {
     }
 }
 
-/// An `AWS::EC2::IPAMScope` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::IPAMScope` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IpamScopeHandle(cdk::Resource);
 
@@ -96,11 +98,9 @@ impl From<cdk::Resource> for IpamScopeHandle {
     }
 }
 
-impl std::ops::Deref for IpamScopeHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IpamScopeHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

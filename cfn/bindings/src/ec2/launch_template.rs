@@ -91,8 +91,10 @@ impl cdk::ResourceDefinition for LaunchTemplate {
     }
 }
 
-/// An `AWS::EC2::LaunchTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::LaunchTemplate` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LaunchTemplateHandle(cdk::Resource);
 
@@ -103,11 +105,9 @@ impl From<cdk::Resource> for LaunchTemplateHandle {
     }
 }
 
-impl std::ops::Deref for LaunchTemplateHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LaunchTemplateHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -132,8 +132,10 @@ impl cdk::ResourceDefinition for NatGateway {
     }
 }
 
-/// An `AWS::EC2::NatGateway` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::NatGateway` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct NatGatewayHandle(cdk::Resource);
 
@@ -144,11 +146,9 @@ impl From<cdk::Resource> for NatGatewayHandle {
     }
 }
 
-impl std::ops::Deref for NatGatewayHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for NatGatewayHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -71,8 +71,10 @@ impl cdk::ResourceDefinition for NetworkInsightsAccessScope {
     }
 }
 
-/// An `AWS::EC2::NetworkInsightsAccessScope` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::NetworkInsightsAccessScope` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct NetworkInsightsAccessScopeHandle(cdk::Resource);
 
@@ -83,11 +85,9 @@ impl From<cdk::Resource> for NetworkInsightsAccessScopeHandle {
     }
 }
 
-impl std::ops::Deref for NetworkInsightsAccessScopeHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for NetworkInsightsAccessScopeHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -180,8 +180,10 @@ impl cdk::ResourceDefinition for NetworkInterface {
     }
 }
 
-/// An `AWS::EC2::NetworkInterface` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::NetworkInterface` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct NetworkInterfaceHandle(cdk::Resource);
 
@@ -192,11 +194,9 @@ impl From<cdk::Resource> for NetworkInterfaceHandle {
     }
 }
 
-impl std::ops::Deref for NetworkInterfaceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for NetworkInterfaceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

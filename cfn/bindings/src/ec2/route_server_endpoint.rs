@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for RouteServerEndpoint {
     }
 }
 
-/// An `AWS::EC2::RouteServerEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::RouteServerEndpoint` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RouteServerEndpointHandle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for RouteServerEndpointHandle {
     }
 }
 
-impl std::ops::Deref for RouteServerEndpointHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RouteServerEndpointHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for RouteServerPropagation {
     }
 }
 
-/// An `AWS::EC2::RouteServerPropagation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::RouteServerPropagation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RouteServerPropagationHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for RouteServerPropagationHandle {
     }
 }
 
-impl std::ops::Deref for RouteServerPropagationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RouteServerPropagationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -67,8 +67,10 @@ impl cdk::ResourceDefinition for SnapshotBlockPublicAccess {
     }
 }
 
-/// An `AWS::EC2::SnapshotBlockPublicAccess` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::SnapshotBlockPublicAccess` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SnapshotBlockPublicAccessHandle(cdk::Resource);
 
@@ -79,11 +81,9 @@ impl From<cdk::Resource> for SnapshotBlockPublicAccessHandle {
     }
 }
 
-impl std::ops::Deref for SnapshotBlockPublicAccessHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SnapshotBlockPublicAccessHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

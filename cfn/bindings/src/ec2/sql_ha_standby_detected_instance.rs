@@ -68,8 +68,10 @@ impl cdk::ResourceDefinition for SqlHaStandbyDetectedInstance {
     }
 }
 
-/// An `AWS::EC2::SqlHaStandbyDetectedInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::SqlHaStandbyDetectedInstance` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SqlHaStandbyDetectedInstanceHandle(cdk::Resource);
 
@@ -80,11 +82,9 @@ impl From<cdk::Resource> for SqlHaStandbyDetectedInstanceHandle {
     }
 }
 
-impl std::ops::Deref for SqlHaStandbyDetectedInstanceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SqlHaStandbyDetectedInstanceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

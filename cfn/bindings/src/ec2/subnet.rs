@@ -182,8 +182,10 @@ impl cdk::ResourceDefinition for Subnet {
     }
 }
 
-/// An `AWS::EC2::Subnet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::Subnet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SubnetHandle(cdk::Resource);
 
@@ -194,11 +196,9 @@ impl From<cdk::Resource> for SubnetHandle {
     }
 }
 
-impl std::ops::Deref for SubnetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SubnetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

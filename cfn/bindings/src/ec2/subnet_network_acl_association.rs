@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for SubnetNetworkAclAssociation {
     }
 }
 
-/// An `AWS::EC2::SubnetNetworkAclAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::SubnetNetworkAclAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SubnetNetworkAclAssociationHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for SubnetNetworkAclAssociationHandle {
     }
 }
 
-impl std::ops::Deref for SubnetNetworkAclAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SubnetNetworkAclAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

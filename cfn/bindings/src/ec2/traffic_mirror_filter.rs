@@ -75,8 +75,10 @@ impl cdk::ResourceDefinition for TrafficMirrorFilter {
     }
 }
 
-/// An `AWS::EC2::TrafficMirrorFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::TrafficMirrorFilter` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TrafficMirrorFilterHandle(cdk::Resource);
 
@@ -87,11 +89,9 @@ impl From<cdk::Resource> for TrafficMirrorFilterHandle {
     }
 }
 
-impl std::ops::Deref for TrafficMirrorFilterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TrafficMirrorFilterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -128,8 +128,10 @@ impl cdk::ResourceDefinition for TrafficMirrorFilterRule {
     }
 }
 
-/// An `AWS::EC2::TrafficMirrorFilterRule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::TrafficMirrorFilterRule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TrafficMirrorFilterRuleHandle(cdk::Resource);
 
@@ -140,11 +142,9 @@ impl From<cdk::Resource> for TrafficMirrorFilterRuleHandle {
     }
 }
 
-impl std::ops::Deref for TrafficMirrorFilterRuleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TrafficMirrorFilterRuleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

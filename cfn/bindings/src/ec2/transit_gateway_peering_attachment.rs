@@ -88,8 +88,10 @@ impl cdk::ResourceDefinition for TransitGatewayPeeringAttachment {
     }
 }
 
-/// An `AWS::EC2::TransitGatewayPeeringAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::TransitGatewayPeeringAttachment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TransitGatewayPeeringAttachmentHandle(cdk::Resource);
 
@@ -100,11 +102,9 @@ impl From<cdk::Resource> for TransitGatewayPeeringAttachmentHandle {
     }
 }
 
-impl std::ops::Deref for TransitGatewayPeeringAttachmentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TransitGatewayPeeringAttachmentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

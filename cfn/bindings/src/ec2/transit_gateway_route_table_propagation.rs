@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for TransitGatewayRouteTablePropagation {
     }
 }
 
-/// An `AWS::EC2::TransitGatewayRouteTablePropagation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::TransitGatewayRouteTablePropagation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TransitGatewayRouteTablePropagationHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for TransitGatewayRouteTablePropagationHandle {
     }
 }
 
-impl std::ops::Deref for TransitGatewayRouteTablePropagationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TransitGatewayRouteTablePropagationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -92,8 +92,10 @@ impl cdk::ResourceDefinition for VerifiedAccessGroup {
     }
 }
 
-/// An `AWS::EC2::VerifiedAccessGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::VerifiedAccessGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VerifiedAccessGroupHandle(cdk::Resource);
 
@@ -104,11 +106,9 @@ impl From<cdk::Resource> for VerifiedAccessGroupHandle {
     }
 }
 
-impl std::ops::Deref for VerifiedAccessGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VerifiedAccessGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

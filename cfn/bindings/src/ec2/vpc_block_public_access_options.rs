@@ -65,8 +65,10 @@ impl cdk::ResourceDefinition for VpcBlockPublicAccessOptions {
     }
 }
 
-/// An `AWS::EC2::VPCBlockPublicAccessOptions` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::VPCBlockPublicAccessOptions` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VpcBlockPublicAccessOptionsHandle(cdk::Resource);
 
@@ -77,11 +79,9 @@ impl From<cdk::Resource> for VpcBlockPublicAccessOptionsHandle {
     }
 }
 
-impl std::ops::Deref for VpcBlockPublicAccessOptionsHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VpcBlockPublicAccessOptionsHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

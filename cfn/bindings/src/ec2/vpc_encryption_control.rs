@@ -111,8 +111,10 @@ impl cdk::ResourceDefinition for VpcEncryptionControl {
     }
 }
 
-/// An `AWS::EC2::VPCEncryptionControl` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::VPCEncryptionControl` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VpcEncryptionControlHandle(cdk::Resource);
 
@@ -123,11 +125,9 @@ impl From<cdk::Resource> for VpcEncryptionControlHandle {
     }
 }
 
-impl std::ops::Deref for VpcEncryptionControlHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VpcEncryptionControlHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

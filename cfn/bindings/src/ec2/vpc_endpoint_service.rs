@@ -111,8 +111,10 @@ impl cdk::ResourceDefinition for VpcEndpointService {
     }
 }
 
-/// An `AWS::EC2::VPCEndpointService` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::VPCEndpointService` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VpcEndpointServiceHandle(cdk::Resource);
 
@@ -123,11 +125,9 @@ impl From<cdk::Resource> for VpcEndpointServiceHandle {
     }
 }
 
-impl std::ops::Deref for VpcEndpointServiceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VpcEndpointServiceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

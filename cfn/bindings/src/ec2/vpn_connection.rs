@@ -194,8 +194,10 @@ impl cdk::ResourceDefinition for VpnConnection {
     }
 }
 
-/// An `AWS::EC2::VPNConnection` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EC2::VPNConnection` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VpnConnectionHandle(cdk::Resource);
 
@@ -206,11 +208,9 @@ impl From<cdk::Resource> for VpnConnectionHandle {
     }
 }
 
-impl std::ops::Deref for VpnConnectionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VpnConnectionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -62,8 +62,10 @@ impl cdk::ResourceDefinition for PullTimeUpdateExclusion {
     }
 }
 
-/// An `AWS::ECR::PullTimeUpdateExclusion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ECR::PullTimeUpdateExclusion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PullTimeUpdateExclusionHandle(cdk::Resource);
 
@@ -74,11 +76,9 @@ impl From<cdk::Resource> for PullTimeUpdateExclusionHandle {
     }
 }
 
-impl std::ops::Deref for PullTimeUpdateExclusionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PullTimeUpdateExclusionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

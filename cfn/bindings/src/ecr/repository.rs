@@ -105,8 +105,10 @@ impl cdk::ResourceDefinition for Repository {
     }
 }
 
-/// An `AWS::ECR::Repository` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ECR::Repository` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RepositoryHandle(cdk::Resource);
 
@@ -117,11 +119,9 @@ impl From<cdk::Resource> for RepositoryHandle {
     }
 }
 
-impl std::ops::Deref for RepositoryHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RepositoryHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -62,8 +62,10 @@ impl cdk::ResourceDefinition for SigningConfiguration {
     }
 }
 
-/// An `AWS::ECR::SigningConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ECR::SigningConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SigningConfigurationHandle(cdk::Resource);
 
@@ -74,11 +76,9 @@ impl From<cdk::Resource> for SigningConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for SigningConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SigningConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

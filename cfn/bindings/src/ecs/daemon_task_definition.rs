@@ -106,8 +106,10 @@ impl cdk::ResourceDefinition for DaemonTaskDefinition {
     }
 }
 
-/// An `AWS::ECS::DaemonTaskDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ECS::DaemonTaskDefinition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DaemonTaskDefinitionHandle(cdk::Resource);
 
@@ -118,11 +120,9 @@ impl From<cdk::Resource> for DaemonTaskDefinitionHandle {
     }
 }
 
-impl std::ops::Deref for DaemonTaskDefinitionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DaemonTaskDefinitionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -221,8 +221,10 @@ impl cdk::ResourceDefinition for TaskDefinition {
     }
 }
 
-/// An `AWS::ECS::TaskDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ECS::TaskDefinition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TaskDefinitionHandle(cdk::Resource);
 
@@ -233,11 +235,9 @@ impl From<cdk::Resource> for TaskDefinitionHandle {
     }
 }
 
-impl std::ops::Deref for TaskDefinitionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TaskDefinitionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

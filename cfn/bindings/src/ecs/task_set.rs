@@ -144,8 +144,10 @@ impl cdk::ResourceDefinition for TaskSet {
     }
 }
 
-/// An `AWS::ECS::TaskSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ECS::TaskSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TaskSetHandle(cdk::Resource);
 
@@ -156,11 +158,9 @@ impl From<cdk::Resource> for TaskSetHandle {
     }
 }
 
-impl std::ops::Deref for TaskSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TaskSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

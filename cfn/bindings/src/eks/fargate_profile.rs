@@ -102,8 +102,10 @@ impl cdk::ResourceDefinition for FargateProfile {
     }
 }
 
-/// An `AWS::EKS::FargateProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EKS::FargateProfile` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FargateProfileHandle(cdk::Resource);
 
@@ -114,11 +116,9 @@ impl From<cdk::Resource> for FargateProfileHandle {
     }
 }
 
-impl std::ops::Deref for FargateProfileHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FargateProfileHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

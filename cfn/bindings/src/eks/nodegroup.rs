@@ -192,8 +192,10 @@ impl cdk::ResourceDefinition for Nodegroup {
     }
 }
 
-/// An `AWS::EKS::Nodegroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EKS::Nodegroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct NodegroupHandle(cdk::Resource);
 
@@ -204,11 +206,9 @@ impl From<cdk::Resource> for NodegroupHandle {
     }
 }
 
-impl std::ops::Deref for NodegroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for NodegroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

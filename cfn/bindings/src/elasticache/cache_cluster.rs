@@ -327,8 +327,10 @@ impl cdk::ResourceDefinition for CacheCluster {
     }
 }
 
-/// An `AWS::ElastiCache::CacheCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ElastiCache::CacheCluster` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CacheClusterHandle(cdk::Resource);
 
@@ -339,11 +341,9 @@ impl From<cdk::Resource> for CacheClusterHandle {
     }
 }
 
-impl std::ops::Deref for CacheClusterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CacheClusterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -453,8 +453,10 @@ impl cdk::ResourceDefinition for ReplicationGroup {
     }
 }
 
-/// An `AWS::ElastiCache::ReplicationGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ElastiCache::ReplicationGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ReplicationGroupHandle(cdk::Resource);
 
@@ -465,11 +467,9 @@ impl From<cdk::Resource> for ReplicationGroupHandle {
     }
 }
 
-impl std::ops::Deref for ReplicationGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ReplicationGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

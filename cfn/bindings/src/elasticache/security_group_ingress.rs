@@ -76,8 +76,10 @@ impl cdk::ResourceDefinition for SecurityGroupIngress {
     }
 }
 
-/// An `AWS::ElastiCache::SecurityGroupIngress` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ElastiCache::SecurityGroupIngress` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SecurityGroupIngressHandle(cdk::Resource);
 
@@ -88,11 +90,9 @@ impl From<cdk::Resource> for SecurityGroupIngressHandle {
     }
 }
 
-impl std::ops::Deref for SecurityGroupIngressHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SecurityGroupIngressHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

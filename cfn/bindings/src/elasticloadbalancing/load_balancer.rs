@@ -174,8 +174,10 @@ impl cdk::ResourceDefinition for LoadBalancer {
     }
 }
 
-/// An `AWS::ElasticLoadBalancing::LoadBalancer` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ElasticLoadBalancing::LoadBalancer` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LoadBalancerHandle(cdk::Resource);
 
@@ -186,11 +188,9 @@ impl From<cdk::Resource> for LoadBalancerHandle {
     }
 }
 
-impl std::ops::Deref for LoadBalancerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LoadBalancerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -64,8 +64,10 @@ impl cdk::ResourceDefinition for TrustStoreRevocation {
     }
 }
 
-/// An `AWS::ElasticLoadBalancingV2::TrustStoreRevocation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ElasticLoadBalancingV2::TrustStoreRevocation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TrustStoreRevocationHandle(cdk::Resource);
 
@@ -76,11 +78,9 @@ impl From<cdk::Resource> for TrustStoreRevocationHandle {
     }
 }
 
-impl std::ops::Deref for TrustStoreRevocationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TrustStoreRevocationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

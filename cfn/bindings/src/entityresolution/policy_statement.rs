@@ -96,8 +96,10 @@ impl cdk::ResourceDefinition for PolicyStatement {
     }
 }
 
-/// An `AWS::EntityResolution::PolicyStatement` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EntityResolution::PolicyStatement` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PolicyStatementHandle(cdk::Resource);
 
@@ -108,11 +110,9 @@ impl From<cdk::Resource> for PolicyStatementHandle {
     }
 }
 
-impl std::ops::Deref for PolicyStatementHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PolicyStatementHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -103,8 +103,10 @@ impl cdk::ResourceDefinition for ApiDestination {
     }
 }
 
-/// An `AWS::Events::ApiDestination` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Events::ApiDestination` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ApiDestinationHandle(cdk::Resource);
 
@@ -115,11 +117,9 @@ impl From<cdk::Resource> for ApiDestinationHandle {
     }
 }
 
-impl std::ops::Deref for ApiDestinationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ApiDestinationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

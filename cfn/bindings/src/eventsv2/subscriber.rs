@@ -146,8 +146,10 @@ impl cdk::ResourceDefinition for Subscriber {
     }
 }
 
-/// An `AWS::EventsV2::Subscriber` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::EventsV2::Subscriber` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SubscriberHandle(cdk::Resource);
 
@@ -158,11 +160,9 @@ impl From<cdk::Resource> for SubscriberHandle {
     }
 }
 
-impl std::ops::Deref for SubscriberHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SubscriberHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -142,8 +142,10 @@ impl cdk::ResourceDefinition for Experiment {
     }
 }
 
-/// An `AWS::Evidently::Experiment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Evidently::Experiment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ExperimentHandle(cdk::Resource);
 
@@ -154,11 +156,9 @@ impl From<cdk::Resource> for ExperimentHandle {
     }
 }
 
-impl std::ops::Deref for ExperimentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ExperimentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -118,8 +118,10 @@ impl cdk::ResourceDefinition for Feature {
     }
 }
 
-/// An `AWS::Evidently::Feature` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Evidently::Feature` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FeatureHandle(cdk::Resource);
 
@@ -130,11 +132,9 @@ impl From<cdk::Resource> for FeatureHandle {
     }
 }
 
-impl std::ops::Deref for FeatureHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FeatureHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -106,8 +106,10 @@ impl cdk::ResourceDefinition for DataRepositoryAssociation {
     }
 }
 
-/// An `AWS::FSx::DataRepositoryAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::FSx::DataRepositoryAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DataRepositoryAssociationHandle(cdk::Resource);
 
@@ -118,11 +120,9 @@ impl From<cdk::Resource> for DataRepositoryAssociationHandle {
     }
 }
 
-impl std::ops::Deref for DataRepositoryAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DataRepositoryAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

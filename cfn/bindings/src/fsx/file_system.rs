@@ -197,8 +197,10 @@ impl cdk::ResourceDefinition for FileSystem {
     }
 }
 
-/// An `AWS::FSx::FileSystem` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::FSx::FileSystem` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FileSystemHandle(cdk::Resource);
 
@@ -209,11 +211,9 @@ impl From<cdk::Resource> for FileSystemHandle {
     }
 }
 
-impl std::ops::Deref for FileSystemHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FileSystemHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

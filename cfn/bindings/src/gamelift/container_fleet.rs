@@ -173,8 +173,10 @@ impl cdk::ResourceDefinition for ContainerFleet {
     }
 }
 
-/// An `AWS::GameLift::ContainerFleet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::GameLift::ContainerFleet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ContainerFleetHandle(cdk::Resource);
 
@@ -185,11 +187,9 @@ impl From<cdk::Resource> for ContainerFleetHandle {
     }
 }
 
-impl std::ops::Deref for ContainerFleetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ContainerFleetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

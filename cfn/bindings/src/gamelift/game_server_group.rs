@@ -153,8 +153,10 @@ impl cdk::ResourceDefinition for GameServerGroup {
     }
 }
 
-/// An `AWS::GameLift::GameServerGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::GameLift::GameServerGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct GameServerGroupHandle(cdk::Resource);
 
@@ -165,11 +167,9 @@ impl From<cdk::Resource> for GameServerGroupHandle {
     }
 }
 
-impl std::ops::Deref for GameServerGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for GameServerGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

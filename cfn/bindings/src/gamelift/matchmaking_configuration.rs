@@ -161,8 +161,10 @@ impl cdk::ResourceDefinition for MatchmakingConfiguration {
     }
 }
 
-/// An `AWS::GameLift::MatchmakingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::GameLift::MatchmakingConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MatchmakingConfigurationHandle(cdk::Resource);
 
@@ -173,11 +175,9 @@ impl From<cdk::Resource> for MatchmakingConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for MatchmakingConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MatchmakingConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -86,8 +86,10 @@ impl cdk::ResourceDefinition for Script {
     }
 }
 
-/// An `AWS::GameLift::Script` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::GameLift::Script` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ScriptHandle(cdk::Resource);
 
@@ -98,11 +100,9 @@ impl From<cdk::Resource> for ScriptHandle {
     }
 }
 
-impl std::ops::Deref for ScriptHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ScriptHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -104,8 +104,10 @@ impl cdk::ResourceDefinition for Application {
     }
 }
 
-/// An `AWS::GameLiftStreams::Application` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::GameLiftStreams::Application` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ApplicationHandle(cdk::Resource);
 
@@ -116,11 +118,9 @@ impl From<cdk::Resource> for ApplicationHandle {
     }
 }
 
-impl std::ops::Deref for ApplicationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ApplicationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -176,8 +176,10 @@ impl cdk::ResourceDefinition for StreamGroup {
     }
 }
 
-/// An `AWS::GameLiftStreams::StreamGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::GameLiftStreams::StreamGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StreamGroupHandle(cdk::Resource);
 
@@ -188,11 +190,9 @@ impl From<cdk::Resource> for StreamGroupHandle {
     }
 }
 
-impl std::ops::Deref for StreamGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StreamGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

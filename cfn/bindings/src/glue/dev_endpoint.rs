@@ -174,8 +174,10 @@ impl cdk::ResourceDefinition for DevEndpoint {
     }
 }
 
-/// An `AWS::Glue::DevEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Glue::DevEndpoint` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DevEndpointHandle(cdk::Resource);
 
@@ -186,11 +188,9 @@ impl From<cdk::Resource> for DevEndpointHandle {
     }
 }
 
-impl std::ops::Deref for DevEndpointHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DevEndpointHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

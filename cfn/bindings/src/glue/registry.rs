@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for Registry {
     }
 }
 
-/// An `AWS::Glue::Registry` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Glue::Registry` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RegistryHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for RegistryHandle {
     }
 }
 
-impl std::ops::Deref for RegistryHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RegistryHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

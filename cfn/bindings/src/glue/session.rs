@@ -146,8 +146,10 @@ impl cdk::ResourceDefinition for Session {
     }
 }
 
-/// An `AWS::Glue::Session` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Glue::Session` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SessionHandle(cdk::Resource);
 
@@ -158,11 +160,9 @@ impl From<cdk::Resource> for SessionHandle {
     }
 }
 
-impl std::ops::Deref for SessionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SessionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

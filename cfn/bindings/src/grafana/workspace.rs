@@ -184,8 +184,10 @@ impl cdk::ResourceDefinition for Workspace {
     }
 }
 
-/// An `AWS::Grafana::Workspace` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Grafana::Workspace` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct WorkspaceHandle(cdk::Resource);
 
@@ -196,11 +198,9 @@ impl From<cdk::Resource> for WorkspaceHandle {
     }
 }
 
-impl std::ops::Deref for WorkspaceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for WorkspaceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -89,8 +89,10 @@ impl cdk::ResourceDefinition for ConnectorDefinition {
     }
 }
 
-/// An `AWS::Greengrass::ConnectorDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Greengrass::ConnectorDefinition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConnectorDefinitionHandle(cdk::Resource);
 
@@ -101,11 +103,9 @@ impl From<cdk::Resource> for ConnectorDefinitionHandle {
     }
 }
 
-impl std::ops::Deref for ConnectorDefinitionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConnectorDefinitionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -89,8 +89,10 @@ impl cdk::ResourceDefinition for CoreDefinition {
     }
 }
 
-/// An `AWS::Greengrass::CoreDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Greengrass::CoreDefinition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CoreDefinitionHandle(cdk::Resource);
 
@@ -101,11 +103,9 @@ impl From<cdk::Resource> for CoreDefinitionHandle {
     }
 }
 
-impl std::ops::Deref for CoreDefinitionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CoreDefinitionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

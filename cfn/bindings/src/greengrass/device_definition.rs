@@ -89,8 +89,10 @@ impl cdk::ResourceDefinition for DeviceDefinition {
     }
 }
 
-/// An `AWS::Greengrass::DeviceDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Greengrass::DeviceDefinition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DeviceDefinitionHandle(cdk::Resource);
 
@@ -101,11 +103,9 @@ impl From<cdk::Resource> for DeviceDefinitionHandle {
     }
 }
 
-impl std::ops::Deref for DeviceDefinitionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DeviceDefinitionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for FunctionDefinitionVersion {
     }
 }
 
-/// An `AWS::Greengrass::FunctionDefinitionVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Greengrass::FunctionDefinitionVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FunctionDefinitionVersionHandle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for FunctionDefinitionVersionHandle {
     }
 }
 
-impl std::ops::Deref for FunctionDefinitionVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FunctionDefinitionVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

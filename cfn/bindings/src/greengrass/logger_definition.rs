@@ -89,8 +89,10 @@ impl cdk::ResourceDefinition for LoggerDefinition {
     }
 }
 
-/// An `AWS::Greengrass::LoggerDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Greengrass::LoggerDefinition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LoggerDefinitionHandle(cdk::Resource);
 
@@ -101,11 +103,9 @@ impl From<cdk::Resource> for LoggerDefinitionHandle {
     }
 }
 
-impl std::ops::Deref for LoggerDefinitionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LoggerDefinitionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -89,8 +89,10 @@ impl cdk::ResourceDefinition for ResourceDefinition {
     }
 }
 
-/// An `AWS::Greengrass::ResourceDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Greengrass::ResourceDefinition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResourceDefinitionHandle(cdk::Resource);
 
@@ -101,11 +103,9 @@ impl From<cdk::Resource> for ResourceDefinitionHandle {
     }
 }
 
-impl std::ops::Deref for ResourceDefinitionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResourceDefinitionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

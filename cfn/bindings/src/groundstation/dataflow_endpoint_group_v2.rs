@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for DataflowEndpointGroupV2 {
     }
 }
 
-/// An `AWS::GroundStation::DataflowEndpointGroupV2` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::GroundStation::DataflowEndpointGroupV2` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DataflowEndpointGroupV2Handle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for DataflowEndpointGroupV2Handle {
     }
 }
 
-impl std::ops::Deref for DataflowEndpointGroupV2Handle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DataflowEndpointGroupV2Handle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

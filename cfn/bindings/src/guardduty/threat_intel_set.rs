@@ -109,8 +109,10 @@ impl cdk::ResourceDefinition for ThreatIntelSet {
     }
 }
 
-/// An `AWS::GuardDuty::ThreatIntelSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::GuardDuty::ThreatIntelSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ThreatIntelSetHandle(cdk::Resource);
 
@@ -121,11 +123,9 @@ impl From<cdk::Resource> for ThreatIntelSetHandle {
     }
 }
 
-impl std::ops::Deref for ThreatIntelSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ThreatIntelSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -69,8 +69,10 @@ impl cdk::ResourceDefinition for Datastore {
     }
 }
 
-/// An `AWS::HealthImaging::Datastore` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::HealthImaging::Datastore` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DatastoreHandle(cdk::Resource);
 
@@ -81,11 +83,9 @@ impl From<cdk::Resource> for DatastoreHandle {
     }
 }
 
-impl std::ops::Deref for DatastoreHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DatastoreHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

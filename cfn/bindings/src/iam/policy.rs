@@ -118,8 +118,10 @@ impl cdk::ResourceDefinition for Policy {
     }
 }
 
-/// An `AWS::IAM::Policy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IAM::Policy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PolicyHandle(cdk::Resource);
 
@@ -130,11 +132,9 @@ impl From<cdk::Resource> for PolicyHandle {
     }
 }
 
-impl std::ops::Deref for PolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

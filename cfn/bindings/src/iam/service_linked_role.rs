@@ -75,8 +75,10 @@ impl cdk::ResourceDefinition for ServiceLinkedRole {
     }
 }
 
-/// An `AWS::IAM::ServiceLinkedRole` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IAM::ServiceLinkedRole` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ServiceLinkedRoleHandle(cdk::Resource);
 
@@ -87,11 +89,9 @@ impl From<cdk::Resource> for ServiceLinkedRoleHandle {
     }
 }
 
-impl std::ops::Deref for ServiceLinkedRoleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ServiceLinkedRoleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for UserToGroupAddition {
     }
 }
 
-/// An `AWS::IAM::UserToGroupAddition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IAM::UserToGroupAddition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UserToGroupAdditionHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for UserToGroupAdditionHandle {
     }
 }
 
-impl std::ops::Deref for UserToGroupAdditionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UserToGroupAdditionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -133,8 +133,10 @@ impl cdk::ResourceDefinition for ImageRecipe {
     }
 }
 
-/// An `AWS::ImageBuilder::ImageRecipe` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ImageBuilder::ImageRecipe` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ImageRecipeHandle(cdk::Resource);
 
@@ -145,11 +147,9 @@ impl From<cdk::Resource> for ImageRecipeHandle {
     }
 }
 
-impl std::ops::Deref for ImageRecipeHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ImageRecipeHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -104,8 +104,10 @@ impl cdk::ResourceDefinition for LifecyclePolicy {
     }
 }
 
-/// An `AWS::ImageBuilder::LifecyclePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ImageBuilder::LifecyclePolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LifecyclePolicyHandle(cdk::Resource);
 
@@ -116,11 +118,9 @@ impl From<cdk::Resource> for LifecyclePolicyHandle {
     }
 }
 
-impl std::ops::Deref for LifecyclePolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LifecyclePolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -94,8 +94,10 @@ impl cdk::ResourceDefinition for Certificate {
     }
 }
 
-/// An `AWS::IoT::Certificate` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoT::Certificate` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CertificateHandle(cdk::Resource);
 
@@ -106,11 +108,9 @@ impl From<cdk::Resource> for CertificateHandle {
     }
 }
 
-impl std::ops::Deref for CertificateHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CertificateHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -131,8 +131,10 @@ impl cdk::ResourceDefinition for DomainConfiguration {
     }
 }
 
-/// An `AWS::IoT::DomainConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoT::DomainConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DomainConfigurationHandle(cdk::Resource);
 
@@ -143,11 +145,9 @@ impl From<cdk::Resource> for DomainConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for DomainConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DomainConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

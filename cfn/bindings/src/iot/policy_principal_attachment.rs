@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for PolicyPrincipalAttachment {
     }
 }
 
-/// An `AWS::IoT::PolicyPrincipalAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoT::PolicyPrincipalAttachment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PolicyPrincipalAttachmentHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for PolicyPrincipalAttachmentHandle {
     }
 }
 
-impl std::ops::Deref for PolicyPrincipalAttachmentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PolicyPrincipalAttachmentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

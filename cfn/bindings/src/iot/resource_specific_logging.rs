@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for ResourceSpecificLogging {
     }
 }
 
-/// An `AWS::IoT::ResourceSpecificLogging` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoT::ResourceSpecificLogging` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResourceSpecificLoggingHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for ResourceSpecificLoggingHandle {
     }
 }
 
-impl std::ops::Deref for ResourceSpecificLoggingHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResourceSpecificLoggingHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -94,8 +94,10 @@ impl cdk::ResourceDefinition for SecurityProfile {
     }
 }
 
-/// An `AWS::IoT::SecurityProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoT::SecurityProfile` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SecurityProfileHandle(cdk::Resource);
 
@@ -106,11 +108,9 @@ impl From<cdk::Resource> for SecurityProfileHandle {
     }
 }
 
-impl std::ops::Deref for SecurityProfileHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SecurityProfileHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -112,8 +112,10 @@ impl cdk::ResourceDefinition for SoftwarePackageVersion {
     }
 }
 
-/// An `AWS::IoT::SoftwarePackageVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoT::SoftwarePackageVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SoftwarePackageVersionHandle(cdk::Resource);
 
@@ -124,11 +126,9 @@ impl From<cdk::Resource> for SoftwarePackageVersionHandle {
     }
 }
 
-impl std::ops::Deref for SoftwarePackageVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SoftwarePackageVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -87,8 +87,10 @@ impl cdk::ResourceDefinition for ThingGroup {
     }
 }
 
-/// An `AWS::IoT::ThingGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoT::ThingGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ThingGroupHandle(cdk::Resource);
 
@@ -99,11 +101,9 @@ impl From<cdk::Resource> for ThingGroupHandle {
     }
 }
 
-impl std::ops::Deref for ThingGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ThingGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

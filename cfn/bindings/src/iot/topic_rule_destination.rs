@@ -77,8 +77,10 @@ impl cdk::ResourceDefinition for TopicRuleDestination {
     }
 }
 
-/// An `AWS::IoT::TopicRuleDestination` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoT::TopicRuleDestination` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TopicRuleDestinationHandle(cdk::Resource);
 
@@ -89,11 +91,9 @@ impl From<cdk::Resource> for TopicRuleDestinationHandle {
     }
 }
 
-impl std::ops::Deref for TopicRuleDestinationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TopicRuleDestinationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

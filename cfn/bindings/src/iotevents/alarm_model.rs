@@ -112,8 +112,10 @@ impl cdk::ResourceDefinition for AlarmModel {
     }
 }
 
-/// An `AWS::IoTEvents::AlarmModel` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTEvents::AlarmModel` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AlarmModelHandle(cdk::Resource);
 
@@ -124,11 +126,9 @@ impl From<cdk::Resource> for AlarmModelHandle {
     }
 }
 
-impl std::ops::Deref for AlarmModelHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AlarmModelHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

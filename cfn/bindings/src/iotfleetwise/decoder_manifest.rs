@@ -113,8 +113,10 @@ impl cdk::ResourceDefinition for DecoderManifest {
     }
 }
 
-/// An `AWS::IoTFleetWise::DecoderManifest` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTFleetWise::DecoderManifest` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DecoderManifestHandle(cdk::Resource);
 
@@ -125,11 +127,9 @@ impl From<cdk::Resource> for DecoderManifestHandle {
     }
 }
 
-impl std::ops::Deref for DecoderManifestHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DecoderManifestHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -94,8 +94,10 @@ impl cdk::ResourceDefinition for ModelManifest {
     }
 }
 
-/// An `AWS::IoTFleetWise::ModelManifest` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTFleetWise::ModelManifest` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ModelManifestHandle(cdk::Resource);
 
@@ -106,11 +108,9 @@ impl From<cdk::Resource> for ModelManifestHandle {
     }
 }
 
-impl std::ops::Deref for ModelManifestHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ModelManifestHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -81,8 +81,10 @@ impl cdk::ResourceDefinition for SignalCatalog {
     }
 }
 
-/// An `AWS::IoTFleetWise::SignalCatalog` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTFleetWise::SignalCatalog` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SignalCatalogHandle(cdk::Resource);
 
@@ -93,11 +95,9 @@ impl From<cdk::Resource> for SignalCatalogHandle {
     }
 }
 
-impl std::ops::Deref for SignalCatalogHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SignalCatalogHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -102,8 +102,10 @@ impl cdk::ResourceDefinition for StateTemplate {
     }
 }
 
-/// An `AWS::IoTFleetWise::StateTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTFleetWise::StateTemplate` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StateTemplateHandle(cdk::Resource);
 
@@ -114,11 +116,9 @@ impl From<cdk::Resource> for StateTemplateHandle {
     }
 }
 
-impl std::ops::Deref for StateTemplateHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StateTemplateHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -102,8 +102,10 @@ impl cdk::ResourceDefinition for Vehicle {
     }
 }
 
-/// An `AWS::IoTFleetWise::Vehicle` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTFleetWise::Vehicle` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VehicleHandle(cdk::Resource);
 
@@ -114,11 +116,9 @@ impl From<cdk::Resource> for VehicleHandle {
     }
 }
 
-impl std::ops::Deref for VehicleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VehicleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

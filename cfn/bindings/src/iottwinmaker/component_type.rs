@@ -120,8 +120,10 @@ impl cdk::ResourceDefinition for ComponentType {
     }
 }
 
-/// An `AWS::IoTTwinMaker::ComponentType` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTTwinMaker::ComponentType` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ComponentTypeHandle(cdk::Resource);
 
@@ -132,11 +134,9 @@ impl From<cdk::Resource> for ComponentTypeHandle {
     }
 }
 
-impl std::ops::Deref for ComponentTypeHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ComponentTypeHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

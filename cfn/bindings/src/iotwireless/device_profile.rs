@@ -69,8 +69,10 @@ impl cdk::ResourceDefinition for DeviceProfile {
     }
 }
 
-/// An `AWS::IoTWireless::DeviceProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTWireless::DeviceProfile` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DeviceProfileHandle(cdk::Resource);
 
@@ -81,11 +83,9 @@ impl From<cdk::Resource> for DeviceProfileHandle {
     }
 }
 
-impl std::ops::Deref for DeviceProfileHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DeviceProfileHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

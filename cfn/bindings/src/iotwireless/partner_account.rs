@@ -89,8 +89,10 @@ impl cdk::ResourceDefinition for PartnerAccount {
     }
 }
 
-/// An `AWS::IoTWireless::PartnerAccount` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IoTWireless::PartnerAccount` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PartnerAccountHandle(cdk::Resource);
 
@@ -101,11 +103,9 @@ impl From<cdk::Resource> for PartnerAccountHandle {
     }
 }
 
-impl std::ops::Deref for PartnerAccountHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PartnerAccountHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -71,8 +71,10 @@ impl cdk::ResourceDefinition for EncoderConfiguration {
     }
 }
 
-/// An `AWS::IVS::EncoderConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IVS::EncoderConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EncoderConfigurationHandle(cdk::Resource);
 
@@ -83,11 +85,9 @@ impl From<cdk::Resource> for EncoderConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for EncoderConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EncoderConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

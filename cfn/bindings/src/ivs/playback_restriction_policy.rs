@@ -81,8 +81,10 @@ impl cdk::ResourceDefinition for PlaybackRestrictionPolicy {
     }
 }
 
-/// An `AWS::IVS::PlaybackRestrictionPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IVS::PlaybackRestrictionPolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PlaybackRestrictionPolicyHandle(cdk::Resource);
 
@@ -93,11 +95,9 @@ impl From<cdk::Resource> for PlaybackRestrictionPolicyHandle {
     }
 }
 
-impl std::ops::Deref for PlaybackRestrictionPolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PlaybackRestrictionPolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for StreamKey {
     }
 }
 
-/// An `AWS::IVS::StreamKey` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IVS::StreamKey` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StreamKeyHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for StreamKeyHandle {
     }
 }
 
-impl std::ops::Deref for StreamKeyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StreamKeyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

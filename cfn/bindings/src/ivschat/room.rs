@@ -86,8 +86,10 @@ impl cdk::ResourceDefinition for Room {
     }
 }
 
-/// An `AWS::IVSChat::Room` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::IVSChat::Room` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RoomHandle(cdk::Resource);
 
@@ -98,11 +100,9 @@ impl From<cdk::Resource> for RoomHandle {
     }
 }
 
-impl std::ops::Deref for RoomHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RoomHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -86,8 +86,10 @@ impl cdk::ResourceDefinition for CustomPlugin {
     }
 }
 
-/// An `AWS::KafkaConnect::CustomPlugin` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::KafkaConnect::CustomPlugin` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CustomPluginHandle(cdk::Resource);
 
@@ -98,11 +100,9 @@ impl From<cdk::Resource> for CustomPluginHandle {
     }
 }
 
-impl std::ops::Deref for CustomPluginHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CustomPluginHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

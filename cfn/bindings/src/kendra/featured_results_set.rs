@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for FeaturedResultsSet {
     }
 }
 
-/// An `AWS::Kendra::FeaturedResultsSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Kendra::FeaturedResultsSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FeaturedResultsSetHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for FeaturedResultsSetHandle {
     }
 }
 
-impl std::ops::Deref for FeaturedResultsSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FeaturedResultsSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

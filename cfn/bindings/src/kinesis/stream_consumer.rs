@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for StreamConsumer {
     }
 }
 
-/// An `AWS::Kinesis::StreamConsumer` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Kinesis::StreamConsumer` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StreamConsumerHandle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for StreamConsumerHandle {
     }
 }
 
-impl std::ops::Deref for StreamConsumerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StreamConsumerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

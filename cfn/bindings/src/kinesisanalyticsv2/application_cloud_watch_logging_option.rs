@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for ApplicationCloudWatchLoggingOption {
     }
 }
 
-/// An `AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ApplicationCloudWatchLoggingOptionHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for ApplicationCloudWatchLoggingOptionHandle {
     }
 }
 
-impl std::ops::Deref for ApplicationCloudWatchLoggingOptionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ApplicationCloudWatchLoggingOptionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -175,8 +175,10 @@ impl cdk::ResourceDefinition for DeliveryStream {
     }
 }
 
-/// An `AWS::KinesisFirehose::DeliveryStream` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::KinesisFirehose::DeliveryStream` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DeliveryStreamHandle(cdk::Resource);
 
@@ -187,11 +189,9 @@ impl From<cdk::Resource> for DeliveryStreamHandle {
     }
 }
 
-impl std::ops::Deref for DeliveryStreamHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DeliveryStreamHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for SignalingChannel {
     }
 }
 
-/// An `AWS::KinesisVideo::SignalingChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::KinesisVideo::SignalingChannel` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SignalingChannelHandle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for SignalingChannelHandle {
     }
 }
 
-impl std::ops::Deref for SignalingChannelHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SignalingChannelHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

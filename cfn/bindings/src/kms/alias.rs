@@ -100,8 +100,10 @@ impl cdk::ResourceDefinition for Alias {
     }
 }
 
-/// An `AWS::KMS::Alias` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::KMS::Alias` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AliasHandle(cdk::Resource);
 
@@ -112,11 +114,9 @@ impl From<cdk::Resource> for AliasHandle {
     }
 }
 
-impl std::ops::Deref for AliasHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AliasHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -254,8 +254,10 @@ impl cdk::ResourceDefinition for Key {
     }
 }
 
-/// An `AWS::KMS::Key` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::KMS::Key` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct KeyHandle(cdk::Resource);
 
@@ -266,11 +268,9 @@ impl From<cdk::Resource> for KeyHandle {
     }
 }
 
-impl std::ops::Deref for KeyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for KeyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

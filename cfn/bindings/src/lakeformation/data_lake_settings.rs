@@ -133,8 +133,10 @@ impl cdk::ResourceDefinition for DataLakeSettings {
     }
 }
 
-/// An `AWS::LakeFormation::DataLakeSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::LakeFormation::DataLakeSettings` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DataLakeSettingsHandle(cdk::Resource);
 
@@ -145,11 +147,9 @@ impl From<cdk::Resource> for DataLakeSettingsHandle {
     }
 }
 
-impl std::ops::Deref for DataLakeSettingsHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DataLakeSettingsHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -82,8 +82,10 @@ impl cdk::ResourceDefinition for CodeSigningConfig {
     }
 }
 
-/// An `AWS::Lambda::CodeSigningConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Lambda::CodeSigningConfig` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CodeSigningConfigHandle(cdk::Resource);
 
@@ -94,11 +96,9 @@ impl From<cdk::Resource> for CodeSigningConfigHandle {
     }
 }
 
-impl std::ops::Deref for CodeSigningConfigHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CodeSigningConfigHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

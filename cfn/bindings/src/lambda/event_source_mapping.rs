@@ -278,8 +278,10 @@ impl cdk::ResourceDefinition for EventSourceMapping {
     }
 }
 
-/// An `AWS::Lambda::EventSourceMapping` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Lambda::EventSourceMapping` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EventSourceMappingHandle(cdk::Resource);
 
@@ -290,11 +292,9 @@ impl From<cdk::Resource> for EventSourceMappingHandle {
     }
 }
 
-impl std::ops::Deref for EventSourceMappingHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EventSourceMappingHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -280,8 +280,10 @@ impl cdk::ResourceDefinition for Function {
     }
 }
 
-/// An `AWS::Lambda::Function` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Lambda::Function` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FunctionHandle(cdk::Resource);
 
@@ -292,11 +294,9 @@ impl From<cdk::Resource> for FunctionHandle {
     }
 }
 
-impl std::ops::Deref for FunctionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FunctionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

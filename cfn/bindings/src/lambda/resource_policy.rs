@@ -81,8 +81,10 @@ impl cdk::ResourceDefinition for ResourcePolicy {
     }
 }
 
-/// An `AWS::Lambda::ResourcePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Lambda::ResourcePolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResourcePolicyHandle(cdk::Resource);
 
@@ -93,11 +95,9 @@ impl From<cdk::Resource> for ResourcePolicyHandle {
     }
 }
 
-impl std::ops::Deref for ResourcePolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResourcePolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

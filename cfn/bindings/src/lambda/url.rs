@@ -95,8 +95,10 @@ impl cdk::ResourceDefinition for Url {
     }
 }
 
-/// An `AWS::Lambda::Url` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Lambda::Url` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UrlHandle(cdk::Resource);
 
@@ -107,11 +109,9 @@ impl From<cdk::Resource> for UrlHandle {
     }
 }
 
-impl std::ops::Deref for UrlHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UrlHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for ResourcePolicy {
     }
 }
 
-/// An `AWS::Lex::ResourcePolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Lex::ResourcePolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResourcePolicyHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for ResourcePolicyHandle {
     }
 }
 
-impl std::ops::Deref for ResourcePolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResourcePolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

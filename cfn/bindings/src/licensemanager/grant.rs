@@ -97,8 +97,10 @@ impl cdk::ResourceDefinition for Grant {
     }
 }
 
-/// An `AWS::LicenseManager::Grant` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::LicenseManager::Grant` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct GrantHandle(cdk::Resource);
 
@@ -109,11 +111,9 @@ impl From<cdk::Resource> for GrantHandle {
     }
 }
 
-impl std::ops::Deref for GrantHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for GrantHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

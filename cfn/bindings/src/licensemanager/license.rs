@@ -130,8 +130,10 @@ impl cdk::ResourceDefinition for License {
     }
 }
 
-/// An `AWS::LicenseManager::License` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::LicenseManager::License` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LicenseHandle(cdk::Resource);
 
@@ -142,11 +144,9 @@ impl From<cdk::Resource> for LicenseHandle {
     }
 }
 
-impl std::ops::Deref for LicenseHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LicenseHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -122,8 +122,10 @@ impl cdk::ResourceDefinition for Container {
     }
 }
 
-/// An `AWS::Lightsail::Container` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Lightsail::Container` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ContainerHandle(cdk::Resource);
 
@@ -134,11 +136,9 @@ impl From<cdk::Resource> for ContainerHandle {
     }
 }
 
-impl std::ops::Deref for ContainerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ContainerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for DatabaseSnapshot {
     }
 }
 
-/// An `AWS::Lightsail::DatabaseSnapshot` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Lightsail::DatabaseSnapshot` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DatabaseSnapshotHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for DatabaseSnapshotHandle {
     }
 }
 
-impl std::ops::Deref for DatabaseSnapshotHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DatabaseSnapshotHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

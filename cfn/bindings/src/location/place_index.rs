@@ -114,8 +114,10 @@ impl cdk::ResourceDefinition for PlaceIndex {
     }
 }
 
-/// An `AWS::Location::PlaceIndex` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Location::PlaceIndex` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PlaceIndexHandle(cdk::Resource);
 
@@ -126,11 +128,9 @@ impl From<cdk::Resource> for PlaceIndexHandle {
     }
 }
 
-impl std::ops::Deref for PlaceIndexHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PlaceIndexHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for TrackerConsumer {
     }
 }
 
-/// An `AWS::Location::TrackerConsumer` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Location::TrackerConsumer` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TrackerConsumerHandle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for TrackerConsumerHandle {
     }
 }
 
-impl std::ops::Deref for TrackerConsumerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TrackerConsumerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

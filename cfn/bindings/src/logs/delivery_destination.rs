@@ -103,8 +103,10 @@ impl cdk::ResourceDefinition for DeliveryDestination {
     }
 }
 
-/// An `AWS::Logs::DeliveryDestination` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Logs::DeliveryDestination` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DeliveryDestinationHandle(cdk::Resource);
 
@@ -115,11 +117,9 @@ impl From<cdk::Resource> for DeliveryDestinationHandle {
     }
 }
 
-impl std::ops::Deref for DeliveryDestinationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DeliveryDestinationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for DeliverySource {
     }
 }
 
-/// An `AWS::Logs::DeliverySource` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Logs::DeliverySource` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DeliverySourceHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for DeliverySourceHandle {
     }
 }
 
-impl std::ops::Deref for DeliverySourceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DeliverySourceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

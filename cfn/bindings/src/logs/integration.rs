@@ -78,8 +78,10 @@ impl cdk::ResourceDefinition for Integration {
     }
 }
 
-/// An `AWS::Logs::Integration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Logs::Integration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IntegrationHandle(cdk::Resource);
 
@@ -90,11 +92,9 @@ impl From<cdk::Resource> for IntegrationHandle {
     }
 }
 
-impl std::ops::Deref for IntegrationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IntegrationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -99,8 +99,10 @@ impl cdk::ResourceDefinition for LogAnomalyDetector {
     }
 }
 
-/// An `AWS::Logs::LogAnomalyDetector` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Logs::LogAnomalyDetector` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LogAnomalyDetectorHandle(cdk::Resource);
 
@@ -111,11 +113,9 @@ impl From<cdk::Resource> for LogAnomalyDetectorHandle {
     }
 }
 
-impl std::ops::Deref for LogAnomalyDetectorHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LogAnomalyDetectorHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

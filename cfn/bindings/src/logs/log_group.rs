@@ -129,8 +129,10 @@ impl cdk::ResourceDefinition for LogGroup {
     }
 }
 
-/// An `AWS::Logs::LogGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Logs::LogGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LogGroupHandle(cdk::Resource);
 
@@ -141,11 +143,9 @@ impl From<cdk::Resource> for LogGroupHandle {
     }
 }
 
-impl std::ops::Deref for LogGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LogGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -62,8 +62,10 @@ impl cdk::ResourceDefinition for StorageTierPolicy {
     }
 }
 
-/// An `AWS::Logs::StorageTierPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Logs::StorageTierPolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StorageTierPolicyHandle(cdk::Resource);
 
@@ -74,11 +76,9 @@ impl From<cdk::Resource> for StorageTierPolicyHandle {
     }
 }
 
-impl std::ops::Deref for StorageTierPolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StorageTierPolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -119,8 +119,10 @@ impl cdk::ResourceDefinition for SubscriptionFilter {
     }
 }
 
-/// An `AWS::Logs::SubscriptionFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Logs::SubscriptionFilter` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SubscriptionFilterHandle(cdk::Resource);
 
@@ -131,11 +133,9 @@ impl From<cdk::Resource> for SubscriptionFilterHandle {
     }
 }
 
-impl std::ops::Deref for SubscriptionFilterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SubscriptionFilterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -88,8 +88,10 @@ impl cdk::ResourceDefinition for Alert {
     }
 }
 
-/// An `AWS::LookoutMetrics::Alert` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::LookoutMetrics::Alert` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AlertHandle(cdk::Resource);
 
@@ -100,11 +102,9 @@ impl From<cdk::Resource> for AlertHandle {
     }
 }
 
-impl std::ops::Deref for AlertHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AlertHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -103,8 +103,10 @@ impl cdk::ResourceDefinition for FindingsFilter {
     }
 }
 
-/// An `AWS::Macie::FindingsFilter` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Macie::FindingsFilter` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FindingsFilterHandle(cdk::Resource);
 
@@ -115,11 +117,9 @@ impl From<cdk::Resource> for FindingsFilterHandle {
     }
 }
 
-impl std::ops::Deref for FindingsFilterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FindingsFilterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -82,8 +82,10 @@ impl cdk::ResourceDefinition for Member {
     }
 }
 
-/// An `AWS::ManagedBlockchain::Member` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ManagedBlockchain::Member` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MemberHandle(cdk::Resource);
 
@@ -94,11 +96,9 @@ impl From<cdk::Resource> for MemberHandle {
     }
 }
 
-impl std::ops::Deref for MemberHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MemberHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

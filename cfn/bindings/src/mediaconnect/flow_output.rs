@@ -190,8 +190,10 @@ impl cdk::ResourceDefinition for FlowOutput {
     }
 }
 
-/// An `AWS::MediaConnect::FlowOutput` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MediaConnect::FlowOutput` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FlowOutputHandle(cdk::Resource);
 
@@ -202,11 +204,9 @@ impl From<cdk::Resource> for FlowOutputHandle {
     }
 }
 
-impl std::ops::Deref for FlowOutputHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FlowOutputHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -172,8 +172,10 @@ impl cdk::ResourceDefinition for FlowSource {
     }
 }
 
-/// An `AWS::MediaConnect::FlowSource` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MediaConnect::FlowSource` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FlowSourceHandle(cdk::Resource);
 
@@ -184,11 +186,9 @@ impl From<cdk::Resource> for FlowSourceHandle {
     }
 }
 
-impl std::ops::Deref for FlowSourceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FlowSourceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -79,8 +79,10 @@ impl cdk::ResourceDefinition for Cluster {
     }
 }
 
-/// An `AWS::MediaLive::Cluster` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MediaLive::Cluster` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ClusterHandle(cdk::Resource);
 
@@ -91,11 +93,9 @@ impl From<cdk::Resource> for ClusterHandle {
     }
 }
 
-impl std::ops::Deref for ClusterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ClusterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

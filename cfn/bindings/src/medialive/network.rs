@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for Network {
     }
 }
 
-/// An `AWS::MediaLive::Network` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MediaLive::Network` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct NetworkHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for NetworkHandle {
     }
 }
 
-impl std::ops::Deref for NetworkHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for NetworkHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for SignalMap {
     }
 }
 
-/// An `AWS::MediaLive::SignalMap` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MediaLive::SignalMap` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SignalMapHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for SignalMapHandle {
     }
 }
 
-impl std::ops::Deref for SignalMapHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SignalMapHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

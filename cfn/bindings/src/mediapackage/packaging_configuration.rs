@@ -100,8 +100,10 @@ impl cdk::ResourceDefinition for PackagingConfiguration {
     }
 }
 
-/// An `AWS::MediaPackage::PackagingConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MediaPackage::PackagingConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PackagingConfigurationHandle(cdk::Resource);
 
@@ -112,11 +114,9 @@ impl From<cdk::Resource> for PackagingConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for PackagingConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PackagingConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

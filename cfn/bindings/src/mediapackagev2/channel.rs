@@ -117,8 +117,10 @@ impl cdk::ResourceDefinition for Channel {
     }
 }
 
-/// An `AWS::MediaPackageV2::Channel` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MediaPackageV2::Channel` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ChannelHandle(cdk::Resource);
 
@@ -129,11 +131,9 @@ impl From<cdk::Resource> for ChannelHandle {
     }
 }
 
-impl std::ops::Deref for ChannelHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ChannelHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -188,8 +188,10 @@ impl cdk::ResourceDefinition for PlaybackConfiguration {
     }
 }
 
-/// An `AWS::MediaTailor::PlaybackConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MediaTailor::PlaybackConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PlaybackConfigurationHandle(cdk::Resource);
 
@@ -200,11 +202,9 @@ impl From<cdk::Resource> for PlaybackConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for PlaybackConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PlaybackConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -88,8 +88,10 @@ impl cdk::ResourceDefinition for ParameterGroup {
     }
 }
 
-/// An `AWS::MemoryDB::ParameterGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MemoryDB::ParameterGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ParameterGroupHandle(cdk::Resource);
 
@@ -100,11 +102,9 @@ impl From<cdk::Resource> for ParameterGroupHandle {
     }
 }
 
-impl std::ops::Deref for ParameterGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ParameterGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

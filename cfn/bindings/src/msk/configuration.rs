@@ -101,8 +101,10 @@ impl cdk::ResourceDefinition for Configuration {
     }
 }
 
-/// An `AWS::MSK::Configuration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::MSK::Configuration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConfigurationHandle(cdk::Resource);
 
@@ -113,11 +115,9 @@ impl From<cdk::Resource> for ConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for ConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -238,8 +238,10 @@ impl cdk::ResourceDefinition for DbCluster {
     }
 }
 
-/// An `AWS::Neptune::DBCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Neptune::DBCluster` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DbClusterHandle(cdk::Resource);
 
@@ -250,11 +252,9 @@ impl From<cdk::Resource> for DbClusterHandle {
     }
 }
 
-impl std::ops::Deref for DbClusterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DbClusterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -86,8 +86,10 @@ impl cdk::ResourceDefinition for ContainerAssociation {
     }
 }
 
-/// An `AWS::NetworkFirewall::ContainerAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::NetworkFirewall::ContainerAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ContainerAssociationHandle(cdk::Resource);
 
@@ -98,11 +100,9 @@ impl From<cdk::Resource> for ContainerAssociationHandle {
     }
 }
 
-impl std::ops::Deref for ContainerAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ContainerAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -144,8 +144,10 @@ impl cdk::ResourceDefinition for Firewall {
     }
 }
 
-/// An `AWS::NetworkFirewall::Firewall` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::NetworkFirewall::Firewall` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FirewallHandle(cdk::Resource);
 
@@ -156,11 +158,9 @@ impl From<cdk::Resource> for FirewallHandle {
     }
 }
 
-impl std::ops::Deref for FirewallHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FirewallHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

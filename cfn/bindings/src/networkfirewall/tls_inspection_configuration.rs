@@ -84,8 +84,10 @@ impl cdk::ResourceDefinition for TlsInspectionConfiguration {
     }
 }
 
-/// An `AWS::NetworkFirewall::TLSInspectionConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::NetworkFirewall::TLSInspectionConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TlsInspectionConfigurationHandle(cdk::Resource);
 
@@ -96,11 +98,9 @@ impl From<cdk::Resource> for TlsInspectionConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for TlsInspectionConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TlsInspectionConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -106,8 +106,10 @@ impl cdk::ResourceDefinition for ConnectAttachment {
     }
 }
 
-/// An `AWS::NetworkManager::ConnectAttachment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::NetworkManager::ConnectAttachment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConnectAttachmentHandle(cdk::Resource);
 
@@ -118,11 +120,9 @@ impl From<cdk::Resource> for ConnectAttachmentHandle {
     }
 }
 
-impl std::ops::Deref for ConnectAttachmentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConnectAttachmentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for Connection {
     }
 }
 
-/// An `AWS::NetworkManager::Connection` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::NetworkManager::Connection` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConnectionHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for ConnectionHandle {
     }
 }
 
-impl std::ops::Deref for ConnectionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConnectionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

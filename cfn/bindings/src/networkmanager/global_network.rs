@@ -76,8 +76,10 @@ impl cdk::ResourceDefinition for GlobalNetwork {
     }
 }
 
-/// An `AWS::NetworkManager::GlobalNetwork` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::NetworkManager::GlobalNetwork` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct GlobalNetworkHandle(cdk::Resource);
 
@@ -88,11 +90,9 @@ impl From<cdk::Resource> for GlobalNetworkHandle {
     }
 }
 
-impl std::ops::Deref for GlobalNetworkHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for GlobalNetworkHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -104,8 +104,10 @@ impl cdk::ResourceDefinition for LaunchProfile {
     }
 }
 
-/// An `AWS::NimbleStudio::LaunchProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::NimbleStudio::LaunchProfile` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LaunchProfileHandle(cdk::Resource);
 
@@ -116,11 +118,9 @@ impl From<cdk::Resource> for LaunchProfileHandle {
     }
 }
 
-impl std::ops::Deref for LaunchProfileHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LaunchProfileHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -62,8 +62,10 @@ impl cdk::ResourceDefinition for TelemetryEnrichment {
     }
 }
 
-/// An `AWS::ObservabilityAdmin::TelemetryEnrichment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ObservabilityAdmin::TelemetryEnrichment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TelemetryEnrichmentHandle(cdk::Resource);
 
@@ -74,11 +76,9 @@ impl From<cdk::Resource> for TelemetryEnrichmentHandle {
     }
 }
 
-impl std::ops::Deref for TelemetryEnrichmentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TelemetryEnrichmentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

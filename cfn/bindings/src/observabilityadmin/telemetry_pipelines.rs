@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for TelemetryPipelines {
     }
 }
 
-/// An `AWS::ObservabilityAdmin::TelemetryPipelines` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ObservabilityAdmin::TelemetryPipelines` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TelemetryPipelinesHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for TelemetryPipelinesHandle {
     }
 }
 
-impl std::ops::Deref for TelemetryPipelinesHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TelemetryPipelinesHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -153,8 +153,10 @@ impl cdk::ResourceDefinition for CloudAutonomousVmCluster {
     }
 }
 
-/// An `AWS::ODB::CloudAutonomousVmCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ODB::CloudAutonomousVmCluster` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CloudAutonomousVmClusterHandle(cdk::Resource);
 
@@ -165,11 +167,9 @@ impl From<cdk::Resource> for CloudAutonomousVmClusterHandle {
     }
 }
 
-impl std::ops::Deref for CloudAutonomousVmClusterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CloudAutonomousVmClusterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -182,8 +182,10 @@ impl cdk::ResourceDefinition for CloudVmCluster {
     }
 }
 
-/// An `AWS::ODB::CloudVmCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ODB::CloudVmCluster` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CloudVmClusterHandle(cdk::Resource);
 
@@ -194,11 +196,9 @@ impl From<cdk::Resource> for CloudVmClusterHandle {
     }
 }
 
-impl std::ops::Deref for CloudVmClusterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CloudVmClusterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

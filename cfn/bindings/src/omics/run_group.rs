@@ -84,8 +84,10 @@ impl cdk::ResourceDefinition for RunGroup {
     }
 }
 
-/// An `AWS::Omics::RunGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Omics::RunGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RunGroupHandle(cdk::Resource);
 
@@ -96,11 +98,9 @@ impl From<cdk::Resource> for RunGroupHandle {
     }
 }
 
-impl std::ops::Deref for RunGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RunGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -178,8 +178,10 @@ impl cdk::ResourceDefinition for WorkflowVersion {
     }
 }
 
-/// An `AWS::Omics::WorkflowVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Omics::WorkflowVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct WorkflowVersionHandle(cdk::Resource);
 
@@ -190,11 +192,9 @@ impl From<cdk::Resource> for WorkflowVersionHandle {
     }
 }
 
-impl std::ops::Deref for WorkflowVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for WorkflowVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

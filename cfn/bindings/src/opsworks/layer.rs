@@ -176,8 +176,10 @@ impl cdk::ResourceDefinition for Layer {
     }
 }
 
-/// An `AWS::OpsWorks::Layer` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::OpsWorks::Layer` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LayerHandle(cdk::Resource);
 
@@ -188,11 +190,9 @@ impl From<cdk::Resource> for LayerHandle {
     }
 }
 
-impl std::ops::Deref for LayerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LayerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

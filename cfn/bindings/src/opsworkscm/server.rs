@@ -214,8 +214,10 @@ impl cdk::ResourceDefinition for Server {
     }
 }
 
-/// An `AWS::OpsWorksCM::Server` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::OpsWorksCM::Server` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ServerHandle(cdk::Resource);
 
@@ -226,11 +228,9 @@ impl From<cdk::Resource> for ServerHandle {
     }
 }
 
-impl std::ops::Deref for ServerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ServerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

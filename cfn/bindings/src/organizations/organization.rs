@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for Organization {
     }
 }
 
-/// An `AWS::Organizations::Organization` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Organizations::Organization` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct OrganizationHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for OrganizationHandle {
     }
 }
 
-impl std::ops::Deref for OrganizationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for OrganizationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -91,8 +91,10 @@ impl cdk::ResourceDefinition for OrganizationalUnit {
     }
 }
 
-/// An `AWS::Organizations::OrganizationalUnit` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Organizations::OrganizationalUnit` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct OrganizationalUnitHandle(cdk::Resource);
 
@@ -103,11 +105,9 @@ impl From<cdk::Resource> for OrganizationalUnitHandle {
     }
 }
 
-impl std::ops::Deref for OrganizationalUnitHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for OrganizationalUnitHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -107,8 +107,10 @@ impl cdk::ResourceDefinition for ApplicationInstance {
     }
 }
 
-/// An `AWS::Panorama::ApplicationInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Panorama::ApplicationInstance` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ApplicationInstanceHandle(cdk::Resource);
 
@@ -119,11 +121,9 @@ impl From<cdk::Resource> for ApplicationInstanceHandle {
     }
 }
 
-impl std::ops::Deref for ApplicationInstanceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ApplicationInstanceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -95,8 +95,10 @@ impl cdk::ResourceDefinition for PackageVersion {
     }
 }
 
-/// An `AWS::Panorama::PackageVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Panorama::PackageVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PackageVersionHandle(cdk::Resource);
 
@@ -107,11 +109,9 @@ impl From<cdk::Resource> for PackageVersionHandle {
     }
 }
 
-impl std::ops::Deref for PackageVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PackageVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

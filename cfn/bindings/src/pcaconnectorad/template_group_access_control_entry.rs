@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for TemplateGroupAccessControlEntry {
     }
 }
 
-/// An `AWS::PCAConnectorAD::TemplateGroupAccessControlEntry` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::PCAConnectorAD::TemplateGroupAccessControlEntry` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TemplateGroupAccessControlEntryHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for TemplateGroupAccessControlEntryHandle {
     }
 }
 
-impl std::ops::Deref for TemplateGroupAccessControlEntryHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TemplateGroupAccessControlEntryHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

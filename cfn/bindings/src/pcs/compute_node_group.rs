@@ -134,8 +134,10 @@ impl cdk::ResourceDefinition for ComputeNodeGroup {
     }
 }
 
-/// An `AWS::PCS::ComputeNodeGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::PCS::ComputeNodeGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ComputeNodeGroupHandle(cdk::Resource);
 
@@ -146,11 +148,9 @@ impl From<cdk::Resource> for ComputeNodeGroupHandle {
     }
 }
 
-impl std::ops::Deref for ComputeNodeGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ComputeNodeGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -110,8 +110,10 @@ impl cdk::ResourceDefinition for Solution {
     }
 }
 
-/// An `AWS::Personalize::Solution` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Personalize::Solution` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SolutionHandle(cdk::Resource);
 
@@ -122,11 +124,9 @@ impl From<cdk::Resource> for SolutionHandle {
     }
 }
 
-impl std::ops::Deref for SolutionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SolutionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -112,8 +112,10 @@ impl cdk::ResourceDefinition for ApnsSandboxChannel {
     }
 }
 
-/// An `AWS::Pinpoint::APNSSandboxChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Pinpoint::APNSSandboxChannel` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ApnsSandboxChannelHandle(cdk::Resource);
 
@@ -124,11 +126,9 @@ impl From<cdk::Resource> for ApnsSandboxChannelHandle {
     }
 }
 
-impl std::ops::Deref for ApnsSandboxChannelHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ApnsSandboxChannelHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

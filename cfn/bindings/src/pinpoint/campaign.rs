@@ -166,8 +166,10 @@ impl cdk::ResourceDefinition for Campaign {
     }
 }
 
-/// An `AWS::Pinpoint::Campaign` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Pinpoint::Campaign` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CampaignHandle(cdk::Resource);
 
@@ -178,11 +180,9 @@ impl From<cdk::Resource> for CampaignHandle {
     }
 }
 
-impl std::ops::Deref for CampaignHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CampaignHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

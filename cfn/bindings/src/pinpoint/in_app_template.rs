@@ -101,8 +101,10 @@ impl cdk::ResourceDefinition for InAppTemplate {
     }
 }
 
-/// An `AWS::Pinpoint::InAppTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Pinpoint::InAppTemplate` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct InAppTemplateHandle(cdk::Resource);
 
@@ -113,11 +115,9 @@ impl From<cdk::Resource> for InAppTemplateHandle {
     }
 }
 
-impl std::ops::Deref for InAppTemplateHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for InAppTemplateHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

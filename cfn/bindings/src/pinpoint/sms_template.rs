@@ -88,8 +88,10 @@ impl cdk::ResourceDefinition for SmsTemplate {
     }
 }
 
-/// An `AWS::Pinpoint::SmsTemplate` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Pinpoint::SmsTemplate` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SmsTemplateHandle(cdk::Resource);
 
@@ -100,11 +102,9 @@ impl From<cdk::Resource> for SmsTemplateHandle {
     }
 }
 
-impl std::ops::Deref for SmsTemplateHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SmsTemplateHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -70,8 +70,10 @@ impl cdk::ResourceDefinition for VoiceChannel {
     }
 }
 
-/// An `AWS::Pinpoint::VoiceChannel` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Pinpoint::VoiceChannel` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VoiceChannelHandle(cdk::Resource);
 
@@ -82,11 +84,9 @@ impl From<cdk::Resource> for VoiceChannelHandle {
     }
 }
 
-impl std::ops::Deref for VoiceChannelHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VoiceChannelHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

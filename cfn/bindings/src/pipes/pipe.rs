@@ -144,8 +144,10 @@ impl cdk::ResourceDefinition for Pipe {
     }
 }
 
-/// An `AWS::Pipes::Pipe` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Pipes::Pipe` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PipeHandle(cdk::Resource);
 
@@ -156,11 +158,9 @@ impl From<cdk::Resource> for PipeHandle {
     }
 }
 
-impl std::ops::Deref for PipeHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PipeHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -92,8 +92,10 @@ impl cdk::ResourceDefinition for DataAccessor {
     }
 }
 
-/// An `AWS::QBusiness::DataAccessor` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QBusiness::DataAccessor` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DataAccessorHandle(cdk::Resource);
 
@@ -104,11 +106,9 @@ impl From<cdk::Resource> for DataAccessorHandle {
     }
 }
 
-impl std::ops::Deref for DataAccessorHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DataAccessorHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -138,8 +138,10 @@ impl cdk::ResourceDefinition for DataSource {
     }
 }
 
-/// An `AWS::QBusiness::DataSource` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QBusiness::DataSource` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DataSourceHandle(cdk::Resource);
 
@@ -150,11 +152,9 @@ impl From<cdk::Resource> for DataSourceHandle {
     }
 }
 
-impl std::ops::Deref for DataSourceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DataSourceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

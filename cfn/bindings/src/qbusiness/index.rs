@@ -104,8 +104,10 @@ impl cdk::ResourceDefinition for Index {
     }
 }
 
-/// An `AWS::QBusiness::Index` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QBusiness::Index` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IndexHandle(cdk::Resource);
 
@@ -116,11 +118,9 @@ impl From<cdk::Resource> for IndexHandle {
     }
 }
 
-impl std::ops::Deref for IndexHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IndexHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

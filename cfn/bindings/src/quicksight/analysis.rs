@@ -144,8 +144,10 @@ impl cdk::ResourceDefinition for Analysis {
     }
 }
 
-/// An `AWS::QuickSight::Analysis` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QuickSight::Analysis` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AnalysisHandle(cdk::Resource);
 
@@ -156,11 +158,9 @@ impl From<cdk::Resource> for AnalysisHandle {
     }
 }
 
-impl std::ops::Deref for AnalysisHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AnalysisHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -102,8 +102,10 @@ impl cdk::ResourceDefinition for ApprovalPolicy {
     }
 }
 
-/// An `AWS::QuickSight::ApprovalPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QuickSight::ApprovalPolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ApprovalPolicyHandle(cdk::Resource);
 
@@ -114,11 +116,9 @@ impl From<cdk::Resource> for ApprovalPolicyHandle {
     }
 }
 
-impl std::ops::Deref for ApprovalPolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ApprovalPolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

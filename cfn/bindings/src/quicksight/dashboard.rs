@@ -159,8 +159,10 @@ impl cdk::ResourceDefinition for Dashboard {
     }
 }
 
-/// An `AWS::QuickSight::Dashboard` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QuickSight::Dashboard` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DashboardHandle(cdk::Resource);
 
@@ -171,11 +173,9 @@ impl From<cdk::Resource> for DashboardHandle {
     }
 }
 
-impl std::ops::Deref for DashboardHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DashboardHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for LimitsProfile {
     }
 }
 
-/// An `AWS::QuickSight::LimitsProfile` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QuickSight::LimitsProfile` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LimitsProfileHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for LimitsProfileHandle {
     }
 }
 
-impl std::ops::Deref for LimitsProfileHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LimitsProfileHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -122,8 +122,10 @@ impl cdk::ResourceDefinition for OAuthClientApplication {
     }
 }
 
-/// An `AWS::QuickSight::OAuthClientApplication` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QuickSight::OAuthClientApplication` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct OAuthClientApplicationHandle(cdk::Resource);
 
@@ -134,11 +136,9 @@ impl From<cdk::Resource> for OAuthClientApplicationHandle {
     }
 }
 
-impl std::ops::Deref for OAuthClientApplicationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for OAuthClientApplicationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -69,8 +69,10 @@ impl cdk::ResourceDefinition for RefreshSchedule {
     }
 }
 
-/// An `AWS::QuickSight::RefreshSchedule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QuickSight::RefreshSchedule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RefreshScheduleHandle(cdk::Resource);
 
@@ -81,11 +83,9 @@ impl From<cdk::Resource> for RefreshScheduleHandle {
     }
 }
 
-impl std::ops::Deref for RefreshScheduleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RefreshScheduleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -99,8 +99,10 @@ impl cdk::ResourceDefinition for VpcConnection {
     }
 }
 
-/// An `AWS::QuickSight::VPCConnection` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::QuickSight::VPCConnection` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VpcConnectionHandle(cdk::Resource);
 
@@ -111,11 +113,9 @@ impl From<cdk::Resource> for VpcConnectionHandle {
     }
 }
 
-impl std::ops::Deref for VpcConnectionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VpcConnectionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -114,8 +114,10 @@ impl cdk::ResourceDefinition for ResourceShare {
     }
 }
 
-/// An `AWS::RAM::ResourceShare` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RAM::ResourceShare` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResourceShareHandle(cdk::Resource);
 
@@ -126,11 +128,9 @@ impl From<cdk::Resource> for ResourceShareHandle {
     }
 }
 
-impl std::ops::Deref for ResourceShareHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResourceShareHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

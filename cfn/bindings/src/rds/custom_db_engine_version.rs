@@ -157,8 +157,10 @@ impl cdk::ResourceDefinition for CustomDbEngineVersion {
     }
 }
 
-/// An `AWS::RDS::CustomDBEngineVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RDS::CustomDBEngineVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CustomDbEngineVersionHandle(cdk::Resource);
 
@@ -169,11 +171,9 @@ impl From<cdk::Resource> for CustomDbEngineVersionHandle {
     }
 }
 
-impl std::ops::Deref for CustomDbEngineVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CustomDbEngineVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

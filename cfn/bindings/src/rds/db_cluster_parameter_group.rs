@@ -131,8 +131,10 @@ impl cdk::ResourceDefinition for DbClusterParameterGroup {
     }
 }
 
-/// An `AWS::RDS::DBClusterParameterGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RDS::DBClusterParameterGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DbClusterParameterGroupHandle(cdk::Resource);
 
@@ -143,11 +145,9 @@ impl From<cdk::Resource> for DbClusterParameterGroupHandle {
     }
 }
 
-impl std::ops::Deref for DbClusterParameterGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DbClusterParameterGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

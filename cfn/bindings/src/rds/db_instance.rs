@@ -1228,8 +1228,10 @@ impl cdk::ResourceDefinition for DbInstance {
     }
 }
 
-/// An `AWS::RDS::DBInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RDS::DBInstance` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DbInstanceHandle(cdk::Resource);
 
@@ -1240,11 +1242,9 @@ impl From<cdk::Resource> for DbInstanceHandle {
     }
 }
 
-impl std::ops::Deref for DbInstanceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DbInstanceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -157,8 +157,10 @@ impl cdk::ResourceDefinition for DbProxy {
     }
 }
 
-/// An `AWS::RDS::DBProxy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RDS::DBProxy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DbProxyHandle(cdk::Resource);
 
@@ -169,11 +171,9 @@ impl From<cdk::Resource> for DbProxyHandle {
     }
 }
 
-impl std::ops::Deref for DbProxyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DbProxyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -115,8 +115,10 @@ impl cdk::ResourceDefinition for EventSubscription {
     }
 }
 
-/// An `AWS::RDS::EventSubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RDS::EventSubscription` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EventSubscriptionHandle(cdk::Resource);
 
@@ -127,11 +129,9 @@ impl From<cdk::Resource> for EventSubscriptionHandle {
     }
 }
 
-impl std::ops::Deref for EventSubscriptionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EventSubscriptionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

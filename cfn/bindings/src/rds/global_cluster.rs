@@ -133,8 +133,10 @@ impl cdk::ResourceDefinition for GlobalCluster {
     }
 }
 
-/// An `AWS::RDS::GlobalCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RDS::GlobalCluster` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct GlobalClusterHandle(cdk::Resource);
 
@@ -145,11 +147,9 @@ impl From<cdk::Resource> for GlobalClusterHandle {
     }
 }
 
-impl std::ops::Deref for GlobalClusterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for GlobalClusterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -90,8 +90,10 @@ impl cdk::ResourceDefinition for ClusterSecurityGroupIngress {
     }
 }
 
-/// An `AWS::Redshift::ClusterSecurityGroupIngress` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Redshift::ClusterSecurityGroupIngress` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ClusterSecurityGroupIngressHandle(cdk::Resource);
 
@@ -102,11 +104,9 @@ impl From<cdk::Resource> for ClusterSecurityGroupIngressHandle {
     }
 }
 
-impl std::ops::Deref for ClusterSecurityGroupIngressHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ClusterSecurityGroupIngressHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

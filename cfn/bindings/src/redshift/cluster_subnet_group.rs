@@ -76,8 +76,10 @@ impl cdk::ResourceDefinition for ClusterSubnetGroup {
     }
 }
 
-/// An `AWS::Redshift::ClusterSubnetGroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Redshift::ClusterSubnetGroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ClusterSubnetGroupHandle(cdk::Resource);
 
@@ -88,11 +90,9 @@ impl From<cdk::Resource> for ClusterSubnetGroupHandle {
     }
 }
 
-impl std::ops::Deref for ClusterSubnetGroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ClusterSubnetGroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

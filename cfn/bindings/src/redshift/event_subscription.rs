@@ -121,8 +121,10 @@ impl cdk::ResourceDefinition for EventSubscription {
     }
 }
 
-/// An `AWS::Redshift::EventSubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Redshift::EventSubscription` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EventSubscriptionHandle(cdk::Resource);
 
@@ -133,11 +135,9 @@ impl From<cdk::Resource> for EventSubscriptionHandle {
     }
 }
 
-impl std::ops::Deref for EventSubscriptionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EventSubscriptionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for SnapshotSchedule {
     }
 }
 
-/// An `AWS::Redshift::SnapshotSchedule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Redshift::SnapshotSchedule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SnapshotScheduleHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for SnapshotScheduleHandle {
     }
 }
 
-impl std::ops::Deref for SnapshotScheduleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SnapshotScheduleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for UsageLimit {
     }
 }
 
-/// An `AWS::Redshift::UsageLimit` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Redshift::UsageLimit` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UsageLimitHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for UsageLimitHandle {
     }
 }
 
-impl std::ops::Deref for UsageLimitHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UsageLimitHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

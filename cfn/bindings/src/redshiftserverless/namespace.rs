@@ -152,8 +152,10 @@ impl cdk::ResourceDefinition for Namespace {
     }
 }
 
-/// An `AWS::RedshiftServerless::Namespace` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RedshiftServerless::Namespace` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct NamespaceHandle(cdk::Resource);
 
@@ -164,11 +166,9 @@ impl From<cdk::Resource> for NamespaceHandle {
     }
 }
 
-impl std::ops::Deref for NamespaceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for NamespaceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -164,8 +164,10 @@ impl cdk::ResourceDefinition for Workgroup {
     }
 }
 
-/// An `AWS::RedshiftServerless::Workgroup` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RedshiftServerless::Workgroup` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct WorkgroupHandle(cdk::Resource);
 
@@ -176,11 +178,9 @@ impl From<cdk::Resource> for WorkgroupHandle {
     }
 }
 
-impl std::ops::Deref for WorkgroupHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for WorkgroupHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

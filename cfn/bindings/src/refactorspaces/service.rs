@@ -114,8 +114,10 @@ impl cdk::ResourceDefinition for Service {
     }
 }
 
-/// An `AWS::RefactorSpaces::Service` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RefactorSpaces::Service` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ServiceHandle(cdk::Resource);
 
@@ -126,11 +128,9 @@ impl From<cdk::Resource> for ServiceHandle {
     }
 }
 
-impl std::ops::Deref for ServiceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ServiceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

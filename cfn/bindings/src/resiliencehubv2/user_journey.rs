@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for UserJourney {
     }
 }
 
-/// An `AWS::ResilienceHubV2::UserJourney` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ResilienceHubV2::UserJourney` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct UserJourneyHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for UserJourneyHandle {
     }
 }
 
-impl std::ops::Deref for UserJourneyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for UserJourneyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -68,8 +68,10 @@ impl cdk::ResourceDefinition for RobotApplicationVersion {
     }
 }
 
-/// An `AWS::RoboMaker::RobotApplicationVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::RoboMaker::RobotApplicationVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RobotApplicationVersionHandle(cdk::Resource);
 
@@ -80,11 +82,9 @@ impl From<cdk::Resource> for RobotApplicationVersionHandle {
     }
 }
 
-impl std::ops::Deref for RobotApplicationVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RobotApplicationVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

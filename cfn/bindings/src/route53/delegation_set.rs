@@ -54,8 +54,10 @@ impl cdk::ResourceDefinition for DelegationSet {
     }
 }
 
-/// An `AWS::Route53::DelegationSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53::DelegationSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DelegationSetHandle(cdk::Resource);
 
@@ -66,11 +68,9 @@ impl From<cdk::Resource> for DelegationSetHandle {
     }
 }
 
-impl std::ops::Deref for DelegationSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DelegationSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -162,8 +162,10 @@ impl cdk::ResourceDefinition for HostedZone {
     }
 }
 
-/// An `AWS::Route53::HostedZone` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53::HostedZone` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct HostedZoneHandle(cdk::Resource);
 
@@ -174,11 +176,9 @@ impl From<cdk::Resource> for HostedZoneHandle {
     }
 }
 
-impl std::ops::Deref for HostedZoneHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for HostedZoneHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

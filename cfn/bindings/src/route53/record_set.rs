@@ -322,8 +322,10 @@ impl cdk::ResourceDefinition for RecordSet {
     }
 }
 
-/// An `AWS::Route53::RecordSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53::RecordSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RecordSetHandle(cdk::Resource);
 
@@ -334,11 +336,9 @@ impl From<cdk::Resource> for RecordSetHandle {
     }
 }
 
-impl std::ops::Deref for RecordSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RecordSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -140,8 +140,10 @@ impl cdk::ResourceDefinition for FirewallRule {
     }
 }
 
-/// An `AWS::Route53GlobalResolver::FirewallRule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53GlobalResolver::FirewallRule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FirewallRuleHandle(cdk::Resource);
 
@@ -152,11 +154,9 @@ impl From<cdk::Resource> for FirewallRuleHandle {
     }
 }
 
-impl std::ops::Deref for FirewallRuleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FirewallRuleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

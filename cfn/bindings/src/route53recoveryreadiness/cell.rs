@@ -75,8 +75,10 @@ impl cdk::ResourceDefinition for Cell {
     }
 }
 
-/// An `AWS::Route53RecoveryReadiness::Cell` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53RecoveryReadiness::Cell` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CellHandle(cdk::Resource);
 
@@ -87,11 +89,9 @@ impl From<cdk::Resource> for CellHandle {
     }
 }
 
-impl std::ops::Deref for CellHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CellHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

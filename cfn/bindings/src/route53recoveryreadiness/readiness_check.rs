@@ -73,8 +73,10 @@ impl cdk::ResourceDefinition for ReadinessCheck {
     }
 }
 
-/// An `AWS::Route53RecoveryReadiness::ReadinessCheck` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53RecoveryReadiness::ReadinessCheck` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ReadinessCheckHandle(cdk::Resource);
 
@@ -85,11 +87,9 @@ impl From<cdk::Resource> for ReadinessCheckHandle {
     }
 }
 
-impl std::ops::Deref for ReadinessCheckHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ReadinessCheckHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

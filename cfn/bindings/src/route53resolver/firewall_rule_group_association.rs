@@ -96,8 +96,10 @@ impl cdk::ResourceDefinition for FirewallRuleGroupAssociation {
     }
 }
 
-/// An `AWS::Route53Resolver::FirewallRuleGroupAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53Resolver::FirewallRuleGroupAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct FirewallRuleGroupAssociationHandle(cdk::Resource);
 
@@ -108,11 +110,9 @@ impl From<cdk::Resource> for FirewallRuleGroupAssociationHandle {
     }
 }
 
-impl std::ops::Deref for FirewallRuleGroupAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for FirewallRuleGroupAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

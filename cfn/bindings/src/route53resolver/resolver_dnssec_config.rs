@@ -59,8 +59,10 @@ impl cdk::ResourceDefinition for ResolverDnssecConfig {
     }
 }
 
-/// An `AWS::Route53Resolver::ResolverDNSSECConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53Resolver::ResolverDNSSECConfig` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResolverDnssecConfigHandle(cdk::Resource);
 
@@ -71,11 +73,9 @@ impl From<cdk::Resource> for ResolverDnssecConfigHandle {
     }
 }
 
-impl std::ops::Deref for ResolverDnssecConfigHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResolverDnssecConfigHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -164,8 +164,10 @@ impl cdk::ResourceDefinition for ResolverEndpoint {
     }
 }
 
-/// An `AWS::Route53Resolver::ResolverEndpoint` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Route53Resolver::ResolverEndpoint` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResolverEndpointHandle(cdk::Resource);
 
@@ -176,11 +178,9 @@ impl From<cdk::Resource> for ResolverEndpointHandle {
     }
 }
 
-impl std::ops::Deref for ResolverEndpointHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResolverEndpointHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -109,8 +109,10 @@ impl cdk::ResourceDefinition for AccessGrant {
     }
 }
 
-/// An `AWS::S3::AccessGrant` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::S3::AccessGrant` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AccessGrantHandle(cdk::Resource);
 
@@ -121,11 +123,9 @@ impl From<cdk::Resource> for AccessGrantHandle {
     }
 }
 
-impl std::ops::Deref for AccessGrantHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AccessGrantHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -67,8 +67,10 @@ impl cdk::ResourceDefinition for AccessGrantsInstance {
     }
 }
 
-/// An `AWS::S3::AccessGrantsInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::S3::AccessGrantsInstance` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AccessGrantsInstanceHandle(cdk::Resource);
 
@@ -79,11 +81,9 @@ impl From<cdk::Resource> for AccessGrantsInstanceHandle {
     }
 }
 
-impl std::ops::Deref for AccessGrantsInstanceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AccessGrantsInstanceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

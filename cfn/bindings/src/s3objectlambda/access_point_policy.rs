@@ -68,8 +68,10 @@ impl cdk::ResourceDefinition for AccessPointPolicy {
     }
 }
 
-/// An `AWS::S3ObjectLambda::AccessPointPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::S3ObjectLambda::AccessPointPolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AccessPointPolicyHandle(cdk::Resource);
 
@@ -80,11 +82,9 @@ impl From<cdk::Resource> for AccessPointPolicyHandle {
     }
 }
 
-impl std::ops::Deref for AccessPointPolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AccessPointPolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

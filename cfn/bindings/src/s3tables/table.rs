@@ -126,8 +126,10 @@ impl cdk::ResourceDefinition for Table {
     }
 }
 
-/// An `AWS::S3Tables::Table` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::S3Tables::Table` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TableHandle(cdk::Resource);
 
@@ -138,11 +140,9 @@ impl From<cdk::Resource> for TableHandle {
     }
 }
 
-impl std::ops::Deref for TableHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TableHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -102,8 +102,10 @@ impl cdk::ResourceDefinition for VectorBucketPolicy {
     }
 }
 
-/// An `AWS::S3Vectors::VectorBucketPolicy` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::S3Vectors::VectorBucketPolicy` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VectorBucketPolicyHandle(cdk::Resource);
 
@@ -114,11 +116,9 @@ impl From<cdk::Resource> for VectorBucketPolicyHandle {
     }
 }
 
-impl std::ops::Deref for VectorBucketPolicyHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VectorBucketPolicyHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -143,8 +143,10 @@ impl cdk::ResourceDefinition for EndpointConfig {
     }
 }
 
-/// An `AWS::SageMaker::EndpointConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::EndpointConfig` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct EndpointConfigHandle(cdk::Resource);
 
@@ -155,11 +157,9 @@ impl From<cdk::Resource> for EndpointConfigHandle {
     }
 }
 
-impl std::ops::Deref for EndpointConfigHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for EndpointConfigHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for ExperimentTrialComponent {
     }
 }
 
-/// An `AWS::SageMaker::ExperimentTrialComponent` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::ExperimentTrialComponent` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ExperimentTrialComponentHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for ExperimentTrialComponentHandle {
     }
 }
 
-impl std::ops::Deref for ExperimentTrialComponentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ExperimentTrialComponentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

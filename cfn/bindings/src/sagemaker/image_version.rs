@@ -132,8 +132,10 @@ impl cdk::ResourceDefinition for ImageVersion {
     }
 }
 
-/// An `AWS::SageMaker::ImageVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::ImageVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ImageVersionHandle(cdk::Resource);
 
@@ -144,11 +146,9 @@ impl From<cdk::Resource> for ImageVersionHandle {
     }
 }
 
-impl std::ops::Deref for ImageVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ImageVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

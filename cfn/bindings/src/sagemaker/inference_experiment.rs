@@ -147,8 +147,10 @@ impl cdk::ResourceDefinition for InferenceExperiment {
     }
 }
 
-/// An `AWS::SageMaker::InferenceExperiment` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::InferenceExperiment` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct InferenceExperimentHandle(cdk::Resource);
 
@@ -159,11 +161,9 @@ impl From<cdk::Resource> for InferenceExperimentHandle {
     }
 }
 
-impl std::ops::Deref for InferenceExperimentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for InferenceExperimentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

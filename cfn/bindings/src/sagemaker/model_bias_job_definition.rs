@@ -124,8 +124,10 @@ impl cdk::ResourceDefinition for ModelBiasJobDefinition {
     }
 }
 
-/// An `AWS::SageMaker::ModelBiasJobDefinition` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::ModelBiasJobDefinition` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ModelBiasJobDefinitionHandle(cdk::Resource);
 
@@ -136,11 +138,9 @@ impl From<cdk::Resource> for ModelBiasJobDefinitionHandle {
     }
 }
 
-impl std::ops::Deref for ModelBiasJobDefinitionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ModelBiasJobDefinitionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

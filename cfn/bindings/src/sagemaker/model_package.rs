@@ -201,8 +201,10 @@ impl cdk::ResourceDefinition for ModelPackage {
     }
 }
 
-/// An `AWS::SageMaker::ModelPackage` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::ModelPackage` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ModelPackageHandle(cdk::Resource);
 
@@ -213,11 +215,9 @@ impl From<cdk::Resource> for ModelPackageHandle {
     }
 }
 
-impl std::ops::Deref for ModelPackageHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ModelPackageHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -168,8 +168,10 @@ impl cdk::ResourceDefinition for NotebookInstance {
     }
 }
 
-/// An `AWS::SageMaker::NotebookInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::NotebookInstance` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct NotebookInstanceHandle(cdk::Resource);
 
@@ -180,11 +182,9 @@ impl From<cdk::Resource> for NotebookInstanceHandle {
     }
 }
 
-impl std::ops::Deref for NotebookInstanceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for NotebookInstanceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

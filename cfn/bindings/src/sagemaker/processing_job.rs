@@ -127,8 +127,10 @@ impl cdk::ResourceDefinition for ProcessingJob {
     }
 }
 
-/// An `AWS::SageMaker::ProcessingJob` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::ProcessingJob` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ProcessingJobHandle(cdk::Resource);
 
@@ -139,11 +141,9 @@ impl From<cdk::Resource> for ProcessingJobHandle {
     }
 }
 
-impl std::ops::Deref for ProcessingJobHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ProcessingJobHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

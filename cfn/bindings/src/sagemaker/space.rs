@@ -100,8 +100,10 @@ impl cdk::ResourceDefinition for Space {
     }
 }
 
-/// An `AWS::SageMaker::Space` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::Space` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SpaceHandle(cdk::Resource);
 
@@ -112,11 +114,9 @@ impl From<cdk::Resource> for SpaceHandle {
     }
 }
 
-impl std::ops::Deref for SpaceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SpaceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -104,8 +104,10 @@ impl cdk::ResourceDefinition for TrialComponent {
     }
 }
 
-/// An `AWS::SageMaker::TrialComponent` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SageMaker::TrialComponent` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TrialComponentHandle(cdk::Resource);
 
@@ -116,11 +118,9 @@ impl From<cdk::Resource> for TrialComponentHandle {
     }
 }
 
-impl std::ops::Deref for TrialComponentHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TrialComponentHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -86,8 +86,10 @@ impl cdk::ResourceDefinition for ConnectorV2 {
     }
 }
 
-/// An `AWS::SecurityHub::ConnectorV2` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SecurityHub::ConnectorV2` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ConnectorV2Handle(cdk::Resource);
 
@@ -98,11 +100,9 @@ impl From<cdk::Resource> for ConnectorV2Handle {
     }
 }
 
-impl std::ops::Deref for ConnectorV2Handle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ConnectorV2Handle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

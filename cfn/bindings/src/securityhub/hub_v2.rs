@@ -64,8 +64,10 @@ impl cdk::ResourceDefinition for HubV2 {
     }
 }
 
-/// An `AWS::SecurityHub::HubV2` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SecurityHub::HubV2` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct HubV2Handle(cdk::Resource);
 
@@ -76,11 +78,9 @@ impl From<cdk::Resource> for HubV2Handle {
     }
 }
 
-impl std::ops::Deref for HubV2Handle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for HubV2Handle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

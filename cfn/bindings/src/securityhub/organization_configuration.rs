@@ -88,8 +88,10 @@ impl cdk::ResourceDefinition for OrganizationConfiguration {
     }
 }
 
-/// An `AWS::SecurityHub::OrganizationConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SecurityHub::OrganizationConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct OrganizationConfigurationHandle(cdk::Resource);
 
@@ -100,11 +102,9 @@ impl From<cdk::Resource> for OrganizationConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for OrganizationConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for OrganizationConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

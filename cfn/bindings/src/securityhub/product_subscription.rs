@@ -66,8 +66,10 @@ impl cdk::ResourceDefinition for ProductSubscription {
     }
 }
 
-/// An `AWS::SecurityHub::ProductSubscription` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SecurityHub::ProductSubscription` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ProductSubscriptionHandle(cdk::Resource);
 
@@ -78,11 +80,9 @@ impl From<cdk::Resource> for ProductSubscriptionHandle {
     }
 }
 
-impl std::ops::Deref for ProductSubscriptionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ProductSubscriptionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -82,8 +82,10 @@ impl cdk::ResourceDefinition for SecurityControl {
     }
 }
 
-/// An `AWS::SecurityHub::SecurityControl` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SecurityHub::SecurityControl` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SecurityControlHandle(cdk::Resource);
 
@@ -94,11 +96,9 @@ impl From<cdk::Resource> for SecurityControlHandle {
     }
 }
 
-impl std::ops::Deref for SecurityControlHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SecurityControlHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

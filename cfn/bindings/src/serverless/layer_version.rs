@@ -84,8 +84,10 @@ impl cdk::ResourceDefinition for LayerVersion {
     }
 }
 
-/// An `AWS::Serverless::LayerVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Serverless::LayerVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LayerVersionHandle(cdk::Resource);
 
@@ -96,11 +98,9 @@ impl From<cdk::Resource> for LayerVersionHandle {
     }
 }
 
-impl std::ops::Deref for LayerVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LayerVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -137,8 +137,10 @@ impl cdk::ResourceDefinition for CloudFormationProvisionedProduct {
     }
 }
 
-/// An `AWS::ServiceCatalog::CloudFormationProvisionedProduct` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ServiceCatalog::CloudFormationProvisionedProduct` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CloudFormationProvisionedProductHandle(cdk::Resource);
 
@@ -149,11 +151,9 @@ impl From<cdk::Resource> for CloudFormationProvisionedProductHandle {
     }
 }
 
-impl std::ops::Deref for CloudFormationProvisionedProductHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CloudFormationProvisionedProductHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -89,8 +89,10 @@ impl cdk::ResourceDefinition for LaunchNotificationConstraint {
     }
 }
 
-/// An `AWS::ServiceCatalog::LaunchNotificationConstraint` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ServiceCatalog::LaunchNotificationConstraint` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct LaunchNotificationConstraintHandle(cdk::Resource);
 
@@ -101,11 +103,9 @@ impl From<cdk::Resource> for LaunchNotificationConstraintHandle {
     }
 }
 
-impl std::ops::Deref for LaunchNotificationConstraintHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for LaunchNotificationConstraintHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -83,8 +83,10 @@ impl cdk::ResourceDefinition for PortfolioShare {
     }
 }
 
-/// An `AWS::ServiceCatalog::PortfolioShare` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ServiceCatalog::PortfolioShare` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PortfolioShareHandle(cdk::Resource);
 
@@ -95,11 +97,9 @@ impl From<cdk::Resource> for PortfolioShareHandle {
     }
 }
 
-impl std::ops::Deref for PortfolioShareHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PortfolioShareHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

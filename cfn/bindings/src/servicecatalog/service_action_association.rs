@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for ServiceActionAssociation {
     }
 }
 
-/// An `AWS::ServiceCatalog::ServiceActionAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ServiceCatalog::ServiceActionAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ServiceActionAssociationHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for ServiceActionAssociationHandle {
     }
 }
 
-impl std::ops::Deref for ServiceActionAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ServiceActionAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for TagOption {
     }
 }
 
-/// An `AWS::ServiceCatalog::TagOption` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ServiceCatalog::TagOption` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TagOptionHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for TagOptionHandle {
     }
 }
 
-impl std::ops::Deref for TagOptionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TagOptionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -64,8 +64,10 @@ impl cdk::ResourceDefinition for TagOptionAssociation {
     }
 }
 
-/// An `AWS::ServiceCatalog::TagOptionAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::ServiceCatalog::TagOptionAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TagOptionAssociationHandle(cdk::Resource);
 
@@ -76,11 +78,9 @@ impl From<cdk::Resource> for TagOptionAssociationHandle {
     }
 }
 
-impl std::ops::Deref for TagOptionAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TagOptionAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

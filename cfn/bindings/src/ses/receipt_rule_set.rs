@@ -63,8 +63,10 @@ impl cdk::ResourceDefinition for ReceiptRuleSet {
     }
 }
 
-/// An `AWS::SES::ReceiptRuleSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SES::ReceiptRuleSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ReceiptRuleSetHandle(cdk::Resource);
 
@@ -75,11 +77,9 @@ impl From<cdk::Resource> for ReceiptRuleSetHandle {
     }
 }
 
-impl std::ops::Deref for ReceiptRuleSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ReceiptRuleSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

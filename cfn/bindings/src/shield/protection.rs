@@ -112,8 +112,10 @@ impl cdk::ResourceDefinition for Protection {
     }
 }
 
-/// An `AWS::Shield::Protection` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Shield::Protection` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ProtectionHandle(cdk::Resource);
 
@@ -124,11 +126,9 @@ impl From<cdk::Resource> for ProtectionHandle {
     }
 }
 
-impl std::ops::Deref for ProtectionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ProtectionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -118,8 +118,10 @@ impl cdk::ResourceDefinition for Pool {
     }
 }
 
-/// An `AWS::SMSVOICE::Pool` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SMSVOICE::Pool` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PoolHandle(cdk::Resource);
 
@@ -130,11 +132,9 @@ impl From<cdk::Resource> for PoolHandle {
     }
 }
 
-impl std::ops::Deref for PoolHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PoolHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

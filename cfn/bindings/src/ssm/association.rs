@@ -202,8 +202,10 @@ impl cdk::ResourceDefinition for Association {
     }
 }
 
-/// An `AWS::SSM::Association` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SSM::Association` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AssociationHandle(cdk::Resource);
 
@@ -214,11 +216,9 @@ impl From<cdk::Resource> for AssociationHandle {
     }
 }
 
-impl std::ops::Deref for AssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -165,8 +165,10 @@ impl cdk::ResourceDefinition for MaintenanceWindowTask {
     }
 }
 
-/// An `AWS::SSM::MaintenanceWindowTask` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SSM::MaintenanceWindowTask` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct MaintenanceWindowTaskHandle(cdk::Resource);
 
@@ -177,11 +179,9 @@ impl From<cdk::Resource> for MaintenanceWindowTaskHandle {
     }
 }
 
-impl std::ops::Deref for MaintenanceWindowTaskHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for MaintenanceWindowTaskHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -168,8 +168,10 @@ impl cdk::ResourceDefinition for PatchBaseline {
     }
 }
 
-/// An `AWS::SSM::PatchBaseline` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SSM::PatchBaseline` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PatchBaselineHandle(cdk::Resource);
 
@@ -180,11 +182,9 @@ impl From<cdk::Resource> for PatchBaselineHandle {
     }
 }
 
-impl std::ops::Deref for PatchBaselineHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PatchBaselineHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -59,8 +59,10 @@ impl cdk::ResourceDefinition for Preferences {
     }
 }
 
-/// An `AWS::SSMGuiConnect::Preferences` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SSMGuiConnect::Preferences` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PreferencesHandle(cdk::Resource);
 
@@ -71,11 +73,9 @@ impl From<cdk::Resource> for PreferencesHandle {
     }
 }
 
-impl std::ops::Deref for PreferencesHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PreferencesHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -120,8 +120,10 @@ impl cdk::ResourceDefinition for PermissionSet {
     }
 }
 
-/// An `AWS::SSO::PermissionSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SSO::PermissionSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PermissionSetHandle(cdk::Resource);
 
@@ -132,11 +134,9 @@ impl From<cdk::Resource> for PermissionSetHandle {
     }
 }
 
-impl std::ops::Deref for PermissionSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PermissionSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -82,8 +82,10 @@ impl cdk::ResourceDefinition for StateMachineVersion {
     }
 }
 
-/// An `AWS::StepFunctions::StateMachineVersion` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::StepFunctions::StateMachineVersion` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct StateMachineVersionHandle(cdk::Resource);
 
@@ -94,11 +96,9 @@ impl From<cdk::Resource> for StateMachineVersionHandle {
     }
 }
 
-impl std::ops::Deref for StateMachineVersionHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for StateMachineVersionHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

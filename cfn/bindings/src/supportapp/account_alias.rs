@@ -64,8 +64,10 @@ impl cdk::ResourceDefinition for AccountAlias {
     }
 }
 
-/// An `AWS::SupportApp::AccountAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SupportApp::AccountAlias` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AccountAliasHandle(cdk::Resource);
 
@@ -76,11 +78,9 @@ impl From<cdk::Resource> for AccountAliasHandle {
     }
 }
 
-impl std::ops::Deref for AccountAliasHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AccountAliasHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

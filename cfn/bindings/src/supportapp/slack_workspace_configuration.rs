@@ -76,8 +76,10 @@ impl cdk::ResourceDefinition for SlackWorkspaceConfiguration {
     }
 }
 
-/// An `AWS::SupportApp::SlackWorkspaceConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::SupportApp::SlackWorkspaceConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SlackWorkspaceConfigurationHandle(cdk::Resource);
 
@@ -88,11 +90,9 @@ impl From<cdk::Resource> for SlackWorkspaceConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for SlackWorkspaceConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SlackWorkspaceConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

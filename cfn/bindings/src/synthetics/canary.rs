@@ -222,8 +222,10 @@ impl cdk::ResourceDefinition for Canary {
     }
 }
 
-/// An `AWS::Synthetics::Canary` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Synthetics::Canary` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CanaryHandle(cdk::Resource);
 
@@ -234,11 +236,9 @@ impl From<cdk::Resource> for CanaryHandle {
     }
 }
 
-impl std::ops::Deref for CanaryHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CanaryHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -149,8 +149,10 @@ impl cdk::ResourceDefinition for InfluxDbCluster {
     }
 }
 
-/// An `AWS::Timestream::InfluxDBCluster` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Timestream::InfluxDBCluster` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct InfluxDbClusterHandle(cdk::Resource);
 
@@ -161,11 +163,9 @@ impl From<cdk::Resource> for InfluxDbClusterHandle {
     }
 }
 
-impl std::ops::Deref for InfluxDbClusterHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for InfluxDbClusterHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

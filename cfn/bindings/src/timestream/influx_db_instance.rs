@@ -150,8 +150,10 @@ impl cdk::ResourceDefinition for InfluxDbInstance {
     }
 }
 
-/// An `AWS::Timestream::InfluxDBInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Timestream::InfluxDBInstance` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct InfluxDbInstanceHandle(cdk::Resource);
 
@@ -162,11 +164,9 @@ impl From<cdk::Resource> for InfluxDbInstanceHandle {
     }
 }
 
-impl std::ops::Deref for InfluxDbInstanceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for InfluxDbInstanceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

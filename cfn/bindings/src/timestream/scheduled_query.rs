@@ -123,8 +123,10 @@ impl cdk::ResourceDefinition for ScheduledQuery {
     }
 }
 
-/// An `AWS::Timestream::ScheduledQuery` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Timestream::ScheduledQuery` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ScheduledQueryHandle(cdk::Resource);
 
@@ -135,11 +137,9 @@ impl From<cdk::Resource> for ScheduledQueryHandle {
     }
 }
 
-impl std::ops::Deref for ScheduledQueryHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ScheduledQueryHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -80,8 +80,10 @@ impl cdk::ResourceDefinition for CallAnalyticsCategory {
     }
 }
 
-/// An `AWS::Transcribe::CallAnalyticsCategory` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Transcribe::CallAnalyticsCategory` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct CallAnalyticsCategoryHandle(cdk::Resource);
 
@@ -92,11 +94,9 @@ impl From<cdk::Resource> for CallAnalyticsCategoryHandle {
     }
 }
 
-impl std::ops::Deref for CallAnalyticsCategoryHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for CallAnalyticsCategoryHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

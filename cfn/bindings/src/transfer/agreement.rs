@@ -148,8 +148,10 @@ impl cdk::ResourceDefinition for Agreement {
     }
 }
 
-/// An `AWS::Transfer::Agreement` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Transfer::Agreement` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct AgreementHandle(cdk::Resource);
 
@@ -160,11 +162,9 @@ impl From<cdk::Resource> for AgreementHandle {
     }
 }
 
-impl std::ops::Deref for AgreementHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for AgreementHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

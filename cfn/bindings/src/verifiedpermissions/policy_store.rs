@@ -98,8 +98,10 @@ impl cdk::ResourceDefinition for PolicyStore {
     }
 }
 
-/// An `AWS::VerifiedPermissions::PolicyStore` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::VerifiedPermissions::PolicyStore` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PolicyStoreHandle(cdk::Resource);
 
@@ -110,11 +112,9 @@ impl From<cdk::Resource> for PolicyStoreHandle {
     }
 }
 
-impl std::ops::Deref for PolicyStoreHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PolicyStoreHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -68,8 +68,10 @@ impl cdk::ResourceDefinition for PolicyStoreAlias {
     }
 }
 
-/// An `AWS::VerifiedPermissions::PolicyStoreAlias` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::VerifiedPermissions::PolicyStoreAlias` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PolicyStoreAliasHandle(cdk::Resource);
 
@@ -80,11 +82,9 @@ impl From<cdk::Resource> for PolicyStoreAliasHandle {
     }
 }
 
-impl std::ops::Deref for PolicyStoreAliasHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PolicyStoreAliasHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

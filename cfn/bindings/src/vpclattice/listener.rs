@@ -94,8 +94,10 @@ impl cdk::ResourceDefinition for Listener {
     }
 }
 
-/// An `AWS::VpcLattice::Listener` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::VpcLattice::Listener` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ListenerHandle(cdk::Resource);
 
@@ -106,11 +108,9 @@ impl From<cdk::Resource> for ListenerHandle {
     }
 }
 
-impl std::ops::Deref for ListenerHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ListenerHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -143,8 +143,10 @@ impl cdk::ResourceDefinition for ResourceConfiguration {
     }
 }
 
-/// An `AWS::VpcLattice::ResourceConfiguration` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::VpcLattice::ResourceConfiguration` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ResourceConfigurationHandle(cdk::Resource);
 
@@ -155,11 +157,9 @@ impl From<cdk::Resource> for ResourceConfigurationHandle {
     }
 }
 
-impl std::ops::Deref for ResourceConfigurationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ResourceConfigurationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

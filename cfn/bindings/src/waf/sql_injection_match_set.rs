@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for SqlInjectionMatchSet {
     }
 }
 
-/// An `AWS::WAF::SqlInjectionMatchSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WAF::SqlInjectionMatchSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SqlInjectionMatchSetHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for SqlInjectionMatchSetHandle {
     }
 }
 
-impl std::ops::Deref for SqlInjectionMatchSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SqlInjectionMatchSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -72,8 +72,10 @@ impl cdk::ResourceDefinition for ByteMatchSet {
     }
 }
 
-/// An `AWS::WAFRegional::ByteMatchSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WAFRegional::ByteMatchSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct ByteMatchSetHandle(cdk::Resource);
 
@@ -84,11 +86,9 @@ impl From<cdk::Resource> for ByteMatchSetHandle {
     }
 }
 
-impl std::ops::Deref for ByteMatchSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for ByteMatchSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

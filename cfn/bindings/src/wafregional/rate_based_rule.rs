@@ -99,8 +99,10 @@ impl cdk::ResourceDefinition for RateBasedRule {
     }
 }
 
-/// An `AWS::WAFRegional::RateBasedRule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WAFRegional::RateBasedRule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct RateBasedRuleHandle(cdk::Resource);
 
@@ -111,11 +113,9 @@ impl From<cdk::Resource> for RateBasedRuleHandle {
     }
 }
 
-impl std::ops::Deref for RateBasedRuleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for RateBasedRuleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

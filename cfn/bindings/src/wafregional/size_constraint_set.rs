@@ -74,8 +74,10 @@ impl cdk::ResourceDefinition for SizeConstraintSet {
     }
 }
 
-/// An `AWS::WAFRegional::SizeConstraintSet` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WAFRegional::SizeConstraintSet` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SizeConstraintSetHandle(cdk::Resource);
 
@@ -86,11 +88,9 @@ impl From<cdk::Resource> for SizeConstraintSetHandle {
     }
 }
 
-impl std::ops::Deref for SizeConstraintSetHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SizeConstraintSetHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -97,8 +97,10 @@ impl cdk::ResourceDefinition for WebAclAssociation {
     }
 }
 
-/// An `AWS::WAFv2::WebACLAssociation` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WAFv2::WebACLAssociation` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct WebAclAssociationHandle(cdk::Resource);
 
@@ -109,11 +111,9 @@ impl From<cdk::Resource> for WebAclAssociationHandle {
     }
 }
 
-impl std::ops::Deref for WebAclAssociationHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for WebAclAssociationHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -125,8 +125,10 @@ impl cdk::ResourceDefinition for QuickResponse {
     }
 }
 
-/// An `AWS::Wisdom::QuickResponse` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::Wisdom::QuickResponse` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct QuickResponseHandle(cdk::Resource);
 
@@ -137,11 +139,9 @@ impl From<cdk::Resource> for QuickResponseHandle {
     }
 }
 
-impl std::ops::Deref for QuickResponseHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for QuickResponseHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -110,8 +110,10 @@ impl cdk::ResourceDefinition for WorkspacesPool {
     }
 }
 
-/// An `AWS::WorkSpaces::WorkspacesPool` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WorkSpaces::WorkspacesPool` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct WorkspacesPoolHandle(cdk::Resource);
 
@@ -122,11 +124,9 @@ impl From<cdk::Resource> for WorkspacesPoolHandle {
     }
 }
 
-impl std::ops::Deref for WorkspacesPoolHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for WorkspacesPoolHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

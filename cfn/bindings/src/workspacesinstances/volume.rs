@@ -110,8 +110,10 @@ impl cdk::ResourceDefinition for Volume {
     }
 }
 
-/// An `AWS::WorkspacesInstances::Volume` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WorkspacesInstances::Volume` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct VolumeHandle(cdk::Resource);
 
@@ -122,11 +124,9 @@ impl From<cdk::Resource> for VolumeHandle {
     }
 }
 
-impl std::ops::Deref for VolumeHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for VolumeHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -64,8 +64,10 @@ impl cdk::ResourceDefinition for WorkspaceInstance {
     }
 }
 
-/// An `AWS::WorkspacesInstances::WorkspaceInstance` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WorkspacesInstances::WorkspaceInstance` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct WorkspaceInstanceHandle(cdk::Resource);
 
@@ -76,11 +78,9 @@ impl From<cdk::Resource> for WorkspaceInstanceHandle {
     }
 }
 
-impl std::ops::Deref for WorkspaceInstanceHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for WorkspaceInstanceHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -84,8 +84,10 @@ impl cdk::ResourceDefinition for DataProtectionSettings {
     }
 }
 
-/// An `AWS::WorkSpacesWeb::DataProtectionSettings` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WorkSpacesWeb::DataProtectionSettings` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct DataProtectionSettingsHandle(cdk::Resource);
 
@@ -96,11 +98,9 @@ impl From<cdk::Resource> for DataProtectionSettingsHandle {
     }
 }
 
-impl std::ops::Deref for DataProtectionSettingsHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for DataProtectionSettingsHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -123,8 +123,10 @@ impl cdk::ResourceDefinition for IdentityProvider {
     }
 }
 
-/// An `AWS::WorkSpacesWeb::IdentityProvider` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WorkSpacesWeb::IdentityProvider` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct IdentityProviderHandle(cdk::Resource);
 
@@ -135,11 +137,9 @@ impl From<cdk::Resource> for IdentityProviderHandle {
     }
 }
 
-impl std::ops::Deref for IdentityProviderHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for IdentityProviderHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

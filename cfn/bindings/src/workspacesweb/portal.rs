@@ -150,8 +150,10 @@ impl cdk::ResourceDefinition for Portal {
     }
 }
 
-/// An `AWS::WorkSpacesWeb::Portal` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::WorkSpacesWeb::Portal` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct PortalHandle(cdk::Resource);
 
@@ -162,11 +164,9 @@ impl From<cdk::Resource> for PortalHandle {
     }
 }
 
-impl std::ops::Deref for PortalHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for PortalHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

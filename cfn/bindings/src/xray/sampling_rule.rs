@@ -83,8 +83,10 @@ impl cdk::ResourceDefinition for SamplingRule {
     }
 }
 
-/// An `AWS::XRay::SamplingRule` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::XRay::SamplingRule` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct SamplingRuleHandle(cdk::Resource);
 
@@ -95,11 +97,9 @@ impl From<cdk::Resource> for SamplingRuleHandle {
     }
 }
 
-impl std::ops::Deref for SamplingRuleHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for SamplingRuleHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }

@@ -59,8 +59,10 @@ impl cdk::ResourceDefinition for TransactionSearchConfig {
     }
 }
 
-/// An `AWS::XRay::TransactionSearchConfig` in a stack: `Ref` and one accessor per attribute. Dereferences to
-/// [`cdk::Resource`] for dependencies, policies and overrides.
+/// An `AWS::XRay::TransactionSearchConfig` in a stack: `Ref` and one accessor per attribute.
+///
+/// Dependencies, policies and overrides come from [`cdk::TypedResource`], whose `as_resource`
+/// is the explicit escape hatch to the untyped [`cdk::Resource`].
 #[derive(Clone, Debug)]
 pub struct TransactionSearchConfigHandle(cdk::Resource);
 
@@ -71,11 +73,9 @@ impl From<cdk::Resource> for TransactionSearchConfigHandle {
     }
 }
 
-impl std::ops::Deref for TransactionSearchConfigHandle {
-    type Target = cdk::Resource;
-
+impl cdk::TypedResource for TransactionSearchConfigHandle {
     #[inline]
-    fn deref(&self) -> &cdk::Resource {
+    fn as_resource(&self) -> &cdk::Resource {
         &self.0
     }
 }
