@@ -71,10 +71,34 @@ impl Construct for Stack {
     fn node(&self) -> &Scope {
         self
     }
+
+    /// A stack's tags tag the stack too ([`Stack::add_tag`]), not only its resources.
+    fn add_tag(&self, key: &str, value: &str) -> Result<()> {
+        Stack::add_tag(self, key, value)
+    }
 }
 
 impl Construct for Resource {
     fn node(&self) -> &Scope {
         self.scope()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::StackProps;
+    use crate::tree::App;
+
+    #[test]
+    fn a_stack_tagged_as_a_construct_is_tagged_itself() {
+        let app = App::new();
+        let stack = Stack::new(&app, "Tagged", StackProps::default()).unwrap();
+        let construct: &dyn Construct = &stack;
+        construct.add_tag("team", "platform").unwrap();
+        assert_eq!(
+            stack.tags().get("team").map(String::as_str),
+            Some("platform")
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! logical id; across stacks to an export of the producer and an import in the consumer (or a
 //! weak `Fn::GetStackOutput`), which also records the dependency between the stacks.
 
+use std::borrow::Cow;
 use std::cell::Ref;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -896,16 +897,21 @@ fn covering<'a, T>(
 
 /// The stack's tags with the tags of every scope that contains `path` (outer scopes first, so
 /// an inner scope's tag wins).
-fn scope_tags(
-    stack: &BTreeMap<String, String>,
+fn scope_tags<'a>(
+    stack: &'a BTreeMap<String, String>,
     scopes: &[(Arc<str>, String, String)],
     path: &str,
-) -> BTreeMap<String, String> {
+) -> Cow<'a, BTreeMap<String, String>> {
+    let covering = covering(scopes, path);
+    if covering.is_empty() {
+        // Most resources: no scope tags, and no copy of the stack's.
+        return Cow::Borrowed(stack);
+    }
     let mut tags = stack.clone();
-    for (_, key, value) in covering(scopes, path) {
+    for (_, key, value) in covering {
         tags.insert(key.clone(), value.clone());
     }
-    tags
+    Cow::Owned(tags)
 }
 
 /// The resource's own tags merged with the stack's, or `None` when there is nothing to merge.
