@@ -827,3 +827,69 @@ fn termination_protection_follows_the_stack_when_update_stack_has_nothing_to_do(
     assert!(summary.is_success(), "{summary:?}");
     assert_eq!(api.termination_protection("Db"), Some(true));
 }
+
+#[test]
+fn the_stacks_execution_role_reaches_every_operation_and_the_manifest() {
+    // A stack with an execution role: CloudFormation changes its resources with that role, on
+    // the change-set and the direct paths alike; a stack without one sends none.
+    let app = App::new();
+    let roled = Stack::new(&app, "Roled", StackProps::default()).unwrap();
+    roled
+        .add("Topic", RawResource::new("AWS::SNS::Topic"))
+        .unwrap();
+    let role = omc_cdk::arn::RoleArn::new("arn:aws:iam::123456789012:role/Omc-cfn-exec").unwrap();
+    roled.set_execution_role(&role).unwrap();
+    let plain = Stack::new(&app, "Plain", StackProps::default()).unwrap();
+    plain
+        .add("Topic", RawResource::new("AWS::SNS::Topic"))
+        .unwrap();
+    let synthesis = app.synth_unchecked().unwrap();
+    assert_eq!(
+        synthesis.stack("Roled").unwrap().execution_role(),
+        Some("arn:aws:iam::123456789012:role/Omc-cfn-exec")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    synthesis.write(dir.path()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("manifest.json")).unwrap())
+            .unwrap();
+    let entries = manifest["stacks"].as_array().unwrap();
+    let entry = |name: &str| entries.iter().find(|s| s["name"] == name).unwrap().clone();
+    assert_eq!(
+        entry("Roled")["executionRoleArn"],
+        "arn:aws:iam::123456789012:role/Omc-cfn-exec"
+    );
+    assert!(entry("Plain").get("executionRoleArn").is_none());
+
+    let planned = stacks(&app);
+    for method in [Method::ChangeSet, Method::Direct] {
+        let api = Arc::new(FakeApi::new());
+        let summary = deploy(
+            &api,
+            Settings {
+                method,
+                ..settings()
+            },
+            &planned,
+        );
+        assert!(summary.is_success(), "{summary:?}");
+        assert_eq!(
+            api.role_arn("Roled").as_deref(),
+            Some("arn:aws:iam::123456789012:role/Omc-cfn-exec"),
+            "{method:?}"
+        );
+        assert_eq!(api.role_arn("Plain"), None, "{method:?}");
+    }
+
+    // A role created in the same app is a token: deploy could not pass it.
+    let role_resource = roled
+        .add("Exec", RawResource::new("AWS::IAM::Role"))
+        .unwrap();
+    let token = omc_cdk::arn::RoleArn::new(role_resource.get_att::<String>("Arn")).unwrap();
+    let err = plain.set_execution_role(&token).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("Plain: the execution role must be a literal role ARN"),
+        "{err}"
+    );
+}

@@ -111,6 +111,7 @@ impl Stack {
             description: props.description,
             tags: props.tags,
             termination_protection: props.termination_protection,
+            execution_role: None,
             stage: props.stage,
             suppressions: Vec::new(),
             scope_tags: Vec::new(),
@@ -202,6 +203,29 @@ impl Stack {
     /// Whether CloudFormation refuses to delete the stack.
     pub fn termination_protection(&self) -> bool {
         self.root.data.borrow().termination_protection
+    }
+
+    /// Makes CloudFormation create, update and delete the stack's resources with this role (a
+    /// CloudFormation service role, `RoleARN`) instead of the deployer's credentials: the deployer
+    /// then needs only CloudFormation, the template bucket and `iam:PassRole` on this role, as
+    /// CDK's bootstrap splits it. `deploy` passes it on every change set. The role must exist
+    /// before the stack deploys (create it in a stack this one depends on, deployed by an
+    /// administrator) and be a literal ARN: fails with [`Error::InvalidValue`] on a token.
+    pub fn set_execution_role(&self, role: &crate::arn::RoleArn) -> Result<()> {
+        let mut data = self.root.data.borrow_mut();
+        let Some(arn) = role.value().as_literal().cloned() else {
+            return Err(Error::InvalidValue {
+                path: data.sref.name.to_string(),
+                message: "the execution role must be a literal role ARN (deploy passes it to CloudFormation before any template is evaluated), not a reference to a resource; write the role's ARN from its name".into(),
+            });
+        };
+        data.execution_role = Some(arn);
+        Ok(())
+    }
+
+    /// The role CloudFormation deploys the stack with, when one is set.
+    pub fn execution_role(&self) -> Option<String> {
+        self.root.data.borrow().execution_role.clone()
     }
 
     /// Makes this stack deploy after `other`, without any reference between them.

@@ -34,6 +34,7 @@ pub struct SynthesizedStack {
     pub(crate) dependencies: Vec<String>,
     pub(crate) env: Option<Environment>,
     pub(crate) termination_protection: bool,
+    pub(crate) execution_role: Option<String>,
     pub(crate) tags: BTreeMap<String, String>,
     pub(crate) resource_count: usize,
     pub(crate) files: BTreeMap<String, String>,
@@ -117,6 +118,11 @@ impl SynthesizedStack {
         self.termination_protection
     }
 
+    /// The role CloudFormation deploys the stack with (`Stack::set_execution_role`).
+    pub fn execution_role(&self) -> Option<&str> {
+        self.execution_role.as_deref()
+    }
+
     /// The stack's tags (also passed to CloudFormation at deploy time).
     pub fn tags(&self) -> &BTreeMap<String, String> {
         &self.tags
@@ -144,7 +150,7 @@ impl SynthesizedStack {
             None => Json::Null,
             Some(env) => json!({ "account": env.account, "region": env.region }),
         };
-        json!({
+        let mut entry = json!({
             "name": self.name,
             "template": self.template_file(),
             "dependencies": self.dependencies,
@@ -156,7 +162,11 @@ impl SynthesizedStack {
             "templateSize": self.template.len(),
             "requiresUpload": self.requires_upload(),
             "files": self.file_names(),
-        })
+        });
+        if let (Some(role), Some(map)) = (&self.execution_role, entry.as_object_mut()) {
+            map.insert("executionRoleArn".into(), json!(role));
+        }
+        entry
     }
 }
 

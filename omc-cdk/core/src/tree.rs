@@ -64,6 +64,8 @@ pub(crate) struct StackData {
     pub(crate) description: Option<String>,
     pub(crate) tags: BTreeMap<String, String>,
     pub(crate) termination_protection: bool,
+    /// The role CloudFormation deploys the stack with ([`Stack::set_execution_role`]).
+    pub(crate) execution_role: Option<String>,
     pub(crate) stage: Option<Stage>,
     /// Suppressed check findings, in declaration order.
     pub(crate) suppressions: Vec<SuppressionData>,

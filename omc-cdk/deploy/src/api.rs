@@ -51,6 +51,8 @@ pub struct StackRequest {
     pub capabilities: Vec<String>,
     /// Termination protection (applied at creation by direct deploys).
     pub termination_protection: bool,
+    /// The CloudFormation service role the stack's resources are changed with (`RoleARN`).
+    pub role_arn: Option<String>,
 }
 
 /// The value of a parameter in a request.

@@ -124,6 +124,8 @@ pub struct PlannedStack {
     pub tags: BTreeMap<String, String>,
     /// Termination protection.
     pub termination_protection: bool,
+    /// The CloudFormation service role to deploy with (`RoleARN`), when the stack sets one.
+    pub execution_role: Option<String>,
     /// Stacks of the plan it depends on.
     pub dependencies: Vec<String>,
     /// The region (`None`: the configured one).
@@ -913,6 +915,7 @@ impl<A: CloudFormationApi> Engine<A> {
             tags: stack.tags.clone(),
             capabilities: capabilities(&template_json),
             termination_protection: stack.termination_protection,
+            role_arn: stack.execution_role.clone(),
             ..StackRequest::default()
         };
         if stack.template.len() > MAX_INLINE_TEMPLATE_BYTES {

@@ -28,6 +28,8 @@ struct FakeStack {
     pending: Vec<Step>,
     /// The status the stack reaches when `pending` is done.
     final_status: String,
+    /// The service role of the last operation (`RoleARN`).
+    role_arn: Option<String>,
 }
 
 /// One event an operation will write.
@@ -161,6 +163,14 @@ impl FakeApi {
             .get(stack)
             .map(|s| s.remote.parameters.clone())
             .unwrap_or_default()
+    }
+
+    /// The service role (`RoleARN`) the stack's last operation ran with.
+    pub fn role_arn(&self, stack: &str) -> Option<String> {
+        lock(&self.state)
+            .stacks
+            .get(stack)
+            .and_then(|s| s.role_arn.clone())
     }
 
     /// Whether a stack has termination protection.
@@ -353,6 +363,9 @@ impl State {
                 .unwrap_or_default()
         });
         let new_resources = resources(&new_template);
+        if let Some(stack) = self.stacks.get_mut(name) {
+            stack.role_arn.clone_from(&request.role_arn);
+        }
         let verb = if create { "CREATE" } else { "UPDATE" };
         let mut pending = Vec::new();
         let mut failed: Vec<String> = Vec::new();

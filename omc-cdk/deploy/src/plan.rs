@@ -88,6 +88,7 @@ pub fn planned(stacks: &[&SynthesizedStack]) -> Vec<PlannedStack> {
             sha256: s.sha256().to_owned(),
             tags: s.tags().clone(),
             termination_protection: s.termination_protection(),
+            execution_role: s.execution_role().map(str::to_owned),
             dependencies: s
                 .dependencies()
                 .iter()

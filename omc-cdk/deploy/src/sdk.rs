@@ -532,6 +532,7 @@ impl CloudFormationApi for SdkApi {
             .set_parameters(Some(parameters(&stack.parameters)))
             .set_tags(Some(tags(&stack.tags)))
             .set_capabilities(Some(capabilities(&stack.capabilities)))
+            .set_role_arn(stack.role_arn.clone())
             .send()
             .await
             .map_err(|e| self.error(Service::CloudFormation, "CreateChangeSet", &e))?;
@@ -608,6 +609,7 @@ impl CloudFormationApi for SdkApi {
             .set_parameters(Some(parameters(&request.parameters)))
             .set_tags(Some(tags(&request.tags)))
             .set_capabilities(Some(capabilities(&request.capabilities)))
+            .set_role_arn(request.role_arn.clone())
             .enable_termination_protection(request.termination_protection)
             .on_failure(OnStackFailure::Rollback.as_str().into())
             .send()
@@ -625,6 +627,7 @@ impl CloudFormationApi for SdkApi {
             .set_parameters(Some(parameters(&request.parameters)))
             .set_tags(Some(tags(&request.tags)))
             .set_capabilities(Some(capabilities(&request.capabilities)))
+            .set_role_arn(request.role_arn.clone())
             .send()
             .await
             .map(|_| ())

@@ -186,6 +186,7 @@ pub(crate) fn synthesize(
                 .collect(),
             env: d.env.clone(),
             termination_protection: d.termination_protection,
+            execution_role: d.execution_role.clone(),
             tags: d.tags.clone(),
             resource_count,
             files: d.files.clone(),
