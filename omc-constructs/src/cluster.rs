@@ -80,6 +80,8 @@ pub struct Cluster {
     /// The capacity provider association and whether it includes Fargate Spot (unknown for
     /// imported clusters).
     capacity: Option<(omc_cdk::Resource, bool)>,
+    /// Whether Container Insights is known to be off (a cluster of this app created without it).
+    insights_disabled: bool,
     /// Where the construct created its resources (for an imported one: its own id).
     scope: Scope,
 }
@@ -147,6 +149,7 @@ impl Cluster {
             arn: cluster.attr_arn(),
             vpc: props.vpc.clone(),
             capacity: Some((capacity.as_resource().clone(), props.fargate_spot)),
+            insights_disabled: matches!(props.container_insights, ContainerInsights::Disabled),
             scope,
         })
     }
@@ -162,8 +165,15 @@ impl Cluster {
             arn: attributes.cluster_arn.into(),
             vpc: attributes.vpc,
             capacity: None,
+            insights_disabled: false,
             scope: scope.child(id)?,
         })
+    }
+
+    /// Whether Container Insights is known to be off: created here without it. A cluster from
+    /// attributes is assumed to have it (the alarms on task counts need its metrics).
+    pub fn container_insights_disabled(&self) -> bool {
+        self.insights_disabled
     }
 
     /// The cluster's name.

@@ -9,7 +9,7 @@ use crate::connections::{Connectable, Connections};
 use crate::iam::Role;
 use crate::load_balancer::{ApplicationLoadBalancer, Route, TargetHealthCheck, check_elb_name};
 use crate::log_group::{LogGroup, Retention};
-use crate::monitoring::{AlarmSpec, Monitoring, above};
+use crate::monitoring::{AlarmSpec, ExpressionAlarm, Monitoring, above};
 use crate::peer::Port;
 use crate::security_group::SecurityGroup;
 use crate::task::{self, ContainerProps, EfsVolume, TaskSpec};
@@ -672,14 +672,84 @@ impl Connectable for FargateService {
 
 // Alarms: what Monitoring watches of this construct.
 impl FargateService {
-    /// Alarms for average CPU and memory above 80% for 15 minutes, and a dashboard widget.
+    /// Alarms for average CPU and memory above 80% for 15 minutes, for fewer running tasks than
+    /// desired for 10 minutes (Container Insights' task counts: a crash loop, a failing health
+    /// check, an image that does not pull), for unhealthy targets behind the load balancer for
+    /// 5 minutes, and a dashboard widget.
+    ///
+    /// The task-count alarm needs Container Insights (the default of [`crate::ClusterProps`]): on a
+    /// cluster created without it this is a [`omc_cdk::Error::Conflict`].
     pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
         let group = util::alnum(self.node_path());
         let name = self.node_path().to_owned();
+        if self.cluster().container_insights_disabled() {
+            return Err(util::conflict(
+                &name,
+                format!(
+                    "the alarm on running tasks below the desired count needs Container Insights' RunningTaskCount and DesiredTaskCount, and the cluster {} has container_insights: Disabled; enable it (ContainerInsights::Enabled) or do not add the service's alarms",
+                    omc_cdk::Construct::path(self.cluster())
+                ),
+            ));
+        }
         let dims = vec![
             ("ClusterName", self.cluster().cluster_name()),
             ("ServiceName", self.service_name()),
         ];
+        monitoring.expression_alarm(
+            &group,
+            ExpressionAlarm {
+                id: "TasksBelowDesired",
+                description: format!(
+                    "{name}: fewer tasks running than desired for 10 minutes (tasks failing to start or to stay healthy)"
+                ),
+                metrics: vec![
+                    (
+                        "running",
+                        "ECS/ContainerInsights",
+                        "RunningTaskCount",
+                        dims.clone(),
+                        "Minimum",
+                    ),
+                    (
+                        "desired",
+                        "ECS/ContainerInsights",
+                        "DesiredTaskCount",
+                        dims.clone(),
+                        "Maximum",
+                    ),
+                ],
+                expression: "desired - running",
+                label: "tasks missing",
+                period: 60,
+                periods: 10,
+                comparison: above(1.0),
+                treat_missing: "missing",
+            },
+        )?;
+        if let (Some(group_name), Some(load_balancer)) =
+            (self.target_group_full_name(), self.load_balancer())
+        {
+            monitoring.alarm(
+                &group,
+                AlarmSpec {
+                    id: "UnhealthyTargets",
+                    description: format!(
+                        "{name}: unhealthy targets behind the load balancer for 5 minutes"
+                    ),
+                    namespace: "AWS/ApplicationELB",
+                    metric: "UnHealthyHostCount",
+                    dimensions: vec![
+                        ("TargetGroup", group_name),
+                        ("LoadBalancer", load_balancer.load_balancer_full_name()),
+                    ],
+                    statistic: "Maximum",
+                    period: 60,
+                    periods: 5,
+                    comparison: above(1.0),
+                    treat_missing: "notBreaching",
+                },
+            )?;
+        }
         for (id, metric, what) in [
             ("Cpu", "CPUUtilization", "CPU"),
             ("Memory", "MemoryUtilization", "memory"),

@@ -55,6 +55,7 @@
 // callers can build them with struct update syntax.
 #![allow(clippy::needless_pass_by_value)]
 
+mod budget;
 mod cluster;
 mod connections;
 mod efs;
@@ -84,6 +85,7 @@ pub use omc_cdk;
 pub use omc_cdk::Construct;
 pub use omc_cfn as cfn;
 
+pub use budget::{Budget, BudgetProps};
 pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};
 pub use connections::{Connectable, Connections};
 pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
@@ -102,7 +104,7 @@ pub use load_balancer::{
     TargetHealthCheck,
 };
 pub use log_group::{LogGroup, LogGroupProps, RETENTION_DAYS, Retention};
-pub use monitoring::{Monitoring, MonitoringProps};
+pub use monitoring::{Monitoring, MonitoringProps, SlackChannel};
 pub use peer::{Peer, Port, Protocol};
 pub use rds::{POSTGRES_INSTANCE_CLASSES, PostgresVersion, Rds, RdsProps};
 pub use redis::{CacheEngine, Redis, RedisProps};

@@ -5,10 +5,22 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use omc_cdk::{Node, Result, Scope, TypedResource, Value, aws};
-use omc_cfn::{cloudwatch, sns};
+use omc_cfn::{chatbot, cloudwatch, events, sns};
 
+use crate::iam::{Principal, Role, RoleProps};
 use crate::kms::{Key, KeyProps};
 use crate::util::{self, node};
+
+/// A Slack channel that AWS Chatbot posts the alarm topic's notifications to. The Slack
+/// workspace is authorized once, by hand, in the AWS Chatbot console (that is where its id
+/// comes from); the channel is then configuration like any other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlackChannel {
+    /// The workspace id, such as `T0123ABCD` (AWS Chatbot console, "Workspace details").
+    pub workspace_id: String,
+    /// The channel id, such as `C0123ABCDEF` (Slack: channel details, at the bottom).
+    pub channel_id: String,
+}
 
 /// How monitoring is created.
 #[derive(Clone, Debug)]
@@ -22,6 +34,9 @@ pub struct MonitoringProps {
     /// $1/month). Default: `true`, as the check `sns-topic-encrypted` requires; an SNS topic
     /// encrypted with the AWS managed key would silently drop CloudWatch alarms.
     pub encrypted_topic: bool,
+    /// Posts every notification of the topic to this Slack channel through AWS Chatbot (free).
+    /// Default: none.
+    pub slack: Option<SlackChannel>,
 }
 
 impl Default for MonitoringProps {
@@ -30,6 +45,7 @@ impl Default for MonitoringProps {
             alarm_email: None,
             dashboard_name: None,
             encrypted_topic: true,
+            slack: None,
         }
     }
 }
@@ -84,8 +100,20 @@ pub(crate) struct AlarmSpec<'a> {
 pub struct Monitoring {
     scope: Scope,
     topic_arn: Value<String>,
+    key: Option<Key>,
+    topic_policy: omc_cdk::Resource,
     dashboard: omc_cdk::Resource,
     widgets: Rc<RefCell<Vec<Node>>>,
+}
+
+/// A Slack id: an upper-case letter and 8 to 20 upper-case letters or digits.
+fn slack_id(id: &str, first: u8) -> bool {
+    id.len() >= 9
+        && id.len() <= 21
+        && id.as_bytes().first() == Some(&first)
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 impl Monitoring {
@@ -122,6 +150,30 @@ impl Monitoring {
                 ));
             }
         }
+        if let Some(slack) = &props.slack {
+            if !slack_id(&slack.workspace_id, b'T') {
+                return Err(util::invalid_prop(
+                    &path,
+                    "slack.workspace_id",
+                    &slack.workspace_id,
+                    format!(
+                        "Slack workspace id {:?} is not one: it starts with 'T' followed by 8 to 20 upper-case letters or digits (AWS Chatbot console, workspace details)",
+                        slack.workspace_id
+                    ),
+                ));
+            }
+            if !slack_id(&slack.channel_id, b'C') && !slack_id(&slack.channel_id, b'G') {
+                return Err(util::invalid_prop(
+                    &path,
+                    "slack.channel_id",
+                    &slack.channel_id,
+                    format!(
+                        "Slack channel id {:?} is not one: it starts with 'C' (or 'G' for a private channel) followed by 8 to 20 upper-case letters or digits; the channel's name does not work",
+                        slack.channel_id
+                    ),
+                ));
+            }
+        }
         let scope = scope.child(id)?;
         let key = if props.encrypted_topic {
             let key = Key::new(
@@ -149,6 +201,42 @@ impl Monitoring {
                 ..sns::Topic::new()
             },
         )?;
+        // The topic's policy: the account (as SNS's default policy allows) and CloudWatch;
+        // services that publish events (EventBridge, Budgets) are added by `allow_publisher`.
+        let owner = Node::map([
+            ("Sid", node("Owner")),
+            ("Effect", node("Allow")),
+            (
+                "Principal",
+                Node::map([("AWS", node(util::arn("iam", false, true, "root")))]),
+            ),
+            (
+                "Action",
+                Node::List(
+                    [
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic",
+                        "sns:Publish",
+                    ]
+                    .into_iter()
+                    .map(node)
+                    .collect(),
+                ),
+            ),
+            ("Resource", node(topic.reference())),
+        ]);
+        let topic_policy = scope.add(
+            "AlarmTopicPolicy",
+            sns::TopicPolicy::new(
+                omc_cdk::AnyValue::new(Node::map([
+                    ("Version", node("2012-10-17")),
+                    ("Statement", Node::List(vec![owner])),
+                ])),
+                vec![topic.reference()],
+            ),
+        )?;
         if let Some(email) = props.alarm_email {
             scope.add(
                 "AlarmEmail",
@@ -165,12 +253,143 @@ impl Monitoring {
                 ..cloudwatch::Dashboard::new(r#"{"widgets":[]}"#)
             },
         )?;
+        if let Some(slack) = props.slack {
+            let role = Role::new(
+                &scope,
+                "ChatRole",
+                RoleProps {
+                    description: Some(format!(
+                        "AWS Chatbot in Slack for {}: reads CloudWatch to show the alarms' graphs",
+                        scope.node_path()
+                    )),
+                    managed_policy_arns: vec![util::managed_policy("CloudWatchReadOnlyAccess")?],
+                    ..RoleProps::new(Principal::Service("chatbot.amazonaws.com".into()))
+                },
+            )?;
+            scope.add(
+                "SlackChannel",
+                chatbot::SlackChannelConfiguration {
+                    // Chatbot channel names: up to 128 letters, digits, '-' and '_'.
+                    guardrail_policies: Some(
+                        vec![util::managed_policy("CloudWatchReadOnlyAccess")?.value()].into(),
+                    ),
+                    logging_level: Some("ERROR".into()),
+                    sns_topic_arns: Some(vec![topic.reference()].into()),
+                    ..chatbot::SlackChannelConfiguration::new(
+                        util::alnum(&scope.node_path())
+                            .chars()
+                            .take(128)
+                            .collect::<String>(),
+                        role.role_arn(),
+                        slack.channel_id,
+                        slack.workspace_id,
+                    )
+                },
+            )?;
+        }
         Ok(Monitoring {
             scope,
             topic_arn: topic.reference(),
+            key,
+            topic_policy: topic_policy.as_resource().clone(),
             dashboard: dashboard.as_resource().clone(),
             widgets: Rc::default(),
         })
+    }
+
+    /// Lets an AWS service of this account publish to the alarm topic, such as
+    /// `events.amazonaws.com` (EventBridge rules) or `budgets.amazonaws.com`: a statement of the
+    /// topic policy (with `aws:SourceAccount`, so another account's rules cannot use it) and,
+    /// when the topic is encrypted, of the key policy.
+    pub fn allow_publisher(&self, service: &str) {
+        let statement = Node::map([
+            ("Sid", node(util::alnum(service))),
+            ("Effect", node("Allow")),
+            ("Principal", Node::map([("Service", node(service))])),
+            ("Action", node("sns:Publish")),
+            ("Resource", node(self.topic_arn.clone())),
+            (
+                "Condition",
+                Node::map([(
+                    "StringEquals",
+                    Node::map([("aws:SourceAccount", node(aws::account_id()))]),
+                )]),
+            ),
+        ]);
+        self.topic_policy.update_properties(|p| {
+            if let Some(Node::Map(policy)) = p.get_mut("PolicyDocument")
+                && let Some(Node::List(statements)) = policy.get_mut("Statement")
+                && !statements.contains(&statement)
+            {
+                statements.push(statement);
+            }
+        });
+        if let Some(key) = &self.key {
+            key.allow_service(
+                service.to_owned().into(),
+                &["kms:Decrypt", "kms:GenerateDataKey*"],
+                None,
+            );
+        }
+    }
+
+    /// Sends the events that match `pattern` (an EventBridge event pattern) to the alarm topic
+    /// as they are, through a rule `id` of the monitoring's stack: findings, compliance changes,
+    /// failed tasks. E-mail shows the event's JSON; AWS Chatbot formats the events it knows.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, assertions::Template};
+    /// use omc_constructs::{Monitoring, MonitoringProps};
+    /// use serde_json::json;
+    ///
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Ops", StackProps::default())?;
+    /// let monitoring = Monitoring::new(&stack, "Monitoring", MonitoringProps::default())?;
+    /// monitoring.add_event_rule(
+    ///     "RootSignIn",
+    ///     "The root user signed in",
+    ///     json!({"detail-type": ["AWS Console Sign In via CloudTrail"], "detail": {"userIdentity": {"type": ["Root"]}}}),
+    /// )?;
+    /// let t = Template::from_stack(&stack)?;
+    /// t.has_resource_properties("AWS::Events::Rule", json!({"State": "ENABLED"}))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_event_rule(
+        &self,
+        id: &str,
+        description: impl Into<String>,
+        pattern: impl omc_cdk::IntoNode,
+    ) -> Result<()> {
+        let path = util::path(&self.scope, id);
+        let pattern = pattern.into_node();
+        if !matches!(&pattern, Node::Map(map) if !map.is_empty()) {
+            return Err(util::invalid_prop(
+                &path,
+                "pattern",
+                "(not a non-empty object)",
+                "the event pattern is not a non-empty JSON object: give the fields to match, such as {\"source\": [\"aws.guardduty\"]} (an empty pattern would match every event)",
+            ));
+        }
+        self.allow_publisher("events.amazonaws.com");
+        let rule = self.scope.add(
+            id,
+            events::Rule {
+                description: Some(description.into().into()),
+                state: Some("ENABLED".into()),
+                targets: Some(
+                    vec![events::rule::Target::new(
+                        self.topic_arn.clone(),
+                        "AlarmTopic",
+                    )]
+                    .into(),
+                ),
+                ..events::Rule::new()
+            },
+        )?;
+        rule.update_properties(|p| {
+            p.insert("EventPattern".into(), pattern);
+        });
+        Ok(())
     }
 
     /// The alarm topic's ARN.
@@ -198,6 +417,64 @@ impl Monitoring {
                 ),
                 statistic: Some(spec.statistic.into()),
                 period: Some(spec.period.into()),
+                evaluation_periods: Some(spec.periods.into()),
+                datapoints_to_alarm: Some(spec.periods.into()),
+                threshold: Some(spec.comparison.threshold.into()),
+                comparison_operator: Some(spec.comparison.operator.into()),
+                treat_missing_data: Some(spec.treat_missing.into()),
+                alarm_actions: Some(vec![self.topic_arn.clone()].into()),
+                ok_actions: Some(vec![self.topic_arn.clone()].into()),
+                ..cloudwatch::Alarm::new()
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Adds an alarm on a metric math `expression` over `metrics` (`(id, namespace, metric,
+    /// dimensions, statistic)`), such as `desired - running`.
+    pub(crate) fn expression_alarm(&self, group: &str, spec: ExpressionAlarm<'_>) -> Result<()> {
+        let id = format!("{group}{}", spec.id);
+        let mut queries: Vec<cloudwatch::alarm::MetricDataQuery> = spec
+            .metrics
+            .iter()
+            .map(|(metric_id, namespace, metric, dimensions, stat)| {
+                cloudwatch::alarm::MetricDataQuery {
+                    metric_stat: Some(
+                        cloudwatch::alarm::MetricStat::new(
+                            cloudwatch::alarm::Metric {
+                                namespace: Some((*namespace).into()),
+                                metric_name: Some((*metric).into()),
+                                dimensions: Some(
+                                    dimensions
+                                        .iter()
+                                        .map(|(name, value)| {
+                                            cloudwatch::alarm::Dimension::new(*name, value.clone())
+                                        })
+                                        .collect::<Vec<_>>()
+                                        .into(),
+                                ),
+                            },
+                            spec.period,
+                            *stat,
+                        )
+                        .into(),
+                    ),
+                    return_data: Some(false.into()),
+                    ..cloudwatch::alarm::MetricDataQuery::new(*metric_id)
+                }
+            })
+            .collect();
+        queries.push(cloudwatch::alarm::MetricDataQuery {
+            expression: Some(spec.expression.into()),
+            label: Some(spec.label.into()),
+            return_data: Some(true.into()),
+            ..cloudwatch::alarm::MetricDataQuery::new("e1")
+        });
+        self.scope.add(
+            &id,
+            cloudwatch::Alarm {
+                alarm_description: Some(spec.description.into()),
+                metrics: Some(queries.into()),
                 evaluation_periods: Some(spec.periods.into()),
                 datapoints_to_alarm: Some(spec.periods.into()),
                 threshold: Some(spec.comparison.threshold.into()),
@@ -253,6 +530,29 @@ impl Monitoring {
             p.insert("DashboardBody".into(), body);
         });
     }
+}
+
+/// A metric of an expression alarm: `(id, namespace, metric, dimensions, statistic)`.
+pub(crate) type ExpressionMetric<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<(&'a str, Value<String>)>,
+    &'a str,
+);
+
+/// An alarm on a metric math expression.
+pub(crate) struct ExpressionAlarm<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) description: String,
+    /// `(id, namespace, metric, dimensions, statistic)` of each metric the expression uses.
+    pub(crate) metrics: Vec<ExpressionMetric<'a>>,
+    pub(crate) expression: &'a str,
+    pub(crate) label: &'a str,
+    pub(crate) period: i64,
+    pub(crate) periods: i64,
+    pub(crate) comparison: Comparison,
+    pub(crate) treat_missing: &'static str,
 }
 
 pub(crate) fn above(threshold: f64) -> Comparison {

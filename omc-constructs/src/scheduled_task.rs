@@ -2,11 +2,12 @@
 
 use omc_cdk::template::schedule::{ScheduleError, ScheduleExpression};
 use omc_cdk::{Result, Scope, TypedResource, Value};
-use omc_cfn::{events, scheduler};
+use omc_cfn::{events, scheduler, sqs};
 
 use crate::cluster::Cluster;
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
 use crate::log_group::Retention;
+use crate::monitoring::{AlarmSpec, Monitoring, above};
 use crate::security_group::SecurityGroup;
 use crate::task::{self, ContainerProps, CpuArchitecture, EfsVolume, TaskSpec};
 use crate::util::{self, node};
@@ -89,6 +90,17 @@ pub enum ScheduleTrigger {
     EventBridgeRule,
 }
 
+/// How long the dead-letter queue keeps a run that could not be started: 14 days, SQS's most.
+const DEAD_LETTER_RETENTION_SECONDS: i64 = 14 * 24 * 3600;
+
+/// The ECS task group of a scheduled task's runs: `scheduled-` and the construct path's letters
+/// and digits (ECS allows up to 255 characters).
+fn task_group(path: &str) -> String {
+    let mut group = format!("scheduled-{}", util::alnum(path));
+    group.truncate(255);
+    group
+}
+
 /// How a scheduled task is created.
 #[derive(Clone, Debug)]
 pub struct ScheduledTaskProps<'a> {
@@ -118,6 +130,10 @@ pub struct ScheduledTaskProps<'a> {
     /// Manager, writing CloudWatch Logs and calling AWS APIs need unless the subnets reach them
     /// through VPC endpoints. Turn off to allow only what `connections()` adds. Default: `true`.
     pub https_egress: bool,
+    /// An encrypted SQS dead-letter queue for runs the scheduler could not start after its
+    /// retries (2 retries within an hour): the run is kept for 14 days instead of lost, and
+    /// `add_alarms` alarms on it. Default: `true`.
+    pub dead_letter_queue: bool,
 }
 
 impl<'a> ScheduledTaskProps<'a> {
@@ -142,6 +158,7 @@ impl<'a> ScheduledTaskProps<'a> {
             log_retention: Retention::Days(30),
             enabled: true,
             https_egress: true,
+            dead_letter_queue: true,
         }
     }
 }
@@ -175,6 +192,10 @@ pub struct ScheduledTask {
     log_group: crate::LogGroup,
     security_group: SecurityGroup,
     task_definition_arn: Value<String>,
+    cluster_arn: Value<String>,
+    group: String,
+    /// The dead-letter queue's ARN and name.
+    dead_letter_queue: Option<(Value<String>, Value<String>)>,
     /// Where the construct created its resources.
     scope: Scope,
 }
@@ -231,6 +252,20 @@ impl ScheduledTask {
             security_group,
             start_after,
         } = task::new_task(scope, id, &path, &vpc, props.subnets, &spec)?;
+        let dead_letters = if props.dead_letter_queue {
+            Some(scope.add(
+                "DeadLetterQueue",
+                sqs::Queue {
+                    sqs_managed_sse_enabled: Some(true.into()),
+                    message_retention_period: Some(DEAD_LETTER_RETENTION_SECONDS.into()),
+                    ..sqs::Queue::new()
+                },
+            )?)
+        } else {
+            None
+        };
+        // The task group of every run: the failed-run rule of `add_alarms` matches it.
+        let group = task_group(&path);
         let service = match props.trigger {
             ScheduleTrigger::Scheduler { .. } => "scheduler.amazonaws.com",
             ScheduleTrigger::EventBridgeRule => "events.amazonaws.com",
@@ -264,6 +299,13 @@ impl ScheduledTask {
                 ..RoleProps::new(Principal::ServiceForAccount(service.into()))
             },
         )?;
+        if let (Some(queue), ScheduleTrigger::Scheduler { .. }) = (&dead_letters, &props.trigger) {
+            // The scheduler sends undeliverable runs with the schedule's role.
+            role.add_to_policy(PolicyStatement::allow(
+                ["sqs:SendMessage"],
+                [queue.attr_arn()],
+            ));
+        }
         let security_groups: omc_cdk::List<String> =
             vec![security_group.security_group_id().value()].into();
         let trigger = match &props.trigger {
@@ -283,6 +325,7 @@ impl ScheduledTask {
                                         launch_type: Some("FARGATE".into()),
                                         platform_version: Some("LATEST".into()),
                                         task_count: Some(1.into()),
+                                        group: Some(group.clone().into()),
                                         network_configuration: Some(
                                             scheduler::schedule::NetworkConfiguration {
                                                 awsvpc_configuration: Some(
@@ -307,6 +350,12 @@ impl ScheduledTask {
                                     }
                                     .into(),
                                 ),
+                                dead_letter_config: dead_letters.as_ref().map(|queue| {
+                                    scheduler::schedule::DeadLetterConfig {
+                                        arn: Some(queue.attr_arn()),
+                                    }
+                                    .into()
+                                }),
                                 ..scheduler::schedule::Target::new(props.cluster.cluster_arn(), role.role_arn())
                             },
                         )
@@ -329,6 +378,7 @@ impl ScheduledTask {
                                         launch_type: Some("FARGATE".into()),
                                         platform_version: Some("LATEST".into()),
                                         task_count: Some(1.into()),
+                                        group: Some(group.clone().into()),
                                         network_configuration: Some(
                                             events::rule::NetworkConfiguration {
                                                 aws_vpc_configuration: Some(
@@ -350,6 +400,19 @@ impl ScheduledTask {
                                     }
                                     .into(),
                                 ),
+                                dead_letter_config: dead_letters.as_ref().map(|queue| {
+                                    events::rule::DeadLetterConfig {
+                                        arn: Some(queue.attr_arn()),
+                                    }
+                                    .into()
+                                }),
+                                retry_policy: Some(
+                                    events::rule::RetryPolicy {
+                                        maximum_retry_attempts: Some(2.into()),
+                                        maximum_event_age_in_seconds: Some(3600.into()),
+                                    }
+                                    .into(),
+                                ),
                                 ..events::rule::Target::new(props.cluster.cluster_arn(), "Task")
                             }]
                             .into(),
@@ -357,6 +420,35 @@ impl ScheduledTask {
                         ..events::Rule::new()
                     },
                 )?;
+                if let Some(queue) = &dead_letters {
+                    // EventBridge sends undeliverable runs as itself, for this rule only.
+                    let statement = omc_cdk::Node::map([
+                        ("Effect", node("Allow")),
+                        (
+                            "Principal",
+                            omc_cdk::Node::map([("Service", node("events.amazonaws.com"))]),
+                        ),
+                        ("Action", node("sqs:SendMessage")),
+                        ("Resource", node(queue.attr_arn())),
+                        (
+                            "Condition",
+                            omc_cdk::Node::map([(
+                                "ArnEquals",
+                                omc_cdk::Node::map([("aws:SourceArn", node(handle.attr_arn()))]),
+                            )]),
+                        ),
+                    ]);
+                    scope.add(
+                        "DeadLetterQueuePolicy",
+                        sqs::QueuePolicy::new(
+                            omc_cdk::AnyValue::new(omc_cdk::Node::map([
+                                ("Version", node("2012-10-17")),
+                                ("Statement", omc_cdk::Node::List(vec![statement])),
+                            ])),
+                            vec![queue.reference()],
+                        ),
+                    )?;
+                }
                 handle.as_resource().clone()
             }
         };
@@ -369,8 +461,94 @@ impl ScheduledTask {
             log_group: task.log_group,
             security_group,
             task_definition_arn: task.definition.reference(),
+            cluster_arn: props.cluster.cluster_arn(),
+            group,
+            dead_letter_queue: dead_letters
+                .map(|queue| (queue.attr_arn(), queue.attr_queue_name())),
             scope,
         })
+    }
+
+    /// The task group of every run (`group` of the ECS task), which the failed-run rule matches.
+    pub fn task_group(&self) -> &str {
+        &self.group
+    }
+
+    /// The dead-letter queue's ARN, when the task has one.
+    pub fn dead_letter_queue_arn(&self) -> Option<Value<String>> {
+        self.dead_letter_queue.as_ref().map(|(arn, _)| arn.clone())
+    }
+
+    /// Alerts on failed runs: an EventBridge rule that sends the topic every run of this task
+    /// that stopped with a non-zero exit code or failed to start, and an alarm when a run could
+    /// not be started at all and went to the dead-letter queue.
+    pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
+        let group = util::alnum(&omc_cdk::Construct::path(self));
+        let name = omc_cdk::Construct::path(self);
+        monitoring.add_event_rule(
+            &format!("{group}FailedRun"),
+            format!("{name}: a run stopped with a non-zero exit code or failed to start"),
+            omc_cdk::Node::map([
+                ("source", omc_cdk::Node::List(vec![node("aws.ecs")])),
+                (
+                    "detail-type",
+                    omc_cdk::Node::List(vec![node("ECS Task State Change")]),
+                ),
+                (
+                    "detail",
+                    omc_cdk::Node::map([
+                        (
+                            "clusterArn",
+                            omc_cdk::Node::List(vec![node(self.cluster_arn.clone())]),
+                        ),
+                        (
+                            "group",
+                            omc_cdk::Node::List(vec![node(self.group.as_str())]),
+                        ),
+                        ("lastStatus", omc_cdk::Node::List(vec![node("STOPPED")])),
+                        (
+                            "$or",
+                            omc_cdk::Node::List(vec![
+                                omc_cdk::Node::map([(
+                                    "containers",
+                                    omc_cdk::Node::map([(
+                                        "exitCode",
+                                        omc_cdk::Node::List(vec![omc_cdk::Node::map([(
+                                            "anything-but",
+                                            node(0),
+                                        )])]),
+                                    )]),
+                                )]),
+                                omc_cdk::Node::map([(
+                                    "stopCode",
+                                    omc_cdk::Node::List(vec![node("TaskFailedToStart")]),
+                                )]),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        )?;
+        if let Some((_, queue_name)) = &self.dead_letter_queue {
+            monitoring.alarm(
+                &group,
+                AlarmSpec {
+                    id: "DeadLetters",
+                    description: format!(
+                        "{name}: a scheduled run could not be started and is in the dead-letter queue"
+                    ),
+                    namespace: "AWS/SQS",
+                    metric: "ApproximateNumberOfMessagesVisible",
+                    dimensions: vec![("QueueName", queue_name.clone())],
+                    statistic: "Maximum",
+                    period: 300,
+                    periods: 1,
+                    comparison: above(1.0),
+                    treat_missing: "notBreaching",
+                },
+            )?;
+        }
+        Ok(())
     }
 
     /// The role ECS uses to pull the image, write logs and read the secrets.

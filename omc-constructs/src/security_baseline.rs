@@ -313,6 +313,52 @@ impl SecurityBaseline {
     pub fn trail_arn(&self) -> Value<String> {
         self.trail_arn.clone()
     }
+
+    /// Sends what the baseline finds to the alarm topic through EventBridge rules in the
+    /// monitoring's stack: GuardDuty findings of medium severity or higher (4.0 and up; low
+    /// ones stay in the console) and AWS Config rules turning `NON_COMPLIANT`. Both services
+    /// publish these events in the account and region they run in, which is the baseline's.
+    pub fn add_alerts(&self, monitoring: &crate::Monitoring) -> Result<()> {
+        let group = util::alnum(&omc_cdk::Construct::path(self));
+        let list = |items: &[&str]| Node::List(items.iter().map(|i| node(*i)).collect());
+        monitoring.add_event_rule(
+            &format!("{group}GuardDutyFindings"),
+            "GuardDuty findings of medium severity or higher (4.0 and up)",
+            Node::map([
+                ("source", list(&["aws.guardduty"])),
+                ("detail-type", list(&["GuardDuty Finding"])),
+                (
+                    "detail",
+                    Node::map([(
+                        "severity",
+                        Node::List(vec![Node::map([(
+                            "numeric",
+                            Node::List(vec![node(">="), node(4)]),
+                        )])]),
+                    )]),
+                ),
+            ]),
+        )?;
+        monitoring.add_event_rule(
+            &format!("{group}ConfigNonCompliance"),
+            "AWS Config rules that turned NON_COMPLIANT",
+            Node::map([
+                ("source", list(&["aws.config"])),
+                ("detail-type", list(&["Config Rules Compliance Change"])),
+                (
+                    "detail",
+                    Node::map([
+                        ("messageType", list(&["ComplianceChangeNotification"])),
+                        (
+                            "newEvaluationResult",
+                            Node::map([("complianceType", list(&["NON_COMPLIANT"]))]),
+                        ),
+                    ]),
+                ),
+            ]),
+        )?;
+        Ok(())
+    }
 }
 
 impl omc_cdk::Construct for SecurityBaseline {

@@ -20,6 +20,14 @@ fn alarms(t: &Template) -> Vec<(String, String)> {
         .into_iter()
         .map(|(_, r)| {
             let p = &r["Properties"];
+            if let Some(queries) = p["Metrics"].as_array() {
+                // A metric math alarm: its expression.
+                let expression = queries
+                    .iter()
+                    .find_map(|q| q["Expression"].as_str())
+                    .unwrap();
+                return ("math".to_owned(), expression.to_owned());
+            }
             (
                 p["Namespace"].as_str().unwrap().to_owned(),
                 p["MetricName"].as_str().unwrap().to_owned(),
@@ -174,10 +182,68 @@ fn services_and_load_balancers_alarm_on_what_users_feel() -> TestResult {
                 "AWS/ApplicationELB".to_owned(),
                 "TargetResponseTime".to_owned()
             ),
+            (
+                "AWS/ApplicationELB".to_owned(),
+                "UnHealthyHostCount".to_owned()
+            ),
             ("AWS/ECS".to_owned(), "CPUUtilization".to_owned()),
             ("AWS/ECS".to_owned(), "MemoryUtilization".to_owned()),
+            ("math".to_owned(), "desired - running".to_owned()),
         ]
     );
+    // Fewer tasks running than desired, from Container Insights, for 10 minutes.
+    let (_, tasks) = t
+        .resources("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .find(|(id, _)| id.contains("TasksBelowDesired"))
+        .unwrap();
+    let p = &tasks["Properties"];
+    assert_eq!(
+        (
+            &p["Threshold"],
+            &p["ComparisonOperator"],
+            &p["EvaluationPeriods"]
+        ),
+        (
+            &json!(1.0),
+            &json!("GreaterThanOrEqualToThreshold"),
+            &json!(10)
+        )
+    );
+    let metrics: Vec<(&str, &str, &str)> = p["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| {
+            let stat = q.get("MetricStat")?;
+            Some((
+                q["Id"].as_str()?,
+                stat["Metric"]["MetricName"].as_str()?,
+                stat["Metric"]["Namespace"].as_str()?,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        metrics,
+        [
+            ("running", "RunningTaskCount", "ECS/ContainerInsights"),
+            ("desired", "DesiredTaskCount", "ECS/ContainerInsights"),
+        ]
+    );
+    // Unhealthy targets name the target group and the load balancer.
+    t.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        Match::object_like([
+            ("MetricName", Match::from(json!("UnHealthyHostCount"))),
+            (
+                "Dimensions",
+                Match::ArrayEquals(vec![
+                    Match::object_like([("Name", Match::from(json!("TargetGroup")))]),
+                    Match::object_like([("Name", Match::from(json!("LoadBalancer")))]),
+                ]),
+            ),
+        ]),
+    )?;
     // ECS alarms name the cluster and the service.
     t.has_resource_properties(
         "AWS::CloudWatch::Alarm",

@@ -723,7 +723,14 @@ fn scheduled_task_with_scheduler_runs_only_its_task() -> TestResult {
         json!({"Service": "scheduler.amazonaws.com"})
     );
     let policy = statements(scheduler_role);
-    assert_eq!(policy.len(), 2, "{policy:?}");
+    // Run the task, pass its two roles, and send runs it could not start to its dead-letter
+    // queue.
+    assert_eq!(policy.len(), 3, "{policy:?}");
+    let queue = t.resources("AWS::SQS::Queue")[0].0.to_owned();
+    assert_eq!(
+        policy[2],
+        json!({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": [queue, "Arn"]}})
+    );
     let definition = t.resources("AWS::ECS::TaskDefinition")[0].0.to_owned();
     assert_eq!(
         policy[0],

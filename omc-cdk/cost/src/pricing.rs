@@ -78,6 +78,10 @@ const FREE: &[&str] = &[
     "AWS::SecretsManager::ResourcePolicy",
     "AWS::CloudFormation::WaitCondition",
     "AWS::CloudFormation::WaitConditionHandle",
+    // The first two budgets of an account are free (each environment has its own account and
+    // one budget); AWS Chatbot costs nothing beyond the SNS it reads.
+    "AWS::Budgets::Budget",
+    "AWS::Chatbot::SlackChannelConfiguration",
 ];
 
 /// Whether a type is known to cost nothing by itself.
