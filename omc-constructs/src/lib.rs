@@ -55,8 +55,10 @@
 // callers can build them with struct update syntax.
 #![allow(clippy::needless_pass_by_value)]
 
+mod certificate;
 mod cluster;
 mod connections;
+mod dns;
 mod efs;
 mod eks_runner_cluster;
 mod iam;
@@ -76,6 +78,7 @@ mod security_group;
 mod task;
 mod util;
 mod vpc;
+mod waf;
 mod yaml;
 
 mod fargate_service;
@@ -84,8 +87,10 @@ pub use omc_cdk;
 pub use omc_cdk::Construct;
 pub use omc_cfn as cfn;
 
+pub use certificate::{Certificate, CertificateProps};
 pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};
 pub use connections::{Connectable, Connections};
+pub use dns::{AliasRecord, AliasRecordProps, HostedZone, HostedZoneAttributes};
 pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
 pub use eks_runner_cluster::{
     EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RUNNER_LABEL,
@@ -114,3 +119,4 @@ pub use security_group::{SecurityGroup, SecurityGroupAttributes, SecurityGroupPr
 pub use task::{ContainerHealthCheck, ContainerImage, ContainerProps, EfsVolume};
 pub use vpc::FlowLogTraffic;
 pub use vpc::{SubnetGroup, SubnetKind, SubnetSelection, Vpc, VpcAttributes, VpcProps};
+pub use waf::{MANAGED_RULE_GROUPS, WAF_LOG_GROUP_PREFIX, WebAcl, WebAclProps};

@@ -414,6 +414,7 @@ impl ApplicationLoadBalancer {
         )?;
         let https = props.certificate_arn.is_some();
         if props.internet_facing {
+            // With a certificate, the port 80 listener only redirects to HTTPS.
             security_group.add_ingress_rule(
                 &Peer::any_ipv4(),
                 Port::tcp(80),
@@ -609,6 +610,35 @@ impl ApplicationLoadBalancer {
     /// The load balancer's DNS name.
     pub fn dns_name(&self) -> Value<String> {
         self.load_balancer.attr_dns_name()
+    }
+
+    /// The Route 53 hosted zone of the load balancer's DNS name, for alias records.
+    pub fn canonical_hosted_zone_id(&self) -> Value<String> {
+        self.load_balancer.attr_canonical_hosted_zone_id()
+    }
+
+    /// Puts the load balancer behind `web_acl` (`AWS::WAFv2::WebACLAssociation`, child
+    /// `WebAclAssociation`). A load balancer has at most one web ACL: a second call is an
+    /// [`omc_cdk::Error::Conflict`].
+    pub fn associate_web_acl(&self, web_acl: &crate::WebAcl) -> Result<()> {
+        const ID: &str = "WebAclAssociation";
+        if self.scope.find(ID).is_some() {
+            return Err(util::conflict(
+                format!("{}/{ID}", self.node_path()),
+                format!(
+                    "{} already has a web ACL; a load balancer is associated with at most one",
+                    self.node_path()
+                ),
+            ));
+        }
+        self.scope.add(
+            ID,
+            omc_cfn::wafv2::WebAclAssociation::new(
+                self.load_balancer.reference(),
+                web_acl.web_acl_arn(),
+            ),
+        )?;
+        Ok(())
     }
 
     /// The load balancer's ARN.
