@@ -398,7 +398,14 @@ fn a_certificate_from_another_stack_is_imported() -> TestResult {
 #[test]
 fn the_edge_passes_the_checks_and_is_priced() -> TestResult {
     let f = fixture();
-    let cert = certificate(&f, "Cert", CertificateProps::new("omc.example", &f.zone));
+    let cert = certificate(
+        &f,
+        "Cert",
+        CertificateProps {
+            subject_alternative_names: vec!["*.omc.example".into(), "www.omc.example".into()],
+            ..CertificateProps::new("omc.example", &f.zone)
+        },
+    );
     let alb = https_alb(&f, &cert);
     AliasRecord::new(
         &f.stack,
