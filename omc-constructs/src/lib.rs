@@ -119,4 +119,6 @@ pub use security_group::{SecurityGroup, SecurityGroupAttributes, SecurityGroupPr
 pub use task::{ContainerHealthCheck, ContainerImage, ContainerProps, EfsVolume};
 pub use vpc::FlowLogTraffic;
 pub use vpc::{SubnetGroup, SubnetKind, SubnetSelection, Vpc, VpcAttributes, VpcProps};
-pub use waf::{MANAGED_RULE_GROUPS, WAF_LOG_GROUP_PREFIX, WebAcl, WebAclProps};
+pub use waf::{
+    COMMON_RULE_SET_RULES, MANAGED_RULE_GROUPS, WAF_LOG_GROUP_PREFIX, WebAcl, WebAclProps,
+};

@@ -340,16 +340,39 @@ fn web_acl_names_and_log_group_names_can_be_given() -> TestResult {
             log_group_name: Some("aws-waf-logs-omc-production".into()),
             log_removal_policy: omc_cdk::RemovalPolicy::Destroy,
             rate_limit_per_5_minutes: 10,
+            common_rule_set_count_only: vec![
+                "SizeRestrictions_BODY".into(),
+                "CrossSiteScripting_BODY".into(),
+            ],
             ..WebAclProps::new(Retention::Days(30))
         },
     )?;
     let t = Template::from_stack(&f.stack)?;
     let (_, acl) = only(&t, "AWS::WAFv2::WebACL");
     assert_eq!(acl["Properties"]["Name"], json!("omc-production"));
+    let rules = &acl["Properties"]["Rules"];
     assert_eq!(
-        acl["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"]["Limit"],
+        rules[0]["Statement"]["RateBasedStatement"]["Limit"],
         json!(10)
     );
+    // Only the common rule set's named rules count; the group as a whole still blocks.
+    let count = |rule: &str| json!({"ActionToUse": {"Count": {}}, "Name": rule});
+    assert_eq!(rules[2]["Name"], json!("AWSManagedRulesCommonRuleSet"));
+    assert_eq!(
+        rules[2]["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"],
+        json!([
+            count("SizeRestrictions_BODY"),
+            count("CrossSiteScripting_BODY")
+        ])
+    );
+    assert_eq!(rules[2]["OverrideAction"], json!({"None": {}}));
+    for other in [1, 3] {
+        assert!(
+            rules[other]["Statement"]["ManagedRuleGroupStatement"]
+                .get("RuleActionOverrides")
+                .is_none()
+        );
+    }
     let log_group = t
         .resource(&waf.log_group().resource().logical_id())
         .unwrap();
@@ -416,7 +439,14 @@ fn the_edge_passes_the_checks_and_is_priced() -> TestResult {
             load_balancer: &alb,
         },
     )?;
-    let waf = WebAcl::new(&f.stack, "Waf", WebAclProps::new(Retention::Days(90)))?;
+    let waf = WebAcl::new(
+        &f.stack,
+        "Waf",
+        WebAclProps {
+            common_rule_set_count_only: vec!["SizeRestrictions_BODY".into()],
+            ..WebAclProps::new(Retention::Days(90))
+        },
+    )?;
     alb.associate_web_acl(&waf)?;
     // No suppression: HTTPS, the redirect and the WAF's log group pass every check.
     let synthesis = f.app.synth()?;
@@ -613,6 +643,26 @@ fn bad_web_acl_props_are_refused() {
             )
         );
     }
+    assert_eq!(
+        message(acl(WebAclProps {
+            common_rule_set_count_only: vec!["SizeRestrictions_Body".into()],
+            ..base()
+        })),
+        format!(
+            "Edge/BadWaf: common_rule_set_count_only names \"SizeRestrictions_Body\", which is not a rule of AWSManagedRulesCommonRuleSet; use one of {}",
+            omc_constructs::COMMON_RULE_SET_RULES.join(", ")
+        )
+    );
+    assert_eq!(
+        message(acl(WebAclProps {
+            common_rule_set_count_only: vec![
+                "SizeRestrictions_BODY".into(),
+                "SizeRestrictions_BODY".into()
+            ],
+            ..base()
+        })),
+        "Edge/BadWaf: common_rule_set_count_only names \"SizeRestrictions_BODY\" twice; name each rule once"
+    );
     assert_eq!(
         message(acl(WebAclProps {
             name: Some("omc production".into()),
