@@ -244,8 +244,9 @@ struct Routing {
 /// Defines the load balancer (invalid header fields dropped), its security group, an HTTP
 /// listener and, with a certificate, an HTTPS listener with a TLS 1.2+ policy while HTTP
 /// redirects to HTTPS. [`ApplicationLoadBalancer::associate_web_acl`] puts it behind a
-/// [`crate::WebAcl`], and [`crate::AliasRecord`] gives it a name. Services add routes ([`crate::FargateService`] with an
-/// [`crate::AlbRoute`]); until a default route exists, unmatched requests get a 404.
+/// [`crate::WebAcl`], and [`crate::AliasRecord`] gives it a name. Services add routes
+/// ([`crate::FargateService`] with an [`crate::AlbRoute`]); until a default route exists,
+/// unmatched requests get a 404.
 ///
 /// ```
 /// use omc_cdk::{App, Stack, StackProps, arn::CertificateArn, assertions::Template};
