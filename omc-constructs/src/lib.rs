@@ -56,8 +56,10 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod budget;
+mod certificate;
 mod cluster;
 mod connections;
+mod dns;
 mod efs;
 mod eks_runner_cluster;
 mod iam;
@@ -77,6 +79,7 @@ mod security_group;
 mod task;
 mod util;
 mod vpc;
+mod waf;
 mod yaml;
 
 mod fargate_service;
@@ -86,8 +89,10 @@ pub use omc_cdk::Construct;
 pub use omc_cfn as cfn;
 
 pub use budget::{Budget, BudgetProps};
+pub use certificate::{Certificate, CertificateProps};
 pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};
 pub use connections::{Connectable, Connections};
+pub use dns::{AliasRecord, AliasRecordProps, HostedZone, HostedZoneAttributes};
 pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
 pub use eks_runner_cluster::{
     EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RUNNER_LABEL,
@@ -116,3 +121,6 @@ pub use security_group::{SecurityGroup, SecurityGroupAttributes, SecurityGroupPr
 pub use task::{ContainerHealthCheck, ContainerImage, ContainerProps, EfsVolume};
 pub use vpc::FlowLogTraffic;
 pub use vpc::{SubnetGroup, SubnetKind, SubnetSelection, Vpc, VpcAttributes, VpcProps};
+pub use waf::{
+    COMMON_RULE_SET_RULES, MANAGED_RULE_GROUPS, WAF_LOG_GROUP_PREFIX, WebAcl, WebAclProps,
+};

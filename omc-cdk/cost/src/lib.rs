@@ -105,6 +105,11 @@ const ASSUMPTIONS: &[(&str, f64, &str)] = &[
         100.0,
         "evaluations a month of each AWS Config rule",
     ),
+    (
+        "waf_requests_million",
+        10.0,
+        "million requests a month each WAF web ACL inspects",
+    ),
 ];
 
 /// One usage assumption.

@@ -82,6 +82,11 @@ const FREE: &[&str] = &[
     // one budget); AWS Chatbot costs nothing beyond the SNS it reads.
     "AWS::Budgets::Budget",
     "AWS::Chatbot::SlackChannelConfiguration",
+    // Public ACM certificates are free; private ones are billed by AWS Private CA.
+    "AWS::CertificateManager::Certificate",
+    // Associations and logging settings: the logs are priced at their log group.
+    "AWS::WAFv2::WebACLAssociation",
+    "AWS::WAFv2::LoggingConfiguration",
 ];
 
 /// Whether a type is known to cost nothing by itself.
@@ -174,6 +179,8 @@ impl Pricer<'_> {
                 .line("dashboard".into(), 1.0, "cloudwatch.dashboard.month")
                 .map(|l| vec![l]),
             "AWS::Logs::LogGroup" => self.log_group(view),
+            "AWS::WAFv2::WebACL" => self.web_acl(view),
+            "AWS::Route53::RecordSet" => Self::record_set(view),
             "AWS::SecretsManager::Secret" => self
                 .line("secret".into(), 1.0, "secretsmanager.secret.month")
                 .map(|l| vec![l]),
@@ -563,6 +570,35 @@ impl Pricer<'_> {
         ])
     }
 
+    fn web_acl(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        // Each rule, and each rule group a rule references, is one rule.
+        let rules = count(view.prop("Rules"));
+        let requests = self.assume("waf_requests_million");
+        Ok(vec![
+            self.line("web ACL".into(), 1.0, "waf.web_acl.month")?,
+            self.line(
+                format!("{rules} rules (a managed rule group is one)"),
+                rules,
+                "waf.rule.month",
+            )?,
+            self.line(
+                format!("{requests} million requests inspected (waf_requests_million)"),
+                requests,
+                "waf.requests.million",
+            )?,
+        ])
+    }
+
+    fn record_set(view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
+        if view.prop("AliasTarget").is_some() {
+            // Queries of alias records that point at AWS resources are free; the hosted zone
+            // is not in the template.
+            Ok(Vec::new())
+        } else {
+            Err("queries of records other than aliases are billed per million, which the price table does not have".into())
+        }
+    }
+
     fn log_group(&self, view: &ResourceView<'_>) -> Result<Vec<Line>, String> {
         // Flow logs into this group are priced as vended logs at the flow log.
         let vended = view
@@ -619,4 +655,81 @@ fn count(value: Option<&Json>) -> f64 {
 
 fn round(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::{Assumptions, Estimate, estimate, tables_for};
+    use omc_cdk_template::{StackInput, Stage};
+
+    fn estimate_of(resources: &serde_json::Value, assumptions: &Assumptions) -> Estimate {
+        let template = json!({ "Resources": resources });
+        let regions = ["us-east-1".to_owned()];
+        let stacks = [StackInput {
+            name: "Edge",
+            template: &template,
+            stage: Stage::Production,
+            paths: None,
+        }];
+        estimate(&stacks, &regions, &tables_for(None, &regions), assumptions).expect("an estimate")
+    }
+
+    #[test]
+    fn web_acls_pay_per_acl_rule_and_request() {
+        let resources = json!({
+            "Acl": {"Type": "AWS::WAFv2::WebACL", "Properties": {
+                "Scope": "REGIONAL",
+                "Rules": [{"Name": "a"}, {"Name": "b"}, {"Name": "c"}, {"Name": "d"}],
+            }},
+            "Association": {"Type": "AWS::WAFv2::WebACLAssociation"},
+            "Logging": {"Type": "AWS::WAFv2::LoggingConfiguration"},
+            "Certificate": {"Type": "AWS::CertificateManager::Certificate"},
+            "Alias": {"Type": "AWS::Route53::RecordSet", "Properties": {
+                "Name": "omc.example", "Type": "A",
+                "AliasTarget": {"DNSName": "x", "HostedZoneId": "Z1"},
+            }},
+            "Plain": {"Type": "AWS::Route53::RecordSet", "Properties": {
+                "Name": "txt.omc.example", "Type": "TXT", "ResourceRecords": ["\"x\""],
+            }},
+        });
+        let e = estimate_of(&resources, &Assumptions::default());
+        let stack = &e.stacks[0];
+        // Free: the association, the logging configuration, the certificate, the alias.
+        let ids: Vec<&str> = stack
+            .resources
+            .iter()
+            .map(|r| r.logical_id.as_str())
+            .collect();
+        assert_eq!(ids, ["Acl", "Plain"]);
+        let acl = &stack.resources[0];
+        let lines: Vec<(&str, f64)> = acl
+            .lines
+            .iter()
+            .map(|l| (l.price_key.as_str(), l.quantity))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("waf.web_acl.month", 1.0),
+                ("waf.rule.month", 4.0),
+                ("waf.requests.million", 10.0)
+            ]
+        );
+        // $5 + 4 × $1 + 10 × $0.60.
+        assert!((acl.monthly() - 15.0).abs() < 1e-9, "{}", acl.monthly());
+        assert!(
+            stack.resources[1]
+                .not_priced
+                .as_deref()
+                .is_some_and(|why| why.contains("other than aliases"))
+        );
+
+        let mut busy = Assumptions::default();
+        busy.set("waf_requests_million", 100.0)
+            .expect("a known key");
+        let e = estimate_of(&resources, &busy);
+        assert!((e.stacks[0].resources[0].monthly() - 69.0).abs() < 1e-9);
+    }
 }
