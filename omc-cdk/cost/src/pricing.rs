@@ -159,6 +159,15 @@ impl Pricer<'_> {
                 )
                 .map(|l| vec![l])
             }
+            "AWS::ECR::Repository" => {
+                let gb = self.assume("ecr_gb");
+                self.line(
+                    format!("{gb} GB of images stored (ecr_gb)"),
+                    gb,
+                    "ecr.storage.gb_month",
+                )
+                .map(|l| vec![l])
+            }
             "AWS::EKS::Cluster" => self
                 .line("control plane".into(), HOURS_PER_MONTH, "eks.cluster.hour")
                 .map(|l| vec![l]),
@@ -615,4 +624,36 @@ fn count(value: Option<&Json>) -> f64 {
 
 fn round(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Assumptions, estimate};
+    use omc_cdk_template::{StackInput, Stage};
+
+    #[test]
+    fn ecr_repositories_pay_for_the_assumed_stored_images() {
+        let template = serde_json::json!({"Resources": {
+            "Repo": {"Type": "AWS::ECR::Repository", "Properties": {}}
+        }});
+        let regions = ["us-east-1".to_owned()];
+        let stacks = [StackInput {
+            name: "Images",
+            template: &template,
+            stage: Stage::Production,
+            paths: None,
+        }];
+        let mut assumptions = Assumptions::default();
+        let tables = crate::tables_for(None, &regions);
+        let default = estimate(&stacks, &regions, &tables, &assumptions);
+        let default = default.map_or(f64::NAN, |e| e.monthly());
+        // 5 GB (the default ecr_gb) at $0.10 per GB-month.
+        assert!((default - 0.50).abs() < 1e-9, "{default}");
+        assert!(assumptions.set("ecr_gb", 40.0).is_ok());
+        let more = estimate(&stacks, &regions, &tables, &assumptions);
+        let more = more.map_or(f64::NAN, |e| e.monthly());
+        assert!((more - 4.0).abs() < 1e-9, "{more}");
+        assert!(!is_free("AWS::ECR::Repository"));
+    }
 }
