@@ -57,8 +57,10 @@
 
 mod cluster;
 mod connections;
+mod ecr;
 mod efs;
 mod eks_runner_cluster;
+mod github;
 mod iam;
 mod ids;
 mod kms;
@@ -86,6 +88,7 @@ pub use omc_cfn as cfn;
 
 pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};
 pub use connections::{Connectable, Connections};
+pub use ecr::{EcrRepository, EcrRepositoryAttributes, EcrRepositoryProps};
 pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
 pub use eks_runner_cluster::{
     EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RUNNER_LABEL,
@@ -93,6 +96,10 @@ pub use eks_runner_cluster::{
 };
 pub use fargate_service::{
     AlbRoute, Autoscaling, CpuArchitecture, FargateService, FargateServiceProps,
+};
+pub use github::{
+    DeployRoles, DeployRolesProps, GITHUB_OIDC_HOST, GitHubActionsRole, GitHubActionsRoleProps,
+    GitHubOidcProvider, GitHubOidcProviderProps, GitHubSubject,
 };
 pub use iam::{Effect, PolicyStatement, Principal, Role, RoleProps};
 pub use ids::{SecurityGroupId, SubnetId, VpcId};
