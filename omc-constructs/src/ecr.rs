@@ -98,7 +98,8 @@ pub struct EcrRepositoryAttributes {
 ///     "ImageTagMutability": "IMMUTABLE",
 ///     "ImageScanningConfiguration": {"ScanOnPush": true},
 /// }))?;
-/// assert_eq!(repo.repository_name().as_literal().map(String::as_str), Some("omc-backend"));
+/// // References to the resource, so what uses them depends on the repository.
+/// assert!(repo.repository_uri().is_intrinsic());
 /// let err = EcrRepository::new(&stack, "Bad", EcrRepositoryProps::new("Omc"));
 /// assert!(err.unwrap_err().to_string().starts_with("Images/Bad: repository name \"Omc\""));
 /// app.synth()?;
@@ -188,7 +189,10 @@ impl EcrRepository {
             "rules": [
                 {
                     "rulePriority": 1,
-                    "description": format!("Expire untagged images {} days after push", props.untagged_expire_days),
+                    "description": format!(
+                        "Expire untagged images {} after push",
+                        if props.untagged_expire_days == 1 { "1 day".to_owned() } else { format!("{} days", props.untagged_expire_days) }
+                    ),
                     "selection": {
                         "tagStatus": "untagged",
                         "countType": "sinceImagePushed",
@@ -329,7 +333,8 @@ impl EcrRepository {
         })
     }
 
-    /// The repository's name.
+    /// The repository's name (a `Ref` of the resource, or the literal name of a repository
+    /// from [`EcrRepository::from_attributes`]).
     pub fn repository_name(&self) -> Value<String> {
         self.name.clone()
     }

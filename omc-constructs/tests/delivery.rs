@@ -98,7 +98,7 @@ fn ecr_repository_defaults_are_immutable_scanned_expiring_and_kept() -> TestResu
     assert_eq!(
         lifecycle,
         json!({"rules": [
-            {"rulePriority": 1, "description": "Expire untagged images 1 days after push",
+            {"rulePriority": 1, "description": "Expire untagged images 1 day after push",
              "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1},
              "action": {"type": "expire"}},
             {"rulePriority": 2, "description": "Keep only the newest 30 images",
@@ -111,8 +111,10 @@ fn ecr_repository_defaults_are_immutable_scanned_expiring_and_kept() -> TestResu
     assert!(repo.repository_uri().is_intrinsic());
     assert!(repo.repository_name().is_intrinsic());
     assert!(repo.resource().is_some());
-    // The check rules accept the defaults.
-    app.synth()?;
+    // The check rules accept the defaults, without warnings.
+    let synthesis = app.synth()?;
+    let report = synthesis.checks().unwrap();
+    assert_eq!(report.warnings(), 0, "{}", report.render_findings());
     Ok(())
 }
 
@@ -774,9 +776,17 @@ fn deploy_role_is_least_privilege() -> TestResult {
         .collect();
     assert_eq!(ecs, ["ecs:DescribeTasks", "ecs:ListTasks"]);
     assert_eq!(all.len(), 7, "{all:#?}");
-    // The app's checks pass (the execution role's service wildcards are suppressed with a
-    // reason).
-    app.synth()?;
+    // The app's checks pass without warnings (the execution role's service wildcards are
+    // suppressed with a reason, and both suppressions are used).
+    let synthesis = app.synth()?;
+    let report = synthesis.checks().unwrap();
+    assert_eq!(report.warnings(), 0, "{}", report.render_findings());
+    assert_eq!(
+        report.suppressions().len(),
+        2,
+        "{:?}",
+        report.suppressions()
+    );
     Ok(())
 }
 
