@@ -477,7 +477,6 @@ fn trust(t: &Template, prefix: &str) -> Json {
 fn github_actions_role_trusts_exactly_the_named_jobs() -> TestResult {
     let (app, stack) = testing::stack()?;
     let provider = GitHubOidcProvider::new(&stack, "GitHub", GitHubOidcProviderProps::default())?;
-    let provider_id = "GitHub1C4B2F0D";
     let cases = [
         (
             "Branch",
@@ -532,7 +531,6 @@ fn github_actions_role_trusts_exactly_the_named_jobs() -> TestResult {
     }
     let t = Template::from_stack(&stack)?;
     let actual_provider_id = t.resources("AWS::IAM::OIDCProvider")[0].0.to_owned();
-    let _ = provider_id;
     for (id, _, condition) in cases {
         assert_eq!(
             trust(&t, id),
@@ -797,7 +795,7 @@ fn cloudformation_execution_role_is_named_and_limited_to_the_prefix() -> TestRes
     let provider = GitHubOidcProvider::existing(&stack, STAGING)?;
     deploy_roles(&stack, &provider)?;
     let t = Template::from_stack(&stack)?;
-    let (exec_id, exec) = t
+    let (_, exec) = t
         .resources("AWS::IAM::Role")
         .into_iter()
         .find(|(id, _)| id.starts_with("DeployExecutionRole"))
@@ -809,7 +807,6 @@ fn cloudformation_execution_role_is_named_and_limited_to_the_prefix() -> TestRes
         .unwrap()
         .0
         .to_owned();
-    let _ = exec_id;
     let p = &exec["Properties"];
     assert_eq!(p["RoleName"], "OmcStaging-cfn-exec");
     assert_eq!(
@@ -977,4 +974,71 @@ fn role_name_and_session_length_are_checked() {
         refused(&err, "max_session_hours"),
         "Test/Role: max_session_hours is 13; IAM allows sessions of 1 to 12 hours"
     );
+}
+
+#[test]
+fn deploy_roles_with_the_provider_of_their_own_stack_synthesize() -> TestResult {
+    let app = App::new();
+    let stack = stack_in(&app, "OmcProduction-Delivery");
+    let provider = GitHubOidcProvider::new(&stack, "GitHub", GitHubOidcProviderProps::default())?;
+    let roles = DeployRoles::new(
+        &stack,
+        "Deploy",
+        DeployRolesProps {
+            excluded_stacks: vec!["OmcProduction-Delivery".into()],
+            deploy_role_name: Some("OmcProduction-github-deploy".into()),
+            max_session_hours: Some(2),
+            ..DeployRolesProps::new(
+                &provider,
+                "omc/omc",
+                vec![GitHubSubject::Environment("production".into())],
+                "OmcProduction",
+                "arn:aws:s3:::omc-toolkit-bucket",
+                vec!["ecs".into()],
+            )
+        },
+    )?;
+    assert!(roles.deploy_role_arn().is_intrinsic());
+    assert!(roles.execution_role_arn().is_intrinsic());
+    let synthesis = app.synth()?;
+    let t = Template::from_synthesized(synthesis.stack("OmcProduction-Delivery").unwrap());
+    let provider_id = t.resources("AWS::IAM::OIDCProvider")[0].0.to_owned();
+    let deploy = t
+        .resources("AWS::IAM::Role")
+        .into_iter()
+        .find(|(id, _)| id.starts_with("DeployDeployRole"))
+        .unwrap()
+        .1;
+    assert_eq!(
+        deploy["Properties"]["RoleName"],
+        "OmcProduction-github-deploy"
+    );
+    assert_eq!(deploy["Properties"]["MaxSessionDuration"], 7200);
+    assert_eq!(
+        deploy["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+        json!({"Federated": {"Fn::GetAtt": [provider_id, "Arn"]}})
+    );
+    Ok(())
+}
+
+#[test]
+fn the_provider_of_the_stacks_account_is_named_from_the_account_id() -> TestResult {
+    let (_app, stack) = testing::stack()?;
+    let provider = GitHubOidcProvider::existing_in_stack_account(&stack);
+    let role = GitHubActionsRole::new(
+        &stack,
+        "Ci",
+        GitHubActionsRoleProps::new(&provider, "omc/omc", vec![GitHubSubject::PullRequest]),
+    )?;
+    assert!(role.role_arn().is_intrinsic());
+    let t = Template::from_stack(&stack)?;
+    assert_eq!(
+        trust(&t, "Ci")["Statement"][0]["Principal"],
+        json!({"Federated": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com"}})
+    );
+    assert_eq!(
+        trust(&t, "Ci")["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        "repo:omc/omc:pull_request"
+    );
+    Ok(())
 }
