@@ -60,8 +60,10 @@ mod certificate;
 mod cluster;
 mod connections;
 mod dns;
+mod ecr;
 mod efs;
 mod eks_runner_cluster;
+mod github;
 mod iam;
 mod ids;
 mod kms;
@@ -93,6 +95,7 @@ pub use certificate::{Certificate, CertificateProps};
 pub use cluster::{Cluster, ClusterAttributes, ClusterProps, ContainerInsights};
 pub use connections::{Connectable, Connections};
 pub use dns::{AliasRecord, AliasRecordProps, HostedZone, HostedZoneAttributes};
+pub use ecr::{EcrRepository, EcrRepositoryAttributes, EcrRepositoryProps};
 pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
 pub use eks_runner_cluster::{
     EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RUNNER_LABEL,
@@ -100,6 +103,10 @@ pub use eks_runner_cluster::{
 };
 pub use fargate_service::{
     AlbRoute, Autoscaling, CpuArchitecture, FargateService, FargateServiceProps,
+};
+pub use github::{
+    DeployRoles, DeployRolesProps, GITHUB_OIDC_HOST, GitHubActionsRole, GitHubActionsRoleProps,
+    GitHubOidcProvider, GitHubOidcProviderProps, GitHubSubject,
 };
 pub use iam::{Effect, PolicyStatement, Principal, Role, RoleProps};
 pub use ids::{SecurityGroupId, SubnetId, VpcId};

@@ -5,6 +5,7 @@ use omc_cdk::{IndexMap, Pseudo, Result, Scope, Value, fns};
 use omc_cfn::ecs;
 
 use crate::connections::Connectable;
+use crate::ecr::EcrRepository;
 use crate::efs::AccessPoint;
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
 use crate::log_group::{LogGroup, LogGroupProps, Retention};
@@ -33,6 +34,17 @@ pub enum ContainerImage {
         /// The tag.
         tag: Value<String>,
     },
+    /// An image of an [`EcrRepository`] handle ([`ContainerImage::from_repository`]): the
+    /// execution role may pull exactly this repository. Its values may be another stack's
+    /// (they become an export and an import) or literal ([`EcrRepository::from_attributes`]).
+    Repository {
+        /// The repository URI, without a tag.
+        repository_uri: Value<String>,
+        /// The repository ARN.
+        repository_arn: Value<String>,
+        /// The tag.
+        tag: Value<String>,
+    },
     /// An image from a public registry, such as `public.ecr.aws/docker/library/python:3.12`.
     Registry(Value<String>),
 }
@@ -53,6 +65,31 @@ impl ContainerImage {
     ) -> ContainerImage {
         ContainerImage::EcrRepository {
             name: name.into(),
+            tag: tag.into(),
+        }
+    }
+
+    /// An image of `repository` with `tag` (such as a commit SHA, often a stack parameter):
+    /// the execution role may pull exactly that repository.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps};
+    /// use omc_constructs::{ContainerImage, EcrRepository, EcrRepositoryProps};
+    ///
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Images", StackProps::default())?;
+    /// let repo = EcrRepository::new(&stack, "Backend", EcrRepositoryProps::new("omc-backend"))?;
+    /// let image = ContainerImage::from_repository(&repo, "4f2a9c1");
+    /// assert!(matches!(image, ContainerImage::Repository { .. }));
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn from_repository(
+        repository: &EcrRepository,
+        tag: impl Into<Value<String>>,
+    ) -> ContainerImage {
+        ContainerImage::Repository {
+            repository_uri: repository.repository_uri(),
+            repository_arn: repository.repository_arn(),
             tag: tag.into(),
         }
     }
@@ -81,6 +118,17 @@ impl ContainerImage {
                 .text(&format!("/{name}:"))
                 .var("Tag", tag.clone())
                 .build(),
+            ContainerImage::Repository {
+                repository_uri,
+                tag,
+                ..
+            } => match repository_uri.as_literal() {
+                Some(uri) => fns::Sub::new().text(uri),
+                None => fns::Sub::new().var("Repository", repository_uri.clone()),
+            }
+            .text(":")
+            .var("Tag", tag.clone())
+            .build(),
             ContainerImage::Registry(image) => image.clone(),
         }
     }
@@ -111,6 +159,9 @@ impl ContainerImage {
                     true,
                     &format!("repository/{name}"),
                 )));
+            }
+            ContainerImage::Repository { repository_arn, .. } => {
+                return Ok(Some(repository_arn.clone()));
             }
             ContainerImage::Registry(_) => return Ok(None),
         };

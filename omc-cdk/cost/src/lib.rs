@@ -75,6 +75,7 @@ const ASSUMPTIONS: &[(&str, f64, &str)] = &[
     ),
     ("efs_gb", 5.0, "GB stored in each EFS file system"),
     ("s3_gb", 5.0, "GB stored in each S3 bucket"),
+    ("ecr_gb", 5.0, "GB of images each repository stores"),
     (
         "scale_to_zero_node_hours",
         100.0,

@@ -168,6 +168,15 @@ impl Pricer<'_> {
                 )
                 .map(|l| vec![l])
             }
+            "AWS::ECR::Repository" => {
+                let gb = self.assume("ecr_gb");
+                self.line(
+                    format!("{gb} GB of images stored (ecr_gb)"),
+                    gb,
+                    "ecr.storage.gb_month",
+                )
+                .map(|l| vec![l])
+            }
             "AWS::EKS::Cluster" => self
                 .line("control plane".into(), HOURS_PER_MONTH, "eks.cluster.hour")
                 .map(|l| vec![l]),
@@ -731,5 +740,18 @@ mod tests {
             .expect("a known key");
         let e = estimate_of(&resources, &busy);
         assert!((e.stacks[0].resources[0].monthly() - 69.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ecr_repositories_pay_for_the_assumed_stored_images() {
+        let resources = json!({"Repo": {"Type": "AWS::ECR::Repository", "Properties": {}}});
+        // 5 GB (the default ecr_gb) at $0.10 per GB-month.
+        let e = estimate_of(&resources, &Assumptions::default());
+        assert!((e.monthly() - 0.50).abs() < 1e-9, "{}", e.monthly());
+        let mut more = Assumptions::default();
+        more.set("ecr_gb", 40.0).expect("a known key");
+        let e = estimate_of(&resources, &more);
+        assert!((e.monthly() - 4.0).abs() < 1e-9, "{}", e.monthly());
+        assert!(!super::is_free("AWS::ECR::Repository"));
     }
 }
