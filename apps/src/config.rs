@@ -36,15 +36,35 @@ impl Stage {
     }
 }
 
-/// A container image: an ECR repository and the tag deployed when none is given. The tag is a
-/// parameter of the services stack (`<Name>ImageTag`), so a deploy rolls a new image without a
-/// code change: `deploy --parameters BackendImageTag=1.4.2`.
+/// A container image: an ECR repository of the registry. The tag an environment runs is never
+/// configured here: it is the services stack's parameter `<Name>ImageTag`, without a default,
+/// given on the first deploy (the deploy workflow passes the commit SHA) and kept by later
+/// deploys that do not name it: `deploy --parameters OmcStaging-Services:BackendImageTag=<sha>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image {
-    /// The repository URI, such as `123456789012.dkr.ecr.us-east-1.amazonaws.com/omc-backend`.
+    /// The repository's name in the registry, such as `omc-backend`.
     pub repository: String,
-    /// The tag used when the parameter is not given.
-    pub default_tag: String,
+}
+
+/// The tags an environment may deploy: a commit SHA (7 to 40 hex digits, what the deploy
+/// workflow pushes) or a release version (`1.4.2`, `v1.4.2-rc.1`). Moving tags such as `latest`
+/// or `stable` do not match, so what runs is always known, and the repositories' tags are
+/// immutable, so a tag always means the same image.
+pub const IMAGE_TAG_PATTERN: &str =
+    "^([0-9a-f]{7,40}|v?[0-9]+[.][0-9]+[.][0-9]+([.+-][A-Za-z0-9.]+)?)$";
+
+/// An environment's public name and the Route 53 hosted zone it is in. The zone is created once
+/// by hand (it is where the domain is delegated to, and outlives every stack): `omc.example` in
+/// the production account, and `staging.omc.example` in the staging account, delegated from it
+/// with an NS record (README, one-time steps).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainConfig {
+    /// The name users reach, such as `staging.omc.example`.
+    pub name: String,
+    /// The hosted zone's id, such as `Z0521849ST4G1NG0MC001` (Route 53 console).
+    pub hosted_zone_id: String,
+    /// The hosted zone's domain.
+    pub zone_name: String,
 }
 
 /// How many tasks a service runs.
@@ -159,6 +179,8 @@ pub struct Config {
     pub collectors_image: Image,
     /// The agentic system's image.
     pub agents_image: Image,
+    /// Where the images are.
+    pub registry: RegistryConfig,
     /// The backend's size.
     pub backend: TaskSize,
     /// The frontend's size.
@@ -169,18 +191,31 @@ pub struct Config {
     pub agents: TaskSize,
     /// The cron-like collectors.
     pub scheduled_collectors: Vec<ScheduledCollector>,
-    /// ACM certificate of the public load balancer; with it, HTTP redirects to HTTPS.
-    pub certificate_arn: Option<String>,
+    /// The public name of the environment and its Route 53 hosted zone: the load balancer
+    /// serves HTTPS with an ACM certificate for it (validated in the zone) and an alias record
+    /// points it at the load balancer; HTTP only redirects.
+    pub domain: DomainConfig,
+    /// Requests one address may make in 5 minutes before the web application firewall blocks
+    /// it.
+    pub rate_limit_per_5_minutes: u32,
     /// CloudWatch log retention of the containers, in days.
     pub log_retention_days: u32,
     /// Deletion protection, termination protection and Snapshot/Retain policies on stateful
     /// resources. Off in staging, which is rebuilt at will.
     pub protect_data: bool,
-    /// Where alarms are e-mailed.
+    /// Where alarms, findings and budget alerts are e-mailed.
     pub alarm_email: Option<String>,
+    /// The Slack channel AWS Chatbot posts them to, once the workspace is authorized in the
+    /// Chatbot console (a one-time step). `None` until then.
+    pub slack: Option<omc_constructs::SlackChannel>,
+    /// The monthly budget's margin over the `cost` estimate, in percent: the budget alerts at
+    /// 80 % and 100 % of `estimate × (1 + margin)`, rounded up to $10.
+    pub budget_margin_percent: u32,
     /// CloudTrail, GuardDuty and AWS Config. Each environment has its own AWS account, and
     /// GuardDuty and Config allow one detector and one recorder per account and region.
     pub security_baseline: bool,
+    /// The GitHub repository whose workflows deploy the environment (`owner/name`).
+    pub github_repository: String,
     /// Tags of every resource.
     pub tags: BTreeMap<String, String>,
 }
@@ -197,13 +232,41 @@ pub const STAGING_ACCOUNT: &str = "210987654321";
 /// apart from both environments.
 pub const CI_ACCOUNT: &str = "345678901234";
 
-/// The platform's ECR registry (in the production account).
-pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+/// The account of the image registry: production's (see [`RegistryConfig`]).
+pub const REGISTRY_ACCOUNT: &str = PRODUCTION_ACCOUNT;
 
-fn image(name: &str, default_tag: &str) -> Image {
+fn image(name: &str) -> Image {
     Image {
-        repository: format!("{REGISTRY}/{name}"),
-        default_tag: default_tag.into(),
+        repository: name.into(),
+    }
+}
+
+/// The platform's ECR repositories, one per image, in the stack `OmcRegistry` of the production
+/// app. They live in the production account: production never depends on an account of lower
+/// trust, staging pulls from it read-only (the repository policy names the environments'
+/// accounts), and the image a release deploys is the very image staging ran (same SHA tag,
+/// immutable), promoted without a rebuild.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryConfig {
+    /// The account holding the repositories.
+    pub account: String,
+    /// Their region.
+    pub region: String,
+    /// Accounts whose ECS tasks may pull.
+    pub pull_accounts: Vec<String>,
+    /// Images kept per repository (the newest), untagged ones expire after a day.
+    pub keep_images: u32,
+}
+
+impl RegistryConfig {
+    /// The OMC registry: production's account, us-east-1, pulled by staging and production.
+    pub fn omc() -> RegistryConfig {
+        RegistryConfig {
+            account: REGISTRY_ACCOUNT.into(),
+            region: "us-east-1".into(),
+            pull_accounts: vec![STAGING_ACCOUNT.into(), PRODUCTION_ACCOUNT.into()],
+            keep_images: 50,
+        }
     }
 }
 
@@ -239,7 +302,7 @@ fn scheduled_collectors() -> Vec<ScheduledCollector> {
 
 impl Config {
     /// Staging: one NAT gateway, single-AZ `db.t3.micro`, one `cache.t3.micro` node, one task
-    /// per service, HTTP only, 30 days of logs, nothing protected.
+    /// per service, 30 days of logs, nothing protected.
     pub fn staging() -> Config {
         Config {
             stage: Stage::Staging,
@@ -261,20 +324,29 @@ impl Config {
                 node_type: "cache.t3.micro".into(),
                 replicas: 0,
             },
-            backend_image: image("omc-backend", "latest"),
-            frontend_image: image("omc-frontend", "latest"),
-            collectors_image: image("omc-collectors", "latest"),
-            agents_image: image("omc-agents", "latest"),
+            backend_image: image("omc-backend"),
+            frontend_image: image("omc-frontend"),
+            collectors_image: image("omc-collectors"),
+            agents_image: image("omc-agents"),
+            registry: RegistryConfig::omc(),
             backend: TaskSize::fixed(512, 1024, 1),
             frontend: TaskSize::fixed(256, 512, 1),
             stream_collector: TaskSize::fixed(256, 512, 1),
             agents: TaskSize::fixed(512, 1024, 1),
             scheduled_collectors: scheduled_collectors(),
-            certificate_arn: None,
+            domain: DomainConfig {
+                name: "staging.omc.example".into(),
+                hosted_zone_id: "Z0521849ST4G1NG0MC001".into(),
+                zone_name: "staging.omc.example".into(),
+            },
+            rate_limit_per_5_minutes: 2000,
             log_retention_days: 30,
             protect_data: false,
             alarm_email: Some("platform-alerts+staging@omc.example".into()),
+            slack: None,
+            budget_margin_percent: 25,
             security_baseline: true,
+            github_repository: "omc/omc".into(),
             tags: tags(Stage::Staging),
         }
     }
@@ -282,7 +354,7 @@ impl Config {
     /// Production: the same instance sizes as staging (the review's `db.t3.micro` and
     /// `cache.t3.micro`; raise them here when load demands), with a NAT gateway per zone, a
     /// multi-AZ database with more storage and backups, a Redis replica with automatic
-    /// failover, two or more tasks per web service with autoscaling, HTTPS, a year of logs,
+    /// failover, two or more tasks per web service with autoscaling, a year of logs,
     /// and protected data.
     pub fn production() -> Config {
         let staging = Config::staging();
@@ -303,18 +375,15 @@ impl Config {
                 replicas: 1,
                 ..staging.cache.clone()
             },
-            backend_image: image("omc-backend", "stable"),
-            frontend_image: image("omc-frontend", "stable"),
-            collectors_image: image("omc-collectors", "stable"),
-            agents_image: image("omc-agents", "stable"),
             backend: TaskSize::autoscaling(1024, 2048, 2, 6),
             frontend: TaskSize::autoscaling(256, 512, 2, 4),
             stream_collector: TaskSize::fixed(512, 1024, 1),
             agents: TaskSize::fixed(1024, 2048, 2),
-            certificate_arn: Some(
-                "arn:aws:acm:us-east-1:123456789012:certificate/6f1c2b9e-3d4a-4c1e-9b7f-0a2d5e8c4f31"
-                    .into(),
-            ),
+            domain: DomainConfig {
+                name: "omc.example".into(),
+                hosted_zone_id: "Z0938271PR0DUCT10N0MC".into(),
+                zone_name: "omc.example".into(),
+            },
             log_retention_days: 365,
             protect_data: true,
             alarm_email: Some("platform-alerts@omc.example".into()),
@@ -324,13 +393,23 @@ impl Config {
     }
 
     /// The same environment in another account (`OMC_ACCOUNT`). Only the stacks' account
-    /// changes: ARNs tied to an account (the certificate) stay as configured.
+    /// changes: the registry and the hosted zone stay as configured.
     #[must_use]
     pub fn in_account(mut self, account: Option<&str>) -> Config {
         if let Some(account) = account {
             self.env.account = Some(account.to_owned());
         }
         self
+    }
+
+    /// The bucket of templates too large to pass inline, which `bootstrap --bucket-name` creates
+    /// once per account: `omc-cdk-toolkit-<account>-<region>`.
+    pub fn template_bucket(&self) -> String {
+        format!(
+            "omc-cdk-toolkit-{}-{}",
+            self.env.account.as_deref().unwrap_or_default(),
+            self.env.region.as_deref().unwrap_or_default()
+        )
     }
 
     /// A stack name: the prefix and a part, such as `OmcStaging-Network`.

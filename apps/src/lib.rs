@@ -16,6 +16,7 @@ pub mod config;
 
 mod ci;
 mod data;
+mod delivery;
 mod monitoring;
 mod network;
 mod security;
@@ -33,11 +34,14 @@ pub fn platform(config: &Config, name: &str) -> Result<App> {
         .with_stage(config.stage.check_stage());
     let network = network::network(&app, config)?;
     let data = data::data(&app, config, &network)?;
-    let services = services::services(&app, config, &network, &data)?;
-    monitoring::monitoring(&app, config, &data, &services)?;
+    let registry = delivery::registry(&app, config)?;
+    let services = services::services(&app, config, &network, &data, &registry)?;
+    let (monitoring_stack, monitoring) = monitoring::monitoring(&app, config, &data, &services)?;
     if config.security_baseline {
-        security::security(&app, config)?;
+        security::security(&app, config, &monitoring)?;
     }
+    monitoring::budget(&app, config, &monitoring_stack, &monitoring)?;
+    delivery::delivery(&app, config)?;
     Ok(app)
 }
 
@@ -112,6 +116,26 @@ pub(crate) fn stack(app: &App, config: &Config, part: &str, description: &str) -
             stage: None,
         },
     )
+}
+
+/// A monthly budget for what `app` deploys: its `cost` estimate (default usage assumptions,
+/// each stack priced in its own region) plus `margin_percent`, rounded up to $10.
+pub fn budget_limit(app: &App, margin_percent: u32) -> Result<u32> {
+    let estimate = omc_cdk::cost::estimate_synthesis(
+        &app.synth_unchecked()?,
+        None,
+        None,
+        &omc_cdk::cost::Assumptions::default(),
+    )
+    .map_err(|err| omc_cdk::Error::InvalidValue {
+        path: "Budget".to_owned(),
+        message: format!("cannot estimate the monthly cost for the budget: {err}"),
+    })?;
+    let with_margin = estimate.monthly() * (1.0 + f64::from(margin_percent) / 100.0);
+    let tens = (with_margin / 10.0).ceil().max(1.0);
+    // At most a few thousand dollars a month: the cast is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(tens as u32 * 10)
 }
 
 /// The removal policy of stateful resources.

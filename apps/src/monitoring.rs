@@ -1,28 +1,39 @@
-//! `<Prefix>-Monitoring`: CloudWatch alarms and a dashboard (instead of Prometheus and Grafana).
+//! `<Prefix>-Monitoring`: CloudWatch alarms and a dashboard (instead of Prometheus and Grafana),
+//! and everything that must reach a person: alarms, security findings, failed scheduled runs
+//! and the monthly budget go to one topic, e-mailed (and posted to Slack when configured).
 
-use omc_cdk::{App, Result};
-use omc_constructs::{Monitoring, MonitoringProps};
+use omc_cdk::{App, Result, Stack};
+use omc_constructs::{Budget, BudgetProps, Monitoring, MonitoringProps};
 
 use crate::config::Config;
 use crate::data::Data;
 use crate::services::Services;
 
-/// The monitoring stack: an SNS alarm topic (e-mailed to the platform team), alarms on the
-/// load balancer's 5xx and latency, every service's CPU and memory, the database's CPU, free
-/// storage and connections and the cache's CPU and memory, and a dashboard of them all.
+/// The monitoring stack: an SNS alarm topic (e-mailed to the platform team, and posted to
+/// Slack through AWS Chatbot when `config.slack` is set), alarms on the load balancer's 5xx and
+/// latency, every service's CPU and memory, tasks running below the desired count and unhealthy
+/// targets, the database's CPU, free storage and connections, the cache's CPU and memory, every
+/// scheduled collector's failed runs (an EventBridge rule) and dead-letter queue, and a
+/// dashboard of them all.
 pub(crate) fn monitoring(
     app: &App,
     config: &Config,
     data: &Data,
     services: &Services,
-) -> Result<Monitoring> {
-    let stack = crate::stack(app, config, "Monitoring", "CloudWatch alarms and dashboard")?;
+) -> Result<(Stack, Monitoring)> {
+    let stack = crate::stack(
+        app,
+        config,
+        "Monitoring",
+        "CloudWatch alarms and dashboard, alerts, budget",
+    )?;
     let monitoring = Monitoring::new(
         &stack,
         "Monitoring",
         MonitoringProps {
             alarm_email: config.alarm_email.clone(),
             dashboard_name: Some(config.stack_name("Dashboard")),
+            slack: config.slack.clone(),
             ..MonitoringProps::default()
         },
     )?;
@@ -35,8 +46,33 @@ pub(crate) fn monitoring(
     ] {
         service.add_alarms(&monitoring)?;
     }
+    for task in &services.scheduled {
+        task.add_alarms(&monitoring)?;
+    }
     data.database
         .add_alarms(&monitoring, config.database.max_connections_alarm)?;
     data.cache.add_alarms(&monitoring)?;
-    Ok(monitoring)
+    Ok((stack, monitoring))
+}
+
+/// The monthly budget of the environment's account, in the monitoring stack: the `cost`
+/// estimate of everything else the app deploys, plus `config.budget_margin_percent`, rounded up
+/// to $10; notifications at 80 % and 100 % of actual spend and at a 100 % forecast go to the
+/// alarm topic. Added last, so the estimate sees every other stack.
+pub(crate) fn budget(
+    app: &App,
+    config: &Config,
+    stack: &Stack,
+    monitoring: &Monitoring,
+) -> Result<Budget> {
+    let limit = crate::budget_limit(app, config.budget_margin_percent)?;
+    Budget::new(
+        stack,
+        "Budget",
+        BudgetProps::new(
+            format!("omc-{}-monthly", config.stage.name()),
+            limit,
+            monitoring,
+        ),
+    )
 }

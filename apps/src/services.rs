@@ -1,16 +1,18 @@
 //! `<Prefix>-Services`: the ECS cluster and everything that runs on it.
 
-use omc_cdk::arn::CertificateArn;
-use omc_cdk::{App, Construct, IndexMap, ParameterProps, Result, Stack, Value};
+use omc_cdk::{App, IndexMap, ParameterProps, Result, Stack, Value};
 use omc_constructs::{
-    AccessLogs, AlbRoute, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling,
-    Bucket, BucketProps, Cluster, ClusterProps, Connectable, ContainerHealthCheck, ContainerImage,
-    ContainerProps, EfsVolume, FargateService, FargateServiceProps, Retention, Route,
-    ScheduleTrigger, ScheduledTask, ScheduledTaskProps, SecretField, TargetHealthCheck, Vpc,
+    AccessLogs, AlbRoute, AliasRecord, AliasRecordProps, ApplicationLoadBalancer,
+    ApplicationLoadBalancerProps, Autoscaling, Bucket, BucketProps, Certificate, CertificateProps,
+    Cluster, ClusterProps, Connectable, ContainerHealthCheck, ContainerImage, ContainerProps,
+    EfsVolume, FargateService, FargateServiceProps, HostedZone, HostedZoneAttributes, Retention,
+    Route, ScheduleTrigger, ScheduledTask, ScheduledTaskProps, SecretField, TargetHealthCheck, Vpc,
+    WebAcl, WebAclProps,
 };
 
-use crate::config::{Config, Image, TaskCount, TaskSize};
+use crate::config::{Config, IMAGE_TAG_PATTERN, Image, TaskCount, TaskSize};
 use crate::data::{ARTIFACTS, DATABASE_NAME, Data};
+use crate::delivery::Registry;
 
 /// The backend's port.
 pub(crate) const BACKEND_PORT: u16 = 8000;
@@ -24,23 +26,29 @@ pub(crate) struct Services {
     pub(crate) frontend: FargateService,
     pub(crate) stream_collector: FargateService,
     pub(crate) agents: FargateService,
+    pub(crate) scheduled: Vec<ScheduledTask>,
 }
 
-/// The image `image` at the tag of the stack parameter `<name>ImageTag`.
-fn image(stack: &Stack, name: &str, image: &Image) -> Result<ContainerImage> {
+/// The image `image` at the tag of the stack parameter `<name>ImageTag`, which has no default:
+/// the first deploy names it, later deploys keep it unless they name another. A new tag changes
+/// the task definition's image, so CloudFormation registers a new revision and the service
+/// rolls to it (with the circuit breaker rolling back a revision that does not get healthy).
+fn image(stack: &Stack, registry: &Registry, name: &str, image: &Image) -> Result<ContainerImage> {
     let tag = stack.add_parameter(
         &format!("{name}ImageTag"),
         ParameterProps {
-            default: Some(image.default_tag.clone()),
-            description: Some(format!("Tag of {} to deploy", image.repository)),
-            allowed_pattern: Some("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$".into()),
+            description: Some(format!(
+                "Tag of {} to deploy: a commit SHA or a release version",
+                image.repository
+            )),
+            allowed_pattern: Some(IMAGE_TAG_PATTERN.into()),
             constraint_description: Some(
-                "an image tag: up to 128 letters, digits, '_', '.' and '-'".into(),
+                "a commit SHA (7 to 40 hex digits) or a release version such as 1.4.2; moving tags such as latest are refused".into(),
             ),
             ..ParameterProps::default()
         },
     )?;
-    Ok(ContainerImage::ecr(image.repository.clone(), tag.value()))
+    registry.image(stack, image, tag.value())
 }
 
 /// A container's environment variables and its variables from Secrets Manager.
@@ -110,17 +118,23 @@ fn service_props<'a>(
 /// the Vue.js frontend; a continuous collector and the agents (with their EFS artifacts) as
 /// services without a load balancer; the cron-like collectors as tasks started by EventBridge
 /// Scheduler. Only the services that need PostgreSQL or Redis may reach them.
-pub(crate) fn services(app: &App, config: &Config, vpc: &Vpc, data: &Data) -> Result<Services> {
+pub(crate) fn services(
+    app: &App,
+    config: &Config,
+    vpc: &Vpc,
+    data: &Data,
+    registry: &Registry,
+) -> Result<Services> {
     let stack = crate::stack(
         app,
         config,
         "Services",
         "ECS cluster, load balancer, backend, frontend, collectors, agents",
     )?;
-    let backend_image = image(&stack, "Backend", &config.backend_image)?;
-    let frontend_image = image(&stack, "Frontend", &config.frontend_image)?;
-    let collectors_image = image(&stack, "Collectors", &config.collectors_image)?;
-    let agents_image = image(&stack, "Agents", &config.agents_image)?;
+    let backend_image = image(&stack, registry, "Backend", &config.backend_image)?;
+    let frontend_image = image(&stack, registry, "Frontend", &config.frontend_image)?;
+    let collectors_image = image(&stack, registry, "Collectors", &config.collectors_image)?;
+    let agents_image = image(&stack, registry, "Agents", &config.agents_image)?;
 
     let cluster = Cluster::new(&stack, "Cluster", ClusterProps::new(vpc))?;
     let access_logs = Bucket::new(
@@ -131,28 +145,54 @@ pub(crate) fn services(app: &App, config: &Config, vpc: &Vpc, data: &Data) -> Re
             ..BucketProps::default()
         },
     )?;
+    // HTTPS: a certificate validated in the environment's hosted zone, HTTP only redirects.
+    let zone = HostedZone::from_attributes(
+        &stack,
+        "Zone",
+        HostedZoneAttributes {
+            hosted_zone_id: config.domain.hosted_zone_id.clone(),
+            zone_name: config.domain.zone_name.clone(),
+        },
+    )?;
+    let certificate = Certificate::new(
+        &stack,
+        "Certificate",
+        CertificateProps::new(config.domain.name.clone(), &zone),
+    )?;
     let load_balancer = ApplicationLoadBalancer::new(
         &stack,
         "LoadBalancer",
         ApplicationLoadBalancerProps {
-            certificate_arn: config
-                .certificate_arn
-                .as_deref()
-                .map(CertificateArn::new)
-                .transpose()?,
+            certificate_arn: Some(certificate.certificate_arn()),
             access_logs: Some(AccessLogs::new(&access_logs)),
             deletion_protection: config.protect_data,
             ..ApplicationLoadBalancerProps::new(vpc)
         },
     )?;
-    if config.certificate_arn.is_none()
-        && let Some(listener) = load_balancer.node().find("HttpListener")
-    {
-        listener.suppress(
-            "alb-listener-https",
-            "Staging has no domain or ACM certificate yet (Config::staging sets no certificate_arn), so it serves plain HTTP to the team testing it, with test data only. Setting certificate_arn adds HTTPS and the redirect, and makes this suppression unused.",
-        )?;
-    }
+    AliasRecord::new(
+        &stack,
+        "Domain",
+        AliasRecordProps {
+            zone: &zone,
+            record_name: config.domain.name.clone(),
+            load_balancer: &load_balancer,
+        },
+    )?;
+    // The web application firewall: AWS's managed rules and a rate limit per address.
+    let firewall = WebAcl::new(
+        &stack,
+        "Firewall",
+        WebAclProps {
+            rate_limit_per_5_minutes: config.rate_limit_per_5_minutes,
+            log_removal_policy: if config.protect_data {
+                omc_cdk::RemovalPolicy::Retain
+            } else {
+                omc_cdk::RemovalPolicy::Destroy
+            },
+            ..WebAclProps::new(Retention::Days(config.log_retention_days))
+        },
+    )?;
+    load_balancer.associate_web_acl(&firewall)?;
 
     // The FastAPI backend: /api/*, PostgreSQL and Redis.
     let (environment, secrets) = connection_settings(config, data, true)?;
@@ -302,5 +342,6 @@ pub(crate) fn services(app: &App, config: &Config, vpc: &Vpc, data: &Data) -> Re
         frontend,
         stream_collector,
         agents,
+        scheduled,
     })
 }

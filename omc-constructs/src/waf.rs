@@ -178,6 +178,14 @@ impl WebAcl {
     /// Creates a web ACL and its logging.
     pub fn new(scope: &Scope, id: &str, props: WebAclProps) -> Result<WebAcl> {
         let path = util::path(scope, id);
+        if props.log_removal_policy == RemovalPolicy::Snapshot {
+            return Err(util::invalid_prop(
+                &path,
+                "log_removal_policy",
+                "Snapshot",
+                "log_removal_policy is Snapshot, which CloudFormation offers only for databases, caches and volumes; a log group is kept with Retain or deleted with Destroy",
+            ));
+        }
         let limit = props.rate_limit_per_5_minutes;
         if !RATE_LIMITS.contains(&limit) {
             return Err(util::invalid_prop(
