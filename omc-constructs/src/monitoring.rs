@@ -1,11 +1,11 @@
 //! CloudWatch monitoring: an alarm topic, alarms attached from the constructs they watch, and a
 //! dashboard of their metrics.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use omc_cdk::{Node, Result, Scope, TypedResource, Value, aws};
-use omc_cfn::{cloudwatch, sns};
+use omc_cfn::{cloudwatch, events, sns};
 
 use crate::kms::{Key, KeyProps};
 use crate::util::{self, node};
@@ -86,6 +86,9 @@ pub struct Monitoring {
     topic_arn: Value<String>,
     dashboard: omc_cdk::Resource,
     widgets: Rc<RefCell<Vec<Node>>>,
+    key: Option<Key>,
+    /// Whether EventBridge may publish to the topic yet (set by the first event rule).
+    events_allowed: Rc<Cell<bool>>,
 }
 
 impl Monitoring {
@@ -170,12 +173,85 @@ impl Monitoring {
             topic_arn: topic.reference(),
             dashboard: dashboard.as_resource().clone(),
             widgets: Rc::default(),
+            key,
+            events_allowed: Rc::default(),
         })
     }
 
     /// The alarm topic's ARN.
     pub fn alarm_topic_arn(&self) -> Value<String> {
         self.topic_arn.clone()
+    }
+
+    /// Adds an EventBridge rule (id `id`) that sends the events matching `pattern` (an event
+    /// pattern, such as `{"source": ["aws.autoscaling"]}`) to the alarm topic. The first rule
+    /// also gives the topic a policy that lets EventBridge (and CloudWatch alarms) of this
+    /// account publish, and lets EventBridge use the topic's key.
+    pub fn add_event_rule(
+        &self,
+        id: &str,
+        description: String,
+        pattern: serde_json::Value,
+    ) -> Result<()> {
+        if !self.events_allowed.get() {
+            let statement = |sid: &str, service: &str| {
+                Node::map([
+                    ("Sid", node(sid)),
+                    ("Effect", node("Allow")),
+                    ("Principal", Node::map([("Service", node(service))])),
+                    ("Action", node("sns:Publish")),
+                    ("Resource", node(self.topic_arn.clone())),
+                    (
+                        "Condition",
+                        Node::map([(
+                            "StringEquals",
+                            Node::map([("aws:SourceAccount", node(aws::account_id()))]),
+                        )]),
+                    ),
+                ])
+            };
+            self.scope.add(
+                "AlarmTopicPolicy",
+                sns::TopicPolicy::new(
+                    omc_cdk::AnyValue::new(Node::map([
+                        ("Version", node("2012-10-17")),
+                        (
+                            "Statement",
+                            Node::List(vec![
+                                statement("CloudWatchAlarmsPublish", "cloudwatch.amazonaws.com"),
+                                statement("EventBridgePublishes", "events.amazonaws.com"),
+                            ]),
+                        ),
+                    ])),
+                    vec![self.topic_arn.clone()],
+                ),
+            )?;
+            if let Some(key) = &self.key {
+                key.allow_service(
+                    "events.amazonaws.com".into(),
+                    &["kms:Decrypt", "kms:GenerateDataKey*"],
+                    None,
+                );
+            }
+            self.events_allowed.set(true);
+        }
+        self.scope.add(
+            id,
+            events::Rule {
+                description: Some(description.into()),
+                event_pattern: Some(pattern.into()),
+                state: Some("ENABLED".into()),
+                targets: Some(
+                    vec![events::rule::Target::new(
+                        self.topic_arn.clone(),
+                        "AlarmTopic",
+                    )]
+                    .into(),
+                ),
+                ..events::Rule::new()
+            },
+        )?;
+        Ok(())
     }
 
     /// Adds an alarm; attaching a construct's alarms twice fails on the repeated construct id.
