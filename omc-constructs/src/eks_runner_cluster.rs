@@ -1063,7 +1063,7 @@ impl EksRunnerCluster {
         stack.add_file(
             "runner-scale-set.values.yaml",
             format!(
-                "# Helm values for the Actions Runner Controller runner scale set on {name}, written by omc-cdk\n# from {path}. First install the controller ({stack}.arc-controller.values.yaml) and create the\n# secret {secret:?} with the GitHub App credentials in namespace {RUNNER_NAMESPACE}.{storage_step}\n# helm install {set} oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set --version {ARC_CHART_VERSION} -n {RUNNER_NAMESPACE} --create-namespace -f this-file\n{}",
+                "# Helm values for the Actions Runner Controller runner scale set on {name}, written by omc-cdk\n# from {path}. First install the controller ({stack}.arc-controller.values.yaml),\n# then create the namespace {RUNNER_NAMESPACE} and in it the secret {secret:?} with the GitHub App\n# credentials.{storage_step}\n# helm install {set} oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set --version {ARC_CHART_VERSION} -n {RUNNER_NAMESPACE} --create-namespace -f this-file\n{}",
                 to_yaml(&runner_values),
                 name = props.name,
                 secret = props.github_config_secret,
