@@ -367,30 +367,52 @@ pub const RUNNER_TAINT: &str = "omc.io/runner";
 ///
 /// Defines the cluster (all control-plane log types, secrets encrypted with a KMS key, API
 /// access entries, private endpoint unless public ranges are given), its IAM roles, the
-/// managed add-ons vpc-cni, coredns, kube-proxy and eks-pod-identity-agent, a system node group
-/// and a runner node group (runner label, `NoSchedule` taint), and a Pod Identity role for
+/// managed add-ons vpc-cni, coredns, kube-proxy and eks-pod-identity-agent (and
+/// aws-ebs-csi-driver in [`ContainerMode::Kubernetes`]), a system node group and a runner node
+/// group (runner label, `NoSchedule` taint), each booting from a launch template that keeps
+/// pods away from the instance metadata service, and a Pod Identity role for
 /// cluster-autoscaler that may only change the runner group. Synthesis writes beside the
-/// template the Helm values for cluster-autoscaler (`<Stack>.cluster-autoscaler.values.yaml`)
-/// and for the Actions Runner Controller scale set (`<Stack>.runner-scale-set.values.yaml`);
-/// the first names the region, so the stack needs an environment with one.
+/// template, each file headed by its install command with pinned chart versions:
+///
+/// - `<Stack>.cluster-autoscaler.values.yaml`: Helm values for cluster-autoscaler; they name
+///   the region, so the stack needs an environment with one;
+/// - `<Stack>.arc-controller.values.yaml`: Helm values for the Actions Runner Controller
+///   (`gha-runner-scale-set-controller`, on the system nodes), installed first;
+/// - `<Stack>.runner-storage-class.yaml` (Kubernetes mode only): the work volumes' storage
+///   class, applied with `kubectl`;
+/// - `<Stack>.runner-scale-set.values.yaml`: Helm values for the runner scale set
+///   (`gha-runner-scale-set`): container mode, pinned runner image, node selector, toleration
+///   and requests of the runner pods.
+///
+/// [`EksRunnerCluster::add_alarms`] sends node failures to a [`Monitoring`] topic.
 ///
 /// ```
 /// use omc_cdk::{App, Environment, Stack, StackProps, assertions::Template};
-/// use omc_constructs::{Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
+/// use omc_constructs::{ContainerMode, Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
 /// use serde_json::json;
 ///
 /// let app = App::new();
 /// let env = Some(Environment::region("eu-central-1"));
 /// let stack = Stack::new(&app, "Ci", StackProps { env, ..StackProps::default() })?;
 /// let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
-/// EksRunnerCluster::new(&stack, "Runners", EksRunnerClusterProps::new(&vpc, "https://github.com/omc"))?;
+/// EksRunnerCluster::new(&stack, "Runners", EksRunnerClusterProps {
+///     container_mode: ContainerMode::Dind,
+///     ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+/// })?;
 /// let t = Template::from_stack(&stack)?;
 /// t.has_resource_properties("AWS::EKS::Nodegroup", json!({
 ///     "ScalingConfig": {"MinSize": 0, "MaxSize": 10, "DesiredSize": 0},
 ///     "Taints": [{"Key": "omc.io/runner", "Effect": "NO_SCHEDULE"}]
 /// }))?;
+/// t.has_resource_properties("AWS::EC2::LaunchTemplate", json!({"LaunchTemplateData": {
+///     "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}
+/// }}))?;
 /// let files = app.synth()?.stack("Ci").unwrap().files().clone();
-/// assert!(files["runner-scale-set.values.yaml"].contains("minRunners: 0"));
+/// let values = &files["runner-scale-set.values.yaml"];
+/// assert!(values.contains("minRunners: 0"));
+/// assert!(values.contains("containerMode:\n  type: \"dind\""));
+/// assert!(values.contains("image: \"ghcr.io/actions/actions-runner:2.336.0\""));
+/// assert!(files["arc-controller.values.yaml"].contains("--version 0.14.2"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]

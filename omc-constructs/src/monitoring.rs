@@ -187,6 +187,25 @@ impl Monitoring {
     /// pattern, such as `{"source": ["aws.autoscaling"]}`) to the alarm topic. The first rule
     /// also gives the topic a policy that lets EventBridge (and CloudWatch alarms) of this
     /// account publish, and lets EventBridge use the topic's key.
+    ///
+    /// ```
+    /// use omc_cdk::{App, Stack, StackProps, assertions::Template};
+    /// use omc_constructs::{Monitoring, MonitoringProps};
+    /// use serde_json::json;
+    ///
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Ops", StackProps::default())?;
+    /// let monitoring = Monitoring::new(&stack, "Monitoring", MonitoringProps::default())?;
+    /// monitoring.add_event_rule(
+    ///     "GuardDutyFindings",
+    ///     "GuardDuty findings".into(),
+    ///     json!({"source": ["aws.guardduty"]}),
+    /// )?;
+    /// let t = Template::from_stack(&stack)?;
+    /// t.resource_count_is("AWS::Events::Rule", 1)?;
+    /// t.resource_count_is("AWS::SNS::TopicPolicy", 1)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_event_rule(
         &self,
         id: &str,
