@@ -33,8 +33,10 @@
 //!   containers and `services:` into pods on the runner's node, sharing the work directory
 //!   through an ephemeral volume claim; the construct then installs the EBS CSI driver add-on
 //!   (with a Pod Identity role) and writes the gp3, encrypted storage class the claims use
-//!   ([`RUNNER_STORAGE_CLASS`]). Every job must name a `container:`, and `docker build` does not
-//!   work without extra tooling (Kaniko, rootless `BuildKit`).
+//!   ([`RUNNER_STORAGE_CLASS`]). The driver, one hop too far from IMDS like every pod, reads
+//!   its instance and zone from the Kubernetes node objects instead. Every job must name a
+//!   `container:`, and `docker build` does not work without extra tooling (Kaniko, rootless
+//!   `BuildKit`).
 //!
 //! The default is Kubernetes mode, the one without privilege: a cluster that runs untrusted
 //! code must opt in to privileged containers. The `ci` app opts in to Docker-in-Docker, since
@@ -192,6 +194,8 @@ fn ami_type(instance_type: &str) -> &'static str {
 /// The Helm release and namespace of the Actions Runner Controller.
 const CONTROLLER_RELEASE: &str = "arc";
 const CONTROLLER_NAMESPACE: &str = "arc-systems";
+/// The controller's service account, which the scale set names.
+const CONTROLLER_SERVICE_ACCOUNT: &str = "arc-gha-rs-controller";
 /// The namespace of the runner scale set and its runner pods.
 const RUNNER_NAMESPACE: &str = "arc-runners";
 
@@ -1006,7 +1010,7 @@ impl EksRunnerCluster {
             "maxRunners": runners.max,
             "controllerServiceAccount": {
                 "namespace": CONTROLLER_NAMESPACE,
-                "name": format!("{CONTROLLER_RELEASE}-gha-rs-controller")
+                "name": CONTROLLER_SERVICE_ACCOUNT
             },
             "containerMode": container_mode,
             "template": {
@@ -1032,6 +1036,9 @@ impl EksRunnerCluster {
         });
         let controller_values = json!({
             "replicaCount": 1,
+            // Named here so that the scale set's `controllerServiceAccount` matches whatever the
+            // release is called.
+            "serviceAccount": {"create": true, "name": CONTROLLER_SERVICE_ACCOUNT},
             "nodeSelector": {SYSTEM_LABEL.0: SYSTEM_LABEL.1},
             // System nodes carry no taint: nothing to tolerate, and the runner taint must not be.
             "tolerations": [],

@@ -612,7 +612,7 @@ fn the_controller_runs_on_system_nodes_with_pinned_charts() -> TestResult {
     );
     assert!(
         controller.ends_with(
-            "replicaCount: 1\nnodeSelector:\n  omc.io/role: \"system\"\ntolerations: []\nresources:\n  requests:\n    cpu: \"100m\"\n    memory: \"128Mi\"\n  limits:\n    memory: \"512Mi\"\nflags:\n  logLevel: \"info\"\n  logFormat: \"json\"\n"
+            "replicaCount: 1\nserviceAccount:\n  create: true\n  name: \"arc-gha-rs-controller\"\nnodeSelector:\n  omc.io/role: \"system\"\ntolerations: []\nresources:\n  requests:\n    cpu: \"100m\"\n    memory: \"128Mi\"\n  limits:\n    memory: \"512Mi\"\nflags:\n  logLevel: \"info\"\n  logFormat: \"json\"\n"
         ),
         "{controller}"
     );
