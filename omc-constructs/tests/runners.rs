@@ -773,7 +773,10 @@ fn node_failures_reach_the_alarm_topic() -> TestResult {
     let t = Template::from_stack(&stack)?;
     t.resource_count_is("AWS::SNS::TopicPolicy", 1)?;
     t.resource_count_is("AWS::Events::Rule", 2)?;
-    assert!(cluster.add_alarms(&monitoring).is_err());
+    assert_eq!(
+        cluster.add_alarms(&monitoring).unwrap_err().to_string(),
+        "Ci/Monitoring/CiRunnersNodeFailures: a construct with id \"CiRunnersNodeFailures\" already exists in this scope; give the new construct a different id"
+    );
     // The whole app passes the checks.
     app.synth()?;
     Ok(())
