@@ -5,13 +5,20 @@
 
 use omc_cdk::arn::RoleArn;
 use omc_cdk::{App, Result, Stack, StackProps};
-use omc_constructs::{EksRunnerCluster, EksRunnerClusterProps, RunnerNodesProps, Vpc, VpcProps};
+use omc_constructs::{
+    ContainerMode, EksRunnerCluster, EksRunnerClusterProps, Monitoring, MonitoringProps,
+    RunnerNodesProps, Vpc, VpcProps,
+};
 
 use crate::config::CiConfig;
 
-/// The CI app: one stack with its own VPC and the runner cluster (1 system node, 0 to 10
-/// runner nodes). Synthesis also writes the Helm values of cluster-autoscaler and of the
-/// Actions Runner Controller scale set beside the template.
+/// The CI app: one stack with its own VPC, the runner cluster (1 system node, 0 to 10 runner
+/// nodes, Docker-in-Docker runners) and its monitoring (node failures and unschedulable pods
+/// mailed to `CiConfig::alarm_email`). Synthesis also writes beside the template the Helm values
+/// of cluster-autoscaler, of the Actions Runner Controller and of its runner scale set
+/// (`<Stack>.cluster-autoscaler.values.yaml`, `<Stack>.arc-controller.values.yaml`,
+/// `<Stack>.runner-scale-set.values.yaml`), each headed by its `helm install` command with the
+/// pinned chart version.
 pub(crate) fn ci(config: &CiConfig) -> Result<App> {
     let app = App::new()
         .named("ci", env!("CARGO_PKG_VERSION"))
@@ -37,7 +44,7 @@ pub(crate) fn ci(config: &CiConfig) -> Result<App> {
             ..VpcProps::default()
         },
     )?;
-    EksRunnerCluster::new(
+    let cluster = EksRunnerCluster::new(
         &stack,
         "Runners",
         EksRunnerClusterProps {
@@ -51,8 +58,22 @@ pub(crate) fn ci(config: &CiConfig) -> Result<App> {
                 max: config.max_runner_nodes,
                 ..RunnerNodesProps::default()
             },
+            // The workflows build images with `docker build`, which Kubernetes mode cannot run.
+            // The privileged Docker sidecar is contained by the dedicated, tainted runner nodes
+            // (one job each, ephemeral runners); see the construct's module docs.
+            container_mode: ContainerMode::Dind,
             ..EksRunnerClusterProps::new(&vpc, config.github_config_url.clone())
         },
     )?;
+    let monitoring = Monitoring::new(
+        &stack,
+        "Monitoring",
+        MonitoringProps {
+            alarm_email: Some(config.alarm_email.clone()),
+            dashboard_name: Some("omc-ci-runners".into()),
+            ..MonitoringProps::default()
+        },
+    )?;
+    cluster.add_alarms(&monitoring)?;
     Ok(app)
 }

@@ -435,6 +435,8 @@ pub struct CiConfig {
     pub api_access_cidrs: Vec<String>,
     /// Most runner nodes.
     pub max_runner_nodes: u32,
+    /// Where node failures and the cluster's alarms are sent.
+    pub alarm_email: String,
     /// Tags of every resource.
     pub tags: BTreeMap<String, String>,
 }
@@ -460,6 +462,7 @@ impl CiConfig {
             admin_role_arns: vec![format!("arn:aws:iam::{CI_ACCOUNT}:role/omc-platform-admin")],
             api_access_cidrs: Vec::new(),
             max_runner_nodes: 10,
+            alarm_email: "platform-alerts+ci@omc.example".into(),
             tags: BTreeMap::from([
                 ("Project".to_owned(), "omc".to_owned()),
                 ("Environment".to_owned(), "ci".to_owned()),

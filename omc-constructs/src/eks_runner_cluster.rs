@@ -1,13 +1,55 @@
 //! The EKS cluster of self-hosted GitHub Actions runners: a system node group and a runner node
 //! group that scales to zero. It is for CI runners only and offers no API for application
 //! workloads (applications run on ECS).
+//!
+//! # Runners execute pull-request code
+//!
+//! Every job runs code from a pull request, so the cluster assumes a job may be hostile:
+//!
+//! - **IMDS is locked down.** Both node groups boot from an `AWS::EC2::LaunchTemplate` that
+//!   requires `IMDSv2` tokens with a response hop limit of 1: a pod in its own network namespace
+//!   is one hop too far to read the node role's credentials. (The template also holds the
+//!   encrypted gp3 root volume: with a launch template, EKS refuses `DiskSize` and
+//!   `RemoteAccess` on the node group.)
+//! - **Runner nodes are dedicated.** They carry a `NoSchedule` taint that only runner pods
+//!   tolerate, one runner pod fills a node, and Actions Runner Controller runners are ephemeral
+//!   (a new pod for every job).
+//! - **The runner image is pinned** ([`DEFAULT_RUNNER_VERSION`], never `latest`), and so are
+//!   the charts ([`ARC_CHART_VERSION`]).
+//!
+//! # Container mode: Kubernetes by default, Docker-in-Docker when a workflow must build images
+//!
+//! Workflows use containers two ways: `docker build` (and `docker run`) in a step, and job
+//! containers and `services:`. The runner scale set offers two modes ([`ContainerMode`]):
+//!
+//! - [`ContainerMode::Dind`]: a `docker:dind` sidecar gives each runner a Docker daemon, so
+//!   `docker build`, `docker compose`, `container:` and `services:` work exactly as on
+//!   GitHub-hosted runners. The sidecar is **privileged**: a job can take over its node
+//!   (mount the host's disk, load kernel modules), and from the node reach everything the node
+//!   can, including IMDS, whatever the hop limit. The blast radius is the runner node (which
+//!   runs nothing else and is replaced as the group scales to zero) and the node role
+//!   (ECR read-only, the VPC CNI's ENI calls, joining the cluster).
+//! - [`ContainerMode::Kubernetes`]: no privilege at all. The runner's container hooks turn job
+//!   containers and `services:` into pods on the runner's node, sharing the work directory
+//!   through an ephemeral volume claim; the construct then installs the EBS CSI driver add-on
+//!   (with a Pod Identity role) and writes the gp3, encrypted storage class the claims use
+//!   ([`RUNNER_STORAGE_CLASS`]). The driver, one hop too far from IMDS like every pod, reads
+//!   its instance and zone from the Kubernetes node objects instead. Every job must name a
+//!   `container:`, and `docker build` does not work without extra tooling (Kaniko, rootless
+//!   `BuildKit`).
+//!
+//! The default is Kubernetes mode, the one without privilege: a cluster that runs untrusted
+//! code must opt in to privileged containers. The `ci` app opts in to Docker-in-Docker, since
+//! the platform's workflows build images with `docker build`, and it relies on the dedicated
+//! runner nodes above to contain a job that escapes.
 
 use omc_cdk::{IndexMap, Node, Result, Scope, TypedResource, Value};
-use omc_cfn::eks;
+use omc_cfn::{ec2, eks};
 use serde_json::json;
 
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
 use crate::kms::{Key, KeyProps};
+use crate::monitoring::{AlarmSpec, Monitoring, above};
 use crate::util::{self, node};
 use crate::vpc::{SubnetKind, Vpc};
 use crate::yaml::to_yaml;
@@ -149,6 +191,75 @@ fn ami_type(instance_type: &str) -> &'static str {
     }
 }
 
+/// The Helm release and namespace of the Actions Runner Controller.
+const CONTROLLER_RELEASE: &str = "arc";
+const CONTROLLER_NAMESPACE: &str = "arc-systems";
+/// The controller's service account, which the scale set names.
+const CONTROLLER_SERVICE_ACCOUNT: &str = "arc-gha-rs-controller";
+/// The namespace of the runner scale set and its runner pods.
+const RUNNER_NAMESPACE: &str = "arc-runners";
+
+/// The name of the system node group; its Auto Scaling group is `eks-system-<uuid>`.
+const SYSTEM_GROUP: &str = "system";
+/// The name of the runner node group; its Auto Scaling group is `eks-runners-<uuid>`.
+const RUNNER_GROUP: &str = "runners";
+
+/// A node group's launch template: `IMDSv2` only with a hop limit of 1, so that pods (one hop
+/// further, in their own network namespace) cannot read the node role's credentials, and an
+/// encrypted gp3 root volume. It names no AMI or instance type: the node group chooses those.
+fn node_launch_template(
+    scope: &Scope,
+    id: &str,
+    disk_gib: u32,
+) -> Result<ec2::LaunchTemplateHandle> {
+    scope.add(
+        id,
+        ec2::LaunchTemplate::new(ec2::launch_template::LaunchTemplateData {
+            metadata_options: Some(
+                ec2::launch_template::MetadataOptions {
+                    http_endpoint: Some("enabled".into()),
+                    http_tokens: Some("required".into()),
+                    http_put_response_hop_limit: Some(1.into()),
+                    ..ec2::launch_template::MetadataOptions::default()
+                }
+                .into(),
+            ),
+            block_device_mappings: Some(
+                vec![ec2::launch_template::BlockDeviceMapping {
+                    // The root device of the EKS AL2023 AMIs.
+                    device_name: Some("/dev/xvda".into()),
+                    ebs: Some(
+                        ec2::launch_template::Ebs {
+                            volume_size: Some(i64::from(disk_gib).into()),
+                            volume_type: Some("gp3".into()),
+                            encrypted: Some(true.into()),
+                            delete_on_termination: Some(true.into()),
+                            ..ec2::launch_template::Ebs::default()
+                        }
+                        .into(),
+                    ),
+                    ..ec2::launch_template::BlockDeviceMapping::default()
+                }]
+                .into(),
+            ),
+            ..ec2::launch_template::LaunchTemplateData::default()
+        }),
+    )
+}
+
+/// A node group's reference to its launch template (its latest version, so a change to the
+/// template rolls the nodes).
+fn launch_template_spec(
+    template: &ec2::LaunchTemplateHandle,
+) -> Value<eks::nodegroup::LaunchTemplateSpecification> {
+    eks::nodegroup::LaunchTemplateSpecification {
+        id: Some(template.reference()),
+        version: Some(template.attr_latest_version_number()),
+        ..eks::nodegroup::LaunchTemplateSpecification::default()
+    }
+    .into()
+}
+
 /// How the runner cluster is created.
 #[derive(Clone, Debug)]
 pub struct EksRunnerClusterProps<'a> {
@@ -180,6 +291,13 @@ pub struct EksRunnerClusterProps<'a> {
     pub github_config_secret: String,
     /// The runner scale set's name, which workflows use in `runs-on`. Default: `omc-runners`.
     pub runner_scale_set_name: String,
+    /// How jobs get containers. Default: [`ContainerMode::Kubernetes`] with 20 GiB work
+    /// volumes (no privileged container).
+    pub container_mode: ContainerMode,
+    /// The version tag of the runner image `ghcr.io/actions/actions-runner`, `x.y.z`.
+    /// Default: [`DEFAULT_RUNNER_VERSION`]. `latest` is refused: a pinned image changes only
+    /// when this value does.
+    pub runner_version: String,
 }
 
 impl<'a> EksRunnerClusterProps<'a> {
@@ -198,6 +316,46 @@ impl<'a> EksRunnerClusterProps<'a> {
             github_config_url: github_config_url.into(),
             github_config_secret: "arc-github-app".into(),
             runner_scale_set_name: "omc-runners".into(),
+            container_mode: ContainerMode::default(),
+            runner_version: DEFAULT_RUNNER_VERSION.into(),
+        }
+    }
+}
+
+/// The version of the Actions Runner Controller charts (`gha-runner-scale-set-controller` and
+/// `gha-runner-scale-set`) the values are written for; the install commands pin it.
+pub const ARC_CHART_VERSION: &str = "0.14.2";
+
+/// The runner image version (`ghcr.io/actions/actions-runner:<version>`) of
+/// [`EksRunnerClusterProps::runner_version`] by default.
+pub const DEFAULT_RUNNER_VERSION: &str = "2.336.0";
+
+/// The storage class of the runners' work volumes in [`ContainerMode::Kubernetes`] (gp3,
+/// encrypted, through the EBS CSI driver); synthesis writes it to
+/// `<Stack>.runner-storage-class.yaml`.
+pub const RUNNER_STORAGE_CLASS: &str = "omc-runner-work";
+
+/// How jobs get containers (job containers, `services:`, `docker build`); see the module docs
+/// for the trade-off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerMode {
+    /// Job containers and services become pods (`containerMode.type: kubernetes`); no
+    /// privileged container. Each runner gets an ephemeral EBS work volume of
+    /// `work_volume_gib`. Jobs must run in a `container:`; `docker build` does not work.
+    Kubernetes {
+        /// Size of each runner's work volume in GiB (1 to 1000).
+        work_volume_gib: u32,
+    },
+    /// A privileged Docker daemon sidecar beside each runner (`containerMode.type: dind`):
+    /// `docker build` and `services:` work unchanged, and a job can take over its node.
+    Dind,
+}
+
+impl Default for ContainerMode {
+    /// Kubernetes mode with a 20 GiB work volume: no privileged container.
+    fn default() -> ContainerMode {
+        ContainerMode::Kubernetes {
+            work_volume_gib: 20,
         }
     }
 }
@@ -213,30 +371,52 @@ pub const RUNNER_TAINT: &str = "omc.io/runner";
 ///
 /// Defines the cluster (all control-plane log types, secrets encrypted with a KMS key, API
 /// access entries, private endpoint unless public ranges are given), its IAM roles, the
-/// managed add-ons vpc-cni, coredns, kube-proxy and eks-pod-identity-agent, a system node group
-/// and a runner node group (runner label, `NoSchedule` taint), and a Pod Identity role for
+/// managed add-ons vpc-cni, coredns, kube-proxy and eks-pod-identity-agent (and
+/// aws-ebs-csi-driver in [`ContainerMode::Kubernetes`]), a system node group and a runner node
+/// group (runner label, `NoSchedule` taint), each booting from a launch template that keeps
+/// pods away from the instance metadata service, and a Pod Identity role for
 /// cluster-autoscaler that may only change the runner group. Synthesis writes beside the
-/// template the Helm values for cluster-autoscaler (`<Stack>.cluster-autoscaler.values.yaml`)
-/// and for the Actions Runner Controller scale set (`<Stack>.runner-scale-set.values.yaml`);
-/// the first names the region, so the stack needs an environment with one.
+/// template, each file headed by its install command with pinned chart versions:
+///
+/// - `<Stack>.cluster-autoscaler.values.yaml`: Helm values for cluster-autoscaler; they name
+///   the region, so the stack needs an environment with one;
+/// - `<Stack>.arc-controller.values.yaml`: Helm values for the Actions Runner Controller
+///   (`gha-runner-scale-set-controller`, on the system nodes), installed first;
+/// - `<Stack>.runner-storage-class.yaml` (Kubernetes mode only): the work volumes' storage
+///   class, applied with `kubectl`;
+/// - `<Stack>.runner-scale-set.values.yaml`: Helm values for the runner scale set
+///   (`gha-runner-scale-set`): container mode, pinned runner image, node selector, toleration
+///   and requests of the runner pods.
+///
+/// [`EksRunnerCluster::add_alarms`] sends node failures to a [`Monitoring`] topic.
 ///
 /// ```
 /// use omc_cdk::{App, Environment, Stack, StackProps, assertions::Template};
-/// use omc_constructs::{Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
+/// use omc_constructs::{ContainerMode, Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
 /// use serde_json::json;
 ///
 /// let app = App::new();
 /// let env = Some(Environment::region("eu-central-1"));
 /// let stack = Stack::new(&app, "Ci", StackProps { env, ..StackProps::default() })?;
 /// let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
-/// EksRunnerCluster::new(&stack, "Runners", EksRunnerClusterProps::new(&vpc, "https://github.com/omc"))?;
+/// EksRunnerCluster::new(&stack, "Runners", EksRunnerClusterProps {
+///     container_mode: ContainerMode::Dind,
+///     ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+/// })?;
 /// let t = Template::from_stack(&stack)?;
 /// t.has_resource_properties("AWS::EKS::Nodegroup", json!({
 ///     "ScalingConfig": {"MinSize": 0, "MaxSize": 10, "DesiredSize": 0},
 ///     "Taints": [{"Key": "omc.io/runner", "Effect": "NO_SCHEDULE"}]
 /// }))?;
+/// t.has_resource_properties("AWS::EC2::LaunchTemplate", json!({"LaunchTemplateData": {
+///     "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}
+/// }}))?;
 /// let files = app.synth()?.stack("Ci").unwrap().files().clone();
-/// assert!(files["runner-scale-set.values.yaml"].contains("minRunners: 0"));
+/// let values = &files["runner-scale-set.values.yaml"];
+/// assert!(values.contains("minRunners: 0"));
+/// assert!(values.contains("containerMode:\n  type: \"dind\""));
+/// assert!(values.contains("image: \"ghcr.io/actions/actions-runner:2.336.0\""));
+/// assert!(files["arc-controller.values.yaml"].contains("--version 0.14.2"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -358,6 +538,52 @@ impl EksRunnerCluster {
                 format!(
                     "github_config_url {:?} must be an https URL such as \"https://github.com/omc\"",
                     props.github_config_url
+                ),
+            );
+        }
+        let version = props.runner_version.as_str();
+        let version_ok = {
+            let parts: Vec<&str> = version.split('.').collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        if version.is_empty() {
+            return fail(
+                "runner_version",
+                String::new(),
+                format!(
+                    "runner_version is empty; give the runner image's version tag, such as \"{DEFAULT_RUNNER_VERSION}\""
+                ),
+            );
+        }
+        if version == "latest" {
+            return fail(
+                "runner_version",
+                version.to_owned(),
+                format!(
+                    "runner_version \"latest\" is not pinned: the runner image would change under running CI; give a version tag such as \"{DEFAULT_RUNNER_VERSION}\""
+                ),
+            );
+        }
+        if !version_ok {
+            return fail(
+                "runner_version",
+                version.to_owned(),
+                format!(
+                    "runner_version {version:?} is not a version tag of the runner image; give x.y.z, such as \"{DEFAULT_RUNNER_VERSION}\""
+                ),
+            );
+        }
+        if let ContainerMode::Kubernetes { work_volume_gib } = props.container_mode
+            && !(1..=1000).contains(&work_volume_gib)
+        {
+            return fail(
+                "container_mode.work_volume_gib",
+                work_volume_gib.to_string(),
+                format!(
+                    "the runners' work volume of {work_volume_gib} GiB is out of range; give 1 to 1000 GiB"
                 ),
             );
         }
@@ -526,14 +752,16 @@ impl EksRunnerCluster {
             },
         )?;
         let system = &props.system_nodes;
+        let system_template =
+            node_launch_template(&scope, "SystemNodesLaunchTemplate", system.disk_gib)?;
         let system_group = scope.add(
             "SystemNodes",
             eks::Nodegroup {
-                nodegroup_name: Some("system".into()),
+                nodegroup_name: Some(SYSTEM_GROUP.into()),
                 instance_types: Some(vec![system.instance_type.as_str()].into()),
                 ami_type: Some(ami_type(&system.instance_type).into()),
                 capacity_type: Some("ON_DEMAND".into()),
-                disk_size: Some(i64::from(system.disk_gib).into()),
+                launch_template: Some(launch_template_spec(&system_template)),
                 scaling_config: Some(
                     eks::nodegroup::ScalingConfig {
                         min_size: Some(i64::from(system.count).into()),
@@ -559,7 +787,9 @@ impl EksRunnerCluster {
         // Cluster-autoscaler discovers the group by the tags EKS puts on its Auto Scaling
         // group, and learns its labels and taint for scaling from zero through
         // eks:DescribeNodegroup (node group tags do not reach the Auto Scaling group).
-        let runner_group_name = "runners";
+        let runner_group_name = RUNNER_GROUP;
+        let runner_template =
+            node_launch_template(&scope, "RunnerNodesLaunchTemplate", runners.disk_gib)?;
         scope.add(
             "RunnerNodes",
             eks::Nodegroup {
@@ -567,7 +797,7 @@ impl EksRunnerCluster {
                 instance_types: Some(vec![runners.instance_type.as_str()].into()),
                 ami_type: Some(ami_type(&runners.instance_type).into()),
                 capacity_type: Some(if runners.spot { "SPOT" } else { "ON_DEMAND" }.into()),
-                disk_size: Some(i64::from(runners.disk_gib).into()),
+                launch_template: Some(launch_template_spec(&runner_template)),
                 scaling_config: Some(
                     eks::nodegroup::ScalingConfig {
                         min_size: Some(i64::from(runners.min).into()),
@@ -619,6 +849,38 @@ impl EksRunnerCluster {
             }
             if addon == "eks-pod-identity-agent" {
                 pod_identity_agent = Some(resource);
+            }
+        }
+        if let ContainerMode::Kubernetes { .. } = props.container_mode {
+            // The runners' work volumes are EBS volumes the CSI driver creates and attaches.
+            let ebs_csi = Role::new(
+                &scope,
+                "EbsCsiDriverRole",
+                RoleProps {
+                    description: Some(format!("EBS CSI driver of {}", props.name)),
+                    managed_policy_arns: vec![util::managed_policy(
+                        "service-role/AmazonEBSCSIDriverPolicy",
+                    )?],
+                    ..RoleProps::new(Principal::EksPodIdentity)
+                },
+            )?;
+            let addon = scope.add(
+                "EbsCsiDriverAddon",
+                eks::Addon {
+                    resolve_conflicts: Some("OVERWRITE".into()),
+                    pod_identity_associations: Some(
+                        vec![eks::addon::PodIdentityAssociation::new(
+                            ebs_csi.role_arn(),
+                            "ebs-csi-controller-sa",
+                        )]
+                        .into(),
+                    ),
+                    ..eks::Addon::new("aws-ebs-csi-driver", cluster.reference())
+                },
+            )?;
+            addon.add_depends_on(system_group.as_resource())?;
+            if let Some(agent) = &pod_identity_agent {
+                addon.add_depends_on(agent.as_resource())?;
             }
         }
         for (i, admin) in props.admin_role_arns.iter().enumerate() {
@@ -729,12 +991,28 @@ impl EksRunnerCluster {
             },
             "awsRegion": region
         });
+        let container_mode = match props.container_mode {
+            ContainerMode::Dind => json!({"type": "dind"}),
+            ContainerMode::Kubernetes { work_volume_gib } => json!({
+                "type": "kubernetes",
+                "kubernetesModeWorkVolumeClaim": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": RUNNER_STORAGE_CLASS,
+                    "resources": {"requests": {"storage": format!("{work_volume_gib}Gi")}}
+                }
+            }),
+        };
         let runner_values = json!({
             "githubConfigUrl": props.github_config_url,
             "githubConfigSecret": props.github_config_secret,
             "runnerScaleSetName": props.runner_scale_set_name,
             "minRunners": 0,
             "maxRunners": runners.max,
+            "controllerServiceAccount": {
+                "namespace": CONTROLLER_NAMESPACE,
+                "name": CONTROLLER_SERVICE_ACCOUNT
+            },
+            "containerMode": container_mode,
             "template": {
                 "spec": {
                     "nodeSelector": {RUNNER_LABEL.0: RUNNER_LABEL.1},
@@ -746,7 +1024,7 @@ impl EksRunnerCluster {
                     }],
                     "containers": [{
                         "name": "runner",
-                        "image": "ghcr.io/actions/actions-runner:latest",
+                        "image": format!("ghcr.io/actions/actions-runner:{}", props.runner_version),
                         "command": ["/home/runner/run.sh"],
                         "resources": {"requests": {
                             "cpu": format!("{}m", pod_resources.cpu_millis),
@@ -755,6 +1033,20 @@ impl EksRunnerCluster {
                     }]
                 }
             }
+        });
+        let controller_values = json!({
+            "replicaCount": 1,
+            // Named here so that the scale set's `controllerServiceAccount` matches whatever the
+            // release is called.
+            "serviceAccount": {"create": true, "name": CONTROLLER_SERVICE_ACCOUNT},
+            "nodeSelector": {SYSTEM_LABEL.0: SYSTEM_LABEL.1},
+            // System nodes carry no taint: nothing to tolerate, and the runner taint must not be.
+            "tolerations": [],
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "128Mi"},
+                "limits": {"memory": "512Mi"}
+            },
+            "flags": {"logLevel": "info", "logFormat": "json"}
         });
         stack.add_file(
             "cluster-autoscaler.values.yaml",
@@ -765,13 +1057,47 @@ impl EksRunnerCluster {
             ),
         )?;
         stack.add_file(
+            "arc-controller.values.yaml",
+            format!(
+                "# Helm values for the Actions Runner Controller on {name}, written by omc-cdk from {path}.\n# Install it before the runner scale set:\n# helm install {CONTROLLER_RELEASE} oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set-controller --version {ARC_CHART_VERSION} -n {CONTROLLER_NAMESPACE} --create-namespace -f this-file\n{}",
+                to_yaml(&controller_values),
+                name = props.name
+            ),
+        )?;
+        let storage_step = match props.container_mode {
+            ContainerMode::Kubernetes { .. } => {
+                stack.add_file(
+                    "runner-storage-class.yaml",
+                    format!(
+                        "# The storage class of the runners' work volumes on {name}, written by omc-cdk from {path}.\n# kubectl apply -f this-file\n{}",
+                        to_yaml(&json!({
+                            "apiVersion": "storage.k8s.io/v1",
+                            "kind": "StorageClass",
+                            "metadata": {"name": RUNNER_STORAGE_CLASS},
+                            "provisioner": "ebs.csi.aws.com",
+                            "volumeBindingMode": "WaitForFirstConsumer",
+                            "reclaimPolicy": "Delete",
+                            "parameters": {"type": "gp3", "encrypted": "true"}
+                        })),
+                        name = props.name
+                    ),
+                )?;
+                format!(
+                    "\n# Create the work volumes' storage class: kubectl apply -f {}.runner-storage-class.yaml",
+                    stack.name()
+                )
+            }
+            ContainerMode::Dind => String::new(),
+        };
+        stack.add_file(
             "runner-scale-set.values.yaml",
             format!(
-                "# Helm values for the Actions Runner Controller runner scale set on {name}, written by omc-cdk\n# from {path}. Create the secret {secret:?} with the GitHub App credentials first.\n# helm install {set} oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set -n arc-runners -f this-file\n{}",
+                "# Helm values for the Actions Runner Controller runner scale set on {name}, written by omc-cdk\n# from {path}. First install the controller ({stack}.arc-controller.values.yaml),\n# then create the namespace {RUNNER_NAMESPACE} and in it the secret {secret:?} with the GitHub App\n# credentials.{storage_step}\n# helm install {set} oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set --version {ARC_CHART_VERSION} -n {RUNNER_NAMESPACE} --create-namespace -f this-file\n{}",
                 to_yaml(&runner_values),
                 name = props.name,
                 secret = props.github_config_secret,
-                set = props.runner_scale_set_name
+                set = props.runner_scale_set_name,
+                stack = stack.name()
             ),
         )?;
         Ok(EksRunnerCluster {
@@ -794,6 +1120,83 @@ impl EksRunnerCluster {
     /// The API server endpoint.
     pub fn endpoint(&self) -> Value<String> {
         self.cluster.attr_endpoint()
+    }
+}
+
+// Alarms: what Monitoring watches of this construct.
+impl EksRunnerCluster {
+    /// Alerts when nodes fail, and adds a dashboard widget:
+    ///
+    /// - an EventBridge rule on Auto Scaling's `EC2 Instance Launch Unsuccessful` and
+    ///   `EC2 Instance Terminate Unsuccessful` events of the two node groups' Auto Scaling
+    ///   groups (EKS names them `eks-system-<uuid>` and `eks-runners-<uuid>`; the rule matches
+    ///   those prefixes), sent to the alarm topic;
+    /// - an alarm when pods stay unschedulable for 15 minutes (`scheduler_pending_pods_UNSCHEDULABLE`
+    ///   of `AWS/EKS`, which EKS publishes for free): the system node is gone or full, or the
+    ///   runner group cannot grow (a scale-up from zero takes a few minutes).
+    ///
+    /// A CloudWatch alarm on the system node group itself would need a metric of its Auto
+    /// Scaling group, and there is none without Container Insights: EKS creates that group
+    /// with a generated name CloudFormation does not return, and without group metrics
+    /// collection (`GroupInServiceInstances`), which CloudFormation cannot turn on for it.
+    ///
+    /// The node group names are fixed, so the rule also matches node groups of those names of
+    /// other clusters in the account and region (the CI account has one).
+    pub fn add_alarms(&self, monitoring: &Monitoring) -> Result<()> {
+        let group = util::alnum(&self.scope.node_path());
+        let name = self.scope.node_path();
+        monitoring.add_event_rule(
+            &format!("{group}NodeFailures"),
+            format!(
+                "{name}: EC2 could not launch or terminate a node of the runner cluster {}",
+                self.name
+            ),
+            json!({
+                "source": ["aws.autoscaling"],
+                "detail-type": [
+                    "EC2 Instance Launch Unsuccessful",
+                    "EC2 Instance Terminate Unsuccessful"
+                ],
+                "detail": {
+                    "AutoScalingGroupName": [
+                        {"prefix": format!("eks-{SYSTEM_GROUP}-")},
+                        {"prefix": format!("eks-{RUNNER_GROUP}-")}
+                    ]
+                }
+            }),
+        )?;
+        let cluster = vec![("ClusterName", Value::from(self.name.as_str()))];
+        monitoring.alarm(
+            &group,
+            AlarmSpec {
+                id: "UnschedulablePods",
+                description: format!(
+                    "{name}: pods of {} stay unschedulable: the system node is gone or full, or runner nodes cannot launch",
+                    self.name
+                ),
+                namespace: "AWS/EKS",
+                metric: "scheduler_pending_pods_UNSCHEDULABLE",
+                dimensions: cluster.clone(),
+                statistic: "Minimum",
+                period: 300,
+                periods: 3,
+                comparison: above(1.0),
+                treat_missing: "notBreaching",
+            },
+        )?;
+        monitoring.widget(
+            format!("{name}: pending pods"),
+            &[
+                ("AWS/EKS", "scheduler_pending_pods", &cluster, "Maximum"),
+                (
+                    "AWS/EKS",
+                    "scheduler_pending_pods_UNSCHEDULABLE",
+                    &cluster,
+                    "Maximum",
+                ),
+            ],
+        );
+        Ok(())
     }
 }
 

@@ -98,7 +98,8 @@ pub use dns::{AliasRecord, AliasRecordProps, HostedZone, HostedZoneAttributes};
 pub use ecr::{EcrRepository, EcrRepositoryAttributes, EcrRepositoryProps};
 pub use efs::{AccessPoint, AccessPointProps, EfsFileSystem, EfsFileSystemProps, ThroughputMode};
 pub use eks_runner_cluster::{
-    EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RUNNER_LABEL,
+    ARC_CHART_VERSION, ContainerMode, DEFAULT_RUNNER_VERSION, EksRunnerCluster,
+    EksRunnerClusterProps, KubernetesVersion, PodResources, RUNNER_LABEL, RUNNER_STORAGE_CLASS,
     RUNNER_TAINT, RunnerNodesProps, SYSTEM_LABEL, SystemNodesProps,
 };
 pub use fargate_service::{

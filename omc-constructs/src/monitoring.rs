@@ -287,14 +287,17 @@ impl Monitoring {
                 },
             )?;
         }
-        Ok(Monitoring {
+        let monitoring = Monitoring {
             scope,
             topic_arn: topic.reference(),
             key,
             topic_policy: topic_policy.as_resource().clone(),
             dashboard: dashboard.as_resource().clone(),
             widgets: Rc::default(),
-        })
+        };
+        // The policy replaces SNS's default one: CloudWatch alarms of this account publish.
+        monitoring.allow_publisher("cloudwatch.amazonaws.com");
+        Ok(monitoring)
     }
 
     /// Lets an AWS service of this account publish to the alarm topic, such as

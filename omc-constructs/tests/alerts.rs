@@ -59,9 +59,12 @@ fn event_rules_reach_the_topic_through_its_policy_and_key() -> TestResult {
     let (_app, stack) = testing::stack()?;
     let monitoring = Monitoring::new(&stack, "Monitoring", MonitoringProps::default())?;
     let t = Template::from_stack(&stack)?;
-    // Before any rule: the account and nothing else (CloudWatch is in the key policy).
-    assert_eq!(topic_statements(&t).len(), 1);
-    assert_eq!(topic_statements(&t)[0]["Sid"], "Owner");
+    // Before any rule: the account and CloudWatch alarms (the policy replaces SNS's default).
+    let sids: Vec<Json> = topic_statements(&t)
+        .iter()
+        .map(|s| s["Sid"].clone())
+        .collect();
+    assert_eq!(sids, [json!("Owner"), json!("cloudwatchamazonawscom")]);
     assert_eq!(key_services(&t), ["cloudwatch.amazonaws.com"]);
 
     monitoring.add_event_rule(
@@ -71,15 +74,15 @@ fn event_rules_reach_the_topic_through_its_policy_and_key() -> TestResult {
     )?;
     let t = Template::from_stack(&stack)?;
     let statements = topic_statements(&t);
-    assert_eq!(statements.len(), 2);
+    assert_eq!(statements.len(), 3);
     assert_eq!(
-        statements[1],
+        statements[2],
         json!({
             "Sid": "eventsamazonawscom",
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sns:Publish",
-            "Resource": {"Ref": statements[1]["Resource"]["Ref"]},
+            "Resource": {"Ref": statements[2]["Resource"]["Ref"]},
             "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
         })
     );
@@ -94,11 +97,11 @@ fn event_rules_reach_the_topic_through_its_policy_and_key() -> TestResult {
     );
     assert_eq!(
         rule["Properties"]["Targets"][0]["Arn"],
-        statements[1]["Resource"]
+        statements[2]["Resource"]
     );
     // A second rule adds no second statement.
     monitoring.add_event_rule("Other", "Other", json!({"source": ["aws.s3"]}))?;
-    assert_eq!(topic_statements(&Template::from_stack(&stack)?).len(), 2);
+    assert_eq!(topic_statements(&Template::from_stack(&stack)?).len(), 3);
 
     let err = monitoring
         .add_event_rule("Everything", "all", json!({}))

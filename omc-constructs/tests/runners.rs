@@ -5,8 +5,8 @@
 use omc_cdk::assertions::Template;
 use omc_cdk::{App, Environment, Json, Stack, StackProps};
 use omc_constructs::{
-    EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, PodResources, RunnerNodesProps,
-    Vpc, VpcProps,
+    ContainerMode, EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, Monitoring,
+    MonitoringProps, PodResources, RunnerNodesProps, Vpc, VpcProps,
 };
 use serde_json::json;
 
@@ -105,9 +105,16 @@ fn defaults_give_a_private_encrypted_logged_cluster_that_scales_to_zero() -> Tes
         .map(|(_, r)| r["Properties"]["AddonName"].as_str().unwrap())
         .collect();
     addons.sort_unstable();
+    // The EBS CSI driver serves the work volumes of the default Kubernetes container mode.
     assert_eq!(
         addons,
-        ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+        [
+            "aws-ebs-csi-driver",
+            "coredns",
+            "eks-pod-identity-agent",
+            "kube-proxy",
+            "vpc-cni"
+        ]
     );
     // No admin access entries unless asked for.
     t.resource_count_is("AWS::EKS::AccessEntry", 0)?;
@@ -187,11 +194,15 @@ fn helm_values_are_written_beside_the_template() -> TestResult {
     )?;
     let synthesis = app.synth()?;
     let files = synthesis.stack("Ci").unwrap().files();
+    let mut names = files.keys().collect::<Vec<_>>();
+    names.sort();
     assert_eq!(
-        files.keys().collect::<Vec<_>>(),
+        names,
         [
+            "arc-controller.values.yaml",
             "cluster-autoscaler.values.yaml",
-            "runner-scale-set.values.yaml"
+            "runner-scale-set.values.yaml",
+            "runner-storage-class.yaml"
         ]
     );
     let autoscaler = &files["cluster-autoscaler.values.yaml"];
@@ -409,4 +420,360 @@ fn one_runner_cluster_per_stack_and_two_zones_at_least() {
         err,
         "Ci/Runners: EKS needs subnets in at least two availability zones, and the Private group has 1; give the VPC max_azs: 2 or more"
     );
+}
+
+/// The files synthesis writes beside the template of stack `Ci`.
+fn files_of(app: &App) -> std::collections::BTreeMap<String, String> {
+    let synthesis = app.synth().unwrap();
+    synthesis
+        .stack("Ci")
+        .unwrap()
+        .files()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn nodes_boot_from_launch_templates_that_keep_pods_away_from_imds() -> TestResult {
+    let (_app, stack, vpc) = ci();
+    EksRunnerCluster::new(
+        &stack,
+        "Runners",
+        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+    )?;
+    let t = Template::from_stack(&stack)?;
+    let templates = t.resources("AWS::EC2::LaunchTemplate");
+    assert_eq!(templates.len(), 2);
+    for (group, disk) in [("system", 20), ("runners", 50)] {
+        let nodes = nodegroup(&t, group);
+        // The node group boots from the latest version of its own template...
+        let id = nodes["LaunchTemplate"]["Id"]["Ref"].as_str().unwrap();
+        assert_eq!(
+            nodes["LaunchTemplate"],
+            json!({"Id": {"Ref": id}, "Version": {"Fn::GetAtt": [id, "LatestVersionNumber"]}})
+        );
+        // ... and sets none of what EKS refuses beside a launch template.
+        assert!(nodes.get("DiskSize").is_none(), "{nodes}");
+        assert!(nodes.get("RemoteAccess").is_none(), "{nodes}");
+        let data = &t.resource(id).unwrap()["Properties"]["LaunchTemplateData"];
+        // IMDSv2 only, one hop: a pod in its own network namespace gets no answer.
+        assert_eq!(
+            data["MetadataOptions"],
+            json!({"HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1, "HttpTokens": "required"})
+        );
+        assert_eq!(
+            data["BlockDeviceMappings"],
+            json!([{"DeviceName": "/dev/xvda", "Ebs": {
+                "DeleteOnTermination": true, "Encrypted": true, "VolumeSize": disk, "VolumeType": "gp3"
+            }}])
+        );
+        // The node group picks the AMI and the instance type.
+        assert!(data.get("ImageId").is_none() && data.get("InstanceType").is_none());
+    }
+    let system_template = &nodegroup(&t, "system")["LaunchTemplate"]["Id"];
+    assert_ne!(
+        system_template,
+        &nodegroup(&t, "runners")["LaunchTemplate"]["Id"]
+    );
+    Ok(())
+}
+
+#[test]
+fn kubernetes_mode_is_the_default_and_brings_its_work_volumes() -> TestResult {
+    let (app, stack, vpc) = ci();
+    EksRunnerCluster::new(
+        &stack,
+        "Runners",
+        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+    )?;
+    let t = Template::from_stack(&stack)?;
+    let files = files_of(&app);
+    let values = &files["runner-scale-set.values.yaml"];
+    assert!(
+        values.contains(
+            "containerMode:\n  type: \"kubernetes\"\n  kubernetesModeWorkVolumeClaim:\n    accessModes:\n    - \"ReadWriteOnce\"\n    storageClassName: \"omc-runner-work\"\n    resources:\n      requests:\n        storage: \"20Gi\"\n"
+        ),
+        "{values}"
+    );
+    assert!(
+        values.contains("\n# Create the work volumes' storage class: kubectl apply -f Ci.runner-storage-class.yaml\n# helm install"),
+        "{values}"
+    );
+    let class = &files["runner-storage-class.yaml"];
+    assert!(
+        class.ends_with(
+            "apiVersion: \"storage.k8s.io/v1\"\nkind: \"StorageClass\"\nmetadata:\n  name: \"omc-runner-work\"\nprovisioner: \"ebs.csi.aws.com\"\nvolumeBindingMode: \"WaitForFirstConsumer\"\nreclaimPolicy: \"Delete\"\nparameters:\n  type: \"gp3\"\n  encrypted: \"true\"\n"
+        ),
+        "{class}"
+    );
+    // The CSI driver's controller gets its role through Pod Identity.
+    let (_, addon) = t
+        .resources("AWS::EKS::Addon")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["AddonName"] == "aws-ebs-csi-driver")
+        .unwrap();
+    let association = &addon["Properties"]["PodIdentityAssociations"][0];
+    assert_eq!(association["ServiceAccount"], "ebs-csi-controller-sa");
+    let role_id = association["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap();
+    let role = &t.resource(role_id).unwrap()["Properties"];
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+        json!({"Service": "pods.eks.amazonaws.com"})
+    );
+    assert_eq!(
+        role["ManagedPolicyArns"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"}])
+    );
+    Ok(())
+}
+
+#[test]
+fn dind_mode_runs_docker_beside_the_runner_on_runner_nodes() -> TestResult {
+    let (app, stack, vpc) = ci();
+    EksRunnerCluster::new(
+        &stack,
+        "Runners",
+        EksRunnerClusterProps {
+            container_mode: ContainerMode::Dind,
+            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+        },
+    )?;
+    let t = Template::from_stack(&stack)?;
+    // No work volumes: no EBS CSI driver, no storage class.
+    assert!(
+        t.resources("AWS::EKS::Addon")
+            .iter()
+            .all(|(_, r)| r["Properties"]["AddonName"] != "aws-ebs-csi-driver")
+    );
+    let files = files_of(&app);
+    assert!(!files.contains_key("runner-storage-class.yaml"));
+    let values = &files["runner-scale-set.values.yaml"];
+    let body = values
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .fold(String::new(), |body, l| body + l + "\n");
+    assert_eq!(
+        body,
+        "githubConfigUrl: \"https://github.com/omc\"
+githubConfigSecret: \"arc-github-app\"
+runnerScaleSetName: \"omc-runners\"
+minRunners: 0
+maxRunners: 10
+controllerServiceAccount:
+  namespace: \"arc-systems\"
+  name: \"arc-gha-rs-controller\"
+containerMode:
+  type: \"dind\"
+template:
+  spec:
+    nodeSelector:
+      omc.io/role: \"runner\"
+    tolerations:
+    - key: \"omc.io/runner\"
+      operator: \"Equal\"
+      value: \"true\"
+      effect: \"NoSchedule\"
+    containers:
+    - name: \"runner\"
+      image: \"ghcr.io/actions/actions-runner:2.336.0\"
+      command:
+      - \"/home/runner/run.sh\"
+      resources:
+        requests:
+          cpu: \"1500m\"
+          memory: \"6144Mi\"
+"
+    );
+    assert!(
+        values.contains("helm install omc-runners oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set --version 0.14.2 -n arc-runners"),
+        "{values}"
+    );
+    assert!(!values.contains("storage-class"), "{values}");
+    Ok(())
+}
+
+#[test]
+fn the_controller_runs_on_system_nodes_with_pinned_charts() -> TestResult {
+    let (app, stack, vpc) = ci();
+    EksRunnerCluster::new(
+        &stack,
+        "Runners",
+        EksRunnerClusterProps {
+            runner_version: "2.330.1".into(),
+            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+        },
+    )?;
+    let files = files_of(&app);
+    let controller = &files["arc-controller.values.yaml"];
+    assert!(
+        controller.contains("# helm install arc oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set-controller --version 0.14.2 -n arc-systems --create-namespace -f this-file\n"),
+        "{controller}"
+    );
+    assert!(
+        controller.ends_with(
+            "replicaCount: 1\nserviceAccount:\n  create: true\n  name: \"arc-gha-rs-controller\"\nnodeSelector:\n  omc.io/role: \"system\"\ntolerations: []\nresources:\n  requests:\n    cpu: \"100m\"\n    memory: \"128Mi\"\n  limits:\n    memory: \"512Mi\"\nflags:\n  logLevel: \"info\"\n  logFormat: \"json\"\n"
+        ),
+        "{controller}"
+    );
+    let runners = &files["runner-scale-set.values.yaml"];
+    assert!(
+        runners.contains("image: \"ghcr.io/actions/actions-runner:2.330.1\""),
+        "{runners}"
+    );
+    // The scale set finds the controller's service account by the release the comment installs.
+    assert!(
+        runners.contains("name: \"arc-gha-rs-controller\""),
+        "{runners}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_runner_image_and_work_volume_are_checked() {
+    let (_app, stack, vpc) = ci();
+    let error = |props: EksRunnerClusterProps<'_>| {
+        EksRunnerCluster::new(&stack, "Runners", props)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    let with_version = |version: &str| EksRunnerClusterProps {
+        runner_version: version.into(),
+        ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+    };
+    assert_eq!(
+        error(with_version("latest")),
+        "Ci/Runners: runner_version \"latest\" is not pinned: the runner image would change under running CI; give a version tag such as \"2.336.0\""
+    );
+    assert_eq!(
+        error(with_version("")),
+        "Ci/Runners: runner_version is empty; give the runner image's version tag, such as \"2.336.0\""
+    );
+    for bad in ["v2.336.0", "2.336", "2.336.0-ubuntu", "2..0"] {
+        assert_eq!(
+            error(with_version(bad)),
+            format!(
+                "Ci/Runners: runner_version {bad:?} is not a version tag of the runner image; give x.y.z, such as \"2.336.0\""
+            )
+        );
+    }
+    assert_eq!(
+        error(EksRunnerClusterProps {
+            container_mode: ContainerMode::Kubernetes { work_volume_gib: 0 },
+            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+        }),
+        "Ci/Runners: the runners' work volume of 0 GiB is out of range; give 1 to 1000 GiB"
+    );
+    // Nothing of the refused clusters was added.
+    assert_eq!(
+        Template::from_stack(&stack)
+            .unwrap()
+            .resources("AWS::EKS::Cluster")
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn node_failures_reach_the_alarm_topic() -> TestResult {
+    let (app, stack, vpc) = ci();
+    let cluster = EksRunnerCluster::new(
+        &stack,
+        "Runners",
+        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+    )?;
+    let monitoring = Monitoring::new(
+        &stack,
+        "Monitoring",
+        MonitoringProps {
+            alarm_email: Some("ops@example.com".into()),
+            ..MonitoringProps::default()
+        },
+    )?;
+    cluster.add_alarms(&monitoring)?;
+    let t = Template::from_stack(&stack)?;
+    let (topic_id, _) = t.resources("AWS::SNS::Topic")[0];
+    let topic = json!({"Ref": topic_id});
+    // Launch and terminate failures of both node groups' Auto Scaling groups.
+    let (_, rule) = t.resources("AWS::Events::Rule")[0];
+    assert_eq!(
+        rule["Properties"]["EventPattern"],
+        json!({
+            "source": ["aws.autoscaling"],
+            "detail-type": ["EC2 Instance Launch Unsuccessful", "EC2 Instance Terminate Unsuccessful"],
+            "detail": {"AutoScalingGroupName": [{"prefix": "eks-system-"}, {"prefix": "eks-runners-"}]}
+        })
+    );
+    assert_eq!(
+        rule["Properties"]["Targets"],
+        json!([{"Arn": topic, "Id": "AlarmTopic"}])
+    );
+    assert_eq!(rule["Properties"]["State"], "ENABLED");
+    // EventBridge may publish to the topic and use its key.
+    let (_, policy) = t.resources("AWS::SNS::TopicPolicy")[0];
+    assert_eq!(policy["Properties"]["Topics"], json!([topic]));
+    let statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let events = statements
+        .iter()
+        .find(|s| s["Principal"] == json!({"Service": "events.amazonaws.com"}))
+        .unwrap();
+    assert_eq!(events["Action"], "sns:Publish");
+    assert_eq!(events["Resource"], topic);
+    assert_eq!(
+        events["Condition"],
+        json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+    );
+    // Replacing the topic's default policy must not lock out the CloudWatch alarms.
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Principal"] == json!({"Service": "cloudwatch.amazonaws.com"}))
+    );
+    let (_, key) = t
+        .resources("AWS::KMS::Key")
+        .into_iter()
+        .find(|(id, _)| id.starts_with("MonitoringTopicKey"))
+        .unwrap();
+    let key_statements = key["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .unwrap();
+    let events_key = key_statements
+        .iter()
+        .find(|s| s["Principal"] == json!({"Service": "events.amazonaws.com"}))
+        .unwrap();
+    assert_eq!(
+        events_key["Action"],
+        json!(["kms:Decrypt", "kms:GenerateDataKey*"])
+    );
+    // Pods that stay unschedulable for 15 minutes: the system node is gone, or runner nodes
+    // cannot launch.
+    t.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        json!({
+            "Namespace": "AWS/EKS",
+            "MetricName": "scheduler_pending_pods_UNSCHEDULABLE",
+            "Dimensions": [{"Name": "ClusterName", "Value": "OMC-test"}],
+            "Statistic": "Minimum",
+            "Period": 300,
+            "EvaluationPeriods": 3,
+            "Threshold": 1.0,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "AlarmActions": [topic]
+        }),
+    )?;
+    // A second rule reuses the topic policy; attaching the alarms twice is refused.
+    monitoring.add_event_rule("Other", "other events", json!({"source": ["aws.ec2"]}))?;
+    let t = Template::from_stack(&stack)?;
+    t.resource_count_is("AWS::SNS::TopicPolicy", 1)?;
+    t.resource_count_is("AWS::Events::Rule", 2)?;
+    assert_eq!(
+        cluster.add_alarms(&monitoring).unwrap_err().to_string(),
+        "Ci/Monitoring/CiRunnersNodeFailures: a construct with id \"CiRunnersNodeFailures\" already exists in this scope; give the new construct a different id"
+    );
+    // The whole app passes the checks.
+    app.synth()?;
+    Ok(())
 }
