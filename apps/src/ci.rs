@@ -6,7 +6,7 @@
 use omc_cdk::arn::RoleArn;
 use omc_cdk::{App, Result, Stack, StackProps};
 use omc_constructs::{
-    ContainerMode, EksRunnerCluster, EksRunnerClusterProps, Monitoring, MonitoringProps,
+    Budget, BudgetProps, ContainerMode, EksRunnerCluster, EksRunnerClusterProps, Monitoring, MonitoringProps,
     RunnerNodesProps, Vpc, VpcProps,
 };
 
@@ -75,5 +75,13 @@ pub(crate) fn ci(config: &CiConfig) -> Result<App> {
         },
     )?;
     cluster.add_alarms(&monitoring)?;
+    // The account's monthly budget: the runners scale to zero, so spend above the estimate
+    // means runners that do not scale down (or a cluster nobody uses).
+    let limit = crate::budget_limit(&app, config.budget_margin_percent)?;
+    Budget::new(
+        &stack,
+        "Budget",
+        BudgetProps::new("omc-ci-monthly", limit, &monitoring),
+    )?;
     Ok(app)
 }

@@ -437,6 +437,8 @@ pub struct CiConfig {
     pub max_runner_nodes: u32,
     /// Where node failures and the cluster's alarms are sent.
     pub alarm_email: String,
+    /// The monthly budget's margin over the `cost` estimate, in percent.
+    pub budget_margin_percent: u32,
     /// Tags of every resource.
     pub tags: BTreeMap<String, String>,
 }
@@ -463,6 +465,7 @@ impl CiConfig {
             api_access_cidrs: Vec::new(),
             max_runner_nodes: 10,
             alarm_email: "platform-alerts+ci@omc.example".into(),
+            budget_margin_percent: 25,
             tags: BTreeMap::from([
                 ("Project".to_owned(), "omc".to_owned()),
                 ("Environment".to_owned(), "ci".to_owned()),
