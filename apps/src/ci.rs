@@ -6,8 +6,8 @@
 use omc_cdk::arn::RoleArn;
 use omc_cdk::{App, Result, Stack, StackProps};
 use omc_constructs::{
-    Budget, BudgetProps, ContainerMode, EksRunnerCluster, EksRunnerClusterProps, Monitoring, MonitoringProps,
-    RunnerNodesProps, Vpc, VpcProps,
+    Budget, BudgetProps, ContainerMode, EksRunnerCluster, EksRunnerClusterProps, Monitoring,
+    MonitoringProps, RunnerNodesProps, Vpc, VpcProps,
 };
 
 use crate::config::CiConfig;

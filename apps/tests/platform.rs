@@ -40,6 +40,7 @@ fn stacks_in_deploy_order() -> TestResult {
     assert_eq!(
         names,
         [
+            "OmcStaging-Delivery",
             "OmcStaging-Network",
             "OmcStaging-Data",
             "OmcStaging-Services",
@@ -52,8 +53,18 @@ fn stacks_in_deploy_order() -> TestResult {
             .stack("OmcStaging-Services")
             .unwrap()
             .dependencies(),
-        ["OmcStaging-Network", "OmcStaging-Data"]
+        [
+            "OmcStaging-Delivery",
+            "OmcStaging-Network",
+            "OmcStaging-Data"
+        ]
     );
+    // Every stack but the delivery stack deploys with its CloudFormation execution role.
+    for stack in synthesis.stacks() {
+        let role = (stack.name() != "OmcStaging-Delivery")
+            .then_some("arn:aws:iam::210987654321:role/OmcStaging-cfn-exec");
+        assert_eq!(stack.execution_role(), role, "{}", stack.name());
+    }
     Ok(())
 }
 
@@ -148,8 +159,26 @@ fn services_behind_the_load_balancer() -> TestResult {
         .0;
     t.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::Listener",
-        json!({"Port": 80, "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": frontend_group}}]}),
+        json!({"Port": 443, "Protocol": "HTTPS", "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": frontend_group}}]}),
     )?;
+    // HTTP only redirects; the certificate is validated in the staging zone, and the domain
+    // points at the load balancer.
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({"Port": 80, "DefaultActions": [{"Type": "redirect"}]}),
+    )?;
+    t.has_resource_properties(
+        "AWS::CertificateManager::Certificate",
+        json!({"DomainName": "staging.omc.example", "ValidationMethod": "DNS",
+               "DomainValidationOptions": [{"DomainName": "staging.omc.example", "HostedZoneId": "Z0521849ST4G1NG0MC001"}]}),
+    )?;
+    t.has_resource_properties(
+        "AWS::Route53::RecordSet",
+        json!({"Name": "staging.omc.example", "Type": "A", "HostedZoneId": "Z0521849ST4G1NG0MC001"}),
+    )?;
+    // The firewall guards the load balancer.
+    t.resource_count_is("AWS::WAFv2::WebACL", 1)?;
+    t.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)?;
     // The backend gets the database and Redis settings and secrets.
     let backend = by_prefix(&t, "AWS::ECS::TaskDefinition", "Backend");
     let container = &backend["Properties"]["ContainerDefinitions"][0];
@@ -177,22 +206,27 @@ fn services_behind_the_load_balancer() -> TestResult {
         names("Secrets"),
         ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
     );
-    // Image tags are stack parameters.
-    assert_eq!(
-        t.to_json()["Parameters"]["BackendImageTag"]["Default"],
-        "latest"
-    );
+    // Image tags are stack parameters without a default: a commit SHA or a release version.
+    let parameter = &t.to_json()["Parameters"]["BackendImageTag"];
+    assert!(parameter.get("Default").is_none(), "{parameter}");
+    assert_eq!(parameter["AllowedPattern"], apps::config::IMAGE_TAG_PATTERN);
     assert_eq!(
         container["Image"]["Fn::Sub"][1]["Tag"],
         json!({"Ref": "BackendImageTag"})
     );
-    // One task each in staging; logs for every container.
+    // The image is the registry's, in the production account.
+    assert_eq!(
+        container["Image"]["Fn::Sub"][0],
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/omc-backend:${Tag}"
+    );
+    // One task each in staging.
     for service in t.resources("AWS::ECS::Service") {
         assert_eq!(service.1["Properties"]["DesiredCount"], 1, "{}", service.0);
     }
+    // A log group per task definition, and the firewall's.
     assert_eq!(
         t.resources("AWS::Logs::LogGroup").len(),
-        t.resources("AWS::ECS::TaskDefinition").len()
+        t.resources("AWS::ECS::TaskDefinition").len() + 1
     );
     Ok(())
 }
@@ -246,6 +280,7 @@ fn least_privilege_between_tiers() -> TestResult {
         rules,
         [
             "2049 Tasks to EFS",
+            "443 HTTPS from the internet",
             "5432 Agents to PostgreSQL",
             "5432 Backend to PostgreSQL",
             "5432 FilingsCollector to PostgreSQL",
@@ -266,9 +301,19 @@ fn monitoring_and_security_baseline() -> TestResult {
     let synthesis = apps::staging()?.synth()?;
     let m = template(&synthesis, "OmcStaging-Monitoring");
     m.resource_count_is("AWS::CloudWatch::Dashboard", 1)?;
-    // ALB 5xx x2 and latency, CPU and memory of 4 services, RDS x3, Redis x2.
-    m.resource_count_is("AWS::CloudWatch::Alarm", 3 + 4 * 2 + 3 + 2)?;
+    // ALB 5xx x2 and latency; CPU, memory and tasks below desired of 4 services, unhealthy
+    // targets of the 2 behind the load balancer; RDS x3, Redis x2; the 2 scheduled
+    // collectors' dead-letter queues.
+    m.resource_count_is("AWS::CloudWatch::Alarm", 3 + 4 * 3 + 2 + 3 + 2 + 2)?;
     m.has_resource_properties("AWS::SNS::Subscription", json!({"Protocol": "email"}))?;
+    // Failed runs of the 2 scheduled collectors, GuardDuty findings, Config non-compliance.
+    m.resource_count_is("AWS::Events::Rule", 2 + 2)?;
+    // The monthly budget: the estimate plus 25 %, rounded up to $10.
+    let budget = only(&m, "AWS::Budgets::Budget");
+    let limit = budget["Properties"]["Budget"]["BudgetLimit"]["Amount"]
+        .as_f64()
+        .unwrap();
+    assert!(limit >= 100.0 && limit % 10.0 == 0.0, "{limit}");
     let s = template(&synthesis, "OmcStaging-Security");
     s.has_resource_properties(
         "AWS::CloudTrail::Trail",
@@ -283,7 +328,7 @@ fn monitoring_and_security_baseline() -> TestResult {
 fn production_differs_where_it_should() -> TestResult {
     let synthesis = apps::production()?.synth()?;
     let t = template(&synthesis, "OmcProduction-Services");
-    // HTTPS with the certificate from config; HTTP redirects.
+    // HTTPS on the production domain; HTTP redirects.
     t.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::Listener",
         json!({"Port": 443, "Protocol": "HTTPS"}),
@@ -408,4 +453,137 @@ fn tempfile_dir() -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn images_come_from_the_registry_in_the_production_account() -> TestResult {
+    let synthesis = apps::production()?.synth()?;
+    let registry = template(&synthesis, "OmcProduction-Registry");
+    let mut names: Vec<&str> = registry
+        .resources("AWS::ECR::Repository")
+        .into_iter()
+        .map(|(_, r)| {
+            assert_eq!(r["Properties"]["ImageTagMutability"], "IMMUTABLE");
+            assert_eq!(
+                r["Properties"]["ImageScanningConfiguration"],
+                json!({"ScanOnPush": true})
+            );
+            // Staging and production pull.
+            let policy = r["Properties"]["RepositoryPolicyText"].to_string();
+            assert!(policy.contains(":iam::210987654321:root"), "{policy}");
+            assert!(policy.contains(":iam::123456789012:root"), "{policy}");
+            r["Properties"]["RepositoryName"].as_str().unwrap()
+        })
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "omc-agents",
+            "omc-backend",
+            "omc-collectors",
+            "omc-frontend"
+        ]
+    );
+    // The publisher pushes from main and from the approved production environment.
+    let publisher = only(&registry, "AWS::IAM::Role");
+    let trust = &publisher["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        json!([
+            "repo:omc/omc:ref:refs/heads/main",
+            "repo:omc/omc:environment:production"
+        ])
+    );
+    // Production's services import the repositories: the registry deploys first.
+    let services = synthesis.stack("OmcProduction-Services").unwrap();
+    assert!(
+        services
+            .dependencies()
+            .contains(&"OmcProduction-Registry".to_owned())
+    );
+    // Staging has no registry of its own.
+    let staging = apps::staging()?.synth()?;
+    assert!(staging.stack("OmcStaging-Registry").is_none());
+    Ok(())
+}
+
+#[test]
+fn ci_deploys_through_oidc_roles_of_each_environment() -> TestResult {
+    for (app, prefix, account, subject) in [
+        (
+            apps::staging()?,
+            "OmcStaging",
+            "210987654321",
+            "repo:omc/omc:ref:refs/heads/main",
+        ),
+        (
+            apps::production()?,
+            "OmcProduction",
+            "123456789012",
+            "repo:omc/omc:environment:production",
+        ),
+    ] {
+        let synthesis = app.synth()?;
+        let t = template(&synthesis, &format!("{prefix}-Delivery"));
+        t.resource_count_is("AWS::IAM::OIDCProvider", 1)?;
+        let deploy = t
+            .resources("AWS::IAM::Role")
+            .into_iter()
+            .find(|(_, r)| r["Properties"]["RoleName"] == format!("{prefix}-deploy"))
+            .unwrap()
+            .1;
+        let trust = &deploy["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+        assert_eq!(
+            trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
+            subject
+        );
+        assert_eq!(deploy["Properties"]["MaxSessionDuration"], 7200);
+        // It may pass only the execution role, only to CloudFormation, and change only the
+        // environment's stacks, never the delivery stack.
+        let statements = deploy["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        let pass: Vec<&Json> = statements
+            .iter()
+            .filter(|s| s["Action"] == "iam:PassRole")
+            .collect();
+        assert_eq!(pass.len(), 1);
+        assert_eq!(
+            pass[0]["Resource"],
+            json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{prefix}-cfn-exec")})
+        );
+        let deny = statements.iter().find(|s| s["Effect"] == "Deny").unwrap();
+        assert_eq!(
+            deny["Resource"],
+            json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{prefix}-Delivery/*")})
+        );
+        let bucket = statements
+            .iter()
+            .find(|s| s["Action"] == json!(["s3:GetObject", "s3:PutObject"]))
+            .unwrap();
+        assert_eq!(
+            bucket["Resource"],
+            format!("arn:aws:s3:::omc-cdk-toolkit-{account}-us-east-1/omc-cdk/{prefix}-*")
+        );
+        // The execution role covers the services the environment's templates use, no more.
+        let execution = t
+            .resources("AWS::IAM::Role")
+            .into_iter()
+            .find(|(_, r)| r["Properties"]["RoleName"] == format!("{prefix}-cfn-exec"))
+            .unwrap()
+            .1;
+        let actions =
+            &execution["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"];
+        let actions: Vec<&str> = actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(actions.contains(&"rds:*") && actions.contains(&"wafv2:*"));
+        assert!(!actions.contains(&"iam:*") && !actions.contains(&"*"));
+        assert!(!actions.contains(&"eks:*"), "{actions:?}");
+    }
+    Ok(())
 }
