@@ -604,3 +604,13 @@ fn cost_diff_labels_added_removed_and_not_priced_resources() {
         "{text}"
     );
 }
+
+#[test]
+fn a_stack_of_free_resources_costs_zero_not_minus_zero() {
+    // f64's `Sum` starts at -0.0; a stack of roles alone printed "$-0.00".
+    let e = estimate(json!({"Role": {"Type": "AWS::IAM::Role", "Properties": {}}}));
+    assert!(e.monthly().is_sign_positive(), "{}", e.monthly());
+    let table = e.render_table();
+    assert!(table.contains("$0.00  total Stack"), "{table}");
+    assert!(!table.contains("-0.00"), "{table}");
+}

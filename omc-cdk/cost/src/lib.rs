@@ -235,7 +235,10 @@ pub struct ResourceCost {
 impl ResourceCost {
     /// USD a month.
     pub fn monthly(&self) -> f64 {
-        self.lines.iter().map(|l| l.monthly).sum()
+        self.lines
+            .iter()
+            .map(|l| l.monthly)
+            .fold(0.0, |total, x| total + x)
     }
 }
 
@@ -256,7 +259,10 @@ pub struct StackCost {
 impl StackCost {
     /// USD a month.
     pub fn monthly(&self) -> f64 {
-        self.resources.iter().map(ResourceCost::monthly).sum()
+        self.resources
+            .iter()
+            .map(ResourceCost::monthly)
+            .fold(0.0, |total, x| total + x)
     }
 }
 
@@ -274,7 +280,10 @@ pub struct Estimate {
 impl Estimate {
     /// USD a month, all stacks.
     pub fn monthly(&self) -> f64 {
-        self.stacks.iter().map(StackCost::monthly).sum()
+        self.stacks
+            .iter()
+            .map(StackCost::monthly)
+            .fold(0.0, |total, x| total + x)
     }
 
     /// The stack of this name.
