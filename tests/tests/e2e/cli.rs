@@ -25,12 +25,13 @@ fn synth_writes_templates_and_manifest() {
     assert!(stdout.contains("OmcStaging-Network"), "{stdout}");
     assert!(
         stdout.ends_with(&format!(
-            "5 stacks synthesized; manifest: {}\n",
+            "6 stacks synthesized; manifest: {}\n",
             out.join("manifest.json").display()
         )),
         "{stdout}"
     );
     for stack in [
+        "OmcStaging-Delivery",
         "OmcStaging-Network",
         "OmcStaging-Data",
         "OmcStaging-Services",
@@ -50,6 +51,7 @@ fn synth_writes_templates_and_manifest() {
     assert_eq!(
         order,
         [
+            "OmcStaging-Delivery",
             "OmcStaging-Network",
             "OmcStaging-Data",
             "OmcStaging-Services",
@@ -77,7 +79,7 @@ fn synth_selects_stacks_by_name_or_pattern() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
-        "error: no stack matches \"Nope\"; the stacks of this app are: OmcStaging-Network, OmcStaging-Data, OmcStaging-Services, OmcStaging-Monitoring, OmcStaging-Security\n"
+        "error: no stack matches \"Nope\"; the stacks of this app are: OmcStaging-Delivery, OmcStaging-Network, OmcStaging-Data, OmcStaging-Services, OmcStaging-Monitoring, OmcStaging-Security\n"
     );
 }
 
@@ -100,18 +102,19 @@ fn list_shows_deploy_order_and_dependencies() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         text(&output.stdout),
-        "OmcStaging-Network\n\
-         OmcStaging-Data        <- OmcStaging-Network\n\
-         OmcStaging-Services    <- OmcStaging-Network, OmcStaging-Data\n\
-         OmcStaging-Monitoring  <- OmcStaging-Data, OmcStaging-Services\n\
-         OmcStaging-Security\n"
+        "OmcStaging-Delivery\n\
+         OmcStaging-Network     <- OmcStaging-Delivery\n\
+         OmcStaging-Data        <- OmcStaging-Delivery, OmcStaging-Network\n\
+         OmcStaging-Services    <- OmcStaging-Delivery, OmcStaging-Network, OmcStaging-Data\n\
+         OmcStaging-Monitoring  <- OmcStaging-Delivery, OmcStaging-Data, OmcStaging-Services\n\
+         OmcStaging-Security    <- OmcStaging-Delivery\n"
     );
     let output = run("staging", &["list", "--json"]);
     let first: serde_json::Value =
         serde_json::from_str(text(&output.stdout).lines().nth(1).unwrap()).unwrap();
     assert_eq!(
         first,
-        serde_json::json!({"name": "OmcStaging-Data", "dependencies": ["OmcStaging-Network"]})
+        serde_json::json!({"name": "OmcStaging-Network", "dependencies": ["OmcStaging-Delivery"]})
     );
 }
 
