@@ -12,8 +12,8 @@ use std::time::Duration;
 use omc_cdk::deploy::api::{ApiError, ApiErrorKind, StoppedContainer, StoppedTask};
 use omc_cdk::deploy::diff::{self, ChangeKind, Impact, Style};
 use omc_cdk::deploy::engine::{
-    Approval, Approver, Engine, Method, Outcome, ParameterOverride, PlannedStack, RunSummary,
-    Settings, capabilities, check_parameters,
+    Approval, Approver, Engine, Method, Outcome, ParameterOverride, PlannedStack, RunError,
+    RunSummary, Settings, capabilities, check_parameters,
 };
 use omc_cdk::deploy::fake::FakeApi;
 use omc_cdk::deploy::plan;
@@ -891,5 +891,76 @@ fn the_stacks_execution_role_reaches_every_operation_and_the_manifest() {
         err.to_string()
             .starts_with("Plain: the execution role must be a literal role ARN"),
         "{err}"
+    );
+}
+
+#[test]
+fn parameters_without_a_value_stop_the_run_before_anything_changes() {
+    // Network has nothing to ask; Services has a tag without a default. Without the tag,
+    // nothing is created (not even Network, which comes first), and every missing parameter
+    // is named.
+    let app = App::new();
+    let network = Stack::new(&app, "Network", StackProps::default()).unwrap();
+    network
+        .add("Topic", RawResource::new("AWS::SNS::Topic"))
+        .unwrap();
+    let services = Stack::new(&app, "Services", StackProps::default()).unwrap();
+    for name in ["BackendImageTag", "FrontendImageTag"] {
+        let tag = services
+            .add_parameter(name, ParameterProps::default())
+            .unwrap();
+        services
+            .add(
+                &format!("{name}Value"),
+                RawResource::new("AWS::SSM::Parameter")
+                    .property("Type", "String")
+                    .property("Value", tag.value()),
+            )
+            .unwrap();
+    }
+    services.add_dependency(&network, "order").unwrap();
+    let planned = stacks(&app);
+    let api = Arc::new(FakeApi::new());
+    let (first, _) = engine(&api, settings());
+    let refused = block(first.deploy(&planned, std::future::pending()));
+    let Err(RunError::Parameters(missing)) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(
+        missing,
+        [
+            "Services: parameter BackendImageTag has no default and no deployed value; pass --parameters Services:BackendImageTag=VALUE",
+            "Services: parameter FrontendImageTag has no default and no deployed value; pass --parameters Services:FrontendImageTag=VALUE",
+        ]
+    );
+    assert_eq!(api.count_calls("create_change_set"), 0);
+    assert_eq!(api.statuses(), BTreeMap::new());
+
+    // Given once, kept by the next deploy that does not name them.
+    let given = || Settings {
+        parameters: vec![
+            "BackendImageTag=1a2b3c4".parse().unwrap(),
+            "FrontendImageTag=1a2b3c4".parse().unwrap(),
+        ],
+        ..settings()
+    };
+    assert!(deploy(&api, given(), &planned).is_success());
+    assert!(deploy(&api, settings(), &planned).is_success());
+    assert_eq!(api.parameters("Services")["BackendImageTag"], "1a2b3c4");
+    // --reset-parameters has no default to fall back to: refused before anything changes.
+    let (reset, _) = engine(
+        &api,
+        Settings {
+            reset_parameters: true,
+            ..settings()
+        },
+    );
+    let refused = block(reset.deploy(&planned, std::future::pending()));
+    let Err(RunError::Parameters(missing)) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(
+        missing[0],
+        "Services: parameter BackendImageTag has no default (--reset-parameters drops the deployed value); pass --parameters Services:BackendImageTag=VALUE"
     );
 }

@@ -379,6 +379,12 @@ fn print_run_error(error: &RunError, verbose: bool, err: &mut dyn Write) {
                 let _ = writeln!(err, "details: {detail}");
             }
         }
+        RunError::Parameters(missing) => {
+            for line in missing {
+                let _ = writeln!(err, "error: {line}");
+            }
+            let _ = writeln!(err, "nothing was changed");
+        }
     }
 }
 
@@ -759,6 +765,7 @@ pub(crate) fn deployed_templates(
                     .collect::<Vec<_>>()
                     .join("\nerror: "),
                 RunError::Api(e) => e.to_string(),
+                RunError::Parameters(m) => m.join("\nerror: "),
             })
     })?;
     result

@@ -275,6 +275,10 @@ pub enum RunError {
     /// The credentials could not be checked.
     #[error("{0}")]
     Api(ApiError),
+    /// Parameters that neither `--parameters`, a template default nor a deployed value gives
+    /// (checked for every stack before any changes): one line per parameter.
+    #[error("{}", .0.join("\n"))]
+    Parameters(Vec<String>),
 }
 
 /// The engine for one run.
@@ -685,6 +689,51 @@ impl<A: CloudFormationApi> Engine<A> {
         .await
     }
 
+    /// Every parameter of every stack must have a value before anything changes: a value
+    /// given, the template's default, or (unless `reset_parameters`) the deployed value. Reads
+    /// each stack that declares a parameter without a default that was not given.
+    async fn check_parameters(&self, stacks: &[PlannedStack]) -> Result<(), RunError> {
+        let mut missing = Vec::new();
+        for stack in stacks {
+            let template = stack.template_json();
+            let needs_deployed = Parameters::resolve(
+                &stack.name,
+                &template,
+                &self.settings.parameters,
+                None,
+                true,
+            )
+            .is_err();
+            if !needs_deployed {
+                continue;
+            }
+            let api = self.api(stack).map_err(RunError::Api)?;
+            let deployed = self
+                .describe(&api, &stack.name)
+                .await
+                .map_err(RunError::Api)?
+                .filter(|r| r.status != "REVIEW_IN_PROGRESS");
+            if let Err(message) = Parameters::resolve(
+                &stack.name,
+                &template,
+                &self.settings.parameters,
+                deployed.as_ref().map(|r| &r.parameters),
+                self.settings.reset_parameters,
+            ) {
+                missing.extend(
+                    message
+                        .lines()
+                        .map(|line| format!("{}: {line}", stack.name)),
+                );
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(RunError::Parameters(missing))
+        }
+    }
+
     /// Checks the accounts, then destroys the stacks, dependents first.
     pub async fn destroy(
         self: &Arc<Self>,
@@ -715,6 +764,9 @@ impl<A: CloudFormationApi> Engine<A> {
         Fut: Future<Output = Outcome> + Send + 'static,
     {
         let identity = self.check_accounts(stacks).await?;
+        if !reverse {
+            self.check_parameters(stacks).await?;
+        }
         self.reporter.note(&format!(
             "{verb} account {} as {}",
             identity.account, identity.arn

@@ -171,7 +171,8 @@ pub struct Parameters {
 
 impl Parameters {
     /// Resolves the parameters of `template` for a stack whose deployed parameters are
-    /// `deployed` (`None`: a new stack). `reset`: defaults instead of deployed values.
+    /// `deployed` (`None`: a new stack). `reset`: defaults instead of deployed values. Fails
+    /// with a line per parameter that has no value.
     pub fn resolve(
         stack: &str,
         template: &Json,
@@ -180,6 +181,7 @@ impl Parameters {
         reset: bool,
     ) -> Result<Parameters, String> {
         let mut values = Vec::new();
+        let mut missing = Vec::new();
         for (name, declared) in declared(template) {
             // A stack-specific value wins over a value for every stack.
             let given = overrides
@@ -193,7 +195,7 @@ impl Parameters {
                 (None, Some(previous), _) if !reset => (previous.clone(), Source::Kept),
                 (None, _, Some(default)) => (default.clone(), Source::Default),
                 (None, _, None) => {
-                    return Err(format!(
+                    missing.push(format!(
                         "parameter {name} has no default{}; pass --parameters {stack}:{name}=VALUE",
                         if previous.is_some() {
                             " (--reset-parameters drops the deployed value)"
@@ -201,6 +203,7 @@ impl Parameters {
                             " and no deployed value"
                         }
                     ));
+                    continue;
                 }
             };
             values.push(Resolved {
@@ -212,6 +215,9 @@ impl Parameters {
                 no_echo: declared.no_echo,
                 from_ssm: declared.from_ssm,
             });
+        }
+        if !missing.is_empty() {
+            return Err(missing.join("\n"));
         }
         let removed = deployed
             .map(|d| {
