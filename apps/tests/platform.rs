@@ -587,3 +587,42 @@ fn ci_deploys_through_oidc_roles_of_each_environment() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_new_image_tag_is_a_new_task_definition_revision_that_the_service_rolls_to() -> TestResult {
+    // The tag is in the container definitions, which CloudFormation cannot change in place
+    // (the pinned schema says so): a new tag replaces the task definition, which registers a
+    // new revision with a new ARN. The service refers to that ARN, so it updates and rolls
+    // its tasks, with the circuit breaker rolling back a revision that never gets healthy.
+    let synthesis = apps::staging()?.synth()?;
+    let t = template(&synthesis, "OmcStaging-Services");
+    let schema = omc_constructs::cfn::schema::find("AWS::ECS::TaskDefinition").unwrap();
+    let containers = schema
+        .properties
+        .iter()
+        .find(|p| p.name == "ContainerDefinitions")
+        .unwrap();
+    assert_eq!(
+        containers.replacement,
+        omc_cdk::template::schema::Replacement::Always
+    );
+    let (definition_id, definition) = t
+        .resources("AWS::ECS::TaskDefinition")
+        .into_iter()
+        .find(|(id, _)| id.starts_with("Frontend"))
+        .unwrap();
+    assert_eq!(
+        definition["Properties"]["ContainerDefinitions"][0]["Image"]["Fn::Sub"][1]["Tag"],
+        json!({"Ref": "FrontendImageTag"})
+    );
+    let service = by_prefix(&t, "AWS::ECS::Service", "Frontend");
+    assert_eq!(
+        service["Properties"]["TaskDefinition"],
+        json!({"Ref": definition_id})
+    );
+    assert_eq!(
+        service["Properties"]["DeploymentConfiguration"]["DeploymentCircuitBreaker"],
+        json!({"Enable": true, "Rollback": true})
+    );
+    Ok(())
+}

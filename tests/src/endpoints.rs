@@ -125,7 +125,7 @@ impl Endpoint {
             .env("SKIP_SSL_CERT_DOWNLOAD", "1")
             .env(
                 "SERVICES",
-                "cloudformation,s3,sts,iam,ssm,sns,sqs,ec2,logs,kms,secretsmanager,events,scheduler,cloudwatch",
+                "cloudformation,s3,sts,iam,ssm,sns,sqs,ec2,logs,kms,secretsmanager,events,scheduler,cloudwatch,acm",
             )
             .env("FILESYSTEM_ROOT", dir.path())
             .env("HOME", dir.path().join("home"))

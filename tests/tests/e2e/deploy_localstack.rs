@@ -301,7 +301,8 @@ impl Approver for Yes {
     }
 }
 
-const STAGING: [&str; 5] = [
+const STAGING: [&str; 6] = [
+    "OmcStaging-Delivery",
     "OmcStaging-Network",
     "OmcStaging-Data",
     "OmcStaging-Services",
@@ -312,12 +313,15 @@ const STAGING: [&str; 5] = [
 #[test]
 #[ignore = "needs LocalStack: scripts/test installs it and runs this test"]
 fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
-    // LocalStack's free edition emulates EC2, IAM, S3, SNS, SQS, Logs, Secrets Manager,
-    // Scheduler and CloudWatch alarms; RDS, ECS, ElastiCache, EFS, ELBv2, CloudTrail,
-    // GuardDuty and Config are recorded by tools/localstack-plugins with AWS-shaped
-    // attributes. What this shows is the deploy flow of the real app: the account guard, five
-    // stacks in order, exports and imports, the Services template (over 51,200 bytes) through
-    // S3, image tags kept across deploys, a no-op redeploy, diff and destroy.
+    // LocalStack's free edition emulates EC2, IAM (the OIDC provider and roles), S3, SNS, SQS,
+    // Logs, Secrets Manager, Scheduler, EventBridge, ACM and CloudWatch alarms; RDS, ECS,
+    // ElastiCache, EFS, ELBv2, WAF, Route 53 records, Budgets, CloudTrail, GuardDuty and
+    // Config are recorded by tools/localstack-plugins with AWS-shaped attributes. What this
+    // shows is the deploy flow of the real app: the account guard, the image tags required
+    // before anything changes, six stacks in order (the delivery stack first, the others with
+    // its execution role), exports and imports, the Services template (over 51,200 bytes)
+    // through S3, image tags kept across deploys, a new tag as a new task definition, a no-op
+    // redeploy, diff and destroy.
     let localstack = Endpoint::localstack().unwrap();
     let cwd = crate::output_dir("deploy/localstack-staging");
 
@@ -365,7 +369,7 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
     let Err(RunError::Accounts(mismatches)) = refused else {
         panic!("{refused:?}")
     };
-    assert_eq!(mismatches.len(), 5);
+    assert_eq!(mismatches.len(), 6);
     assert_eq!(api.calls(), [("caller_identity".to_owned(), String::new())]);
 
     // cost --diff against the deployed stacks reads them only in the right account too.
@@ -373,7 +377,7 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert_eq!(
         stderr.lines().collect::<Vec<_>>(),
-        expected[..5],
+        expected[..6],
         "{stderr}"
     );
 
@@ -387,7 +391,28 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
     let outputs = std::fs::read_to_string(cwd.join("omc.out/outputs.json")).unwrap();
     assert!(outputs.contains("\"OmcCdkToolkit\""), "{outputs}");
 
-    // First deploy, with an image tag.
+    // The image tags have no default: a first deploy without them is refused before anything
+    // changes, one line per tag.
+    let (code, stdout, stderr) = run_as(&localstack, &cwd, &["staging", "deploy", "--yes"], &omc);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let mut refused: Vec<String> = ["Agents", "Backend", "Collectors", "Frontend"]
+        .iter()
+        .map(|image| format!("error: OmcStaging-Services: parameter {image}ImageTag has no default and no deployed value; pass --parameters OmcStaging-Services:{image}ImageTag=VALUE"))
+        .collect();
+    refused.push("nothing was changed".into());
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("error: ") || *l == "nothing was changed")
+            .collect::<Vec<_>>(),
+        refused,
+        "{stderr}"
+    );
+    for stack in STAGING {
+        assert!(remote(&localstack, stack).is_none(), "{stack} exists");
+    }
+
+    // First deploy, with the commit's tags.
     let (code, stdout, stderr) = run_as(
         &localstack,
         &cwd,
@@ -397,6 +422,12 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
             "--yes",
             "--parameters",
             "OmcStaging-Services:BackendImageTag=1.2.3",
+            "--parameters",
+            "FrontendImageTag=1a2b3c4",
+            "--parameters",
+            "CollectorsImageTag=1a2b3c4",
+            "--parameters",
+            "AgentsImageTag=1a2b3c4",
         ],
         &omc,
     );
@@ -436,13 +467,13 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
     // Again, without parameters: nothing to do, and the image tag stays.
     let (code, stdout, _) = run_as(&localstack, &cwd, &["staging", "deploy", "--yes"], &omc);
     assert_eq!(code, Some(0), "{stdout}");
-    assert_eq!(stdout.matches(" no changes ").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches(" no changes ").count(), 6, "{stdout}");
     assert_eq!(tag("BackendImageTag"), "1.2.3");
     let (code, stdout, _) = run_as(&localstack, &cwd, &["staging", "diff", "--fail"], &omc);
     assert_eq!(code, Some(0), "{stdout}");
     assert_eq!(
         stdout.matches("There were no differences").count(),
-        5,
+        6,
         "{stdout}"
     );
 
@@ -465,13 +496,26 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
         summary(&stdout, "OmcStaging-Services").starts_with("✓ OmcStaging-Services updated"),
         "{stdout}"
     );
-    assert_eq!(stdout.matches(" no changes ").count(), 4, "{stdout}");
+    assert_eq!(stdout.matches(" no changes ").count(), 5, "{stdout}");
+    // A new tag is a new task definition (on AWS a new revision, since its containers are
+    // create-only, and the service rolls to it): the change set changes that and nothing else.
     assert!(
-        stderr.contains("OmcStaging-Services    parameter FrontendImageTag: latest -> 2.0.0"),
+        stderr.contains("OmcStaging-Services    change set: 0 to add, 1 to modify, 0 to remove"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("OmcStaging-Services    parameter BackendImageTag: 1.2.3 kept (the template's default is latest; --reset-parameters uses it)"),
+        stderr
+            .contains("OmcStaging-Services      ~ AWS::ECS::TaskDefinition FrontendTaskDefinition"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("OmcStaging-Services    parameter FrontendImageTag: 1a2b3c4 -> 2.0.0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "OmcStaging-Services    parameter BackendImageTag: 1.2.3 kept (the template has no default)"
+        ),
         "{stderr}"
     );
     assert_eq!(
@@ -479,21 +523,23 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
         ("1.2.3".to_owned(), "2.0.0".to_owned())
     );
 
-    // --reset-parameters returns to the templates' defaults on purpose.
+    // --reset-parameters has no default to return to: refused before anything changes, and
+    // the deployed tags stay.
     let (code, stdout, stderr) = run_as(
         &localstack,
         &cwd,
         &["staging", "deploy", "--yes", "--reset-parameters"],
         &omc,
     );
-    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("parameter BackendImageTag: 1.2.3 -> latest (the template's default)"),
+        stderr.contains("error: OmcStaging-Services: parameter BackendImageTag has no default (--reset-parameters drops the deployed value); pass --parameters OmcStaging-Services:BackendImageTag=VALUE"),
         "{stderr}"
     );
+    assert!(stderr.ends_with("nothing was changed\n"), "{stderr}");
     assert_eq!(
         (tag("BackendImageTag"), tag("FrontendImageTag")),
-        ("latest".to_owned(), "latest".to_owned())
+        ("1.2.3".to_owned(), "2.0.0".to_owned())
     );
 
     let (code, stdout, stderr) = run_as(&localstack, &cwd, &["staging", "destroy", "--yes"], &omc);
@@ -503,5 +549,5 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
         "{stdout}"
     );
     let (_, stdout, _) = run_as(&localstack, &cwd, &["staging", "destroy", "--yes"], &omc);
-    assert_eq!(stdout.matches(" not deployed ").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches(" not deployed ").count(), 6, "{stdout}");
 }

@@ -53,6 +53,14 @@ TYPES = {
     "AWS::Config::ConfigurationRecorder": ("config", "config-recorder/", "Name", {}),
     "AWS::Config::DeliveryChannel": ("config", "delivery-channel/", "Name", {}),
     "AWS::Config::ConfigRule": ("config", "config-rule/", "ConfigRuleName", {"Arn": "arn", "ConfigRuleId": "id"}),
+    # The hosted zone of an environment exists outside the app (a one-time step), so its
+    # records are recorded without a zone.
+    "AWS::Route53::RecordSet": ("route53", "recordset/", "Id", {}),
+    # LocalStack names a web ACL by "Name|Id|Scope": the placeholder gives it a name.
+    "AWS::WAFv2::WebACL": ("wafv2", "regional/webacl/", "Id", {"Arn": "arn", "Name": "name"}),
+    "AWS::WAFv2::WebACLAssociation": ("wafv2", "regional/webacl-association/", "Id", {}),
+    "AWS::WAFv2::LoggingConfiguration": ("wafv2", "regional/logging/", "ResourceArn", {}),
+    "AWS::Budgets::Budget": ("budgets", "budget/", "Id", {}),
 }
 
 
