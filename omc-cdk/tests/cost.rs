@@ -291,6 +291,20 @@ fn eks_control_plane_and_node_groups() {
         "Runners",
     );
     close(runners, 100.0 * 0.0832 + 50.0 * 0.10 * 100.0 / 730.0);
+    // Booting from a launch template: its root volume, not DiskSize (which EKS refuses then).
+    let (booted, lines) = one(
+        json!({
+            "Template": { "Type": "AWS::EC2::LaunchTemplate", "Properties": { "LaunchTemplateData": {
+                "BlockDeviceMappings": [{ "DeviceName": "/dev/xvda",
+                    "Ebs": { "VolumeSize": 50, "VolumeType": "gp3", "Encrypted": true } }] } } },
+            "Runners": { "Type": "AWS::EKS::Nodegroup", "Properties": { "InstanceTypes": ["t3.large"],
+                "LaunchTemplate": { "Id": { "Ref": "Template" }, "Version": { "Fn::GetAtt": ["Template", "LatestVersionNumber"] } },
+                "ScalingConfig": { "MinSize": 0, "DesiredSize": 0, "MaxSize": 10 } } }
+        }),
+        "Runners",
+    );
+    close(booted, 100.0 * 0.0832 + 50.0 * 0.08 * 100.0 / 730.0);
+    assert!(lines.contains(&"ebs.gp3.gb_month".to_owned()), "{lines:?}");
 }
 
 #[test]

@@ -552,7 +552,37 @@ impl Pricer<'_> {
         let min = number(view.value("ScalingConfig.MinSize")).unwrap_or(0.0);
         let max = number(view.value("ScalingConfig.MaxSize")).unwrap_or(0.0);
         let always = desired.unwrap_or(min).max(min);
-        let disk = number(view.value("DiskSize")).unwrap_or(20.0);
+        // The disk: the launch template's root volume when the node group boots from one,
+        // else `DiskSize` (EKS's default: 20 GB gp2).
+        let template = view
+            .prop("LaunchTemplate.Id")
+            .or_else(|| view.prop("LaunchTemplate.Name"))
+            .and_then(|id| view.resolve(id));
+        let volume = template.as_ref().and_then(|t| {
+            let mappings = t.prop("LaunchTemplateData.BlockDeviceMappings")?;
+            super::items(mappings)
+                .into_iter()
+                .filter_map(|m| t.literal(m))
+                .find_map(|m| m.get("Ebs").cloned())
+        });
+        let (disk, disk_type) = match &volume {
+            Some(ebs) => (
+                number(ebs.get("VolumeSize")).unwrap_or(20.0),
+                ebs.get("VolumeType")
+                    .and_then(Json::as_str)
+                    .unwrap_or("gp2")
+                    .to_owned(),
+            ),
+            None => (
+                number(view.value("DiskSize")).unwrap_or(20.0),
+                "gp2".to_owned(),
+            ),
+        };
+        if disk_type != "gp2" && disk_type != "gp3" {
+            return Err(format!(
+                "the node group's {disk_type} volumes are not in the price table (gp2 and gp3 are)"
+            ));
+        }
         let (hours, what) = if always > 0.0 {
             (
                 always * HOURS_PER_MONTH,
@@ -572,9 +602,9 @@ impl Pricer<'_> {
         Ok(vec![
             self.line(what, hours, &format!("ec2.{kind}.hour"))?,
             self.line(
-                format!("{disk} GB gp2 disk per node"),
+                format!("{disk} GB {disk_type} disk per node"),
                 disk * hours / HOURS_PER_MONTH,
-                "ebs.gp2.gb_month",
+                &format!("ebs.{disk_type}.gb_month"),
             )?,
         ])
     }
