@@ -964,3 +964,37 @@ fn parameters_without_a_value_stop_the_run_before_anything_changes() {
         "Services: parameter BackendImageTag has no default (--reset-parameters drops the deployed value); pass --parameters Services:BackendImageTag=VALUE"
     );
 }
+
+#[test]
+fn outputs_missing_right_after_completion_are_read_again() {
+    // LocalStack has reported a stack complete before its outputs: the engine reads it again
+    // while an output the template declares is missing, instead of reporting none.
+    let app = App::new();
+    let stack = Stack::new(&app, "Network", StackProps::default()).unwrap();
+    stack
+        .add("Topic", RawResource::new("AWS::SNS::Topic"))
+        .unwrap();
+    stack
+        .add_output("VpcId", "vpc-0123", OutputProps::default())
+        .unwrap();
+    let planned = stacks(&app);
+    let api = Arc::new(FakeApi::new());
+    api.lag_outputs("Network", 2);
+    let summary = deploy(&api, settings(), &planned);
+    let Outcome::Deployed { outputs, .. } = outcome(&summary, "Network") else {
+        panic!("{summary:?}")
+    };
+    assert_eq!(
+        outputs,
+        &BTreeMap::from([("VpcId".to_owned(), "vpc-0123".to_owned())])
+    );
+
+    // An endpoint that never shows them: the deploy still succeeds, without them.
+    let api = Arc::new(FakeApi::new());
+    api.lag_outputs("Network", 100);
+    let summary = deploy(&api, settings(), &planned);
+    let Outcome::Deployed { outputs, .. } = outcome(&summary, "Network") else {
+        panic!("{summary:?}")
+    };
+    assert!(outputs.is_empty(), "{outputs:?}");
+}

@@ -293,6 +293,23 @@ pub struct Engine<A> {
     active: Mutex<BTreeSet<String>>,
 }
 
+/// How many times a completed stack is read again for outputs it declares but does not show.
+const OUTPUT_RETRIES: usize = 5;
+
+/// The outputs a template declares without a `Condition`: every deployed stack has them.
+fn unconditional_outputs(template: &Json) -> Vec<String> {
+    template["Outputs"]
+        .as_object()
+        .map(|outputs| {
+            outputs
+                .iter()
+                .filter(|(_, o)| o.get("Condition").is_none())
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Statuses from which an update can start.
 fn is_updatable(status: &str) -> bool {
     matches!(
@@ -1205,9 +1222,23 @@ impl<A: CloudFormationApi> Engine<A> {
             }
             return Ok(Outcome::Failed(Box::new(failure)));
         }
-        let Some(remote) = end.remote else {
+        let Some(mut remote) = end.remote else {
             return Ok(failed(name, format!("{name} vanished")));
         };
+        // Some endpoints (LocalStack) report completion before they have recorded the
+        // outputs: read the stack again, a few times, while an output the template declares
+        // unconditionally is missing.
+        let declared = unconditional_outputs(&stack.template_json());
+        for _ in 0..OUTPUT_RETRIES {
+            if declared.iter().all(|k| remote.outputs.contains_key(k)) {
+                break;
+            }
+            tokio::time::sleep(self.settings.poll_interval).await;
+            match self.describe(api, name).await {
+                Ok(Some(again)) => remote = again,
+                _ => break,
+            }
+        }
         self.apply_termination_protection(api, stack, &remote).await;
         Ok(Outcome::Deployed {
             created,

@@ -76,6 +76,9 @@ struct State {
     panics: Vec<String>,
     vanishing: Vec<String>,
     stopped: BTreeMap<String, Vec<StoppedTask>>,
+    /// Describes of a stack left to answer without its outputs (LocalStack has been seen
+    /// reporting a stack complete before its outputs).
+    lagging_outputs: BTreeMap<String, usize>,
 }
 
 /// The scripted CloudFormation.
@@ -163,6 +166,14 @@ impl FakeApi {
             .get(stack)
             .map(|s| s.remote.parameters.clone())
             .unwrap_or_default()
+    }
+
+    /// The next `describes` descriptions of `stack` once it is complete omit its outputs, as
+    /// an endpoint that reports completion before it has recorded them.
+    pub fn lag_outputs(&self, stack: &str, describes: usize) {
+        lock(&self.state)
+            .lagging_outputs
+            .insert(stack.to_owned(), describes);
     }
 
     /// The service role (`RoleARN`) the stack's last operation ran with.
@@ -526,8 +537,23 @@ impl CloudFormationApi for FakeApi {
             return Ok(None);
         };
         state.step(&name);
+        let complete = state
+            .stacks
+            .get(&name)
+            .is_some_and(|s| s.remote.status.ends_with("_COMPLETE"));
+        let hide_outputs = complete
+            && state
+                .lagging_outputs
+                .get(&name)
+                .is_some_and(|left| *left > 0);
+        if hide_outputs && let Some(left) = state.lagging_outputs.get_mut(&name) {
+            *left -= 1;
+        }
         Ok(state.stacks.get(&name).map(|s| {
             let mut remote = s.remote.clone();
+            if hide_outputs {
+                remote.outputs.clear();
+            }
             // Hidden values show as `****`, as on CloudFormation.
             let declared =
                 crate::params::declared(&serde_json::from_str(&s.template).unwrap_or(Json::Null));
