@@ -947,6 +947,16 @@ fn parameters_without_a_value_stop_the_run_before_anything_changes() {
     assert!(deploy(&api, given(), &planned).is_success());
     assert!(deploy(&api, settings(), &planned).is_success());
     assert_eq!(api.parameters("Services")["BackendImageTag"], "1a2b3c4");
+    // A stack left ROLLBACK_COMPLETE is created again: its values do not count.
+    api.set_status("Services", "ROLLBACK_COMPLETE");
+    let (rolled_back, _) = engine(&api, settings());
+    let refused = block(rolled_back.deploy(&planned, std::future::pending()));
+    assert!(
+        matches!(&refused, Err(RunError::Parameters(missing)) if missing.len() == 2),
+        "{refused:?}"
+    );
+    assert_eq!(api.statuses()["Services"], "ROLLBACK_COMPLETE");
+    api.set_status("Services", "UPDATE_COMPLETE");
     // --reset-parameters has no default to fall back to: refused before anything changes.
     let (reset, _) = engine(
         &api,

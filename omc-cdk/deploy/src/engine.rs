@@ -729,7 +729,9 @@ impl<A: CloudFormationApi> Engine<A> {
                 .describe(&api, &stack.name)
                 .await
                 .map_err(RunError::Api)?
-                .filter(|r| r.status != "REVIEW_IN_PROGRESS");
+                // A stack left ROLLBACK_COMPLETE is deleted and created again: its parameters
+                // are not kept.
+                .filter(|r| r.status != "REVIEW_IN_PROGRESS" && r.status != "ROLLBACK_COMPLETE");
             if let Err(message) = Parameters::resolve(
                 &stack.name,
                 &template,
