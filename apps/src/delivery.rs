@@ -101,7 +101,14 @@ pub(crate) fn registry(app: &App, config: &Config) -> Result<Registry> {
                 &repository_id(&image.repository),
                 EcrRepositoryProps {
                     keep_images: registry.keep_images,
+                    // The workflow tags a release's images with the release (v1.4.2) too:
+                    // those never expire, so production can always start its tasks and roll
+                    // back to an earlier release.
+                    kept_tag_prefixes: vec!["v".into()],
                     pull_accounts: registry.pull_accounts.clone(),
+                    // Kept when the stack is deleted (running services pull from them), but
+                    // not left behind by a create that rolls back (their names are fixed).
+                    removal_policy: omc_cdk::RemovalPolicy::RetainExceptOnCreate,
                     ..EcrRepositoryProps::new(image.repository.clone())
                 },
             )?;
@@ -115,7 +122,8 @@ pub(crate) fn registry(app: &App, config: &Config) -> Result<Registry> {
         &stack,
         "ImagePublisher",
         GitHubActionsRoleProps {
-            role_name: Some("omc-image-publisher".into()),
+            // Under the stack prefix: the execution role may create roles of these names only.
+            role_name: Some(config.stack_name("image-publisher")),
             description: Some(format!(
                 "GitHub Actions of {}: builds and pushes the platform's images",
                 config.github_repository

@@ -25,6 +25,9 @@ const PUSH_ACTIONS: [&str; 4] = [
     "ecr:UploadLayerPart",
 ];
 
+/// How many images of the kept tag prefixes a repository keeps (ECR's limit is 20,000 images).
+const KEPT_TAGGED_IMAGES: u32 = 10_000;
+
 /// How a repository is created.
 #[derive(Clone, Debug)]
 pub struct EcrRepositoryProps {
@@ -41,6 +44,10 @@ pub struct EcrRepositoryProps {
     /// Keeps only the newest this many images (tagged or not); older ones expire. Choose it
     /// larger than the number of builds you may want to roll back to. Default: 30.
     pub keep_images: u32,
+    /// Images with a tag starting with one of these (release tags such as `v`) never expire by
+    /// the count above: a release keeps its image however many builds come after it (up to
+    /// the newest 10,000 of them). Default: none.
+    pub kept_tag_prefixes: Vec<String>,
     /// Accounts (12-digit ids) whose principals may pull images, such as the staging and
     /// production accounts whose ECS task execution roles pull them; those roles still need
     /// the pull permissions in their own policies ([`ContainerImage::from_repository`]
@@ -61,6 +68,7 @@ impl EcrRepositoryProps {
             encryption_key: None,
             untagged_expire_days: 1,
             keep_images: 30,
+            kept_tag_prefixes: Vec::new(),
             pull_accounts: Vec::new(),
             removal_policy: RemovalPolicy::Retain,
         }
@@ -184,6 +192,23 @@ impl EcrRepository {
         for account in &props.pull_accounts {
             check_account(&path, "pull_accounts", account)?;
         }
+        for prefix in &props.kept_tag_prefixes {
+            let ok = !prefix.is_empty()
+                && prefix.len() <= 128
+                && prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+            if !ok {
+                return Err(util::invalid_prop(
+                    &path,
+                    "kept_tag_prefixes",
+                    prefix,
+                    format!(
+                        "kept tag prefix {prefix:?} is not the start of an image tag: 1 to 128 letters, digits, '_', '.' and '-', such as \"v\""
+                    ),
+                ));
+            }
+        }
         let scope = scope.child(id)?;
         let lifecycle = serde_json::json!({
             "rules": [
@@ -203,7 +228,7 @@ impl EcrRepository {
                 },
                 {
                     // ECR wants the rule on any tag status last.
-                    "rulePriority": 2,
+                    "rulePriority": if props.kept_tag_prefixes.is_empty() { 2 } else { 3 },
                     "description": format!("Keep only the newest {} images", props.keep_images),
                     "selection": {
                         "tagStatus": "any",
@@ -214,6 +239,30 @@ impl EcrRepository {
                 }
             ]
         });
+        let mut lifecycle = lifecycle;
+        if !props.kept_tag_prefixes.is_empty()
+            && let Some(rules) = lifecycle["rules"].as_array_mut()
+        {
+            // An image a higher-priority rule selects is never expired by a lower one: this rule
+            // takes the release images out of the count rule's reach.
+            rules.insert(
+                1,
+                serde_json::json!({
+                    "rulePriority": 2,
+                    "description": format!(
+                        "Keep the images tagged {}* (up to the newest {KEPT_TAGGED_IMAGES})",
+                        props.kept_tag_prefixes.join("*, ")
+                    ),
+                    "selection": {
+                        "tagStatus": "tagged",
+                        "tagPrefixList": props.kept_tag_prefixes,
+                        "countType": "imageCountMoreThan",
+                        "countNumber": KEPT_TAGGED_IMAGES
+                    },
+                    "action": {"type": "expire"}
+                }),
+            );
+        }
         let encryption = match &props.encryption_key {
             Some(key) => ecr::repository::EncryptionConfiguration {
                 kms_key: Some(key.key_arn()),

@@ -840,8 +840,9 @@ fn cloudformation_execution_role_is_named_and_limited_to_the_prefix() -> TestRes
         json!({"Effect": "Allow", "Action": "iam:PassRole",
             "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/OmcStaging-*"}})
     );
-    // The two roles themselves are out of reach of the templates.
-    let deny = all.last().unwrap();
+    // The two roles themselves are out of reach of the templates (the statement before the
+    // last; the last denies attaching AWS's administrator policies).
+    let deny = &all[all.len() - 2];
     assert_eq!(deny["Effect"], "Deny");
     assert_eq!(
         deny["Resource"],
@@ -1039,6 +1040,94 @@ fn the_provider_of_the_stacks_account_is_named_from_the_account_id() -> TestResu
     assert_eq!(
         trust(&t, "Ci")["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
         "repo:omc/omc:pull_request"
+    );
+    Ok(())
+}
+
+#[test]
+fn release_images_are_kept_whatever_the_count() -> TestResult {
+    let (_app, stack) = testing::stack()?;
+    EcrRepository::new(
+        &stack,
+        "Backend",
+        EcrRepositoryProps {
+            keep_images: 50,
+            kept_tag_prefixes: vec!["v".into()],
+            ..EcrRepositoryProps::new("omc-backend")
+        },
+    )?;
+    let t = Template::from_stack(&stack)?;
+    let (_, repo) = t.resources("AWS::ECR::Repository")[0];
+    let lifecycle: Json = serde_json::from_str(
+        repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"]
+            .as_str()
+            .unwrap(),
+    )?;
+    // The release rule comes before the count rule, so the count never expires a release.
+    assert_eq!(
+        lifecycle["rules"][1],
+        json!({"rulePriority": 2, "description": "Keep the images tagged v* (up to the newest 10000)",
+               "selection": {"tagStatus": "tagged", "tagPrefixList": ["v"], "countType": "imageCountMoreThan", "countNumber": 10000},
+               "action": {"type": "expire"}})
+    );
+    assert_eq!(lifecycle["rules"][2]["rulePriority"], 3);
+    assert_eq!(lifecycle["rules"][2]["selection"]["tagStatus"], "any");
+
+    let err = EcrRepository::new(
+        &stack,
+        "Bad",
+        EcrRepositoryProps {
+            kept_tag_prefixes: vec!["v*".into()],
+            ..EcrRepositoryProps::new("omc-bad")
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Test/Bad: kept tag prefix \"v*\" is not the start of an image tag: 1 to 128 letters, digits, '_', '.' and '-', such as \"v\""
+    );
+    Ok(())
+}
+
+#[test]
+fn the_execution_role_may_not_attach_aws_administrator_policies() -> TestResult {
+    let (_app, stack) = testing::stack()?;
+    let provider = GitHubOidcProvider::new(&stack, "GitHub", GitHubOidcProviderProps::default())?;
+    DeployRoles::new(
+        &stack,
+        "Deploy",
+        DeployRolesProps::new(
+            &provider,
+            "omc/omc",
+            vec![GitHubSubject::Branch("main".into())],
+            "OmcStaging",
+            "arn:aws:s3:::omc-cdk-toolkit-210987654321-us-east-1",
+            vec!["ecs".into()],
+        ),
+    )?;
+    let t = Template::from_stack(&stack)?;
+    let execution = t
+        .resources("AWS::IAM::Role")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["RoleName"] == "OmcStaging-cfn-exec")
+        .unwrap()
+        .1;
+    let statements = execution["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let deny = statements
+        .iter()
+        .find(|s| s["Effect"] == "Deny" && s["Condition"].get("ArnLike").is_some())
+        .unwrap();
+    assert_eq!(deny["Action"], json!("iam:AttachRolePolicy"));
+    assert_eq!(
+        deny["Condition"]["ArnLike"]["iam:PolicyARN"],
+        json!([
+            "arn:*:iam::aws:policy/AdministratorAccess",
+            "arn:*:iam::aws:policy/IAMFullAccess",
+            "arn:*:iam::aws:policy/PowerUserAccess",
+            "arn:*:iam::aws:policy/job-function/SystemAdministrator"
+        ])
     );
     Ok(())
 }
