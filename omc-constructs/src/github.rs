@@ -452,6 +452,15 @@ const STACK_WRITE_ACTIONS: [&str; 6] = [
     "cloudformation:UpdateTerminationProtection",
 ];
 
+/// AWS managed policies that make a role an administrator of the account or of IAM: the
+/// execution role may not attach them.
+const ADMIN_POLICIES: [&str; 4] = [
+    "AdministratorAccess",
+    "IAMFullAccess",
+    "PowerUserAccess",
+    "job-function/SystemAdministrator",
+];
+
 /// IAM actions CloudFormation calls to manage roles, their policies, managed policies and
 /// instance profiles.
 const IAM_READ_ACTIONS: [&str; 9] = [
@@ -807,6 +816,27 @@ impl DeployRoles {
                 [execution_role_literal_arn, deploy.role_arn()],
             )
         });
+        // Nor attach AWS's administrator policies to a role of the environment. (This narrows,
+        // it does not bound: a role under the prefix may still get broad inline statements;
+        // who may deploy is the boundary, see `docs/architecture.md`.)
+        execution.add_to_policy(
+            PolicyStatement {
+                effect: Effect::Deny,
+                ..PolicyStatement::allow(["iam:AttachRolePolicy"], ["*".into()])
+            }
+            .with_condition(Node::map([(
+                "ArnLike",
+                Node::map([(
+                    "iam:PolicyARN",
+                    Node::List(
+                        ADMIN_POLICIES
+                            .iter()
+                            .map(|name| node(format!("arn:*:iam::aws:policy/{name}")))
+                            .collect(),
+                    ),
+                )]),
+            )])),
+        );
         let resource = execution.resource();
         resource.suppress(
             "iam-wildcard-resource-write",
