@@ -33,6 +33,8 @@ pub(crate) struct TemplateParts {
     pub(crate) paths: BTreeMap<String, String>,
     /// The schema of each resource whose type is known, by logical id, to check attributes.
     pub(crate) schemas: BTreeMap<String, &'static ResourceSchema>,
+    /// How each taggable resource takes tags, by logical id, to check its tags.
+    pub(crate) tag_formats: BTreeMap<String, TagFormat>,
 }
 
 /// An output the producer must add so a consumer can read one of its values.
@@ -141,6 +143,11 @@ impl Renderer<'_> {
             parts.paths.insert(resource.logical_id.clone(), full);
             if let Some(schema) = self.schema_of(resource) {
                 parts.schemas.insert(resource.logical_id.clone(), schema);
+            }
+            if resource.tag_format != TagFormat::None {
+                parts
+                    .tag_formats
+                    .insert(resource.logical_id.clone(), resource.tag_format.clone());
             }
             parts
                 .resources

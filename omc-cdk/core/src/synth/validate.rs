@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
+use omc_cdk_template::constraints::ViolationKind;
+use serde_json::{Map, Value as Json};
 
 use super::graph;
 use super::render::{Seg, TemplateParts, format_path};
@@ -20,6 +21,8 @@ pub(crate) const MAX_RESOURCES: usize = 500;
 pub(crate) const MAX_PARAMETERS: usize = 200;
 pub(crate) const MAX_OUTPUTS: usize = 200;
 pub(crate) const MAX_MAPPINGS: usize = 200;
+/// AWS's limit of user tags per resource.
+pub(crate) const MAX_TAGS: usize = 50;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Section {
@@ -180,6 +183,105 @@ impl<'a> Checker<'a, '_> {
                     _ => self.visit(value, &mut path),
                 }
             }
+            let tags_over_limit = self.tags(logical_id, resource);
+            self.schema_constraints(logical_id, resource, tags_over_limit);
+        }
+    }
+
+    /// The literal values of the resource's properties against the value constraints of its
+    /// type's schema, when known. `skip_items` is a property whose item count is already
+    /// reported.
+    fn schema_constraints(
+        &mut self,
+        logical_id: &str,
+        resource: &Map<String, Json>,
+        skip_items: Option<&str>,
+    ) {
+        let Some(&schema) = self.parts.schemas.get(logical_id) else {
+            return;
+        };
+        if schema.constraints.is_empty()
+            || resource.get("Type").and_then(Json::as_str) != Some(schema.type_name)
+        {
+            return;
+        }
+        let Some(Json::Object(properties)) = resource.get("Properties") else {
+            return;
+        };
+        let mut found = Vec::new();
+        schema
+            .constraints
+            .check(schema.type_name, properties, &mut found);
+        for violation in found {
+            let kind = match violation.kind {
+                ViolationKind::NotAllowed => ProblemKind::ValueNotAllowed,
+                ViolationKind::Pattern => ProblemKind::PatternMismatch,
+                ViolationKind::Range => ProblemKind::OutOfRange,
+                ViolationKind::Length => ProblemKind::InvalidLength,
+            };
+            if kind == ProblemKind::InvalidLength && skip_items == Some(&*violation.property) {
+                continue;
+            }
+            self.problems.push(Problem {
+                path: self.element.clone(),
+                property: format!("Properties.{}", violation.property),
+                message: violation.message,
+                kind,
+            });
+        }
+    }
+
+    /// A taggable resource's tags (its own, its scopes' and its stack's, merged): at most
+    /// [`MAX_TAGS`], and no key with the reserved prefix `aws:`. Returns the tag property when
+    /// it has too many.
+    fn tags(&mut self, logical_id: &str, resource: &'a Map<String, Json>) -> Option<&'a str> {
+        let format = self.parts.tag_formats.get(logical_id)?;
+        let (property, value) = resource
+            .get("Properties")?
+            .as_object()?
+            .get_key_value(format.property()?)?;
+        let mut count = 0;
+        let mut path = vec![Seg::Key("Properties"), Seg::Key(property.as_str())];
+        match value {
+            Json::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if is_intrinsic(item) {
+                        continue;
+                    }
+                    count += 1;
+                    if let Some(key) = item.get("Key").and_then(Json::as_str) {
+                        path.extend([Seg::Index(i), Seg::Key("Key")]);
+                        self.reserved_tag_key(key, &path);
+                        path.truncate(2);
+                    }
+                }
+            }
+            Json::Object(map) if !is_intrinsic(value) => {
+                count = map.len();
+                for key in map.keys() {
+                    path.push(Seg::Key(key.as_str()));
+                    self.reserved_tag_key(key, &path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        path.truncate(2);
+        if count > MAX_TAGS {
+            let message = format!(
+                "the resource has {count} tags (its own and those of its scopes and stack); AWS allows at most {MAX_TAGS} on a resource: remove some"
+            );
+            self.problem(&path, ProblemKind::Limit, message);
+            return Some(property.as_str());
+        }
+        None
+    }
+
+    fn reserved_tag_key(&mut self, key: &str, path: &[Seg<'_>]) {
+        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            let message =
+                format!("tag key {key:?} uses the reserved prefix \"aws:\"; choose another key");
+            self.problem(path, ProblemKind::InvalidValue, message);
         }
     }
 
@@ -773,6 +875,17 @@ pub(crate) fn unknown_attribute(
         "Fn::GetAtt {attribute:?} of {resource}: type {} has no attribute {attribute:?}; {has}",
         schema.type_name
     ))
+}
+
+/// `Ref`, `Condition` or `Fn::*`: not a literal.
+fn is_intrinsic(value: &Json) -> bool {
+    match value {
+        Json::Object(map) if map.len() == 1 => map
+            .keys()
+            .next()
+            .is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::")),
+        _ => false,
+    }
 }
 
 fn keys_of(map: &Json) -> String {
