@@ -116,6 +116,93 @@ struct Pattern {
 struct Compiled {
     regex: regex_lite::Regex,
     refused_prefix: Option<String>,
+    /// The pattern as a set of characters repeated, when it has that shape.
+    class: Option<AsciiClass>,
+}
+
+/// A pattern of the shape `^[class]*$` (or `+`, `{m,n}`; the most common shape, as for
+/// tags): for ASCII values, a table lookup per byte instead of the regex engine, which
+/// keeps the check cheap on the values every resource repeats (tags).
+#[derive(Debug)]
+struct AsciiClass {
+    /// Bit `b` set when ASCII byte `b` is in the class.
+    allowed: u128,
+    min: usize,
+    max: Option<usize>,
+}
+
+impl AsciiClass {
+    /// Whether an ASCII `value` matches.
+    fn is_match(&self, value: &[u8]) -> bool {
+        value.len() >= self.min
+            && self.max.is_none_or(|max| value.len() <= max)
+            && value
+                .iter()
+                .all(|&b| b < 128 && self.allowed & (1 << b) != 0)
+    }
+
+    /// `^[class]quantifier$`, optionally with the class and quantifier in a group.
+    fn of(source: &str) -> Option<AsciiClass> {
+        let body = source.strip_prefix('^')?;
+        let (body, grouped) = match body.strip_prefix('(') {
+            Some(rest) => (rest, true),
+            None => (body, false),
+        };
+        let rest = body.strip_prefix('[')?;
+        // The end of the class: the first `]` that is not escaped.
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in rest.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '[' => return None,
+                ']' => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let end = end?;
+        let class = &rest[..end];
+        let mut tail = &rest[end + 1..];
+        let (min, max) = if let Some(t) = tail.strip_prefix('*') {
+            tail = t;
+            (0, None)
+        } else if let Some(t) = tail.strip_prefix('+') {
+            tail = t;
+            (1, None)
+        } else if let Some(t) = tail.strip_prefix('{') {
+            let (counts, t) = t.split_once('}')?;
+            tail = t;
+            match counts.split_once(',') {
+                Some((min, "")) => (min.parse().ok()?, None),
+                Some((min, max)) => (min.parse().ok()?, Some(max.parse().ok()?)),
+                None => {
+                    let n = counts.parse().ok()?;
+                    (n, Some(n))
+                }
+            }
+        } else {
+            return None;
+        };
+        if grouped {
+            tail = tail.strip_prefix(')')?;
+        }
+        if !matches!(tail, "$" | "\\z" | "\\Z") {
+            return None;
+        }
+        let one = compile(&format!("^[{class}]$"))?;
+        let mut allowed = 0u128;
+        let mut buf = [0u8; 4];
+        for b in 0u8..128 {
+            if one.is_match(char::from(b).encode_utf8(&mut buf)) {
+                allowed |= 1 << b;
+            }
+        }
+        Some(AsciiClass { allowed, min, max })
+    }
 }
 
 impl Pattern {
@@ -128,7 +215,10 @@ impl Pattern {
                 c.refused_prefix
                     .as_ref()
                     .is_none_or(|prefix| !value.starts_with(prefix.as_str()))
-                    && c.regex.is_match(value)
+                    && match &c.class {
+                        Some(class) if value.is_ascii() => class.is_match(value.as_bytes()),
+                        _ => c.regex.is_match(value),
+                    }
             })
     }
 }
@@ -143,14 +233,17 @@ fn compile_with_prefix(source: &str) -> Option<Compiled> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '/' | '@'))
     {
+        let rest = format!("^{rest}");
         return Some(Compiled {
-            regex: compile(&format!("^{rest}"))?,
+            regex: compile(&rest)?,
             refused_prefix: Some(prefix.to_owned()),
+            class: AsciiClass::of(&rest),
         });
     }
     Some(Compiled {
         regex: compile(source)?,
         refused_prefix: None,
+        class: AsciiClass::of(source),
     })
 }
 
@@ -640,6 +733,38 @@ mod tests {
         assert!(compile(r"^\P{C}+$").unwrap().is_match("a b"));
         assert!(!compile(r"^\P{C}+$").unwrap().is_match("a\tb"));
         assert!(!compile(r"^\p{ASCII}+$").unwrap().is_match("é"));
+    }
+
+    /// The table lookup agrees with the regex engine.
+    #[test]
+    fn character_class_patterns_take_the_fast_path() {
+        let tag = compile_with_prefix(r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$").unwrap();
+        let class = tag.class.as_ref().unwrap();
+        let name = compile_with_prefix(r"^[a-z0-9\-]{3,5}\Z").unwrap();
+        let names = name.class.as_ref().unwrap();
+        for value in [
+            "", "team", "a b", "a,b", "x-y_z", "abc", "ab", "abcdef", "ABC", "a-1",
+        ] {
+            assert_eq!(
+                class.is_match(value.as_bytes()),
+                tag.regex.is_match(value),
+                "{value}"
+            );
+            assert_eq!(
+                names.is_match(value.as_bytes()),
+                name.regex.is_match(value),
+                "{value}"
+            );
+        }
+        let prefixed = compile_with_prefix(r"^(?!aws:)[a-zA-Z+-=._:/]+$").unwrap();
+        assert!(prefixed.class.is_some());
+        assert!(
+            compile_with_prefix(r"^[a-z]+-[0-9]+$")
+                .unwrap()
+                .class
+                .is_none()
+        );
+        assert!(compile_with_prefix(r"^[a-z]*").unwrap().class.is_none());
         assert!(compile(r"^(a)\1$").is_none());
         assert!(compile(r"^[^\p{L}]$").is_none());
         assert!(compile(r"^\P{L}$").is_none());
