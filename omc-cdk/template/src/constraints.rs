@@ -446,7 +446,15 @@ impl<'a> Walk<'a, '_> {
             }
             Json::Number(n) => {
                 let text = n.to_string();
-                if !rule.allowed.is_empty() && !rule.allowed.contains(&text) {
+                // Compared as numbers: 7.0 is the allowed 7.
+                let allowed = |a: &String| {
+                    *a == text
+                        || a.parse::<f64>()
+                            .ok()
+                            .zip(n.as_f64())
+                            .is_some_and(|(a, n)| a.total_cmp(&n).is_eq())
+                };
+                if !rule.allowed.is_empty() && !rule.allowed.iter().any(allowed) {
                     self.not_allowed(rule, &text);
                     return;
                 }
@@ -822,6 +830,13 @@ mod tests {
                     r#"MetricName is "toolong" (7 characters); AWS::A::B allows at most 5 characters"#
                 ),
             ]
+        );
+        let days = r#"{"p":{"Days":{"e":["1","7"]}}}"#;
+        assert!(violations(days, &serde_json::json!({"Days": 7.0})).is_empty());
+        assert!(violations(days, &serde_json::json!({"Days": "7"})).is_empty());
+        assert_eq!(
+            violations(days, &serde_json::json!({"Days": 2}))[0].message,
+            "Days is 2; AWS::A::B allows one of 1, 7"
         );
         let many = violations(text, &serde_json::json!({"Items": ["a", "b", "c"]}));
         assert_eq!(
