@@ -245,3 +245,30 @@ fn valid_values_pass() {
         .unwrap();
     app.synth_unchecked().unwrap();
 }
+
+#[test]
+fn overrides_are_checked_and_conditional_values_skipped() {
+    let (app, stack) = app();
+    let vpc = stack.add("Vpc", vpc()).unwrap();
+    vpc.add_property_override("InstanceTenancy", "Dedicated");
+    stack
+        .add(
+            "Alarm",
+            alarm().property(
+                "Period",
+                json!({"Fn::If": ["Never", -1, {"Ref": "AWS::NoValue"}]}),
+            ),
+        )
+        .unwrap();
+    stack
+        .add_condition(
+            "Never",
+            omc_cdk::fns::equals(omc_cdk::aws::region(), "nowhere"),
+        )
+        .unwrap();
+    let problem = only(&app);
+    assert_eq!(
+        problem.to_string(),
+        r#"Ops/Vpc (Properties.InstanceTenancy): InstanceTenancy is "Dedicated"; AWS::EC2::VPC allows one of dedicated, default, host"#
+    );
+}

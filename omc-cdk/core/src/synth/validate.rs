@@ -1,5 +1,7 @@
 //! Checks of a rendered template: every reference resolves, `Fn::Sub` variables exist,
-//! resources do not depend on each other in a cycle, and CloudFormation's limits hold.
+//! resources do not depend on each other in a cycle, CloudFormation's limits hold, literal
+//! property values keep to the value constraints of their type's schema, and tags to AWS's
+//! limits.
 //!
 //! The checks run on the final template JSON, so they see everything that reaches
 //! CloudFormation, escape-hatch overrides included.
