@@ -272,3 +272,33 @@ fn overrides_are_checked_and_conditional_values_skipped() {
         r#"Ops/Vpc (Properties.InstanceTenancy): InstanceTenancy is "Dedicated"; AWS::EC2::VPC allows one of dedicated, default, host"#
     );
 }
+
+#[test]
+fn a_property_can_be_left_unchecked_with_a_reason() {
+    let (app, stack) = app();
+    let vpc = stack
+        .add("Vpc", vpc().property("InstanceTenancy", "shared"))
+        .unwrap();
+    let alarm = stack
+        .add(
+            "Alarm",
+            alarm().property("Dimensions", json!([{"Name": "", "Value": "x"}])),
+        )
+        .unwrap();
+    vpc.skip_schema_constraints("InstanceTenancy", "newer than the pinned schemas")
+        .unwrap();
+    alarm
+        .skip_schema_constraints(
+            "Properties.Dimensions",
+            "an empty dimension name is fine here",
+        )
+        .unwrap();
+    app.synth_unchecked().unwrap();
+    let err = vpc
+        .skip_schema_constraints("InstanceTenancy", " ")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Ops/Vpc: the reason is empty; say why the schema's constraint does not apply"
+    );
+}

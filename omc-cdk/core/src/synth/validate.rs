@@ -224,6 +224,19 @@ impl<'a> Checker<'a, '_> {
             if kind == ProblemKind::InvalidLength && skip_items == Some(&*violation.property) {
                 continue;
             }
+            let unchecked = self.parts.unchecked.get(logical_id).is_some_and(|paths| {
+                paths.iter().any(|p| {
+                    violation
+                        .property
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|rest| {
+                            rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')
+                        })
+                })
+            });
+            if unchecked {
+                continue;
+            }
             self.problems.push(Problem {
                 path: self.element.clone(),
                 property: format!("Properties.{}", violation.property),
