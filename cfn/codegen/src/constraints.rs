@@ -288,3 +288,63 @@ fn scalars(node: &Json, c: &mut Map<String, Json>) {
 fn n_is_zero(n: Option<&Json>) -> bool {
     n.and_then(Json::as_f64).is_some_and(|n| n == 0.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn properties_definitions_lists_and_recursion() {
+        let schema = json!({
+            "properties": {
+                "Name": {"type": "string", "pattern": "^[a-z]+$", "minLength": 0, "maxLength": 63},
+                "Tenancy": {"type": "string", "enum": ["default", "dedicated"]},
+                "Days": {"type": "integer", "enum": [1, 7]},
+                "Period": {"type": "integer", "minimum": 1},
+                "Arn": {"type": "string", "pattern": "^arn:"},
+                "Subnets": {"type": "array", "minItems": 0, "maxItems": 16, "items": {"type": "string", "maxLength": 24}},
+                "Tags": {"type": "array", "items": {"$ref": "#/definitions/Tag"}},
+                "Rule": {"$ref": "#/definitions/Statement"},
+                "Loose": {"type": "object", "properties": {"Free": {"type": "string"}}},
+                "Inline": {"type": "object", "properties": {"Size": {"type": "integer", "maximum": 9}}}
+            },
+            "readOnlyProperties": ["/properties/Arn"],
+            "definitions": {
+                "Tag": {"type": "object", "properties": {
+                    "Key": {"type": "string", "minLength": 1, "maxLength": 128},
+                    "Value": {"type": "string"}
+                }},
+                "Statement": {"type": "object", "properties": {
+                    "And": {"type": "array", "items": {"$ref": "#/definitions/Statement"}},
+                    "Name": {"$ref": "#/definitions/Name"}
+                }},
+                "Name": {"type": "string", "maxLength": 5}
+            }
+        });
+        assert_eq!(
+            type_constraints(&schema).unwrap(),
+            json!({
+                "p": {
+                    "Days": {"e": ["1", "7"]},
+                    "Inline": {"r": "Inline"},
+                    "Name": {"x": "^[a-z]+$", "lh": 63},
+                    "Period": {"lo": 1},
+                    "Rule": {"r": "Statement"},
+                    "Subnets": {"ih": 16, "lh": 24},
+                    "Tags": {"r": "Tag"},
+                    "Tenancy": {"e": ["default", "dedicated"]}
+                },
+                "d": {
+                    "Inline": {"Size": {"hi": 9}},
+                    "Statement": {"And": {"r": "Statement"}, "Name": {"lh": 5}},
+                    "Tag": {"Key": {"ll": 1, "lh": 128}}
+                }
+            })
+        );
+        assert_eq!(
+            type_constraints(&json!({"properties": {"A": {"type": "string"}}})),
+            None
+        );
+    }
+}
