@@ -10,7 +10,7 @@ use omc_cdk::{
 };
 use serde_json::json;
 
-/// A registry of four types with the real constraints that `omc-cfn` carries (generated from
+/// A registry of five types with the real constraints that `omc-cfn` carries (generated from
 /// the pinned registry schemas), as `omc_cfn::schema::find` gives them.
 fn schemas(type_name: &str) -> Option<&'static omc_cdk::schema::ResourceSchema> {
     static REGISTRY: std::sync::OnceLock<Vec<omc_cdk::schema::ResourceSchema>> =
@@ -18,7 +18,8 @@ fn schemas(type_name: &str) -> Option<&'static omc_cdk::schema::ResourceSchema> 
     REGISTRY
         .get_or_init(|| {
             let mut registry = omc_cdk::schema::parse_registry(
-                "AWS::CloudWatch::Alarm\tTags:S\tComparisonOperator:,Dimensions:,EvaluationPeriods:,MetricName:,Namespace:,Period:,Tags:,Threshold:\tArn\n\
+                "AWS::Amplify::App\tTags:S\tName:r,Tags:\tAppId,Arn\n\
+                 AWS::CloudWatch::Alarm\tTags:S\tComparisonOperator:,Dimensions:,EvaluationPeriods:,MetricName:,Namespace:,Period:,Tags:,Threshold:\tArn\n\
                  AWS::EC2::VPC\tTags:S\tCidrBlock:A,InstanceTenancy:C,Tags:\tCidrBlock,VpcId\n\
                  AWS::S3::Bucket\tTags:S\tBucketName:A,Tags:\tArn\n\
                  AWS::SSM::Parameter\tTags:M\tName:A,Tags:,Type:r,Value:r\tType,Value\n",
@@ -185,12 +186,23 @@ fn a_tag_key_with_the_reserved_prefix() {
                 .tags(TagFormat::Map("Tags".into())),
         )
         .unwrap();
+    // Amplify's schema refuses the prefix with a pattern (^(?!aws:)...): reported once.
+    stack
+        .add(
+            "Amplify",
+            RawResource::new("AWS::Amplify::App")
+                .property("Name", "web")
+                .property("Tags", json!([{"Key": "aws:app", "Value": "x"}]))
+                .tags(TagFormat::KeyValueList("Tags".into())),
+        )
+        .unwrap();
     let shown: Vec<String> = problems(&app).iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
         [
             r#"Ops/Vpc (Properties.Tags[0].Key): tag key "AWS:team" uses the reserved prefix "aws:"; choose another key"#,
             r#"Ops/Param (Properties.Tags.aws:owner): tag key "aws:owner" uses the reserved prefix "aws:"; choose another key"#,
+            r#"Ops/Amplify (Properties.Tags[0].Key): tag key "aws:app" uses the reserved prefix "aws:"; choose another key"#,
         ]
     );
 }

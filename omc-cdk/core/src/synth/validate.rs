@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json};
 use super::graph;
 use super::render::{Seg, TemplateParts, format_path};
 use crate::error::{Problem, ProblemKind};
-use crate::schema::ResourceSchema;
+use crate::schema::{ResourceSchema, TagFormat};
 use crate::stack::is_pseudo;
 
 /// CloudFormation's limits per template.
@@ -56,6 +56,15 @@ struct Checker<'a, 'p> {
     holding: Vec<&'a str>,
     /// Inside an output's `Export.Name`.
     in_export_name: bool,
+}
+
+/// What the tag checks of a resource reported, so the schema's constraints on the same
+/// values are not reported twice: the tag property when it has too many tags, and the tag keys
+/// with the reserved prefix (paths under `Properties`).
+#[derive(Default)]
+struct TagsReported<'a> {
+    over_limit: Option<&'a str>,
+    reserved_keys: Vec<String>,
 }
 
 /// Functions a condition may use.
@@ -185,19 +194,18 @@ impl<'a> Checker<'a, '_> {
                     _ => self.visit(value, &mut path),
                 }
             }
-            let tags_over_limit = self.tags(logical_id, resource);
-            self.schema_constraints(logical_id, resource, tags_over_limit);
+            let tags = self.tags(logical_id, resource);
+            self.schema_constraints(logical_id, resource, &tags);
         }
     }
 
     /// The literal values of the resource's properties against the value constraints of its
-    /// type's schema, when known. `skip_items` is a property whose item count is already
-    /// reported.
+    /// type's schema, when known. What `tags` reported already is not reported again.
     fn schema_constraints(
         &mut self,
         logical_id: &str,
         resource: &Map<String, Json>,
-        skip_items: Option<&str>,
+        tags: &TagsReported<'_>,
     ) {
         let Some(&schema) = self.parts.schemas.get(logical_id) else {
             return;
@@ -221,7 +229,12 @@ impl<'a> Checker<'a, '_> {
                 ViolationKind::Range => ProblemKind::OutOfRange,
                 ViolationKind::Length => ProblemKind::InvalidLength,
             };
-            if kind == ProblemKind::InvalidLength && skip_items == Some(&*violation.property) {
+            let reported = match kind {
+                ProblemKind::InvalidLength => tags.over_limit == Some(&*violation.property),
+                ProblemKind::PatternMismatch => tags.reserved_keys.contains(&violation.property),
+                _ => false,
+            };
+            if reported {
                 continue;
             }
             let unchecked = self.parts.unchecked.get(logical_id).is_some_and(|paths| {
@@ -247,14 +260,18 @@ impl<'a> Checker<'a, '_> {
     }
 
     /// A taggable resource's tags (its own, its scopes' and its stack's, merged): at most
-    /// [`MAX_TAGS`], and no key with the reserved prefix `aws:`. Returns the tag property when
-    /// it has too many.
-    fn tags(&mut self, logical_id: &str, resource: &'a Map<String, Json>) -> Option<&'a str> {
-        let format = self.parts.tag_formats.get(logical_id)?;
-        let (property, value) = resource
-            .get("Properties")?
-            .as_object()?
-            .get_key_value(format.property()?)?;
+    /// [`MAX_TAGS`], and no key with the reserved prefix `aws:`.
+    fn tags(&mut self, logical_id: &str, resource: &'a Map<String, Json>) -> TagsReported<'a> {
+        let mut reported = TagsReported::default();
+        let Some((property, value)) = self
+            .parts
+            .tag_formats
+            .get(logical_id)
+            .and_then(TagFormat::property)
+            .and_then(|p| resource.get("Properties")?.as_object()?.get_key_value(p))
+        else {
+            return reported;
+        };
         let mut count = 0;
         let mut path = vec![Seg::Key("Properties"), Seg::Key(property.as_str())];
         match value {
@@ -266,7 +283,9 @@ impl<'a> Checker<'a, '_> {
                     count += 1;
                     if let Some(key) = item.get("Key").and_then(Json::as_str) {
                         path.extend([Seg::Index(i), Seg::Key("Key")]);
-                        self.reserved_tag_key(key, &path);
+                        if self.reserved_tag_key(key, &path) {
+                            reported.reserved_keys.push(format!("{property}[{i}].Key"));
+                        }
                         path.truncate(2);
                     }
                 }
@@ -275,7 +294,9 @@ impl<'a> Checker<'a, '_> {
                 count = map.len();
                 for key in map.keys() {
                     path.push(Seg::Key(key.as_str()));
-                    self.reserved_tag_key(key, &path);
+                    if self.reserved_tag_key(key, &path) {
+                        reported.reserved_keys.push(format!("{property}.{key}"));
+                    }
                     path.pop();
                 }
             }
@@ -287,17 +308,20 @@ impl<'a> Checker<'a, '_> {
                 "the resource has {count} tags (its own and those of its scopes and stack); AWS allows at most {MAX_TAGS} on a resource: remove some"
             );
             self.problem(&path, ProblemKind::Limit, message);
-            return Some(property.as_str());
+            reported.over_limit = Some(property.as_str());
         }
-        None
+        reported
     }
 
-    fn reserved_tag_key(&mut self, key: &str, path: &[Seg<'_>]) {
-        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+    /// Reports a tag key with the reserved prefix `aws:`; whether it did.
+    fn reserved_tag_key(&mut self, key: &str, path: &[Seg<'_>]) -> bool {
+        let reserved = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"));
+        if reserved {
             let message =
                 format!("tag key {key:?} uses the reserved prefix \"aws:\"; choose another key");
             self.problem(path, ProblemKind::InvalidValue, message);
         }
+        reserved
     }
 
     fn outputs(&mut self) {
