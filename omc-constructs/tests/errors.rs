@@ -462,3 +462,46 @@ fn eks_runner_cluster() {
     .unwrap_err();
     assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
 }
+
+/// Typed resources carry their schema's value constraints: literal values they refuse fail
+/// synthesis with the construct path, the property, the value and what is allowed.
+#[test]
+fn typed_resources_check_the_schemas_value_constraints() {
+    use omc_constructs::cfn::{ec2, s3};
+    let app = App::new();
+    let stack = Stack::new(&app, "Test", StackProps::default()).unwrap();
+    stack
+        .add(
+            "Vpc",
+            ec2::Vpc {
+                cidr_block: Some("10.0.0.0/16".into()),
+                instance_tenancy: Some("shared".into()),
+                ..ec2::Vpc::new()
+            },
+        )
+        .unwrap();
+    stack
+        .add(
+            "Bucket",
+            s3::Bucket {
+                bucket_name: Some("Omc-Reports".into()),
+                ..s3::Bucket::new()
+            },
+        )
+        .unwrap();
+    let err = app.synth_unchecked().unwrap_err();
+    let kinds: Vec<omc_cdk::ProblemKind> = err.problems().iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            omc_cdk::ProblemKind::ValueNotAllowed,
+            omc_cdk::ProblemKind::PatternMismatch
+        ]
+    );
+    assert_eq!(
+        err.to_string(),
+        r#"synthesis found 2 problems:
+  - Test/Vpc (Properties.InstanceTenancy): InstanceTenancy is "shared"; AWS::EC2::VPC allows one of dedicated, default, host
+  - Test/Bucket (Properties.BucketName): BucketName is "Omc-Reports"; AWS::S3::Bucket allows only values that match ^([a-z0-9][a-z0-9.-]*[a-z0-9])?$"#
+    );
+}

@@ -5,18 +5,28 @@
 //! replacements.
 //!
 //! The data is kept as text (see [`omc_cdk::schema::parse_registry`]), which costs nothing to
-//! compile, and parsed on first use.
+//! compile, and parsed on first use. The value constraints of the registry schemas (allowed
+//! values, patterns, ranges, lengths; [`CONSTRAINTS_TEXT`]) are attached to each type and
+//! parsed when synthesis first checks a resource of that type.
 
 use std::sync::OnceLock;
 
-use omc_cdk::schema::{ResourceSchema, parse_registry};
+use omc_cdk::schema::{ResourceSchema, attach_constraints, parse_registry};
 
 /// Every resource type, sorted by type name. Empty only if the text below were malformed,
 /// which the crate's tests rule out.
 pub fn all() -> &'static [ResourceSchema] {
     static REGISTRY: OnceLock<Vec<ResourceSchema>> = OnceLock::new();
-    REGISTRY.get_or_init(|| parse_registry(REGISTRY_TEXT).unwrap_or_default())
+    REGISTRY.get_or_init(|| {
+        let mut all = parse_registry(REGISTRY_TEXT).unwrap_or_default();
+        attach_constraints(&mut all, CONSTRAINTS_TEXT);
+        all
+    })
 }
+
+/// The value constraints of the registry schemas (pinned in `cfn/schema/constraints.json.gz`,
+/// extracted from cfn-lint's copy of them), one type per line: `<type>\t<JSON>`.
+pub const CONSTRAINTS_TEXT: &str = include_str!("constraints.txt");
 
 /// The schema of a resource type, such as `AWS::EC2::VPC`.
 pub fn find(type_name: &str) -> Option<&'static ResourceSchema> {

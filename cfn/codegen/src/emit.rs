@@ -23,7 +23,11 @@ fn header(source: &Source<'_>, comment: &str) -> String {
 }
 
 /// Every file of the crate.
-pub(crate) fn crate_files(spec: &Spec, source: &Source<'_>) -> Files {
+pub(crate) fn crate_files(
+    spec: &Spec,
+    constraints: &BTreeMap<String, String>,
+    source: &Source<'_>,
+) -> Files {
     let mut files = Files::new();
     // The schema registry lists every type sorted by type name.
     let mut all: Vec<&Resource> = spec.services.iter().flat_map(|s| &s.resources).collect();
@@ -32,6 +36,10 @@ pub(crate) fn crate_files(spec: &Spec, source: &Source<'_>) -> Files {
     files.insert("Cargo.toml".into(), cargo_toml(spec, source));
     files.insert("src/lib.rs".into(), lib_rs(spec, source));
     files.insert("src/schema.rs".into(), schema_rs(&all, source));
+    files.insert(
+        "src/constraints.txt".into(),
+        constraints_txt(&all, constraints),
+    );
     for service in &spec.services {
         files.insert(
             format!("src/{}/mod.rs", service.module),
@@ -193,18 +201,28 @@ fn schema_rs(all: &[&Resource], source: &Source<'_>) -> String {
 //! replacements.
 //!
 //! The data is kept as text (see [`omc_cdk::schema::parse_registry`]), which costs nothing to
-//! compile, and parsed on first use.
+//! compile, and parsed on first use. The value constraints of the registry schemas (allowed
+//! values, patterns, ranges, lengths; [`CONSTRAINTS_TEXT`]) are attached to each type and
+//! parsed when synthesis first checks a resource of that type.
 
 use std::sync::OnceLock;
 
-use omc_cdk::schema::{ResourceSchema, parse_registry};
+use omc_cdk::schema::{ResourceSchema, attach_constraints, parse_registry};
 
 /// Every resource type, sorted by type name. Empty only if the text below were malformed,
 /// which the crate's tests rule out.
 pub fn all() -> &'static [ResourceSchema] {
     static REGISTRY: OnceLock<Vec<ResourceSchema>> = OnceLock::new();
-    REGISTRY.get_or_init(|| parse_registry(REGISTRY_TEXT).unwrap_or_default())
+    REGISTRY.get_or_init(|| {
+        let mut all = parse_registry(REGISTRY_TEXT).unwrap_or_default();
+        attach_constraints(&mut all, CONSTRAINTS_TEXT);
+        all
+    })
 }
+
+/// The value constraints of the registry schemas (pinned in `cfn/schema/constraints.json.gz`,
+/// extracted from cfn-lint's copy of them), one type per line: `<type>\\t<JSON>`.
+pub const CONSTRAINTS_TEXT: &str = include_str!(\"constraints.txt\");
 
 /// The schema of a resource type, such as `AWS::EC2::VPC`.
 pub fn find(type_name: &str) -> Option<&'static ResourceSchema> {
@@ -262,6 +280,17 @@ pub fn find(type_name: &str) -> Option<&'static ResourceSchema> {
         );
     }
     out.push_str("\";\n");
+    out
+}
+
+/// The constraints of the types of the specification, one line per type, sorted.
+fn constraints_txt(all: &[&Resource], constraints: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    for r in all {
+        if let Some(c) = constraints.get(&r.type_name) {
+            let _ = writeln!(out, "{}\t{c}", r.type_name);
+        }
+    }
     out
 }
 

@@ -5,9 +5,11 @@
 //! omc-cfn-codegen generate      # (re)write cfn/bindings/
 //! omc-cfn-codegen check         # fail if cfn/bindings/ differs from what generate would write
 //! omc-cfn-codegen cross-check   # compare the specification with cfn-lint's registry schemas
+//! omc-cfn-codegen extract-constraints  # rewrite cfn/schema/constraints.json.gz from cfn-lint's schemas
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod constraints;
 mod cross_check;
 mod emit;
 mod model;
@@ -56,8 +58,10 @@ fn load_spec() -> Result<model::Spec> {
 
 fn generate() -> Result<emit::Files> {
     let spec = load_spec()?;
+    let constraints = constraints::load_pinned()?;
     Ok(emit::crate_files(
         &spec,
+        &constraints,
         &emit::Source {
             package: SPEC_PACKAGE,
             version: SPEC_VERSION,
@@ -162,7 +166,21 @@ fn run() -> Result<bool> {
                 .map_or_else(cross_check::find_cfn_lint_schemas, Ok)?;
             cross_check::run(&spec, &dir)
         }
-        _ => bail!("usage: omc-cfn-codegen generate | check | cross-check [SCHEMAS_DIR]"),
+        "extract-constraints" => {
+            let dir = std::env::args()
+                .nth(2)
+                .map(PathBuf::from)
+                .map_or_else(cross_check::find_cfn_lint_schemas, Ok)?;
+            let n = constraints::extract_to_pinned(&dir)?;
+            println!(
+                "{n} types with constraints written to {}",
+                constraints::pinned_path().display()
+            );
+            Ok(true)
+        }
+        _ => bail!(
+            "usage: omc-cfn-codegen generate | check | cross-check [SCHEMAS_DIR] | extract-constraints [SCHEMAS_DIR]"
+        ),
     }
 }
 

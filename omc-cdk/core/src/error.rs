@@ -299,6 +299,20 @@ pub enum ProblemKind {
     Duplicate,
     /// A value cannot be rendered as CloudFormation accepts it.
     InvalidValue,
+    /// A literal property value is not one of the values its type's schema allows (an
+    /// `InstanceTenancy` of `shared`). The schema constraints are checked when the schema is
+    /// known (as for [`ProblemKind::UnknownAttribute`]), on literal values only: intrinsic
+    /// functions and parameters are skipped.
+    ValueNotAllowed,
+    /// A literal string does not match the pattern its type's schema gives (a bucket name
+    /// with capitals).
+    PatternMismatch,
+    /// A literal number is below the minimum or above the maximum its type's schema gives (an
+    /// alarm `Period` of -60).
+    OutOfRange,
+    /// A literal string is shorter or longer than its type's schema allows, or a literal list
+    /// has fewer or more items.
+    InvalidLength,
 }
 
 impl fmt::Display for Problem {

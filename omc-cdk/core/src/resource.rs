@@ -172,6 +172,42 @@ impl Resource {
         self.scope.suppress(rule, reason)
     }
 
+    /// Escape hatch: synthesis does not check the literal values at `property` (a property
+    /// path under `Properties`, such as `InstanceType` or `VisibilityConfig.MetricName`; lists
+    /// are included whole) against the value constraints of the type's schema. For a schema
+    /// that is wrong or older than the service (an instance type newer than the pinned
+    /// schemas); the reason, required, says which.
+    ///
+    /// ```
+    /// use omc_cdk::{App, RawResource, Stack, StackProps};
+    /// let app = App::new();
+    /// let stack = Stack::new(&app, "Ops", StackProps::default())?;
+    /// let vpc = stack.add("Vpc", RawResource::new("AWS::EC2::VPC"))?;
+    /// vpc.skip_schema_constraints("InstanceTenancy", "a tenancy newer than the pinned schemas")?;
+    /// # Ok::<(), omc_cdk::Error>(())
+    /// ```
+    pub fn skip_schema_constraints(&self, property: &str, reason: &str) -> Result<()> {
+        let problem = if property.trim().is_empty() {
+            Some("the property path is empty; name a property, such as \"InstanceType\"")
+        } else if reason.trim().is_empty() {
+            Some("the reason is empty; say why the schema's constraint does not apply")
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            return Err(Error::InvalidValue {
+                path: self.node_path(),
+                message: message.to_owned(),
+            });
+        }
+        let property = property
+            .strip_prefix("Properties.")
+            .unwrap_or(property)
+            .to_owned();
+        self.with(|r| r.unchecked.push((property, reason.to_owned())));
+        Ok(())
+    }
+
     /// The stack the resource belongs to.
     pub fn stack(&self) -> Stack {
         self.scope.stack()
@@ -423,6 +459,12 @@ pub trait TypedResource {
     #[inline]
     fn suppress(&self, rule: &str, reason: &str) -> Result<()> {
         self.as_resource().suppress(rule, reason)
+    }
+
+    /// See [`Resource::skip_schema_constraints`].
+    #[inline]
+    fn skip_schema_constraints(&self, property: &str, reason: &str) -> Result<()> {
+        self.as_resource().skip_schema_constraints(property, reason)
     }
 
     /// See [`Resource::stack`].

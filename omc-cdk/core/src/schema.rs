@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 pub use omc_cdk_template::schema::{
-    PropertySchema, Replacement, ResourceSchema, SchemaLookup, TagSchema, TagVariant,
-    parse_registry,
+    Constraints, PropertySchema, Replacement, ResourceSchema, SchemaLookup, TagSchema, TagVariant,
+    attach_constraints, parse_registry,
 };
 
 /// How stack tags are applied to a type, by its schema.

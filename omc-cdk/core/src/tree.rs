@@ -155,6 +155,9 @@ pub(crate) struct ResourceData {
     /// What the resource's definition says its type is (typed resources carry it; raw ones
     /// rely on the app's schema lookup).
     pub(crate) schema: Option<&'static ResourceSchema>,
+    /// Property paths whose literal values are not checked against the schema's value
+    /// constraints (`Resource::skip_schema_constraints`), with the reasons.
+    pub(crate) unchecked: Vec<(String, String)>,
 }
 
 impl ResourceData {
@@ -178,6 +181,7 @@ impl ResourceData {
             metadata: IndexMap::new(),
             overrides: Vec::new(),
             schema: None,
+            unchecked: Vec::new(),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! assert_eq!(queue.prop("DelaySeconds"), Some(&serde_json::json!(5)));
 //! ```
 
+pub mod constraints;
 pub mod diff;
 mod model;
 pub mod schedule;

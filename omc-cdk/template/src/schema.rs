@@ -4,6 +4,8 @@
 //! The typed resources (crate `omc-cfn`) carry one [`ResourceSchema`] per type; diffs use it
 //! to mark replacements.
 
+pub use crate::constraints::Constraints;
+
 /// Finds the schema of a resource type by name, such as `omc_cfn::schema::find`.
 pub type SchemaLookup = fn(&str) -> Option<&'static ResourceSchema>;
 
@@ -18,6 +20,10 @@ pub struct ResourceSchema {
     pub attributes: Vec<&'static str>,
     /// The property that holds tags, and its shape.
     pub tags: Option<TagSchema>,
+    /// The value constraints of its properties (allowed values, patterns, ranges, lengths),
+    /// which synthesis checks literal values against; empty unless attached
+    /// ([`attach_constraints`]).
+    pub constraints: Constraints,
 }
 
 /// One property of a resource type.
@@ -133,12 +139,27 @@ pub fn parse_registry(text: &'static str) -> Result<Vec<ResourceSchema>, String>
             properties,
             attributes,
             tags,
+            constraints: Constraints::default(),
         });
     }
     if !out.windows(2).all(|w| w[0].type_name < w[1].type_name) {
         return Err("registry types are not sorted".into());
     }
     Ok(out)
+}
+
+/// Attaches the value constraints in `text` (one type per line, `<type>\t<JSON>`, see
+/// [`crate::constraints`]) to the schemas of `registry` (sorted by type name). Types without a
+/// line keep none; a line of a type the registry does not have is ignored.
+pub fn attach_constraints(registry: &mut [ResourceSchema], text: &'static str) {
+    for line in text.lines() {
+        let Some((type_name, constraints)) = line.split_once('\t') else {
+            continue;
+        };
+        if let Ok(i) = registry.binary_search_by(|r| r.type_name.cmp(type_name)) {
+            registry[i].constraints = Constraints::new(constraints);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! 3. Order the stacks for deployment; a cycle between stacks is an error.
 //! 4. Check every template: references, `Fn::GetAtt` attributes (against the type's schema,
 //!    when known), `Fn::Sub` variables, conditions, mappings, cycles between resources,
-//!    CloudFormation's limits.
+//!    CloudFormation's limits, literal property values against the value constraints of the
+//!    type's schema (when known), and tags (at most 50, no `aws:` keys).
 //! 5. Serialize each template as pretty JSON (one-space indent, as AWS CDK writes them) and
 //!    hash it.
 //!

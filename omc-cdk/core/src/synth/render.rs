@@ -33,6 +33,10 @@ pub(crate) struct TemplateParts {
     pub(crate) paths: BTreeMap<String, String>,
     /// The schema of each resource whose type is known, by logical id, to check attributes.
     pub(crate) schemas: BTreeMap<String, &'static ResourceSchema>,
+    /// How each taggable resource takes tags, by logical id, to check its tags.
+    pub(crate) tag_formats: BTreeMap<String, TagFormat>,
+    /// Property paths not checked against the schema's value constraints, by logical id.
+    pub(crate) unchecked: BTreeMap<String, Vec<String>>,
 }
 
 /// An output the producer must add so a consumer can read one of its values.
@@ -141,6 +145,17 @@ impl Renderer<'_> {
             parts.paths.insert(resource.logical_id.clone(), full);
             if let Some(schema) = self.schema_of(resource) {
                 parts.schemas.insert(resource.logical_id.clone(), schema);
+            }
+            if !resource.unchecked.is_empty() {
+                parts.unchecked.insert(
+                    resource.logical_id.clone(),
+                    resource.unchecked.iter().map(|(p, _)| p.clone()).collect(),
+                );
+            }
+            if resource.tag_format != TagFormat::None {
+                parts
+                    .tag_formats
+                    .insert(resource.logical_id.clone(), resource.tag_format.clone());
             }
             parts
                 .resources

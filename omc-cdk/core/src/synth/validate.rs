@@ -1,5 +1,7 @@
 //! Checks of a rendered template: every reference resolves, `Fn::Sub` variables exist,
-//! resources do not depend on each other in a cycle, and CloudFormation's limits hold.
+//! resources do not depend on each other in a cycle, CloudFormation's limits hold, literal
+//! property values keep to the value constraints of their type's schema, and tags to AWS's
+//! limits.
 //!
 //! The checks run on the final template JSON, so they see everything that reaches
 //! CloudFormation, escape-hatch overrides included.
@@ -7,12 +9,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
+use omc_cdk_template::constraints::ViolationKind;
+use serde_json::{Map, Value as Json};
 
 use super::graph;
 use super::render::{Seg, TemplateParts, format_path};
 use crate::error::{Problem, ProblemKind};
-use crate::schema::ResourceSchema;
+use crate::schema::{ResourceSchema, TagFormat};
 use crate::stack::is_pseudo;
 
 /// CloudFormation's limits per template.
@@ -20,6 +23,8 @@ pub(crate) const MAX_RESOURCES: usize = 500;
 pub(crate) const MAX_PARAMETERS: usize = 200;
 pub(crate) const MAX_OUTPUTS: usize = 200;
 pub(crate) const MAX_MAPPINGS: usize = 200;
+/// AWS's limit of user tags per resource.
+pub(crate) const MAX_TAGS: usize = 50;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Section {
@@ -51,6 +56,15 @@ struct Checker<'a, 'p> {
     holding: Vec<&'a str>,
     /// Inside an output's `Export.Name`.
     in_export_name: bool,
+}
+
+/// What the tag checks of a resource reported, so the schema's constraints on the same
+/// values are not reported twice: the tag property when it has too many tags, and the tag keys
+/// with the reserved prefix (paths under `Properties`).
+#[derive(Default)]
+struct TagsReported<'a> {
+    over_limit: Option<&'a str>,
+    reserved_keys: Vec<String>,
 }
 
 /// Functions a condition may use.
@@ -180,7 +194,134 @@ impl<'a> Checker<'a, '_> {
                     _ => self.visit(value, &mut path),
                 }
             }
+            let tags = self.tags(logical_id, resource);
+            self.schema_constraints(logical_id, resource, &tags);
         }
+    }
+
+    /// The literal values of the resource's properties against the value constraints of its
+    /// type's schema, when known. What `tags` reported already is not reported again.
+    fn schema_constraints(
+        &mut self,
+        logical_id: &str,
+        resource: &Map<String, Json>,
+        tags: &TagsReported<'_>,
+    ) {
+        let Some(&schema) = self.parts.schemas.get(logical_id) else {
+            return;
+        };
+        if schema.constraints.is_empty()
+            || resource.get("Type").and_then(Json::as_str) != Some(schema.type_name)
+        {
+            return;
+        }
+        let Some(Json::Object(properties)) = resource.get("Properties") else {
+            return;
+        };
+        let mut found = Vec::new();
+        schema
+            .constraints
+            .check(schema.type_name, properties, &mut found);
+        for violation in found {
+            let kind = match violation.kind {
+                ViolationKind::NotAllowed => ProblemKind::ValueNotAllowed,
+                ViolationKind::Pattern => ProblemKind::PatternMismatch,
+                ViolationKind::Range => ProblemKind::OutOfRange,
+                ViolationKind::Length => ProblemKind::InvalidLength,
+            };
+            let reported = match kind {
+                ProblemKind::InvalidLength => tags.over_limit == Some(&*violation.property),
+                ProblemKind::PatternMismatch => tags.reserved_keys.contains(&violation.property),
+                _ => false,
+            };
+            if reported {
+                continue;
+            }
+            let unchecked = self.parts.unchecked.get(logical_id).is_some_and(|paths| {
+                paths.iter().any(|p| {
+                    violation
+                        .property
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|rest| {
+                            rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')
+                        })
+                })
+            });
+            if unchecked {
+                continue;
+            }
+            self.problems.push(Problem {
+                path: self.element.clone(),
+                property: format!("Properties.{}", violation.property),
+                message: violation.message,
+                kind,
+            });
+        }
+    }
+
+    /// A taggable resource's tags (its own, its scopes' and its stack's, merged): at most
+    /// [`MAX_TAGS`], and no key with the reserved prefix `aws:`.
+    fn tags(&mut self, logical_id: &str, resource: &'a Map<String, Json>) -> TagsReported<'a> {
+        let mut reported = TagsReported::default();
+        let Some((property, value)) = self
+            .parts
+            .tag_formats
+            .get(logical_id)
+            .and_then(TagFormat::property)
+            .and_then(|p| resource.get("Properties")?.as_object()?.get_key_value(p))
+        else {
+            return reported;
+        };
+        let mut count = 0;
+        let mut path = vec![Seg::Key("Properties"), Seg::Key(property.as_str())];
+        match value {
+            Json::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if is_intrinsic(item) {
+                        continue;
+                    }
+                    count += 1;
+                    if let Some(key) = item.get("Key").and_then(Json::as_str) {
+                        path.extend([Seg::Index(i), Seg::Key("Key")]);
+                        if self.reserved_tag_key(key, &path) {
+                            reported.reserved_keys.push(format!("{property}[{i}].Key"));
+                        }
+                        path.truncate(2);
+                    }
+                }
+            }
+            Json::Object(map) if !is_intrinsic(value) => {
+                count = map.len();
+                for key in map.keys() {
+                    path.push(Seg::Key(key.as_str()));
+                    if self.reserved_tag_key(key, &path) {
+                        reported.reserved_keys.push(format!("{property}.{key}"));
+                    }
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        path.truncate(2);
+        if count > MAX_TAGS {
+            let message = format!(
+                "the resource has {count} tags (its own and those of its scopes and stack); AWS allows at most {MAX_TAGS} on a resource: remove some"
+            );
+            self.problem(&path, ProblemKind::Limit, message);
+            reported.over_limit = Some(property.as_str());
+        }
+        reported
+    }
+
+    /// Reports a tag key with the reserved prefix `aws:`; whether it did.
+    fn reserved_tag_key(&mut self, key: &str, path: &[Seg<'_>]) -> bool {
+        let reserved = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"));
+        if reserved {
+            let message =
+                format!("tag key {key:?} uses the reserved prefix \"aws:\"; choose another key");
+            self.problem(path, ProblemKind::InvalidValue, message);
+        }
+        reserved
     }
 
     fn outputs(&mut self) {
@@ -773,6 +914,17 @@ pub(crate) fn unknown_attribute(
         "Fn::GetAtt {attribute:?} of {resource}: type {} has no attribute {attribute:?}; {has}",
         schema.type_name
     ))
+}
+
+/// `Ref`, `Condition` or `Fn::*`: not a literal.
+fn is_intrinsic(value: &Json) -> bool {
+    match value {
+        Json::Object(map) if map.len() == 1 => map
+            .keys()
+            .next()
+            .is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::")),
+        _ => false,
+    }
 }
 
 fn keys_of(map: &Json) -> String {
