@@ -77,7 +77,7 @@ pub(crate) fn ci(config: &CiConfig) -> Result<App> {
     cluster.add_alarms(&monitoring)?;
     // The account's monthly budget: the runners scale to zero, so spend above the estimate
     // means runners that do not scale down (or a cluster nobody uses).
-    let limit = crate::budget_limit(&app, config.budget_margin_percent)?;
+    let limit = crate::budget_limit(&app.synth_unchecked()?, config.budget_margin_percent)?;
     Budget::new(
         &stack,
         "Budget",

@@ -180,10 +180,11 @@ fn service_prefix(type_name: &str) -> Option<String> {
     Some(prefix.to_owned())
 }
 
-/// The services whose resources `app`'s stacks create, as IAM action prefixes, sorted.
-fn execution_services(app: &App) -> Result<Vec<String>> {
-    let synthesis = app.synth_unchecked()?;
-    let mut services = std::collections::BTreeSet::new();
+/// The services whose resources `synthesis` (and the resource types `added` after it) create,
+/// as IAM action prefixes, sorted.
+fn execution_services(synthesis: &omc_cdk::Synthesis, added: &[&str]) -> Vec<String> {
+    let mut services: std::collections::BTreeSet<String> =
+        added.iter().filter_map(|t| service_prefix(t)).collect();
     for stack in synthesis.stacks() {
         let resources = stack.json()["Resources"].as_object().into_iter().flatten();
         for (_, resource) in resources {
@@ -192,14 +193,20 @@ fn execution_services(app: &App) -> Result<Vec<String>> {
             }
         }
     }
-    Ok(services.into_iter().collect())
+    services.into_iter().collect()
 }
 
 /// `<Prefix>-Delivery`: the GitHub OIDC provider, the deploy role and the CloudFormation
-/// execution role of the environment. Every other stack of `app` (so call this last) is then
-/// deployed with the execution role and after this stack.
-pub(crate) fn delivery(app: &App, config: &Config) -> Result<Stack> {
-    let services = execution_services(app)?;
+/// execution role of the environment, whose services are those of `synthesis` (every other
+/// stack of `app`) and of the resource types `added` to them since. Every other stack of `app`
+/// (so call this last) is then deployed with the execution role and after this stack.
+pub(crate) fn delivery(
+    app: &App,
+    config: &Config,
+    synthesis: &omc_cdk::Synthesis,
+    added: &[&str],
+) -> Result<Stack> {
+    let services = execution_services(synthesis, added);
     let deployed: Vec<Stack> = app.stacks();
     let stack = crate::stack(
         app,

@@ -40,8 +40,12 @@ pub fn platform(config: &Config, name: &str) -> Result<App> {
     if config.security_baseline {
         security::security(&app, config, &monitoring)?;
     }
-    monitoring::budget(&app, config, &monitoring_stack, &monitoring)?;
-    delivery::delivery(&app, config)?;
+    // One synthesis of everything so far serves the budget's estimate and the execution
+    // role's services (synthesis is most of the time an app takes to build).
+    let synthesis = app.synth_unchecked()?;
+    monitoring::budget(config, &synthesis, &monitoring_stack, &monitoring)?;
+    // The budget came after the synthesis: its service joins the execution role's.
+    delivery::delivery(&app, config, &synthesis, &["AWS::Budgets::Budget"])?;
     Ok(app)
 }
 
@@ -118,11 +122,11 @@ pub(crate) fn stack(app: &App, config: &Config, part: &str, description: &str) -
     )
 }
 
-/// A monthly budget for what `app` deploys: its `cost` estimate (default usage assumptions,
-/// each stack priced in its own region) plus `margin_percent`, rounded up to $10.
-pub fn budget_limit(app: &App, margin_percent: u32) -> Result<u32> {
+/// A monthly budget for what a synthesis deploys: its `cost` estimate (default usage
+/// assumptions, each stack priced in its own region) plus `margin_percent`, rounded up to $10.
+pub fn budget_limit(synthesis: &omc_cdk::Synthesis, margin_percent: u32) -> Result<u32> {
     let estimate = omc_cdk::cost::estimate_synthesis(
-        &app.synth_unchecked()?,
+        synthesis,
         None,
         None,
         &omc_cdk::cost::Assumptions::default(),

@@ -58,14 +58,14 @@ pub(crate) fn monitoring(
 /// The monthly budget of the environment's account, in the monitoring stack: the `cost`
 /// estimate of everything else the app deploys, plus `config.budget_margin_percent`, rounded up
 /// to $10; notifications at 80 % and 100 % of actual spend and at a 100 % forecast go to the
-/// alarm topic. Added last, so the estimate sees every other stack.
+/// alarm topic. Added last, from a synthesis of every other stack (the budget itself is free).
 pub(crate) fn budget(
-    app: &App,
     config: &Config,
+    synthesis: &omc_cdk::Synthesis,
     stack: &Stack,
     monitoring: &Monitoring,
 ) -> Result<Budget> {
-    let limit = crate::budget_limit(app, config.budget_margin_percent)?;
+    let limit = crate::budget_limit(synthesis, config.budget_margin_percent)?;
     Budget::new(
         stack,
         "Budget",

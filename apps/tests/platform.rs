@@ -582,6 +582,8 @@ fn ci_deploys_through_oidc_roles_of_each_environment() -> TestResult {
             .map(|a| a.as_str().unwrap())
             .collect();
         assert!(actions.contains(&"rds:*") && actions.contains(&"wafv2:*"));
+        // The monitoring stack's budget too (added after the synthesis the services come from).
+        assert!(actions.contains(&"budgets:*"), "{actions:?}");
         assert!(!actions.contains(&"iam:*") && !actions.contains(&"*"));
         assert!(!actions.contains(&"eks:*"), "{actions:?}");
     }
