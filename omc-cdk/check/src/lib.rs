@@ -164,6 +164,50 @@ pub struct RuleDoc {
     pub example: &'static str,
 }
 
+/// The checks of other scanners that find what one of our rules finds, by their own ids.
+///
+/// A suppression of the rule is written for them too, with the same reason, in the metadata
+/// each reads: `Metadata.checkov.skip` (`id`, `comment`), `Metadata.cfn_nag.rules_to_suppress`
+/// (`id`, `reason`) and `Metadata.cfn-lint.config.ignore_checks`. So a team's own scanner skips
+/// exactly what a reviewer accepted here, for the reason written here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Equivalents {
+    /// checkov's checks (CloudFormation framework), such as `CKV_AWS_16`.
+    pub checkov: &'static [&'static str],
+    /// cfn_nag's rules, such as `F26`.
+    pub cfn_nag: &'static [&'static str],
+    /// cfn-lint's rules, such as `W3011`; few of them are about security.
+    pub cfn_lint: &'static [&'static str],
+}
+
+impl Equivalents {
+    /// No other scanner has an equivalent check.
+    pub const NONE: Equivalents = Equivalents {
+        checkov: &[],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    };
+
+    /// Whether no scanner has an equivalent.
+    pub fn is_empty(&self) -> bool {
+        self.checkov.is_empty() && self.cfn_nag.is_empty() && self.cfn_lint.is_empty()
+    }
+
+    /// `checkov CKV_AWS_157; cfn_nag F26` (empty when there are none).
+    pub fn describe(&self) -> String {
+        [
+            ("checkov", self.checkov),
+            ("cfn_nag", self.cfn_nag),
+            ("cfn-lint", self.cfn_lint),
+        ]
+        .iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(tool, ids)| format!("{tool} {}", ids.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+    }
+}
+
 /// A check over one resource of the resolved model.
 ///
 /// The built-in rules are [`rules::all`]; an app adds its own with `omc_cdk::App::add_rule`.
@@ -183,6 +227,8 @@ pub struct Rule {
     pub check: fn(&ResourceView<'_>, &mut Violations),
     /// The documentation.
     pub doc: RuleDoc,
+    /// Other scanners' checks for the same thing; suppressions are written for them too.
+    pub equivalents: Equivalents,
 }
 
 /// One problem a rule found in a resource.
@@ -469,7 +515,13 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
          reason: `construct.suppress(rule, reason)` (the `omc_cdk::Construct` trait every construct implements; \
          `construct.node().find(id)` reaches one part) or `resource.suppress(rule, reason)`. \
          The suppression is written into the covered resources' `Metadata` under `omc:check`, and \
-         one that matches no finding is reported.\n\n",
+         one that matches no finding is reported.\n\n\
+         Other scanners honour the same suppression: each rule names the equivalent checks of \
+         checkov, cfn_nag and cfn-lint (the table [Other scanners](#other-scanners)), and a \
+         suppression is also written, with the same reason, where each reads it: \
+         `Metadata.checkov.skip` (`id`, `comment`), `Metadata.cfn_nag.rules_to_suppress` \
+         (`id`, `reason`) and `Metadata.cfn-lint.config.ignore_checks`. `check` lists them \
+         under each suppression (`also skips`).\n\n",
     );
     out.push_str("| Rule | What it checks | Development | Staging | Production |\n");
     out.push_str("|---|---|---|---|---|\n");
@@ -484,6 +536,33 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
             id = rule.id,
         );
     }
+    out.push_str(
+        "\n## Other scanners\n\n\
+         The checks of other scanners that find what each rule finds: checkov 3.3.30 \
+         (CloudFormation framework), cfn_nag and cfn-lint 1.58.0. A suppression of the rule \
+         skips these too.\n\n\
+         | Rule | checkov | cfn_nag | cfn-lint |\n|---|---|---|---|\n",
+    );
+    let ids = |ids: &[&str]| {
+        if ids.is_empty() {
+            "-".to_owned()
+        } else {
+            ids.iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    for rule in rules.iter().filter(|r| r.category != Category::Suppressions) {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            rule.id,
+            ids(rule.equivalents.checkov),
+            ids(rule.equivalents.cfn_nag),
+            ids(rule.equivalents.cfn_lint),
+        );
+    }
     let mut sorted: Vec<&Rule> = rules.iter().collect();
     sorted.sort_by_key(|r| r.category);
     let mut category = None;
@@ -495,7 +574,7 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
         let _ = write!(
             out,
             "\n### {id}\n\n**{title}.** Severity: development {}, staging {}, production {}.\n\n\
-             - **Checks:** {checks}\n- **Why:** {why}\n- **Fix:** {fix}\n\n\
+             - **Checks:** {checks}\n- **Why:** {why}\n- **Fix:** {fix}\n{same}\n\
              Example:\n\n```{lang}\n{example}\n```\n",
             level(rule.levels.development),
             level(rule.levels.staging),
@@ -505,6 +584,11 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
             checks = rule.doc.checks,
             why = rule.doc.why,
             fix = rule.doc.fix,
+            same = if rule.equivalents.is_empty() {
+                String::new()
+            } else {
+                format!("- **Same check elsewhere:** {}\n", rule.equivalents.describe())
+            },
             lang = if rule.doc.example.trim_start().starts_with('{') {
                 "json"
             } else {

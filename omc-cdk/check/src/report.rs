@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value as Json, json};
 
-use super::{Finding, Rule, Severity, rules};
+use super::{Equivalents, Finding, Rule, Severity, rules};
 
 /// A suppression declared in the app, and how many findings it covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +49,7 @@ struct RuleSummary {
     checks: String,
     fix: String,
     default_level: Severity,
+    equivalents: Equivalents,
 }
 
 impl RuleSummary {
@@ -59,6 +60,7 @@ impl RuleSummary {
             checks: rule.doc.checks.to_owned(),
             fix: rule.doc.fix.to_owned(),
             default_level: rule.levels.production.unwrap_or(Severity::Warning),
+            equivalents: rule.equivalents,
         }
     }
 }
@@ -83,6 +85,14 @@ impl Report {
     /// Every finding, suppressed ones included, ordered by stack, path and rule.
     pub fn findings(&self) -> &[Finding] {
         &self.findings
+    }
+
+    /// Other scanners' checks equivalent to the rule `id` (none for a rule the app lacks).
+    pub fn equivalents(&self, id: &str) -> Equivalents {
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .map_or(Equivalents::NONE, |r| r.equivalents)
     }
 
     /// The findings no suppression covers.
@@ -158,6 +168,10 @@ impl Report {
                 };
                 let _ = writeln!(out, "  {}  {}  ({covered})", s.rule, s.scope);
                 let _ = writeln!(out, "    reason: {}", s.reason);
+                let also = self.equivalents(&s.rule).describe();
+                if !also.is_empty() {
+                    let _ = writeln!(out, "    also skips: {also}");
+                }
             }
         }
         let _ = writeln!(
@@ -197,6 +211,11 @@ impl Report {
                 "rule": s.rule,
                 "reason": s.reason,
                 "matched": s.matched,
+                "equivalents": {
+                    "checkov": self.equivalents(&s.rule).checkov,
+                    "cfn_nag": self.equivalents(&s.rule).cfn_nag,
+                    "cfn-lint": self.equivalents(&s.rule).cfn_lint,
+                },
             })).collect::<Vec<_>>(),
         })
     }

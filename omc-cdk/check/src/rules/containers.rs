@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::items;
-use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Equivalents, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 /// The container definitions with their names and property paths.
 fn containers<'m>(view: &ResourceView<'m>) -> Vec<(String, String, &'m Json)> {
@@ -51,6 +51,7 @@ pub const ECS_PRIVILEGED: Rule = Rule {
         fix: "Remove `Privileged`; grant the single Linux capability the container needs under `LinuxParameters.Capabilities.Add` instead.",
         example: r#"{ "Name": "app", "Image": "app:1.0", "Privileged": false }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn readonly_root(view: &ResourceView<'_>, out: &mut Violations) {
@@ -83,6 +84,7 @@ pub const ECS_READONLY_ROOT: Rule = Rule {
         fix: "Set `ReadonlyRootFilesystem: true` (`ContainerProps::readonly_root_filesystem`, the default) and list the directories the image writes in `ContainerProps::writable_paths` (`/tmp` is always writable).",
         example: r#"{ "Name": "app", "ReadonlyRootFilesystem": true, "MountPoints": [ { "SourceVolume": "tmp", "ContainerPath": "/tmp" } ] }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 const SECRET_WORDS: &[&str] = &[
@@ -178,6 +180,7 @@ pub const ECS_PLAIN_SECRETS: Rule = Rule {
         fix: "Pass the secret under the container's `Secrets` with `ValueFrom` a Secrets Manager or Parameter Store ARN (`ContainerProps::secrets`); the execution role reads it at start.",
         example: r#"{ "Secrets": [ { "Name": "DATABASE_PASSWORD", "ValueFrom": { "Fn::Join": ["", [{ "Ref": "DbSecret" }, ":password::"]] } } ] }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::{items, require_true, shown};
-use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Equivalents, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 const ERROR: Levels = Levels::always(Severity::Error);
 
@@ -56,6 +56,7 @@ pub const RDS_STORAGE_ENCRYPTED: Rule = Rule {
         fix: "Set `StorageEncrypted: true` (the `Rds` construct always does; give `KmsKeyId` for a customer-managed key).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "StorageEncrypted": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn efs(view: &ResourceView<'_>, out: &mut Violations) {
@@ -76,6 +77,7 @@ pub const EFS_ENCRYPTED: Rule = Rule {
         fix: "Set `Encrypted: true` (the `EfsFileSystem` construct always does).",
         example: r#"{ "Type": "AWS::EFS::FileSystem", "Properties": { "Encrypted": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn elasticache_at_rest(view: &ResourceView<'_>, out: &mut Violations) {
@@ -114,6 +116,7 @@ pub const ELASTICACHE_AT_REST_ENCRYPTION: Rule = Rule {
         fix: "Use a replication group with `AtRestEncryptionEnabled: true` (the `Redis` construct does, also for one node).",
         example: r#"{ "Type": "AWS::ElastiCache::ReplicationGroup", "Properties": { "Engine": "redis", "AtRestEncryptionEnabled": true, "TransitEncryptionEnabled": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn s3_encryption(view: &ResourceView<'_>, out: &mut Violations) {
@@ -143,6 +146,7 @@ pub const S3_BUCKET_ENCRYPTION: Rule = Rule {
         fix: "Declare `BucketEncryption` with `SSEAlgorithm` `AES256` or `aws:kms` (the `Bucket` construct always does).",
         example: r#"{ "Type": "AWS::S3::Bucket", "Properties": { "BucketEncryption": { "ServerSideEncryptionConfiguration": [ { "ServerSideEncryptionByDefault": { "SSEAlgorithm": "aws:kms" } } ] } } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn sns(view: &ResourceView<'_>, out: &mut Violations) {
@@ -168,6 +172,7 @@ pub const SNS_TOPIC_ENCRYPTED: Rule = Rule {
         fix: "Set `KmsMasterKeyId` to a key (`alias/aws/sns` or a customer-managed key whose policy lets the publishing services use it).",
         example: r#"{ "Type": "AWS::SNS::Topic", "Properties": { "KmsMasterKeyId": "alias/aws/sns" } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn sqs(view: &ResourceView<'_>, out: &mut Violations) {
@@ -193,6 +198,7 @@ pub const SQS_QUEUE_ENCRYPTED: Rule = Rule {
         fix: "Remove `SqsManagedSseEnabled: false`, or give a `KmsMasterKeyId`.",
         example: r#"{ "Type": "AWS::SQS::Queue", "Properties": { "SqsManagedSseEnabled": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn ebs(view: &ResourceView<'_>, out: &mut Violations) {
@@ -252,6 +258,7 @@ pub const EBS_ENCRYPTED: Rule = Rule {
         fix: "Set `Encrypted: true` on the volume or block device mapping (the runner node groups of `EksRunnerCluster` do).",
         example: r#"{ "BlockDeviceMappings": [ { "DeviceName": "/dev/xvda", "Ebs": { "VolumeSize": 50, "Encrypted": true } } ] }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn eks_secrets(view: &ResourceView<'_>, out: &mut Violations) {
@@ -284,6 +291,7 @@ pub const EKS_SECRETS_ENCRYPTED: Rule = Rule {
         fix: "Add `EncryptionConfig: [{ Resources: [\"secrets\"], Provider: { KeyArn } }]` (the `EksRunnerCluster` construct creates a key for it).",
         example: r#"{ "EncryptionConfig": [ { "Resources": ["secrets"], "Provider": { "KeyArn": { "Fn::GetAtt": ["SecretsKey", "Arn"] } } } ] }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn logs_kms(view: &ResourceView<'_>, out: &mut Violations) {
@@ -295,20 +303,141 @@ fn logs_kms(view: &ResourceView<'_>, out: &mut Violations) {
     }
 }
 
-/// Log groups use a KMS key (optional: where a policy requires it).
+/// Off in development, a warning in staging, an error in production.
+const PRODUCTION_KEYS: Levels = Levels {
+    development: None,
+    staging: Some(Severity::Warning),
+    production: Some(Severity::Error),
+};
+
+/// Log groups use a customer-managed KMS key in production.
 pub const LOGS_KMS_KEY: Rule = Rule {
     id: "logs-kms-key",
-    title: "Log groups are encrypted with a KMS key (opt-in policy)",
+    title: "Log groups are encrypted with a customer-managed KMS key",
     category: Category::EncryptionAtRest,
-    levels: ERROR,
+    levels: PRODUCTION_KEYS,
     types: &["AWS::Logs::LogGroup"],
     check: logs_kms,
     doc: RuleDoc {
-        checks: "`AWS::Logs::LogGroup` has a `KmsKeyId`. Not in the default pack: CloudWatch Logs always encrypts with a service key; add this rule (`App::add_rule(check::rules::LOGS_KMS_KEY)`) where a policy requires customer-managed keys.",
-        why: "With a customer-managed key, reading the logs needs KMS permission too, and access is audited and revocable.",
-        fix: "Give the log group a `KmsKeyId` whose key policy allows `logs.<region>.amazonaws.com` (`LogGroupProps::kms_key`).",
+        checks: "`AWS::Logs::LogGroup` has a `KmsKeyId`. Error in production, warning in staging, off in development: CloudWatch Logs always encrypts with a service key, and one key serves every log group of an environment (about $1 a month).",
+        why: "Logs hold what applications print: request details, identifiers, sometimes data. With a customer-managed key, reading them needs KMS permission too, every decrypt is in CloudTrail, and access can be revoked by the key policy alone.",
+        fix: "Give the log group a `KmsKeyId` whose key policy allows `logs.<region>.amazonaws.com` (`LogGroupProps::kms_key`, or the `log_key` of the construct that makes the log group).",
         example: r#"{ "Type": "AWS::Logs::LogGroup", "Properties": { "KmsKeyId": { "Fn::GetAtt": ["LogsKey", "Arn"] } } }"#,
     },
+    equivalents: Equivalents::NONE,
+};
+
+fn cloudtrail_kms(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.prop("KMSKeyId").is_none() {
+        out.add(
+            "KMSKeyId",
+            "the trail's log files are encrypted with S3's key only: KMSKeyId is absent",
+        );
+    }
+}
+
+/// CloudTrail encrypts its log files with a KMS key.
+pub const CLOUDTRAIL_KMS: Rule = Rule {
+    id: "cloudtrail-kms",
+    title: "CloudTrail encrypts its log files with a KMS key",
+    category: Category::EncryptionAtRest,
+    levels: Levels::error_in_production(),
+    types: &["AWS::CloudTrail::Trail"],
+    check: cloudtrail_kms,
+    doc: RuleDoc {
+        checks: "`AWS::CloudTrail::Trail` has a `KMSKeyId`. Error in production, warning elsewhere.",
+        why: "The trail records every API call of the account, including who read which secret; with SSE-KMS, reading the records needs the key too, so a principal that can read the bucket cannot read the trail unless the key policy allows it.",
+        fix: "Give the trail a `KMSKeyId` whose key policy lets `cloudtrail.amazonaws.com` generate data keys for the account's trails (`SecurityBaselineProps::trail_key`).",
+        example: r#"{ "Type": "AWS::CloudTrail::Trail", "Properties": { "KMSKeyId": { "Fn::GetAtt": ["LogsKey", "Arn"] } } }"#,
+    },
+    equivalents: Equivalents::NONE,
+};
+
+fn secret_cmk(view: &ResourceView<'_>, out: &mut Violations) {
+    match view.text("KmsKeyId") {
+        None if view.prop("KmsKeyId").is_none() => out.add(
+            "KmsKeyId",
+            "the secret is encrypted with the AWS managed key aws/secretsmanager: KmsKeyId is absent",
+        ),
+        Some(key) if key == "alias/aws/secretsmanager" => out.add(
+            "KmsKeyId",
+            "the secret is encrypted with the AWS managed key aws/secretsmanager",
+        ),
+        _ => {}
+    }
+}
+
+/// Secrets use a customer-managed key in production.
+pub const SECRET_CMK: Rule = Rule {
+    id: "secret-cmk",
+    title: "Secrets are encrypted with a customer-managed KMS key",
+    category: Category::EncryptionAtRest,
+    levels: PRODUCTION_KEYS,
+    types: &["AWS::SecretsManager::Secret"],
+    check: secret_cmk,
+    doc: RuleDoc {
+        checks: "`AWS::SecretsManager::Secret` has a `KmsKeyId` other than `alias/aws/secretsmanager`. Error in production, warning in staging, off in development.",
+        why: "Any principal of the account with `secretsmanager:GetSecretValue` can read a secret under the AWS managed key; a customer-managed key adds a second, separately audited permission (`kms:Decrypt`) that the key policy controls, and the key can be disabled in an incident.",
+        fix: "Give the secret a `KmsKeyId` of a customer-managed key (`SecretProps::kms_key`; the `Redis` construct's `auth_token_key`) and grant `kms:Decrypt` to the roles that read it.",
+        example: r#"{ "Type": "AWS::SecretsManager::Secret", "Properties": { "KmsKeyId": { "Fn::GetAtt": ["SecretsKey", "Arn"] } } }"#,
+    },
+    equivalents: Equivalents::NONE,
+};
+
+fn sqs_kms(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.prop("KmsMasterKeyId").is_none() {
+        out.add(
+            "KmsMasterKeyId",
+            "the queue is encrypted with SQS-owned keys (SSE-SQS), not a KMS key: KmsMasterKeyId is absent",
+        );
+    }
+}
+
+/// SQS queues use a KMS key.
+pub const SQS_KMS_KEY: Rule = Rule {
+    id: "sqs-kms-key",
+    title: "SQS queues are encrypted with a KMS key",
+    category: Category::EncryptionAtRest,
+    levels: Levels::always(Severity::Warning),
+    types: &["AWS::SQS::Queue"],
+    check: sqs_kms,
+    doc: RuleDoc {
+        checks: "`AWS::SQS::Queue` has a `KmsMasterKeyId`. A warning: SSE-SQS (`SqsManagedSseEnabled`, which `sqs-queue-encrypted` accepts) encrypts at rest too, with keys SQS owns.",
+        why: "With a KMS key, reading messages needs `kms:Decrypt` as well, and every use of the key is in CloudTrail; with SSE-SQS the queue policy and IAM alone decide.",
+        fix: "Set `KmsMasterKeyId` to a customer-managed key whose policy allows the producers (EventBridge, SNS) to use it; EventBridge and SNS cannot use the AWS managed key `alias/aws/sqs`.",
+        example: r#"{ "Type": "AWS::SQS::Queue", "Properties": { "KmsMasterKeyId": { "Fn::GetAtt": ["QueueKey", "Arn"] } } }"#,
+    },
+    equivalents: Equivalents::NONE,
+};
+
+fn ecr_kms(view: &ResourceView<'_>, out: &mut Violations) {
+    let kind = view.text("EncryptionConfiguration.EncryptionType");
+    if view.prop("EncryptionConfiguration.EncryptionType").is_none() || kind == Some("AES256") {
+        out.add(
+            "EncryptionConfiguration.EncryptionType",
+            format!(
+                "images are encrypted with S3-managed keys (AES256), not KMS: EncryptionType is {}",
+                shown(view, "EncryptionConfiguration.EncryptionType")
+            ),
+        );
+    }
+}
+
+/// ECR repositories use KMS.
+pub const ECR_KMS_KEY: Rule = Rule {
+    id: "ecr-kms-key",
+    title: "ECR repositories are encrypted with a KMS key",
+    category: Category::EncryptionAtRest,
+    levels: Levels::always(Severity::Warning),
+    types: &["AWS::ECR::Repository"],
+    check: ecr_kms,
+    doc: RuleDoc {
+        checks: "`AWS::ECR::Repository` has `EncryptionConfiguration.EncryptionType` `KMS` (or `KMS_DSSE`). A warning: the default, AES-256, encrypts images at rest too.",
+        why: "With a KMS key, pulling an image needs the key too and every use is in CloudTrail; it matters where images contain secrets or proprietary code that IAM alone should not guard.",
+        fix: "Set `EcrRepositoryProps::encryption` to a KMS key; a repository pulled from other accounts needs a customer-managed key whose policy lets them decrypt.",
+        example: r#"{ "Type": "AWS::ECR::Repository", "Properties": { "EncryptionConfiguration": { "EncryptionType": "KMS", "KmsKey": { "Fn::GetAtt": ["ImagesKey", "Arn"] } } } }"#,
+    },
+    equivalents: Equivalents::NONE,
 };
 
 fn elasticache_transit(view: &ResourceView<'_>, out: &mut Violations) {
@@ -337,6 +466,7 @@ pub const ELASTICACHE_TRANSIT_ENCRYPTION: Rule = Rule {
         fix: "Set `TransitEncryptionEnabled: true` and connect with `rediss://` (the `Redis` construct does both).",
         example: r#"{ "Type": "AWS::ElastiCache::ReplicationGroup", "Properties": { "TransitEncryptionEnabled": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 /// Whether the listener belongs to an application load balancer.
@@ -388,6 +518,7 @@ pub const ALB_LISTENER_HTTPS: Rule = Rule {
         fix: "Serve the application on an HTTPS listener with a certificate, and make port 80 redirect (`ApplicationLoadBalancer` does when given a certificate).",
         example: r#"{ "Protocol": "HTTP", "Port": 80, "DefaultActions": [ { "Type": "redirect", "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" } } ] }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 /// TLS policies that refuse TLS 1.0 and 1.1.
@@ -434,6 +565,7 @@ pub const ALB_TLS_POLICY: Rule = Rule {
         fix: "Set `SslPolicy: ELBSecurityPolicy-TLS13-1-2-2021-06` (what `ApplicationLoadBalancer` uses).",
         example: r#"{ "Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06" }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn efs_transit(view: &ResourceView<'_>, out: &mut Violations) {
@@ -475,6 +607,7 @@ pub const EFS_TRANSIT_ENCRYPTION: Rule = Rule {
         fix: "Set `TransitEncryption: ENABLED` (and use an access point with IAM authorization); `FargateService` volumes from `EfsFileSystem` do.",
         example: r#"{ "Name": "artifacts", "EFSVolumeConfiguration": { "FilesystemId": { "Ref": "Files" }, "TransitEncryption": "ENABLED", "AuthorizationConfig": { "IAM": "ENABLED" } } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 /// Whether a bucket policy statement denies requests without TLS.
@@ -515,6 +648,7 @@ pub const S3_TLS_ONLY: Rule = Rule {
         fix: "Add a bucket policy statement `Deny` `s3:*` on the bucket and its objects when `aws:SecureTransport` is `false` (the `Bucket` construct adds it).",
         example: r#"{ "Effect": "Deny", "Principal": { "AWS": "*" }, "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": { "Bool": { "aws:SecureTransport": "false" } } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::{integer, items, shown};
-use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Equivalents, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 const ERROR: Levels = Levels::always(Severity::Error);
 
@@ -47,6 +47,17 @@ fn open_entry(
     let web_port =
         matches!(protocol.as_str(), "tcp" | "6") && from == to && matches!(from, Some(80 | 443));
     if web_port && group.is_some_and(fronts_public_load_balancer) {
+        // HTTPS is what a public load balancer is for. Plain HTTP is acceptable only where
+        // the listener redirects to HTTPS, which the construct that opens it says in a
+        // suppression (checkov, for one, always reports port 80 open to the internet).
+        if from == Some(80) {
+            out.warn(
+                property,
+                format!(
+                    "ingress from {source} on tcp port 80 (plain HTTP) to a public load balancer: acceptable only where its port-80 listener redirects to HTTPS; suppress with that reason"
+                ),
+            );
+        }
         return;
     }
     let ports = match (protocol.as_str(), from, to) {
@@ -92,11 +103,12 @@ pub const SG_OPEN_INGRESS: Rule = Rule {
     types: &["AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"],
     check: sg_open,
     doc: RuleDoc {
-        checks: "No ingress rule (inline or `AWS::EC2::SecurityGroupIngress`) allows `0.0.0.0/0` or `::/0`, except TCP 80 and 443 on a group attached to an internet-facing load balancer (looked up across stacks).",
+        checks: "No ingress rule (inline or `AWS::EC2::SecurityGroupIngress`) allows `0.0.0.0/0` or `::/0`, except TCP 443 on a group attached to an internet-facing load balancer (looked up across stacks); TCP 80 there is a warning, acceptable where the listener only redirects to HTTPS (the `ApplicationLoadBalancer` construct suppresses it with that reason).",
         why: "An open port is found by internet scanners within minutes; SSH, database and admin ports open to the world are the most common way into a VPC.",
         fix: "Allow the peer's security group instead of a CIDR (`connections().allow_from`), or a narrow CIDR; put public web traffic behind a load balancer.",
         example: r#"{ "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "SourceSecurityGroupId": { "Fn::GetAtt": ["BackendSg", "GroupId"] } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn rds_public(view: &ResourceView<'_>, out: &mut Violations) {
@@ -127,6 +139,7 @@ pub const RDS_PUBLIC_ACCESS: Rule = Rule {
         fix: "Set `PubliclyAccessible: false` (the `Rds` construct does) and reach the database from inside the VPC (tasks, a bastion, SSM port forwarding).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "PubliclyAccessible": false, "DBSubnetGroupName": { "Ref": "DatabaseSubnets" } } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 const BLOCK_SETTINGS: [&str; 4] = [
@@ -174,6 +187,7 @@ pub const S3_PUBLIC_ACCESS_BLOCK: Rule = Rule {
         fix: "Set `BlockPublicAcls`, `BlockPublicPolicy`, `IgnorePublicAcls` and `RestrictPublicBuckets` to true (the `Bucket` construct does); serve public content through CloudFront with origin access control instead.",
         example: r#"{ "PublicAccessBlockConfiguration": { "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn eks_public(view: &ResourceView<'_>, out: &mut Violations) {
@@ -213,4 +227,5 @@ pub const EKS_PUBLIC_ENDPOINT: Rule = Rule {
         fix: "Set `EndpointPrivateAccess: true` and `EndpointPublicAccess: false`, or list the admin CIDRs in `PublicAccessCidrs` (`EksRunnerCluster`'s `public_access_cidrs`).",
         example: r#"{ "ResourcesVpcConfig": { "EndpointPrivateAccess": true, "EndpointPublicAccess": true, "PublicAccessCidrs": ["203.0.113.0/24"] } }"#,
     },
+    equivalents: Equivalents::NONE,
 };

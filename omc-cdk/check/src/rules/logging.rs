@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::{items, require_true};
-use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Equivalents, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 fn attribute<'m>(view: &ResourceView<'m>, list: &str, key: &str) -> Option<&'m Json> {
     items(view.prop(list)?)
@@ -40,6 +40,7 @@ pub const ALB_ACCESS_LOGS: Rule = Rule {
         fix: "Enable access logs to an S3 bucket (`ApplicationLoadBalancer`'s `access_logs`, which also writes the bucket policy the log delivery needs).",
         example: r#"{ "LoadBalancerAttributes": [ { "Key": "access_logs.s3.enabled", "Value": "true" }, { "Key": "access_logs.s3.bucket", "Value": { "Ref": "AccessLogs" } } ] }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn flow_logs(view: &ResourceView<'_>, out: &mut Violations) {
@@ -66,6 +67,7 @@ pub const VPC_FLOW_LOGS: Rule = Rule {
         fix: "Add a flow log for the VPC to CloudWatch Logs or S3 (`VpcProps::flow_logs`).",
         example: r#"{ "Type": "AWS::EC2::FlowLog", "Properties": { "ResourceId": { "Ref": "Vpc" }, "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs" } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn trail_validation(view: &ResourceView<'_>, out: &mut Violations) {
@@ -91,6 +93,7 @@ pub const CLOUDTRAIL_LOG_VALIDATION: Rule = Rule {
         fix: "Set `EnableLogFileValidation: true` (`SecurityBaseline` does).",
         example: r#"{ "Type": "AWS::CloudTrail::Trail", "Properties": { "IsLogging": true, "IsMultiRegionTrail": true, "EnableLogFileValidation": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn insights(view: &ResourceView<'_>, out: &mut Violations) {
@@ -120,6 +123,7 @@ pub const ECS_CONTAINER_INSIGHTS: Rule = Rule {
         fix: "Add `ClusterSettings: [{ Name: containerInsights, Value: enabled }]` (the `Cluster` construct's default).",
         example: r#"{ "Type": "AWS::ECS::Cluster", "Properties": { "ClusterSettings": [ { "Name": "containerInsights", "Value": "enabled" } ] } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 /// The control-plane log types the rule requires.
@@ -160,4 +164,66 @@ pub const EKS_CONTROL_PLANE_LOGS: Rule = Rule {
         fix: "Enable the types in `Logging.ClusterLogging.EnabledTypes` (`EksRunnerCluster` enables all five).",
         example: r#"{ "Logging": { "ClusterLogging": { "EnabledTypes": [ { "Type": "api" }, { "Type": "audit" }, { "Type": "authenticator" } ] } } }"#,
     },
+    equivalents: Equivalents::NONE,
+};
+
+fn s3_access_logs(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.prop("LoggingConfiguration.DestinationBucketName").is_none() {
+        out.add(
+            "LoggingConfiguration",
+            "no server access logs record the requests to the bucket: LoggingConfiguration is absent",
+        );
+    }
+}
+
+/// S3 buckets log the requests made to them.
+pub const S3_ACCESS_LOGS: Rule = Rule {
+    id: "s3-access-logs",
+    title: "S3 buckets write server access logs",
+    category: Category::Logging,
+    levels: Levels::error_in_production(),
+    types: &["AWS::S3::Bucket"],
+    check: s3_access_logs,
+    doc: RuleDoc {
+        checks: "`AWS::S3::Bucket` has `LoggingConfiguration.DestinationBucketName`. Error in production, warning elsewhere. The bucket that receives the access logs cannot log into itself: suppress there with that reason.",
+        why: "CloudTrail records object reads only with (paid) data events; server access logs record every request, so a read of the load balancer's or the trail's logs by someone who should not is visible.",
+        fix: "Send the bucket's server access logs to a dedicated access-log bucket (`BucketProps::access_logs` with an `AccessLogBucket`).",
+        example: r#"{ "Type": "AWS::S3::Bucket", "Properties": { "LoggingConfiguration": { "DestinationBucketName": { "Ref": "AccessLogs" }, "LogFilePrefix": "trail/" } } }"#,
+    },
+    equivalents: Equivalents::NONE,
+};
+
+fn rds_monitoring(view: &ResourceView<'_>, out: &mut Violations) {
+    let interval = super::integer(view.prop("MonitoringInterval").and_then(|v| view.literal(v)));
+    let computed = view.prop("MonitoringInterval").is_some() && interval.is_none();
+    if !computed && interval.unwrap_or(0) == 0 {
+        out.add(
+            "MonitoringInterval",
+            format!(
+                "enhanced monitoring is off: MonitoringInterval is {}",
+                super::shown(view, "MonitoringInterval")
+            ),
+        );
+    }
+}
+
+/// Production databases have enhanced monitoring.
+pub const RDS_ENHANCED_MONITORING: Rule = Rule {
+    id: "rds-enhanced-monitoring",
+    title: "Databases have enhanced monitoring",
+    category: Category::Logging,
+    levels: Levels {
+        development: None,
+        staging: Some(Severity::Warning),
+        production: Some(Severity::Error),
+    },
+    types: &["AWS::RDS::DBInstance"],
+    check: rds_monitoring,
+    doc: RuleDoc {
+        checks: "`AWS::RDS::DBInstance` has a `MonitoringInterval` above 0. Error in production, warning in staging, off in development.",
+        why: "CloudWatch's RDS metrics come from the hypervisor once a minute; enhanced monitoring reports the operating system (processes, memory, swap, disk queue) from inside the instance, which is what explains a slow database.",
+        fix: "Set `MonitoringInterval` (1 to 60 seconds) and a `MonitoringRoleArn` with `AmazonRDSEnhancedMonitoringRole` (`RdsProps::enhanced_monitoring`).",
+        example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "MonitoringInterval": 60, "MonitoringRoleArn": { "Fn::GetAtt": ["MonitoringRole", "Arn"] } } }"#,
+    },
+    equivalents: Equivalents::NONE,
 };

@@ -11,25 +11,26 @@ mod identity;
 mod logging;
 mod resilience;
 
-use super::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use super::{Category, Equivalents, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 pub(crate) use omc_cdk_template::{container_insights, integer, items};
 
 pub use containers::{ECS_PLAIN_SECRETS, ECS_PRIVILEGED, ECS_READONLY_ROOT};
 pub use encryption::{
-    ALB_LISTENER_HTTPS, ALB_TLS_POLICY, EBS_ENCRYPTED, EFS_ENCRYPTED, EFS_TRANSIT_ENCRYPTION,
-    EKS_SECRETS_ENCRYPTED, ELASTICACHE_AT_REST_ENCRYPTION, ELASTICACHE_TRANSIT_ENCRYPTION,
-    LOGS_KMS_KEY, RDS_STORAGE_ENCRYPTED, S3_BUCKET_ENCRYPTION, S3_TLS_ONLY, SNS_TOPIC_ENCRYPTED,
-    SQS_QUEUE_ENCRYPTED,
+    ALB_LISTENER_HTTPS, ALB_TLS_POLICY, CLOUDTRAIL_KMS, EBS_ENCRYPTED, ECR_KMS_KEY, EFS_ENCRYPTED,
+    EFS_TRANSIT_ENCRYPTION, EKS_SECRETS_ENCRYPTED, ELASTICACHE_AT_REST_ENCRYPTION,
+    ELASTICACHE_TRANSIT_ENCRYPTION, LOGS_KMS_KEY, RDS_STORAGE_ENCRYPTED, S3_BUCKET_ENCRYPTION,
+    S3_TLS_ONLY, SECRET_CMK, SNS_TOPIC_ENCRYPTED, SQS_KMS_KEY, SQS_QUEUE_ENCRYPTED,
 };
 pub use exposure::{
     EKS_PUBLIC_ENDPOINT, RDS_PUBLIC_ACCESS, S3_PUBLIC_ACCESS_BLOCK, SG_OPEN_INGRESS,
 };
 pub use identity::{
     IAM_PASSROLE_WILDCARD, IAM_USER_INLINE_POLICY, IAM_WILDCARD_ACTION, IAM_WILDCARD_RESOURCE_WRITE,
+    RDS_IAM_AUTH,
 };
 pub use logging::{
     ALB_ACCESS_LOGS, CLOUDTRAIL_LOG_VALIDATION, ECS_CONTAINER_INSIGHTS, EKS_CONTROL_PLANE_LOGS,
-    VPC_FLOW_LOGS,
+    RDS_ENHANCED_MONITORING, S3_ACCESS_LOGS, VPC_FLOW_LOGS,
 };
 pub use resilience::{
     ECS_CIRCUIT_BREAKER, ELASTICACHE_MULTI_AZ, MIN_BACKUP_DAYS, RDS_BACKUP_RETENTION,
@@ -37,7 +38,7 @@ pub use resilience::{
 };
 
 /// The rules every app checks, in documentation order.
-pub const ALL: [Rule; 35] = [
+pub const ALL: [Rule; 43] = [
     RDS_STORAGE_ENCRYPTED,
     EFS_ENCRYPTED,
     ELASTICACHE_AT_REST_ENCRYPTION,
@@ -46,6 +47,11 @@ pub const ALL: [Rule; 35] = [
     SQS_QUEUE_ENCRYPTED,
     EBS_ENCRYPTED,
     EKS_SECRETS_ENCRYPTED,
+    LOGS_KMS_KEY,
+    CLOUDTRAIL_KMS,
+    SECRET_CMK,
+    SQS_KMS_KEY,
+    ECR_KMS_KEY,
     ELASTICACHE_TRANSIT_ENCRYPTION,
     ALB_LISTENER_HTTPS,
     ALB_TLS_POLICY,
@@ -59,7 +65,10 @@ pub const ALL: [Rule; 35] = [
     IAM_WILDCARD_RESOURCE_WRITE,
     IAM_PASSROLE_WILDCARD,
     IAM_USER_INLINE_POLICY,
+    RDS_IAM_AUTH,
     ALB_ACCESS_LOGS,
+    S3_ACCESS_LOGS,
+    RDS_ENHANCED_MONITORING,
     VPC_FLOW_LOGS,
     CLOUDTRAIL_LOG_VALIDATION,
     ECS_CONTAINER_INSIGHTS,
@@ -76,8 +85,8 @@ pub const ALL: [Rule; 35] = [
 ];
 
 /// Rules for policies some teams have and others do not; an app opts in with
-/// `omc_cdk::App::add_rule`.
-pub const OPTIONAL: [Rule; 1] = [LOGS_KMS_KEY];
+/// `omc_cdk::App::add_rule`. None at the moment: `logs-kms-key` joined the default pack.
+pub const OPTIONAL: [Rule; 0] = [];
 
 /// The rules every app checks, in documentation order.
 pub fn all() -> Vec<Rule> {
@@ -120,6 +129,7 @@ pub const INVALID_SUPPRESSION: Rule = Rule {
         fix: "Name the rule exactly as the finding does and give a sentence saying why the finding is acceptable here.",
         example: r#"database.suppress("rds-multi-az", "Staging runs one AZ to halve its cost; production is multi-AZ (infrastructure review, 2025)")?;"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 /// A suppression that covers no finding any more.
@@ -136,6 +146,7 @@ pub const UNUSED_SUPPRESSION: Rule = Rule {
         fix: "Remove the suppression.",
         example: "(remove the `suppress` call)",
     },
+    equivalents: Equivalents::NONE,
 };
 
 /// The rules about suppressions.

@@ -1,7 +1,7 @@
 //! Surviving failures and mistakes.
 
 use super::{integer, require_true, shown};
-use crate::{Category, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
+use crate::{Category, Equivalents, Levels, ResourceView, Rule, RuleDoc, Severity, Violations};
 
 /// Off in development, a warning in staging, an error in production.
 const MULTI_AZ_LEVELS: Levels = Levels {
@@ -46,6 +46,7 @@ pub const RDS_MULTI_AZ: Rule = Rule {
         fix: "Set `MultiAZ: true` (`RdsProps::multi_az`); where a non-production stage accepts the risk for cost, suppress with that reason.",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "MultiAZ": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 /// Days of automated backups production databases keep at least.
@@ -86,6 +87,7 @@ pub const RDS_BACKUP_RETENTION: Rule = Rule {
         fix: "Set `BackupRetentionPeriod` to 7 or more (`RdsProps::backup_retention_days`).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "BackupRetentionPeriod": 14 } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn rds_protection(view: &ResourceView<'_>, out: &mut Violations) {
@@ -113,6 +115,7 @@ pub const RDS_DELETION_PROTECTION: Rule = Rule {
         fix: "Set `DeletionProtection: true` (`RdsProps::deletion_protection`).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "DeletionProtection": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn cache_multi_az(view: &ResourceView<'_>, out: &mut Violations) {
@@ -151,6 +154,7 @@ pub const ELASTICACHE_MULTI_AZ: Rule = Rule {
         fix: "Run at least one replica with automatic failover (`RedisProps::replicas`); where a non-production stage accepts the risk for cost, suppress with that reason.",
         example: r#"{ "Type": "AWS::ElastiCache::ReplicationGroup", "Properties": { "NumCacheClusters": 2, "MultiAZEnabled": true, "AutomaticFailoverEnabled": true } }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 /// Resource types that hold data, and whether CloudFormation can snapshot them.
@@ -250,6 +254,7 @@ pub const STATEFUL_RETENTION: Rule = Rule {
         fix: "Apply `RemovalPolicy::Snapshot` or `RemovalPolicy::Retain` to the resource (`Resource::apply_removal_policy`; the constructs' `removal_policy` prop).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot" }"#,
     },
+    equivalents: Equivalents::NONE,
 };
 
 fn circuit_breaker(view: &ResourceView<'_>, out: &mut Violations) {
@@ -278,4 +283,5 @@ pub const ECS_CIRCUIT_BREAKER: Rule = Rule {
         fix: "Enable the circuit breaker with rollback (`FargateService` does).",
         example: r#"{ "DeploymentConfiguration": { "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true } } }"#,
     },
+    equivalents: Equivalents::NONE,
 };

@@ -193,14 +193,13 @@ impl Renderer<'_> {
     /// rule looks at when the scope has such a resource, else every resource under the scope
     /// (so the check reports it as matching nothing). A suppression over no resource at all
     /// is a problem.
-    fn suppression_placement(&mut self, i: usize) -> Vec<Option<&'static [&'static str]>> {
+    fn suppression_placement(&mut self, i: usize) -> Vec<Placement> {
         let data = &self.stacks[i];
         let mut placement = Vec::with_capacity(data.suppressions.len());
         for s in &data.suppressions {
-            let types = self
-                .rules
-                .iter()
-                .find(|r| r.id == s.rule)
+            let rule = self.rules.iter().find(|r| r.id == s.rule);
+            let equivalents = rule.map_or(crate::check::Equivalents::NONE, |r| r.equivalents);
+            let types = rule
                 .map(|r| r.types)
                 .filter(|types| {
                     data.resources
@@ -218,7 +217,7 @@ impl Renderer<'_> {
                     kind: ProblemKind::InvalidValue,
                 });
             }
-            placement.push(types);
+            placement.push(Placement { types, equivalents });
         }
         placement
     }
@@ -1033,32 +1032,126 @@ fn merge_literal_tags(
 }
 
 /// Writes the suppressions covering the resource at `path` into its `Metadata`.
+/// Where a suppression is written: the resource types its rule looks at (`None`: every
+/// resource under its scope), and the other scanners' checks it is written for too.
+pub(crate) struct Placement {
+    types: Option<&'static [&'static str]>,
+    equivalents: crate::check::Equivalents,
+}
+
+/// Writes the suppressions covering a resource into its `Metadata`: ours under `omc:check`,
+/// and for each equivalent check of another scanner the entry that scanner reads, with the
+/// same reason (`checkov.skip`, `cfn_nag.rules_to_suppress`, `cfn-lint.config.ignore_checks`).
+/// Entries a construct wrote there itself are kept.
 fn add_suppressions(
     rendered: &mut Json,
     suppressions: &[crate::tree::SuppressionData],
-    placement: &[Option<&[&str]>],
+    placement: &[Placement],
     path: &str,
     type_name: &str,
 ) {
-    let entries: Vec<Json> = suppressions
+    let covering: Vec<(&crate::tree::SuppressionData, &Placement)> = suppressions
         .iter()
         .zip(placement)
-        .filter(|(s, types)| s.covers(path) && types.is_none_or(|types| types.contains(&type_name)))
-        .map(|(s, _)| s)
-        .map(|s| json!({ "rule": s.rule, "reason": s.reason, "scope": &*s.scope }))
+        .filter(|(s, p)| {
+            s.covers(path) && p.types.is_none_or(|types| types.contains(&type_name))
+        })
         .collect();
-    if entries.is_empty() {
+    if covering.is_empty() {
         return;
     }
-    if let Some(resource) = rendered.as_object_mut() {
-        let metadata = resource
-            .entry("Metadata")
+    let Some(resource) = rendered.as_object_mut() else {
+        return;
+    };
+    let metadata = resource
+        .entry("Metadata")
+        .or_insert_with(|| Json::Object(Map::new()));
+    let Some(metadata) = metadata.as_object_mut() else {
+        return;
+    };
+    let entries: Vec<Json> = covering
+        .iter()
+        .map(|(s, _)| json!({ "rule": s.rule, "reason": s.reason, "scope": &*s.scope }))
+        .collect();
+    metadata.insert(
+        crate::check::METADATA_KEY.into(),
+        json!({ "suppressions": entries }),
+    );
+    // Several of our rules may share an equivalent: one entry per id, their reasons joined.
+    let mut checkov: IndexMap<&str, Vec<&str>> = IndexMap::new();
+    let mut cfn_nag: IndexMap<&str, Vec<&str>> = IndexMap::new();
+    let mut cfn_lint: Vec<&str> = Vec::new();
+    for (s, p) in &covering {
+        for id in p.equivalents.checkov {
+            checkov.entry(id).or_default().push(&s.reason);
+        }
+        for id in p.equivalents.cfn_nag {
+            cfn_nag.entry(id).or_default().push(&s.reason);
+        }
+        for id in p.equivalents.cfn_lint {
+            if !cfn_lint.contains(id) {
+                cfn_lint.push(id);
+            }
+        }
+    }
+    let joined = |reasons: &[&str]| {
+        let mut unique: Vec<&str> = Vec::new();
+        for r in reasons {
+            if !unique.contains(r) {
+                unique.push(r);
+            }
+        }
+        unique.join(" / ")
+    };
+    if !checkov.is_empty() {
+        let skips = checkov
+            .iter()
+            .map(|(id, reasons)| json!({ "id": id, "comment": joined(reasons) }));
+        append_unique(metadata, &["checkov", "skip"], skips.collect());
+    }
+    if !cfn_nag.is_empty() {
+        let rules = cfn_nag
+            .iter()
+            .map(|(id, reasons)| json!({ "id": id, "reason": joined(reasons) }));
+        append_unique(metadata, &["cfn_nag", "rules_to_suppress"], rules.collect());
+    }
+    if !cfn_lint.is_empty() {
+        let ids = cfn_lint.iter().map(|id| json!(id));
+        append_unique(
+            metadata,
+            &["cfn-lint", "config", "ignore_checks"],
+            ids.collect(),
+        );
+    }
+}
+
+/// Appends `items` to the list at `path` inside `metadata` (creating the objects on the way),
+/// leaving out an item whose id (or value) the list has already. A value of another shape a
+/// construct put there is left alone.
+fn append_unique(metadata: &mut Map<String, Json>, path: &[&str], items: Vec<Json>) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut object = metadata;
+    for key in parents {
+        let next = object
+            .entry(*key)
             .or_insert_with(|| Json::Object(Map::new()));
-        if let Some(metadata) = metadata.as_object_mut() {
-            metadata.insert(
-                crate::check::METADATA_KEY.into(),
-                json!({ "suppressions": entries }),
-            );
+        let Some(next) = next.as_object_mut() else {
+            return;
+        };
+        object = next;
+    }
+    let list = object
+        .entry(*last)
+        .or_insert_with(|| Json::Array(Vec::new()));
+    let Some(list) = list.as_array_mut() else {
+        return;
+    };
+    let id = |v: &Json| v.get("id").cloned().unwrap_or_else(|| v.clone());
+    for item in items {
+        if !list.iter().any(|existing| id(existing) == id(&item)) {
+            list.push(item);
         }
     }
 }
