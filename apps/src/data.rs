@@ -2,8 +2,8 @@
 
 use omc_cdk::{App, Construct, RemovalPolicy, Result};
 use omc_constructs::{
-    AccessPointProps, CacheEngine, EfsFileSystem, EfsFileSystemProps, PostgresVersion, Rds,
-    RdsProps, Redis, RedisProps, Vpc,
+    AccessPointProps, CacheEngine, EfsFileSystem, EfsFileSystemProps, Key, KeyProps,
+    PostgresVersion, Rds, RdsProps, Redis, RedisProps, Vpc,
 };
 
 use crate::config::Config;
@@ -41,9 +41,26 @@ pub(crate) fn data(app: &App, config: &Config, vpc: &Vpc) -> Result<Data> {
             deletion_protection: config.protect_data,
             removal_policy,
             performance_insights: db.performance_insights,
+            enhanced_monitoring_seconds: db.enhanced_monitoring_seconds,
             ..RdsProps::new(vpc, PostgresVersion::V17_6)
         },
     )?;
+    let token_key = if config.cache.token_key {
+        Some(Key::new(
+            &stack,
+            "SecretsKey",
+            KeyProps {
+                description: Some(format!(
+                    "Encrypts the secrets of OMC {} (the cache's auth token)",
+                    config.stage.name()
+                )),
+                alias: Some(format!("alias/omc-{}/secrets", config.stage.name())),
+                removal_policy: RemovalPolicy::Retain,
+            },
+        )?)
+    } else {
+        None
+    };
     let cache = Redis::new(
         &stack,
         "Cache",
@@ -53,9 +70,18 @@ pub(crate) fn data(app: &App, config: &Config, vpc: &Vpc) -> Result<Data> {
             replicas: config.cache.replicas,
             snapshot_retention_days: if config.protect_data { 7 } else { 0 },
             removal_policy,
+            auth_token_key: token_key.as_ref(),
             ..RedisProps::new(vpc)
         },
     )?;
+    if token_key.is_none()
+        && let Some(secret) = cache.auth_token_secret()
+    {
+        secret.node().suppress(
+            "secret-cmk",
+            "Staging's cache token guards only staging's disposable cache and only staging's roles may read it; the AWS managed key encrypts it at rest. Production keeps its token under a customer-managed key.",
+        )?;
+    }
     // What the infrastructure review accepted for staging's cost (production is redundant).
     if !db.multi_az {
         database.node().suppress(

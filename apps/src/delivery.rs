@@ -11,7 +11,7 @@
 //!   the deploy role may not change it.
 
 use omc_cdk::arn::RoleArn;
-use omc_cdk::{App, Result, Stack};
+use omc_cdk::{App, Construct as _, Result, Stack};
 use omc_constructs::{
     ContainerImage, DeployRoles, DeployRolesProps, EcrRepository, EcrRepositoryAttributes,
     EcrRepositoryProps, GitHubActionsRole, GitHubActionsRoleProps, GitHubOidcProvider,
@@ -111,6 +111,10 @@ pub(crate) fn registry(app: &App, config: &Config) -> Result<Registry> {
                     removal_policy: omc_cdk::RemovalPolicy::RetainExceptOnCreate,
                     ..EcrRepositoryProps::new(image.repository.clone())
                 },
+            )?;
+            repository.suppress(
+                "ecr-kms-key",
+                "The images are built from the repository's own source and hold no secrets; AES-256 encrypts them at rest. A KMS key would have to let every pulling account decrypt (staging pulls production's images) for about $1 a month and a key policy to keep in step, and the choice cannot change later without replacing the repositories.",
             )?;
             Ok((image.repository.clone(), repository))
         })

@@ -266,8 +266,8 @@ fn cases() -> Vec<Case> {
                     "Services",
                     json!({
                         "Lb": public_lb(json!({ "Fn::ImportValue": "Network:LbSg" })),
-                        "Http": { "Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
-                            "GroupId": { "Fn::ImportValue": "Network:LbSg" }, "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0" } }
+                        "Https": { "Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+                            "GroupId": { "Fn::ImportValue": "Network:LbSg" }, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0" } }
                     }),
                 ),
             ],
@@ -410,6 +410,48 @@ fn cases() -> Vec<Case> {
             json!({ "Task": task(json!({ "Name": "app", "Image": "app:1", "ReadonlyRootFilesystem": true,
                     "Environment": [{ "Name": "DATABASE_HOST", "Value": "db" }, { "Name": "DATABASE_SECRET_ARN", "Value": "arn:aws:secretsmanager:us-east-1:1:secret:db" }],
                     "Secrets": [{ "Name": "DATABASE_PASSWORD", "ValueFrom": "arn:aws:secretsmanager:us-east-1:1:secret:db:password::" }] })) }),
+        ),
+        one(
+            "cloudtrail-kms",
+            json!({ "T": { "Type": "AWS::CloudTrail::Trail", "Properties": { "IsLogging": true, "S3BucketName": "trail", "EnableLogFileValidation": true } } }),
+            json!({ "T": { "Type": "AWS::CloudTrail::Trail", "Properties": { "IsLogging": true, "S3BucketName": "trail", "EnableLogFileValidation": true, "KMSKeyId": { "Fn::GetAtt": ["K", "Arn"] } } } }),
+        ),
+        one(
+            "secret-cmk",
+            json!({ "S": { "Type": "AWS::SecretsManager::Secret", "Properties": {} },
+                    "M": { "Type": "AWS::SecretsManager::Secret", "Properties": { "KmsKeyId": "alias/aws/secretsmanager" } } }),
+            json!({ "S": { "Type": "AWS::SecretsManager::Secret", "Properties": { "KmsKeyId": { "Fn::GetAtt": ["K", "Arn"] } } } }),
+        ),
+        one(
+            "sqs-kms-key",
+            json!({ "Q": { "Type": "AWS::SQS::Queue", "Properties": { "SqsManagedSseEnabled": true } } }),
+            json!({ "Q": { "Type": "AWS::SQS::Queue", "Properties": { "KmsMasterKeyId": "alias/q" } } }),
+        ),
+        one(
+            "ecr-kms-key",
+            json!({ "R": { "Type": "AWS::ECR::Repository", "Properties": {} },
+                    "A": { "Type": "AWS::ECR::Repository", "Properties": { "EncryptionConfiguration": { "EncryptionType": "AES256" } } } }),
+            json!({ "R": { "Type": "AWS::ECR::Repository", "Properties": { "EncryptionConfiguration": { "EncryptionType": "KMS" } } } }),
+        ),
+        one(
+            "s3-access-logs",
+            json!({ "B": bucket(good_bucket_props.clone()) }),
+            json!({ "B": bucket(json!({ "LoggingConfiguration": { "DestinationBucketName": { "Ref": "Logs" }, "LogFilePrefix": "b/" } })) }),
+        ),
+        one(
+            "rds-iam-auth",
+            json!({ "Db": database(json!({})),
+                    "Off": database(json!({ "EnableIAMDatabaseAuthentication": false })) }),
+            json!({ "Db": database(json!({ "EnableIAMDatabaseAuthentication": true })),
+                    "Member": { "Type": "AWS::RDS::DBInstance", "Properties": { "DBClusterIdentifier": "aurora" } },
+                    "Oracle": database(json!({ "Engine": "oracle-se2" })) }),
+        ),
+        one(
+            "rds-enhanced-monitoring",
+            json!({ "Db": database(json!({})),
+                    "Zero": database(json!({ "MonitoringInterval": 0 })) }),
+            json!({ "Db": database(json!({ "MonitoringInterval": 60 })),
+                    "Computed": database(json!({ "MonitoringInterval": { "Ref": "Interval" } })) }),
         ),
     ]
 }
@@ -668,6 +710,38 @@ fn computed_values_get_the_benefit_of_the_doubt_and_parameters_their_default() {
     assert_eq!(found, ["ByDefault"]);
 }
 
+/// Port 80 open to the internet on a public load balancer is a warning (acceptable where
+/// the listener redirects to HTTPS, which a suppression says); 443 is not reported.
+#[test]
+fn port_80_on_a_public_load_balancer_is_a_warning() {
+    let stacks = [(
+        "Web",
+        json!({
+            "LbSg": { "Type": "AWS::EC2::SecurityGroup", "Properties": { "GroupDescription": "lb",
+                "SecurityGroupIngress": [
+                    { "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0" },
+                    { "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0" }
+                ] } },
+            "Lb": { "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+                "SecurityGroups": [{ "Fn::GetAtt": ["LbSg", "GroupId"] }] } }
+        }),
+    )];
+    let report = run(&stacks, Stage::Production);
+    let open: Vec<_> = report
+        .findings()
+        .iter()
+        .filter(|f| f.rule == "sg-open-ingress")
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].severity, Severity::Warning);
+    assert_eq!(open[0].property, "SecurityGroupIngress[1]");
+    assert!(
+        open[0].message.starts_with("ingress from 0.0.0.0/0 on tcp port 80 (plain HTTP) to a public load balancer: acceptable only where its port-80 listener redirects to HTTPS"),
+        "{}",
+        open[0].message
+    );
+}
+
 #[test]
 fn reports_render_as_table_json_and_sarif() {
     let stacks = [(
@@ -676,10 +750,15 @@ fn reports_render_as_table_json_and_sarif() {
         "Db": { "Type": "AWS::RDS::DBInstance", "Metadata": { "omc:check": { "suppressions": [
             { "rule": "rds-multi-az", "reason": "single AZ is fine for this test database" }] } },
             "DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot",
-            "Properties": { "StorageEncrypted": true, "PubliclyAccessible": false, "BackupRetentionPeriod": 7, "DeletionProtection": true } } }),
+            "Properties": { "StorageEncrypted": true, "PubliclyAccessible": false, "BackupRetentionPeriod": 7, "DeletionProtection": true,
+                "EnableIAMDatabaseAuthentication": true, "MonitoringInterval": 60 } } }),
     )];
     let report = run(&stacks, Stage::Production);
     let table = report.render_table();
+    assert!(
+        table.contains("reason: single AZ is fine for this test database\n    also skips: checkov CKV_AWS_157\n"),
+        "{table}"
+    );
     assert!(
         table.contains("error[efs-encrypted]: Stack/Files (AWS::EFS::FileSystem) Encrypted"),
         "{table}"
@@ -746,7 +825,8 @@ fn the_rule_documentation_is_generated_into_docs() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/checks.md");
     let generated = check::rules_markdown(&rules::documented());
     // Below this line the file is written by hand (the OMC apps' fixes and suppressions).
-    const HAND_WRITTEN: &str = "\n<!-- Written by hand below this line: the OMC apps' decisions. -->\n";
+    const HAND_WRITTEN: &str =
+        "\n<!-- Written by hand below this line: the OMC apps' decisions. -->\n";
     let read = || std::fs::read_to_string(&path).unwrap_or_default();
     if std::env::var_os("OMC_UPDATE_DOCS").is_some() {
         let current = read();
@@ -754,7 +834,9 @@ fn the_rule_documentation_is_generated_into_docs() {
         std::fs::write(&path, format!("{generated}{tail}")).expect("docs/checks.md is writable");
     }
     let current = read();
-    let head = current.find(HAND_WRITTEN).map_or(current.as_str(), |at| &current[..at]);
+    let head = current
+        .find(HAND_WRITTEN)
+        .map_or(current.as_str(), |at| &current[..at]);
     assert!(
         head == generated,
         "docs/checks.md is out of date: run `OMC_UPDATE_DOCS=1 cargo test -p omc-cdk --test checks`"
@@ -772,6 +854,86 @@ mod api {
     use omc_cdk::check::{Category, Levels, Rule, RuleDoc, Severity, Violations};
     use omc_cdk::{App, RawResource, Stack, StackProps, Stage};
     use serde_json::json;
+
+    /// A suppression is written for the other scanners too, with the same reason: checkov's
+    /// `skip`, cfn_nag's `rules_to_suppress` and cfn-lint's `ignore_checks`. Two of our rules
+    /// sharing an equivalent give one entry with both reasons; entries a construct wrote
+    /// itself are kept; `check` lists the equivalents under the suppression.
+    #[test]
+    fn suppressions_are_written_for_every_scanner() -> Result<(), omc_cdk::Error> {
+        let app = App::new().with_stage(Stage::Production);
+        let stack = Stack::new(&app, "Jobs", StackProps::default())?;
+        let queue = stack.add(
+            "Queue",
+            RawResource::new("AWS::SQS::Queue").property("SqsManagedSseEnabled", false),
+        )?;
+        queue.add_metadata("checkov", json!({ "skip": [{ "id": "CKV_AWS_999", "comment": "a team's own skip of a check we do not know" }] }));
+        let unencrypted =
+            "The queue holds only public job ids, published on the status page anyway";
+        let sse_sqs = "EventBridge cannot deliver to a queue under the AWS managed key";
+        queue.suppress("sqs-queue-encrypted", unencrypted)?;
+        queue.suppress("sqs-kms-key", sse_sqs)?;
+        let db = stack.add(
+            "Database",
+            RawResource::new("AWS::RDS::DBInstance")
+                .property("Engine", "postgres")
+                .property("StorageEncrypted", true)
+                .property("MultiAZ", true)
+                .property("BackupRetentionPeriod", 7)
+                .property("DeletionProtection", true)
+                .property("EnableIAMDatabaseAuthentication", true)
+                .property("MonitoringInterval", 60)
+                .property("PubliclyAccessible", false),
+        )?;
+        let retention = "A nightly copy of the database, rebuilt from production at will";
+        db.suppress("stateful-retention", retention)?;
+        let synthesis = app.synth()?;
+        let template = synthesis.stacks()[0].template_json();
+        let checks = synthesis.checks().expect("synth runs the checks");
+        let queue = &template["Resources"]["Queue"]["Metadata"];
+        assert_eq!(
+            queue["checkov"],
+            json!({ "skip": [
+                { "id": "CKV_AWS_999", "comment": "a team's own skip of a check we do not know" },
+                { "id": "CKV_AWS_27", "comment": format!("{unencrypted} / {sse_sqs}") },
+            ] })
+        );
+        assert_eq!(
+            queue["cfn_nag"],
+            json!({ "rules_to_suppress": [{ "id": "W48", "reason": format!("{unencrypted} / {sse_sqs}") }] })
+        );
+        assert!(queue.get("cfn-lint").is_none(), "{queue}");
+        let db = &template["Resources"]["Database"]["Metadata"];
+        assert_eq!(
+            db["cfn-lint"],
+            json!({ "config": { "ignore_checks": ["I3011", "W3011"] } })
+        );
+        assert!(db.get("checkov").is_none(), "{db}");
+        assert_eq!(
+            db["omc:check"]["suppressions"][0]["reason"],
+            json!(retention)
+        );
+        let table = checks.render_table();
+        assert!(
+            table.contains("    also skips: checkov CKV_AWS_27; cfn_nag W48\n"),
+            "{table}"
+        );
+        assert!(
+            table.contains("    also skips: cfn-lint I3011, W3011\n"),
+            "{table}"
+        );
+        let report = checks.to_json();
+        let suppression = report["suppressions"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["rule"] == "stateful-retention"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            suppression["equivalents"]["cfn-lint"],
+            json!(["I3011", "W3011"])
+        );
+        Ok(())
+    }
 
     /// One synthesis: `App::synth()` refuses what `synth` on the command line refuses, with
     /// the same findings, and a synthesis carries what the checks found.

@@ -35,8 +35,9 @@ pub struct EcrRepositoryProps {
     /// letters, digits and `.`, `_`, `-` separated path components (ECR's rule). Required.
     pub repository_name: String,
     /// Encrypts images with this customer managed key. Default: none, AES-256 with keys ECR
-    /// manages (no key to pay for or to open to the pulling accounts; the check rules accept
-    /// both, and the choice cannot change later without replacing the repository).
+    /// manages (no key to pay for or to open to the pulling accounts; the rule `ecr-kms-key`
+    /// warns, to be suppressed with that reason; the choice cannot change later without
+    /// replacing the repository).
     pub encryption_key: Option<Key>,
     /// Untagged images (layers of a re-pushed build, failed pushes) expire this many days after
     /// they were pushed. Default: 1.

@@ -119,7 +119,7 @@ pub use load_balancer::{
 pub use log_group::{LogGroup, LogGroupProps, RETENTION_DAYS, Retention};
 pub use monitoring::{Monitoring, MonitoringProps, SlackChannel};
 pub use peer::{Peer, Port, Protocol};
-pub use rds::{POSTGRES_INSTANCE_CLASSES, PostgresVersion, Rds, RdsProps};
+pub use rds::{MONITORING_INTERVALS, POSTGRES_INSTANCE_CLASSES, PostgresVersion, Rds, RdsProps};
 pub use redis::{CacheEngine, Redis, RedisProps};
 pub use s3::{Bucket, BucketProps};
 pub use scheduled_task::{Schedule, ScheduleTrigger, ScheduledTask, ScheduledTaskProps};

@@ -4,6 +4,7 @@ use omc_cdk::{RemovalPolicy, Result, Scope, TypedResource, Value};
 use omc_cfn::elasticache;
 
 use crate::connections::{Connectable, Connections};
+use crate::kms::Key;
 use crate::monitoring::{AlarmSpec, Monitoring, above};
 use crate::peer::Port;
 use crate::secret::{GenerateSecret, Secret, SecretProps};
@@ -58,6 +59,10 @@ pub struct RedisProps<'a> {
     /// Requires clients to send an auth token, generated into a Secrets Manager secret (key
     /// `token`); needs transit encryption. Default: `true`.
     pub auth_token: bool,
+    /// Encrypts the auth token's secret with this customer-managed key; the roles given
+    /// read access to the secret get `kms:Decrypt` on it too. Default: the AWS managed key
+    /// `aws/secretsmanager` (rule `secret-cmk` requires a customer-managed key in production).
+    pub auth_token_key: Option<&'a Key>,
     /// Days of daily snapshots. Default: 1.
     pub snapshot_retention_days: u8,
     /// What happens to the cache when it leaves the template. Default: `Snapshot`.
@@ -77,6 +82,7 @@ impl<'a> RedisProps<'a> {
             subnets: SubnetKind::Isolated,
             transit_encryption: true,
             auth_token: true,
+            auth_token_key: None,
             snapshot_retention_days: 1,
             removal_policy: RemovalPolicy::Snapshot,
             port: 6379,
@@ -204,6 +210,7 @@ impl Redis {
                         length: 64,
                         ..GenerateSecret::json([], "token")
                     },
+                    kms_key: props.auth_token_key,
                     ..SecretProps::default()
                 },
             )?)

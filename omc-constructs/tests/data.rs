@@ -18,6 +18,12 @@ fn with_vpc() -> (omc_cdk::App, Stack, Vpc) {
     (app, stack, vpc)
 }
 
+fn only_id(t: &Template, type_name: &str) -> String {
+    let found = t.resources(type_name);
+    assert_eq!(found.len(), 1, "{type_name}: {found:?}");
+    found[0].0.to_owned()
+}
+
 fn only<'t>(t: &'t Template, type_name: &str) -> &'t Json {
     let found = t.resources(type_name);
     assert_eq!(found.len(), 1, "{type_name}: {found:?}");
@@ -153,6 +159,120 @@ fn rds_bad_input() {
         err,
         "Test/Db: backup_retention_days is 40; RDS keeps 0 to 35 days"
     );
+}
+
+/// IAM authentication is on by default and `grant_connect` scopes `rds-db:connect` to one
+/// user of this instance; enhanced monitoring takes an interval RDS offers and a role.
+#[test]
+fn rds_iam_logins_and_enhanced_monitoring() -> TestResult {
+    let (_app, stack, vpc) = with_vpc();
+    let db = Rds::new(
+        &stack,
+        "Db",
+        RdsProps {
+            enhanced_monitoring_seconds: Some(60),
+            ..RdsProps::new(&vpc, PostgresVersion::V17_6)
+        },
+    )?;
+    let app_role = Role::new(
+        &stack,
+        "App",
+        RoleProps::new(Principal::service("ecs-tasks.amazonaws.com")),
+    )?;
+    db.grant_connect(&app_role, "app_user")?;
+    let t = Template::from_stack(&stack)?;
+    let instance = &only(&t, "AWS::RDS::DBInstance")["Properties"];
+    assert_eq!(instance["EnableIAMDatabaseAuthentication"], true);
+    assert_eq!(instance["MonitoringInterval"], 60);
+    assert_eq!(
+        instance["MonitoringRoleArn"],
+        json!({ "Fn::GetAtt": ["DbMonitoringRole0A2030F1", "Arn"] })
+    );
+    t.has_resource_properties(
+        "AWS::IAM::Role",
+        json!({
+            "AssumeRolePolicyDocument": { "Statement": [{ "Principal": { "Service": "monitoring.rds.amazonaws.com" } }] },
+            "ManagedPolicyArns": [{ "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" }]
+        }),
+    )?;
+    let statements = t
+        .resources("AWS::IAM::Role")
+        .into_iter()
+        .find(|(id, _)| id.starts_with("App"))
+        .map(|(_, r)| r["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].clone())
+        .unwrap();
+    assert_eq!(
+        statements,
+        json!([{
+            "Effect": "Allow",
+            "Action": "rds-db:connect",
+            "Resource": { "Fn::Join": ["", [
+                { "Fn::Sub": "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:" },
+                { "Fn::GetAtt": [only_id(&t, "AWS::RDS::DBInstance"), "DbiResourceId"] },
+                "/app_user"
+            ]] }
+        }])
+    );
+    let err = db
+        .grant_connect(&app_role, "app-user")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "Test/Db: database user \"app-user\" must start with a letter or '_' and have up to 63 letters, digits and '_'"
+    );
+    let err = Rds::new(
+        &stack,
+        "Every7",
+        RdsProps {
+            enhanced_monitoring_seconds: Some(7),
+            ..RdsProps::new(&vpc, PostgresVersion::V17_6)
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "Test/Every7: enhanced monitoring every 7 s is not an interval RDS offers; use 1, 5, 10, 15, 30 or 60 (or None to turn it off)"
+    );
+    let passwords_only = Rds::new(
+        &stack,
+        "PasswordsOnly",
+        RdsProps {
+            iam_authentication: false,
+            ..RdsProps::new(&vpc, PostgresVersion::V17_6)
+        },
+    )?;
+    let err = passwords_only
+        .grant_connect(&app_role, "app_user")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "Test/PasswordsOnly: cannot grant Test/App an IAM login as \"app_user\": IAM authentication is off; set RdsProps::iam_authentication to true"
+    );
+    Ok(())
+}
+
+/// The cache's auth token can be kept under a customer-managed key.
+#[test]
+fn redis_auth_token_under_a_customer_managed_key() -> TestResult {
+    let (_app, stack, vpc) = with_vpc();
+    let key = Key::new(&stack, "Secrets", KeyProps::default())?;
+    Redis::new(
+        &stack,
+        "Cache",
+        RedisProps {
+            auth_token_key: Some(&key),
+            ..RedisProps::new(&vpc)
+        },
+    )?;
+    let t = Template::from_stack(&stack)?;
+    assert_eq!(
+        only(&t, "AWS::SecretsManager::Secret")["Properties"]["KmsKeyId"],
+        json!({ "Fn::GetAtt": ["SecretsA3BCC2E9", "Arn"] })
+    );
+    Ok(())
 }
 
 #[test]

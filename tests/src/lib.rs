@@ -136,6 +136,29 @@ pub fn cfn_lint() -> PathBuf {
     PathBuf::from("cfn-lint")
 }
 
+/// The `checkov` to run: `$OMC_CHECKOV`, the project's checkov environment (`.tools/checkov`,
+/// which `scripts/test` installs from `tools/checkov-requirements.txt`), or the one on `PATH`.
+pub fn checkov() -> PathBuf {
+    if let Some(path) = std::env::var_os("OMC_CHECKOV") {
+        return PathBuf::from(path);
+    }
+    let venv = workspace_root().join(".tools/checkov/bin/checkov");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("checkov")
+}
+
+/// The version pinned in `tools/checkov-requirements.txt`.
+pub fn pinned_checkov_version() -> Option<String> {
+    let text =
+        std::fs::read_to_string(workspace_root().join("tools/checkov-requirements.txt")).ok()?;
+    text.lines().find_map(|line| {
+        let (name, version) = line.split_once("==")?;
+        (name.trim() == "checkov").then(|| version.trim().to_owned())
+    })
+}
+
 /// An app that uses every template feature the core renders (parameters, conditions,
 /// mappings, every intrinsic, list attributes across stacks, overrides, policies), so cfn-lint
 /// checks that each renders the way CloudFormation accepts.

@@ -174,7 +174,7 @@ pub struct RuleDoc {
 pub struct Equivalents {
     /// checkov's checks (CloudFormation framework), such as `CKV_AWS_16`.
     pub checkov: &'static [&'static str],
-    /// cfn_nag's rules, such as `F26`.
+    /// `cfn_nag`'s rules, such as `F26`.
     pub cfn_nag: &'static [&'static str],
     /// cfn-lint's rules, such as `W3011`; few of them are about security.
     pub cfn_lint: &'static [&'static str],
@@ -553,7 +553,10 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
                 .join(", ")
         }
     };
-    for rule in rules.iter().filter(|r| r.category != Category::Suppressions) {
+    for rule in rules
+        .iter()
+        .filter(|r| r.category != Category::Suppressions)
+    {
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} |",
@@ -587,7 +590,10 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
             same = if rule.equivalents.is_empty() {
                 String::new()
             } else {
-                format!("- **Same check elsewhere:** {}\n", rule.equivalents.describe())
+                format!(
+                    "- **Same check elsewhere:** {}\n",
+                    rule.equivalents.describe()
+                )
             },
             lang = if rule.doc.example.trim_start().starts_with('{') {
                 "json"

@@ -3,6 +3,10 @@
 use serde_json::Value as Json;
 
 use super::{Assumptions, HOURS_PER_MONTH, Line};
+
+/// Kilobytes of one enhanced-monitoring sample of an RDS instance (OS metrics with the
+/// process list), as CloudWatch Logs ingests it.
+const ENHANCED_MONITORING_SAMPLE_KB: f64 = 8.0;
 use crate::prices::PriceTable;
 use omc_cdk_template::ResourceView;
 use omc_cdk_template::schedule::ScheduleExpression;
@@ -504,6 +508,19 @@ impl Pricer<'_> {
                 "rds.storage.gp.gb_month",
             )?),
             other => return Err(format!("{other} storage is not in the price table")),
+        }
+        let interval = number(view.value("MonitoringInterval")).unwrap_or(0.0);
+        if interval > 0.0 {
+            // Enhanced monitoring writes one sample per interval to CloudWatch Logs
+            // (RDSOSMetrics): about 8 KB with the process list, billed as ingestion.
+            let samples = HOURS_PER_MONTH * 3600.0 / interval;
+            let gb =
+                (samples * ENHANCED_MONITORING_SAMPLE_KB / 1_000_000.0 * 100.0).round() / 100.0;
+            lines.push(self.line(
+                format!("enhanced monitoring every {interval} s: {gb} GB of OS metrics ingested"),
+                gb,
+                "logs.ingest.gb",
+            )?);
         }
         if view.flag("ManageMasterUserPassword") == Some(true) {
             // RDS keeps the master password in a Secrets Manager secret of its own.

@@ -3,6 +3,7 @@
 
 mod attributes;
 mod cfn_lint;
+mod checkov;
 mod checks;
 mod cli;
 mod cost;

@@ -56,7 +56,11 @@ pub const RDS_STORAGE_ENCRYPTED: Rule = Rule {
         fix: "Set `StorageEncrypted: true` (the `Rds` construct always does; give `KmsKeyId` for a customer-managed key).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "StorageEncrypted": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_16", "CKV_AWS_96"],
+        cfn_nag: &["F26", "F27"],
+        cfn_lint: &[],
+    },
 };
 
 fn efs(view: &ResourceView<'_>, out: &mut Violations) {
@@ -77,7 +81,11 @@ pub const EFS_ENCRYPTED: Rule = Rule {
         fix: "Set `Encrypted: true` (the `EfsFileSystem` construct always does).",
         example: r#"{ "Type": "AWS::EFS::FileSystem", "Properties": { "Encrypted": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_42"],
+        cfn_nag: &["F32"],
+        cfn_lint: &[],
+    },
 };
 
 fn elasticache_at_rest(view: &ResourceView<'_>, out: &mut Violations) {
@@ -116,7 +124,11 @@ pub const ELASTICACHE_AT_REST_ENCRYPTION: Rule = Rule {
         fix: "Use a replication group with `AtRestEncryptionEnabled: true` (the `Redis` construct does, also for one node).",
         example: r#"{ "Type": "AWS::ElastiCache::ReplicationGroup", "Properties": { "Engine": "redis", "AtRestEncryptionEnabled": true, "TransitEncryptionEnabled": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_29"],
+        cfn_nag: &["F25"],
+        cfn_lint: &[],
+    },
 };
 
 fn s3_encryption(view: &ResourceView<'_>, out: &mut Violations) {
@@ -146,7 +158,11 @@ pub const S3_BUCKET_ENCRYPTION: Rule = Rule {
         fix: "Declare `BucketEncryption` with `SSEAlgorithm` `AES256` or `aws:kms` (the `Bucket` construct always does).",
         example: r#"{ "Type": "AWS::S3::Bucket", "Properties": { "BucketEncryption": { "ServerSideEncryptionConfiguration": [ { "ServerSideEncryptionByDefault": { "SSEAlgorithm": "aws:kms" } } ] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &[],
+        cfn_nag: &["W41"],
+        cfn_lint: &[],
+    },
 };
 
 fn sns(view: &ResourceView<'_>, out: &mut Violations) {
@@ -172,7 +188,11 @@ pub const SNS_TOPIC_ENCRYPTED: Rule = Rule {
         fix: "Set `KmsMasterKeyId` to a key (`alias/aws/sns` or a customer-managed key whose policy lets the publishing services use it).",
         example: r#"{ "Type": "AWS::SNS::Topic", "Properties": { "KmsMasterKeyId": "alias/aws/sns" } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_26"],
+        cfn_nag: &["W47"],
+        cfn_lint: &[],
+    },
 };
 
 fn sqs(view: &ResourceView<'_>, out: &mut Violations) {
@@ -198,7 +218,11 @@ pub const SQS_QUEUE_ENCRYPTED: Rule = Rule {
         fix: "Remove `SqsManagedSseEnabled: false`, or give a `KmsMasterKeyId`.",
         example: r#"{ "Type": "AWS::SQS::Queue", "Properties": { "SqsManagedSseEnabled": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_27"],
+        cfn_nag: &["W48"],
+        cfn_lint: &[],
+    },
 };
 
 fn ebs(view: &ResourceView<'_>, out: &mut Violations) {
@@ -258,7 +282,11 @@ pub const EBS_ENCRYPTED: Rule = Rule {
         fix: "Set `Encrypted: true` on the volume or block device mapping (the runner node groups of `EksRunnerCluster` do).",
         example: r#"{ "BlockDeviceMappings": [ { "DeviceName": "/dev/xvda", "Ebs": { "VolumeSize": 50, "Encrypted": true } } ] }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_3"],
+        cfn_nag: &["F1"],
+        cfn_lint: &[],
+    },
 };
 
 fn eks_secrets(view: &ResourceView<'_>, out: &mut Violations) {
@@ -291,7 +319,11 @@ pub const EKS_SECRETS_ENCRYPTED: Rule = Rule {
         fix: "Add `EncryptionConfig: [{ Resources: [\"secrets\"], Provider: { KeyArn } }]` (the `EksRunnerCluster` construct creates a key for it).",
         example: r#"{ "EncryptionConfig": [ { "Resources": ["secrets"], "Provider": { "KeyArn": { "Fn::GetAtt": ["SecretsKey", "Arn"] } } } ] }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_58"],
+        cfn_nag: &["W82"],
+        cfn_lint: &[],
+    },
 };
 
 fn logs_kms(view: &ResourceView<'_>, out: &mut Violations) {
@@ -324,7 +356,11 @@ pub const LOGS_KMS_KEY: Rule = Rule {
         fix: "Give the log group a `KmsKeyId` whose key policy allows `logs.<region>.amazonaws.com` (`LogGroupProps::kms_key`, or the `log_key` of the construct that makes the log group).",
         example: r#"{ "Type": "AWS::Logs::LogGroup", "Properties": { "KmsKeyId": { "Fn::GetAtt": ["LogsKey", "Arn"] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_158"],
+        cfn_nag: &["W84"],
+        cfn_lint: &[],
+    },
 };
 
 fn cloudtrail_kms(view: &ResourceView<'_>, out: &mut Violations) {
@@ -350,7 +386,11 @@ pub const CLOUDTRAIL_KMS: Rule = Rule {
         fix: "Give the trail a `KMSKeyId` whose key policy lets `cloudtrail.amazonaws.com` generate data keys for the account's trails (`SecurityBaselineProps::trail_key`).",
         example: r#"{ "Type": "AWS::CloudTrail::Trail", "Properties": { "KMSKeyId": { "Fn::GetAtt": ["LogsKey", "Arn"] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_35"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn secret_cmk(view: &ResourceView<'_>, out: &mut Violations) {
@@ -359,7 +399,7 @@ fn secret_cmk(view: &ResourceView<'_>, out: &mut Violations) {
             "KmsKeyId",
             "the secret is encrypted with the AWS managed key aws/secretsmanager: KmsKeyId is absent",
         ),
-        Some(key) if key == "alias/aws/secretsmanager" => out.add(
+        Some("alias/aws/secretsmanager") => out.add(
             "KmsKeyId",
             "the secret is encrypted with the AWS managed key aws/secretsmanager",
         ),
@@ -381,7 +421,11 @@ pub const SECRET_CMK: Rule = Rule {
         fix: "Give the secret a `KmsKeyId` of a customer-managed key (`SecretProps::kms_key`; the `Redis` construct's `auth_token_key`) and grant `kms:Decrypt` to the roles that read it.",
         example: r#"{ "Type": "AWS::SecretsManager::Secret", "Properties": { "KmsKeyId": { "Fn::GetAtt": ["SecretsKey", "Arn"] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_149"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn sqs_kms(view: &ResourceView<'_>, out: &mut Violations) {
@@ -407,12 +451,20 @@ pub const SQS_KMS_KEY: Rule = Rule {
         fix: "Set `KmsMasterKeyId` to a customer-managed key whose policy allows the producers (EventBridge, SNS) to use it; EventBridge and SNS cannot use the AWS managed key `alias/aws/sqs`.",
         example: r#"{ "Type": "AWS::SQS::Queue", "Properties": { "KmsMasterKeyId": { "Fn::GetAtt": ["QueueKey", "Arn"] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_27"],
+        cfn_nag: &["W48"],
+        cfn_lint: &[],
+    },
 };
 
 fn ecr_kms(view: &ResourceView<'_>, out: &mut Violations) {
     let kind = view.text("EncryptionConfiguration.EncryptionType");
-    if view.prop("EncryptionConfiguration.EncryptionType").is_none() || kind == Some("AES256") {
+    if view
+        .prop("EncryptionConfiguration.EncryptionType")
+        .is_none()
+        || kind == Some("AES256")
+    {
         out.add(
             "EncryptionConfiguration.EncryptionType",
             format!(
@@ -437,7 +489,11 @@ pub const ECR_KMS_KEY: Rule = Rule {
         fix: "Set `EcrRepositoryProps::encryption` to a KMS key; a repository pulled from other accounts needs a customer-managed key whose policy lets them decrypt.",
         example: r#"{ "Type": "AWS::ECR::Repository", "Properties": { "EncryptionConfiguration": { "EncryptionType": "KMS", "KmsKey": { "Fn::GetAtt": ["ImagesKey", "Arn"] } } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_136"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn elasticache_transit(view: &ResourceView<'_>, out: &mut Violations) {
@@ -466,7 +522,11 @@ pub const ELASTICACHE_TRANSIT_ENCRYPTION: Rule = Rule {
         fix: "Set `TransitEncryptionEnabled: true` and connect with `rediss://` (the `Redis` construct does both).",
         example: r#"{ "Type": "AWS::ElastiCache::ReplicationGroup", "Properties": { "TransitEncryptionEnabled": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_30", "CKV_AWS_31"],
+        cfn_nag: &["F33"],
+        cfn_lint: &[],
+    },
 };
 
 /// Whether the listener belongs to an application load balancer.
@@ -518,7 +578,11 @@ pub const ALB_LISTENER_HTTPS: Rule = Rule {
         fix: "Serve the application on an HTTPS listener with a certificate, and make port 80 redirect (`ApplicationLoadBalancer` does when given a certificate).",
         example: r#"{ "Protocol": "HTTP", "Port": 80, "DefaultActions": [ { "Type": "redirect", "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" } } ] }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_2", "CKV_AWS_103"],
+        cfn_nag: &["W56"],
+        cfn_lint: &[],
+    },
 };
 
 /// TLS policies that refuse TLS 1.0 and 1.1.
@@ -565,7 +629,11 @@ pub const ALB_TLS_POLICY: Rule = Rule {
         fix: "Set `SslPolicy: ELBSecurityPolicy-TLS13-1-2-2021-06` (what `ApplicationLoadBalancer` uses).",
         example: r#"{ "Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06" }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_103"],
+        cfn_nag: &["W55"],
+        cfn_lint: &[],
+    },
 };
 
 fn efs_transit(view: &ResourceView<'_>, out: &mut Violations) {
@@ -607,7 +675,11 @@ pub const EFS_TRANSIT_ENCRYPTION: Rule = Rule {
         fix: "Set `TransitEncryption: ENABLED` (and use an access point with IAM authorization); `FargateService` volumes from `EfsFileSystem` do.",
         example: r#"{ "Name": "artifacts", "EFSVolumeConfiguration": { "FilesystemId": { "Ref": "Files" }, "TransitEncryption": "ENABLED", "AuthorizationConfig": { "IAM": "ENABLED" } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_97"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 /// Whether a bucket policy statement denies requests without TLS.
@@ -648,7 +720,11 @@ pub const S3_TLS_ONLY: Rule = Rule {
         fix: "Add a bucket policy statement `Deny` `s3:*` on the bucket and its objects when `aws:SecureTransport` is `false` (the `Bucket` construct adds it).",
         example: r#"{ "Effect": "Deny", "Principal": { "AWS": "*" }, "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Condition": { "Bool": { "aws:SecureTransport": "false" } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &[],
+        cfn_nag: &["W51"],
+        cfn_lint: &[],
+    },
 };
 
 #[cfg(test)]

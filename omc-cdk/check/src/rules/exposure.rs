@@ -108,7 +108,11 @@ pub const SG_OPEN_INGRESS: Rule = Rule {
         fix: "Allow the peer's security group instead of a CIDR (`connections().allow_from`), or a narrow CIDR; put public web traffic behind a load balancer.",
         example: r#"{ "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "SourceSecurityGroupId": { "Fn::GetAtt": ["BackendSg", "GroupId"] } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260"],
+        cfn_nag: &["W2", "W9"],
+        cfn_lint: &[],
+    },
 };
 
 fn rds_public(view: &ResourceView<'_>, out: &mut Violations) {
@@ -139,7 +143,11 @@ pub const RDS_PUBLIC_ACCESS: Rule = Rule {
         fix: "Set `PubliclyAccessible: false` (the `Rds` construct does) and reach the database from inside the VPC (tasks, a bastion, SSM port forwarding).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "PubliclyAccessible": false, "DBSubnetGroupName": { "Ref": "DatabaseSubnets" } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_17"],
+        cfn_nag: &["F22"],
+        cfn_lint: &[],
+    },
 };
 
 const BLOCK_SETTINGS: [&str; 4] = [
@@ -187,7 +195,11 @@ pub const S3_PUBLIC_ACCESS_BLOCK: Rule = Rule {
         fix: "Set `BlockPublicAcls`, `BlockPublicPolicy`, `IgnorePublicAcls` and `RestrictPublicBuckets` to true (the `Bucket` construct does); serve public content through CloudFront with origin access control instead.",
         example: r#"{ "PublicAccessBlockConfiguration": { "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn eks_public(view: &ResourceView<'_>, out: &mut Violations) {

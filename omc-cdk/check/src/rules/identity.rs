@@ -108,7 +108,11 @@ pub const IAM_WILDCARD_ACTION: Rule = Rule {
         fix: "List the actions the workload calls (grant helpers such as `Secret::grant_read` and `LogGroup::grant_write` do); CloudTrail's history or IAM Access Analyzer's policy generation shows which.",
         example: r#"{ "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::reports/*" }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_62", "CKV_AWS_63"],
+        cfn_nag: &["F3", "F4", "F5", "W15", "W16", "W17"],
+        cfn_lint: &[],
+    },
 };
 
 /// Actions AWS only authorizes with `Resource: "*"` (no resource-level permissions).
@@ -191,7 +195,17 @@ pub const IAM_WILDCARD_RESOURCE_WRITE: Rule = Rule {
         fix: "Name the ARNs the action works on (references such as `bucket.arn()` keep them exact), or scope the statement with a `Condition` on tags or `aws:SourceAccount`.",
         example: r#"{ "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": { "Fn::GetAtt": ["Jobs", "Arn"] } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &[
+            "CKV_AWS_107",
+            "CKV_AWS_108",
+            "CKV_AWS_109",
+            "CKV_AWS_110",
+            "CKV_AWS_111",
+        ],
+        cfn_nag: &["W11", "W12", "W13"],
+        cfn_lint: &[],
+    },
 };
 
 fn passrole(view: &ResourceView<'_>, out: &mut Violations) {
@@ -245,7 +259,11 @@ pub const IAM_PASSROLE_WILDCARD: Rule = Rule {
         fix: "List the role ARNs that may be passed, and add `iam:PassedToService` (`ScheduledTask` grants PassRole on its two roles only).",
         example: r#"{ "Effect": "Allow", "Action": "iam:PassRole", "Resource": [{ "Fn::GetAtt": ["TaskRole", "Arn"] }], "Condition": { "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_109", "CKV_AWS_110"],
+        cfn_nag: &["F38", "F39", "F40"],
+        cfn_lint: &[],
+    },
 };
 
 fn user_inline(view: &ResourceView<'_>, out: &mut Violations) {
@@ -278,7 +296,51 @@ pub const IAM_USER_INLINE_POLICY: Rule = Rule {
         fix: "Grant through a group or a role the user assumes (IAM Identity Center for people, roles for workloads).",
         example: r#"{ "Type": "AWS::IAM::Group", "Properties": { "ManagedPolicyArns": [{ "Ref": "DeployPolicy" }] } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_40"],
+        cfn_nag: &["F10", "F11"],
+        cfn_lint: &[],
+    },
+};
+
+fn rds_iam_auth(view: &ResourceView<'_>, out: &mut Violations) {
+    if view.type_name() == "AWS::RDS::DBInstance" && view.prop("DBClusterIdentifier").is_some() {
+        return;
+    }
+    let engine = view.text("Engine").unwrap_or_default().to_ascii_lowercase();
+    let supported = engine.is_empty()
+        || ["postgres", "mysql", "mariadb", "aurora"]
+            .iter()
+            .any(|e| engine.starts_with(e));
+    if supported {
+        super::require_true(
+            view,
+            out,
+            "EnableIAMDatabaseAuthentication",
+            "only the database's own passwords can log in",
+        );
+    }
+}
+
+/// Databases accept IAM authentication.
+pub const RDS_IAM_AUTH: Rule = Rule {
+    id: "rds-iam-auth",
+    title: "Databases accept IAM authentication",
+    category: Category::Identity,
+    levels: Levels::error_in_production(),
+    types: &["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"],
+    check: rds_iam_auth,
+    doc: RuleDoc {
+        checks: "A PostgreSQL, MySQL, MariaDB or Aurora `AWS::RDS::DBInstance` (outside a cluster) or `AWS::RDS::DBCluster` has `EnableIAMDatabaseAuthentication: true`. Error in production, warning elsewhere.",
+        why: "With IAM authentication, people and tasks log in with short-lived tokens from their role, granted and revoked in IAM and recorded in CloudTrail, instead of sharing long-lived database passwords.",
+        fix: "Set `EnableIAMDatabaseAuthentication: true` (the `Rds` construct does by default) and grant `rds-db:connect` on the database user to the roles that log in (`Rds::grant_connect`).",
+        example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "EnableIAMDatabaseAuthentication": true } }"#,
+    },
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_161", "CKV_AWS_162"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 #[cfg(test)]
@@ -315,39 +377,3 @@ mod tests {
         }
     }
 }
-
-fn rds_iam_auth(view: &ResourceView<'_>, out: &mut Violations) {
-    if view.type_name() == "AWS::RDS::DBInstance" && view.prop("DBClusterIdentifier").is_some() {
-        return;
-    }
-    let engine = view.text("Engine").unwrap_or_default().to_ascii_lowercase();
-    let supported = engine.is_empty()
-        || ["postgres", "mysql", "mariadb", "aurora"]
-            .iter()
-            .any(|e| engine.starts_with(e));
-    if supported {
-        super::require_true(
-            view,
-            out,
-            "EnableIAMDatabaseAuthentication",
-            "only the database's own passwords can log in",
-        );
-    }
-}
-
-/// Databases accept IAM authentication.
-pub const RDS_IAM_AUTH: Rule = Rule {
-    id: "rds-iam-auth",
-    title: "Databases accept IAM authentication",
-    category: Category::Identity,
-    levels: Levels::error_in_production(),
-    types: &["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"],
-    check: rds_iam_auth,
-    doc: RuleDoc {
-        checks: "A PostgreSQL, MySQL, MariaDB or Aurora `AWS::RDS::DBInstance` (outside a cluster) or `AWS::RDS::DBCluster` has `EnableIAMDatabaseAuthentication: true`. Error in production, warning elsewhere.",
-        why: "With IAM authentication, people and tasks log in with short-lived tokens from their role, granted and revoked in IAM and recorded in CloudTrail, instead of sharing long-lived database passwords.",
-        fix: "Set `EnableIAMDatabaseAuthentication: true` (the `Rds` construct does by default) and grant `rds-db:connect` on the database user to the roles that log in (`Rds::grant_connect`).",
-        example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres", "EnableIAMDatabaseAuthentication": true } }"#,
-    },
-    equivalents: Equivalents::NONE,
-};

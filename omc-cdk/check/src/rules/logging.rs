@@ -40,7 +40,11 @@ pub const ALB_ACCESS_LOGS: Rule = Rule {
         fix: "Enable access logs to an S3 bucket (`ApplicationLoadBalancer`'s `access_logs`, which also writes the bucket policy the log delivery needs).",
         example: r#"{ "LoadBalancerAttributes": [ { "Key": "access_logs.s3.enabled", "Value": "true" }, { "Key": "access_logs.s3.bucket", "Value": { "Ref": "AccessLogs" } } ] }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_91"],
+        cfn_nag: &["W52"],
+        cfn_lint: &[],
+    },
 };
 
 fn flow_logs(view: &ResourceView<'_>, out: &mut Violations) {
@@ -67,7 +71,11 @@ pub const VPC_FLOW_LOGS: Rule = Rule {
         fix: "Add a flow log for the VPC to CloudWatch Logs or S3 (`VpcProps::flow_logs`).",
         example: r#"{ "Type": "AWS::EC2::FlowLog", "Properties": { "ResourceId": { "Ref": "Vpc" }, "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs" } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &[],
+        cfn_nag: &["W60"],
+        cfn_lint: &[],
+    },
 };
 
 fn trail_validation(view: &ResourceView<'_>, out: &mut Violations) {
@@ -93,7 +101,11 @@ pub const CLOUDTRAIL_LOG_VALIDATION: Rule = Rule {
         fix: "Set `EnableLogFileValidation: true` (`SecurityBaseline` does).",
         example: r#"{ "Type": "AWS::CloudTrail::Trail", "Properties": { "IsLogging": true, "IsMultiRegionTrail": true, "EnableLogFileValidation": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_36"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn insights(view: &ResourceView<'_>, out: &mut Violations) {
@@ -123,7 +135,11 @@ pub const ECS_CONTAINER_INSIGHTS: Rule = Rule {
         fix: "Add `ClusterSettings: [{ Name: containerInsights, Value: enabled }]` (the `Cluster` construct's default).",
         example: r#"{ "Type": "AWS::ECS::Cluster", "Properties": { "ClusterSettings": [ { "Name": "containerInsights", "Value": "enabled" } ] } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_65"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 /// The control-plane log types the rule requires.
@@ -168,7 +184,10 @@ pub const EKS_CONTROL_PLANE_LOGS: Rule = Rule {
 };
 
 fn s3_access_logs(view: &ResourceView<'_>, out: &mut Violations) {
-    if view.prop("LoggingConfiguration.DestinationBucketName").is_none() {
+    if view
+        .prop("LoggingConfiguration.DestinationBucketName")
+        .is_none()
+    {
         out.add(
             "LoggingConfiguration",
             "no server access logs record the requests to the bucket: LoggingConfiguration is absent",
@@ -190,11 +209,18 @@ pub const S3_ACCESS_LOGS: Rule = Rule {
         fix: "Send the bucket's server access logs to a dedicated access-log bucket (`BucketProps::access_logs` with an `AccessLogBucket`).",
         example: r#"{ "Type": "AWS::S3::Bucket", "Properties": { "LoggingConfiguration": { "DestinationBucketName": { "Ref": "AccessLogs" }, "LogFilePrefix": "trail/" } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_18"],
+        cfn_nag: &["W35"],
+        cfn_lint: &[],
+    },
 };
 
 fn rds_monitoring(view: &ResourceView<'_>, out: &mut Violations) {
-    let interval = super::integer(view.prop("MonitoringInterval").and_then(|v| view.literal(v)));
+    let interval = super::integer(
+        view.prop("MonitoringInterval")
+            .and_then(|v| view.literal(v)),
+    );
     let computed = view.prop("MonitoringInterval").is_some() && interval.is_none();
     if !computed && interval.unwrap_or(0) == 0 {
         out.add(
@@ -225,5 +251,9 @@ pub const RDS_ENHANCED_MONITORING: Rule = Rule {
         fix: "Set `MonitoringInterval` (1 to 60 seconds) and a `MonitoringRoleArn` with `AmazonRDSEnhancedMonitoringRole` (`RdsProps::enhanced_monitoring`).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "MonitoringInterval": 60, "MonitoringRoleArn": { "Fn::GetAtt": ["MonitoringRole", "Arn"] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_118"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };

@@ -46,7 +46,11 @@ pub const RDS_MULTI_AZ: Rule = Rule {
         fix: "Set `MultiAZ: true` (`RdsProps::multi_az`); where a non-production stage accepts the risk for cost, suppress with that reason.",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "MultiAZ": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_157"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 /// Days of automated backups production databases keep at least.
@@ -87,7 +91,11 @@ pub const RDS_BACKUP_RETENTION: Rule = Rule {
         fix: "Set `BackupRetentionPeriod` to 7 or more (`RdsProps::backup_retention_days`).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "BackupRetentionPeriod": 14 } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &[],
+        cfn_nag: &["W75"],
+        cfn_lint: &["I3013"],
+    },
 };
 
 fn rds_protection(view: &ResourceView<'_>, out: &mut Violations) {
@@ -115,7 +123,11 @@ pub const RDS_DELETION_PROTECTION: Rule = Rule {
         fix: "Set `DeletionProtection: true` (`RdsProps::deletion_protection`).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "DeletionProtection": true } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &[],
+        cfn_nag: &["F80"],
+        cfn_lint: &[],
+    },
 };
 
 fn cache_multi_az(view: &ResourceView<'_>, out: &mut Violations) {
@@ -254,7 +266,11 @@ pub const STATEFUL_RETENTION: Rule = Rule {
         fix: "Apply `RemovalPolicy::Snapshot` or `RemovalPolicy::Retain` to the resource (`Resource::apply_removal_policy`; the constructs' `removal_policy` prop).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot" }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &[],
+        cfn_nag: &[],
+        cfn_lint: &["I3011", "W3011"],
+    },
 };
 
 fn circuit_breaker(view: &ResourceView<'_>, out: &mut Violations) {

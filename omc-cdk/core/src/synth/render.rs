@@ -199,13 +199,11 @@ impl Renderer<'_> {
         for s in &data.suppressions {
             let rule = self.rules.iter().find(|r| r.id == s.rule);
             let equivalents = rule.map_or(crate::check::Equivalents::NONE, |r| r.equivalents);
-            let types = rule
-                .map(|r| r.types)
-                .filter(|types| {
-                    data.resources
-                        .iter()
-                        .any(|(path, r)| s.covers(path) && types.contains(&r.type_name.as_str()))
-                });
+            let types = rule.map(|r| r.types).filter(|types| {
+                data.resources
+                    .iter()
+                    .any(|(path, r)| s.covers(path) && types.contains(&r.type_name.as_str()))
+            });
             if types.is_none() && !data.resources.keys().any(|path| s.covers(path)) {
                 self.problems.push(Problem {
                     path: format!("{}/{}", data.sref.name, s.scope),
@@ -1053,9 +1051,7 @@ fn add_suppressions(
     let covering: Vec<(&crate::tree::SuppressionData, &Placement)> = suppressions
         .iter()
         .zip(placement)
-        .filter(|(s, p)| {
-            s.covers(path) && p.types.is_none_or(|types| types.contains(&type_name))
-        })
+        .filter(|(s, p)| s.covers(path) && p.types.is_none_or(|types| types.contains(&type_name)))
         .collect();
     if covering.is_empty() {
         return;
@@ -1142,16 +1138,16 @@ fn append_unique(metadata: &mut Map<String, Json>, path: &[&str], items: Vec<Jso
         };
         object = next;
     }
-    let list = object
+    let entries = object
         .entry(*last)
         .or_insert_with(|| Json::Array(Vec::new()));
-    let Some(list) = list.as_array_mut() else {
+    let Some(entries) = entries.as_array_mut() else {
         return;
     };
-    let id = |v: &Json| v.get("id").cloned().unwrap_or_else(|| v.clone());
+    let key = |v: &Json| v.get("id").cloned().unwrap_or_else(|| v.clone());
     for item in items {
-        if !list.iter().any(|existing| id(existing) == id(&item)) {
-            list.push(item);
+        if !entries.iter().any(|existing| key(existing) == key(&item)) {
+            entries.push(item);
         }
     }
 }
