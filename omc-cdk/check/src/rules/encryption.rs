@@ -324,7 +324,11 @@ pub const LOGS_KMS_KEY: Rule = Rule {
         fix: "Give the log group a `KmsKeyId` whose key policy allows `logs.<region>.amazonaws.com` (`LogGroupProps::kms_key`, or the `log_key` of the construct that makes the log group).",
         example: r#"{ "Type": "AWS::Logs::LogGroup", "Properties": { "KmsKeyId": { "Fn::GetAtt": ["LogsKey", "Arn"] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_158"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn cloudtrail_kms(view: &ResourceView<'_>, out: &mut Violations) {
@@ -350,7 +354,11 @@ pub const CLOUDTRAIL_KMS: Rule = Rule {
         fix: "Give the trail a `KMSKeyId` whose key policy lets `cloudtrail.amazonaws.com` generate data keys for the account's trails (`SecurityBaselineProps::trail_key`).",
         example: r#"{ "Type": "AWS::CloudTrail::Trail", "Properties": { "KMSKeyId": { "Fn::GetAtt": ["LogsKey", "Arn"] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_35"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn secret_cmk(view: &ResourceView<'_>, out: &mut Violations) {
@@ -407,7 +415,11 @@ pub const SQS_KMS_KEY: Rule = Rule {
         fix: "Set `KmsMasterKeyId` to a customer-managed key whose policy allows the producers (EventBridge, SNS) to use it; EventBridge and SNS cannot use the AWS managed key `alias/aws/sqs`.",
         example: r#"{ "Type": "AWS::SQS::Queue", "Properties": { "KmsMasterKeyId": { "Fn::GetAtt": ["QueueKey", "Arn"] } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_27"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn ecr_kms(view: &ResourceView<'_>, out: &mut Violations) {

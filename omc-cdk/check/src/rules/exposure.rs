@@ -108,7 +108,11 @@ pub const SG_OPEN_INGRESS: Rule = Rule {
         fix: "Allow the peer's security group instead of a CIDR (`connections().allow_from`), or a narrow CIDR; put public web traffic behind a load balancer.",
         example: r#"{ "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "SourceSecurityGroupId": { "Fn::GetAtt": ["BackendSg", "GroupId"] } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260", "CKV_AWS_277"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn rds_public(view: &ResourceView<'_>, out: &mut Violations) {

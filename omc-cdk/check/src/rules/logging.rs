@@ -190,7 +190,11 @@ pub const S3_ACCESS_LOGS: Rule = Rule {
         fix: "Send the bucket's server access logs to a dedicated access-log bucket (`BucketProps::access_logs` with an `AccessLogBucket`).",
         example: r#"{ "Type": "AWS::S3::Bucket", "Properties": { "LoggingConfiguration": { "DestinationBucketName": { "Ref": "AccessLogs" }, "LogFilePrefix": "trail/" } } }"#,
     },
-    equivalents: Equivalents::NONE,
+    equivalents: Equivalents {
+        checkov: &["CKV_AWS_18"],
+        cfn_nag: &[],
+        cfn_lint: &[],
+    },
 };
 
 fn rds_monitoring(view: &ResourceView<'_>, out: &mut Violations) {
