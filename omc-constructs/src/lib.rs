@@ -121,7 +121,7 @@ pub use monitoring::{Monitoring, MonitoringProps, SlackChannel};
 pub use peer::{Peer, Port, Protocol};
 pub use rds::{POSTGRES_INSTANCE_CLASSES, PostgresVersion, Rds, RdsProps};
 pub use redis::{CacheEngine, Redis, RedisProps};
-pub use s3::{Bucket, BucketProps};
+pub use s3::{AccessLogBucket, AccessLogBucketProps, Bucket, BucketProps, ServerAccessLogs};
 pub use scheduled_task::{Schedule, ScheduleTrigger, ScheduledTask, ScheduledTaskProps};
 pub use secret::{GenerateSecret, Secret, SecretAttributes, SecretField, SecretProps};
 pub use security_baseline::{DEFAULT_CONFIG_RULES, SecurityBaseline, SecurityBaselineProps};
