@@ -90,6 +90,9 @@ pub enum ScheduleTrigger {
     EventBridgeRule,
 }
 
+/// Why the dead-letter queue uses SSE-SQS rather than a KMS key, when no key is given.
+const DEAD_LETTERS_SSE_SQS: &str = "EventBridge cannot deliver to a queue under the AWS managed key aws/sqs, so the dead-letter queue is encrypted with SSE-SQS; it holds only the metadata of the runs that could not be started";
+
 /// How long the dead-letter queue keeps a run that could not be started: 14 days, SQS's most.
 const DEAD_LETTER_RETENTION_SECONDS: i64 = 14 * 24 * 3600;
 
@@ -124,6 +127,10 @@ pub struct ScheduledTaskProps<'a> {
     pub volumes: Vec<EfsVolume<'a>>,
     /// How long container logs are kept. Default: 30 days.
     pub log_retention: Retention,
+    /// Encrypts the container logs with this customer-managed key (its policy is extended for
+    /// CloudWatch Logs, once however many log groups use it). Default: none: CloudWatch Logs'
+    /// own encryption, which the `logs-kms-key` check reports (an error in production).
+    pub log_key: Option<&'a crate::Key>,
     /// Whether the schedule is active. Default: `true`.
     pub enabled: bool,
     /// HTTPS out to any address (`0.0.0.0/0:443`), which pulling from ECR, reading Secrets
@@ -134,6 +141,14 @@ pub struct ScheduledTaskProps<'a> {
     /// retries (2 retries within an hour): the run is kept for 14 days instead of lost, and
     /// `add_alarms` alarms on it. Default: `true`.
     pub dead_letter_queue: bool,
+    /// Encrypts the dead-letter queue with this customer-managed key instead of SSE-SQS: the
+    /// scheduler's role may generate data keys with it and decrypt (with
+    /// [`ScheduleTrigger::Scheduler`]), or the key policy lets `events.amazonaws.com` do so for
+    /// this task's rule only (with [`ScheduleTrigger::EventBridgeRule`]; the key must then be
+    /// in the task's stack, as its policy names the rule). Default: none: SSE-SQS (EventBridge
+    /// cannot deliver to a queue under the AWS managed key `aws/sqs`), with the `sqs-kms-key`
+    /// check suppressed on the queue, which holds only the failed runs' event metadata.
+    pub dead_letter_key: Option<&'a crate::Key>,
 }
 
 impl<'a> ScheduledTaskProps<'a> {
@@ -156,9 +171,11 @@ impl<'a> ScheduledTaskProps<'a> {
             architecture: CpuArchitecture::X86_64,
             volumes: Vec::new(),
             log_retention: Retention::Days(30),
+            log_key: None,
             enabled: true,
             https_egress: true,
             dead_letter_queue: true,
+            dead_letter_key: None,
         }
     }
 }
@@ -229,6 +246,21 @@ impl ScheduledTask {
                 ));
             }
         }
+        if let (Some(key), ScheduleTrigger::EventBridgeRule, true) =
+            (props.dead_letter_key, &props.trigger, props.dead_letter_queue)
+            && !util::same_stack(scope, omc_cdk::Construct::node(key))
+        {
+            return Err(util::conflict(
+                &path,
+                format!(
+                    "dead_letter_key: {} is in stack {} and the task in stack {}; with an EventBridge rule the key policy names the rule, which would make the stacks depend on each other: create the key in {}, or use ScheduleTrigger::Scheduler (its role is granted the key instead)",
+                    omc_cdk::Construct::path(key),
+                    omc_cdk::Construct::node(key).stack().name(),
+                    scope.stack().name(),
+                    scope.stack().name()
+                ),
+            ));
+        }
         let vpc = props.cluster.vpc().clone();
         let subnets = vpc
             .require(
@@ -243,6 +275,7 @@ impl ScheduledTask {
             containers: &props.containers,
             volumes: &props.volumes,
             log_retention: props.log_retention,
+            log_key: props.log_key,
             architecture: props.architecture,
             https_egress: props.https_egress,
         };
@@ -253,14 +286,19 @@ impl ScheduledTask {
             start_after,
         } = task::new_task(scope, id, &path, &vpc, props.subnets, &spec)?;
         let dead_letters = if props.dead_letter_queue {
-            Some(scope.add(
+            let queue = scope.add(
                 "DeadLetterQueue",
                 sqs::Queue {
-                    sqs_managed_sse_enabled: Some(true.into()),
+                    sqs_managed_sse_enabled: props.dead_letter_key.is_none().then(|| true.into()),
+                    kms_master_key_id: props.dead_letter_key.map(crate::Key::key_arn),
                     message_retention_period: Some(DEAD_LETTER_RETENTION_SECONDS.into()),
                     ..sqs::Queue::new()
                 },
-            )?)
+            )?;
+            if props.dead_letter_key.is_none() {
+                queue.suppress("sqs-kms-key", DEAD_LETTERS_SSE_SQS)?;
+            }
+            Some(queue)
         } else {
             None
         };
@@ -305,6 +343,12 @@ impl ScheduledTask {
                 ["sqs:SendMessage"],
                 [queue.attr_arn()],
             ));
+            if let Some(key) = props.dead_letter_key {
+                role.add_to_policy(PolicyStatement::allow(
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    [key.key_arn()],
+                ));
+            }
         }
         let security_groups: omc_cdk::List<String> =
             vec![security_group.security_group_id().value()].into();
@@ -420,6 +464,18 @@ impl ScheduledTask {
                         ..events::Rule::new()
                     },
                 )?;
+                if let (Some(key), Some(_)) = (props.dead_letter_key, &dead_letters) {
+                    // EventBridge encrypts what it sends to the queue as itself, for this rule
+                    // only.
+                    key.allow_service(
+                        "events.amazonaws.com".into(),
+                        &["kms:Decrypt", "kms:GenerateDataKey"],
+                        Some(omc_cdk::Node::map([(
+                            "ArnEquals",
+                            omc_cdk::Node::map([("aws:SourceArn", node(handle.attr_arn()))]),
+                        )])),
+                    );
+                }
                 if let Some(queue) = &dead_letters {
                     // EventBridge sends undeliverable runs as itself, for this rule only.
                     let statement = omc_cdk::Node::map([
