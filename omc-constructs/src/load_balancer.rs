@@ -14,6 +14,9 @@ use crate::security_group::{SecurityGroup, SecurityGroupProps};
 use crate::util::{self, node};
 use crate::vpc::{SubnetKind, Vpc};
 
+/// Why port 80 may be open to the internet on a load balancer with a certificate.
+const HTTP_REDIRECT_ONLY: &str = "Port 80 is open to the internet only for the listener that redirects every request to HTTPS; nothing is served over plain HTTP";
+
 /// The TLS policy of the HTTPS listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SslPolicy {
@@ -432,6 +435,11 @@ impl ApplicationLoadBalancer {
                     Port::tcp(443),
                     "HTTPS from the internet",
                 )?;
+                // On that rule alone: port 80 without a certificate serves routes, and is
+                // reported.
+                if let Some(rule) = security_group.ingress_rule(&Peer::any_ipv4(), Port::tcp(80)) {
+                    rule.suppress("sg-open-ingress", HTTP_REDIRECT_ONLY)?;
+                }
             }
         }
         let mut attributes = vec![
