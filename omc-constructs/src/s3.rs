@@ -441,7 +441,9 @@ impl AccessLogBucket {
                 ..BucketProps::default()
             },
         )?;
-        bucket.scope.suppress("s3-access-logs", ACCESS_LOG_DESTINATION)?;
+        bucket
+            .scope
+            .suppress("s3-access-logs", ACCESS_LOG_DESTINATION)?;
         Ok(AccessLogBucket {
             bucket,
             sources: Rc::default(),
@@ -512,10 +514,7 @@ impl AccessLogBucket {
             &["s3:PutObject"],
             vec![self.bucket.objects_arn(&format!("{prefix}*"))],
             Some(Node::map([
-                (
-                    "ArnLike",
-                    Node::map([("aws:SourceArn", node(source_arn))]),
-                ),
+                ("ArnLike", Node::map([("aws:SourceArn", node(source_arn))])),
                 (
                     "StringEquals",
                     Node::map([("aws:SourceAccount", node(omc_cdk::aws::account_id()))]),

@@ -141,13 +141,15 @@ pub struct ScheduledTaskProps<'a> {
     /// retries (2 retries within an hour): the run is kept for 14 days instead of lost, and
     /// `add_alarms` alarms on it. Default: `true`.
     pub dead_letter_queue: bool,
-    /// Encrypts the dead-letter queue with this customer-managed key instead of SSE-SQS: the
-    /// scheduler's role may generate data keys with it and decrypt (with
-    /// [`ScheduleTrigger::Scheduler`]), or the key policy lets `events.amazonaws.com` do so for
-    /// this task's rule only (with [`ScheduleTrigger::EventBridgeRule`]; the key must then be
-    /// in the task's stack, as its policy names the rule). Default: none: SSE-SQS (EventBridge
-    /// cannot deliver to a queue under the AWS managed key `aws/sqs`), with the `sqs-kms-key`
-    /// check suppressed on the queue, which holds only the failed runs' event metadata.
+    /// Encrypts the dead-letter queue with this customer-managed key instead of SSE-SQS
+    /// (requires `dead_letter_queue`): the scheduler's role may generate data keys with it and
+    /// decrypt (with [`ScheduleTrigger::Scheduler`]), or the key policy lets
+    /// `events.amazonaws.com` do so for the EventBridge rules of the account and region (with
+    /// [`ScheduleTrigger::EventBridgeRule`]; not this rule alone, which would make the key, the
+    /// rule and the queue depend on each other). Readers of the queue need `kms:Decrypt` too.
+    /// Default: none: SSE-SQS (EventBridge cannot deliver to a queue under the AWS managed key
+    /// `aws/sqs`), with the `sqs-kms-key` check suppressed on the queue, which holds only the
+    /// failed runs' event metadata.
     pub dead_letter_key: Option<&'a crate::Key>,
 }
 
@@ -246,18 +248,14 @@ impl ScheduledTask {
                 ));
             }
         }
-        if let (Some(key), ScheduleTrigger::EventBridgeRule, true) =
-            (props.dead_letter_key, &props.trigger, props.dead_letter_queue)
-            && !util::same_stack(scope, omc_cdk::Construct::node(key))
-        {
-            return Err(util::conflict(
+        if let (Some(key), false) = (props.dead_letter_key, props.dead_letter_queue) {
+            let key_path = omc_cdk::Construct::path(key);
+            return Err(util::invalid_prop(
                 &path,
+                "dead_letter_key",
+                &key_path,
                 format!(
-                    "dead_letter_key: {} is in stack {} and the task in stack {}; with an EventBridge rule the key policy names the rule, which would make the stacks depend on each other: create the key in {}, or use ScheduleTrigger::Scheduler (its role is granted the key instead)",
-                    omc_cdk::Construct::path(key),
-                    omc_cdk::Construct::node(key).stack().name(),
-                    scope.stack().name(),
-                    scope.stack().name()
+                    "dead_letter_key {key_path} encrypts the dead-letter queue, and dead_letter_queue is false; remove the key, or set dead_letter_queue to true"
                 ),
             ));
         }
@@ -465,14 +463,18 @@ impl ScheduledTask {
                     },
                 )?;
                 if let (Some(key), Some(_)) = (props.dead_letter_key, &dead_letters) {
-                    // EventBridge encrypts what it sends to the queue as itself, for this rule
-                    // only.
+                    // EventBridge encrypts what it sends to the queue as itself. Its rules of
+                    // this account and region: naming this rule would make the key depend on
+                    // the rule, which depends on the queue, which depends on the key.
                     key.allow_service(
                         "events.amazonaws.com".into(),
                         &["kms:Decrypt", "kms:GenerateDataKey"],
                         Some(omc_cdk::Node::map([(
-                            "ArnEquals",
-                            omc_cdk::Node::map([("aws:SourceArn", node(handle.attr_arn()))]),
+                            "ArnLike",
+                            omc_cdk::Node::map([(
+                                "aws:SourceArn",
+                                node(util::arn("events", true, true, "rule/*")),
+                            )]),
                         )])),
                     );
                 }
