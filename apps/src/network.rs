@@ -29,7 +29,12 @@ pub(crate) struct Network {
 /// key policy after the first: CloudWatch Logs is allowed once, for any log group of the
 /// account and region).
 pub(crate) fn network(app: &App, config: &Config) -> Result<Network> {
-    let stack = crate::stack(app, config, "Network", "VPC, subnets, NAT, the key for logs")?;
+    let stack = crate::stack(
+        app,
+        config,
+        "Network",
+        "VPC, subnets, NAT, the key for logs",
+    )?;
     let logs_key = Key::new(
         &stack,
         "LogsKey",

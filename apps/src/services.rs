@@ -2,12 +2,12 @@
 
 use omc_cdk::{App, IndexMap, ParameterProps, Result, Stack, Value};
 use omc_constructs::{
-    AccessLogBucket, AccessLogBucketProps, AccessLogs, AlbRoute, AliasRecord, AliasRecordProps, ApplicationLoadBalancer,
-    ApplicationLoadBalancerProps, Autoscaling, Bucket, BucketProps, Certificate, CertificateProps,
-    Cluster, ClusterProps, Connectable, ContainerHealthCheck, ContainerImage, ContainerProps,
-    EfsVolume, FargateService, FargateServiceProps, HostedZone, HostedZoneAttributes, Key,
-    Retention, Route, ScheduleTrigger, ScheduledTask, ScheduledTaskProps, SecretField,
-    ServerAccessLogs, TargetHealthCheck, WebAcl, WebAclProps,
+    AccessLogBucket, AccessLogBucketProps, AccessLogs, AlbRoute, AliasRecord, AliasRecordProps,
+    ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling, Bucket, BucketProps,
+    Certificate, CertificateProps, Cluster, ClusterProps, Connectable, ContainerHealthCheck,
+    ContainerImage, ContainerProps, EfsVolume, FargateService, FargateServiceProps, HostedZone,
+    HostedZoneAttributes, Key, Retention, Route, ScheduleTrigger, ScheduledTask,
+    ScheduledTaskProps, SecretField, ServerAccessLogs, TargetHealthCheck, WebAcl, WebAclProps,
 };
 
 use crate::config::{Config, IMAGE_TAG_PATTERN, Image, TaskCount, TaskSize};
