@@ -246,7 +246,9 @@ struct Routing {
 ///
 /// Defines the load balancer (invalid header fields dropped), its security group, an HTTP
 /// listener and, with a certificate, an HTTPS listener with a TLS 1.2+ policy while HTTP
-/// redirects to HTTPS. [`ApplicationLoadBalancer::associate_web_acl`] puts it behind a
+/// redirects to HTTPS. Port 80 is then open to the internet only for that redirect, so the
+/// `sg-open-ingress` check (and checkov's `CKV_AWS_260`) is suppressed on that one ingress rule
+/// with this reason; without a certificate port 80 serves the routes and stays reported. [`ApplicationLoadBalancer::associate_web_acl`] puts it behind a
 /// [`crate::WebAcl`], and [`crate::AliasRecord`] gives it a name. Services add routes
 /// ([`crate::FargateService`] with an [`crate::AlbRoute`]); until a default route exists,
 /// unmatched requests get a 404.
