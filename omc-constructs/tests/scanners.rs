@@ -1,4 +1,4 @@
-//! What the scanners teams run (checkov, cfn_nag) and our own checks agree on: log groups under
+//! What the scanners teams run (checkov, `cfn_nag`) and our own checks agree on: log groups under
 //! a customer-managed key (`log_key` of every construct that makes one), the trail under a key
 //! (`SecurityBaselineProps::trail_key`), S3 server access logs into an `AccessLogBucket`, and
 //! the constructs' own suppressions (port 80 of a redirect, the scheduled tasks' SSE-SQS
