@@ -174,7 +174,7 @@ pub struct RuleDoc {
 pub struct Equivalents {
     /// checkov's checks (CloudFormation framework), such as `CKV_AWS_16`.
     pub checkov: &'static [&'static str],
-    /// cfn_nag's rules, such as `F26`.
+    /// `cfn_nag`'s rules, such as `F26`.
     pub cfn_nag: &'static [&'static str],
     /// cfn-lint's rules, such as `W3011`; few of them are about security.
     pub cfn_lint: &'static [&'static str],

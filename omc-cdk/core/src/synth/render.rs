@@ -1129,7 +1129,7 @@ fn add_suppressions(
 /// leaving out an item whose id (or value) the list has already. A value of another shape a
 /// construct put there is left alone.
 fn append_unique(metadata: &mut Map<String, Json>, path: &[&str], items: Vec<Json>) {
-    let Some((last, parents)) = path.split_last() else {
+    let Some((leaf, parents)) = path.split_last() else {
         return;
     };
     let mut object = metadata;
@@ -1143,7 +1143,7 @@ fn append_unique(metadata: &mut Map<String, Json>, path: &[&str], items: Vec<Jso
         object = next;
     }
     let list = object
-        .entry(*last)
+        .entry(*leaf)
         .or_insert_with(|| Json::Array(Vec::new()));
     let Some(list) = list.as_array_mut() else {
         return;
