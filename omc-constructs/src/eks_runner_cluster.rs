@@ -398,15 +398,18 @@ pub const RUNNER_TAINT: &str = "omc.io/runner";
 ///
 /// ```
 /// use omc_cdk::{App, Environment, Stack, StackProps, assertions::Template};
-/// use omc_constructs::{ContainerMode, Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
+/// use omc_constructs::{ContainerMode, Key, KeyProps, Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
 /// use serde_json::json;
 ///
 /// let app = App::new();
 /// let env = Some(Environment::region("eu-central-1"));
 /// let stack = Stack::new(&app, "Ci", StackProps { env, ..StackProps::default() })?;
-/// let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
+/// // Production's checks want every log group under a customer-managed key.
+/// let logs_key = Key::new(&stack, "LogsKey", KeyProps::default())?;
+/// let vpc = Vpc::new(&stack, "Vpc", VpcProps { flow_log_key: Some(logs_key.clone()), ..VpcProps::default() })?;
 /// EksRunnerCluster::new(&stack, "Runners", EksRunnerClusterProps {
 ///     container_mode: ContainerMode::Dind,
+///     log_key: Some(&logs_key),
 ///     ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
 /// })?;
 /// let t = Template::from_stack(&stack)?;

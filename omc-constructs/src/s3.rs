@@ -384,7 +384,7 @@ impl AccessLogBucketProps {
 /// S3's deliveries. The `s3-access-logs` check is suppressed on it with that reason.
 ///
 /// ```
-/// use omc_cdk::{App, Stack, StackProps, assertions::Template};
+/// use omc_cdk::{App, Stack, StackProps, assertions::{Match, Template}};
 /// use omc_constructs::{AccessLogBucket, AccessLogBucketProps, Bucket, BucketProps, ServerAccessLogs};
 /// use serde_json::json;
 ///
@@ -399,9 +399,11 @@ impl AccessLogBucketProps {
 /// t.has_resource_properties("AWS::S3::Bucket", json!({
 ///     "LoggingConfiguration": {"LogFilePrefix": "archive/"}
 /// }))?;
-/// t.has_resource_properties("AWS::S3::BucketPolicy", json!({
-///     "PolicyDocument": {"Statement": [{"Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject"}]}
-/// }))?;
+/// let delivery = json!({"Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject"});
+/// t.has_resource_properties("AWS::S3::BucketPolicy", Match::object_like([(
+///     "PolicyDocument",
+///     Match::object_like([("Statement", Match::array_with([delivery]))]),
+/// )]))?;
 /// // A prefix must end with '/', so that one source's logs never start another's prefix.
 /// let err = Bucket::new(&stack, "Other", BucketProps {
 ///     access_logs: Some(ServerAccessLogs::new(&access_logs, "other")),
