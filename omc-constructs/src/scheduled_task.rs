@@ -186,7 +186,10 @@ impl<'a> ScheduledTaskProps<'a> {
 ///
 /// Defines the task definition (as [`crate::FargateService`] does), a security group with HTTPS
 /// out, a role the scheduler assumes that may run exactly this task definition in this cluster
-/// and pass exactly its two roles, and the schedule or rule.
+/// and pass exactly its two roles, and the schedule or rule. The dead-letter queue is encrypted
+/// with SSE-SQS, the `sqs-kms-key` check suppressed on it with the reason (EventBridge cannot
+/// deliver to a queue under `aws/sqs`; it holds only the failed runs' metadata), unless
+/// [`ScheduledTaskProps::dead_letter_key`] gives a customer-managed key.
 ///
 /// ```
 /// use omc_cdk::{App, Stack, StackProps, assertions::Template};

@@ -69,7 +69,10 @@ impl SecurityBaselineProps {
 }
 
 /// CloudTrail (all regions, log file validation) into an encrypted, private, TLS-only bucket
-/// with lifecycle, a GuardDuty detector, and AWS Config with a few managed rules.
+/// with lifecycle, a GuardDuty detector, and AWS Config with a few managed rules. With
+/// [`SecurityBaselineProps::trail_key`] the trail's files are encrypted with a customer-managed
+/// key; with [`SecurityBaselineProps::access_logs`] the bucket's server access logs go to an
+/// [`crate::AccessLogBucket`].
 ///
 /// ```
 /// use omc_cdk::{App, Stack, StackProps, assertions::Template};
