@@ -6,13 +6,14 @@
 use omc_cdk::arn::RoleArn;
 use omc_cdk::{App, Result, Stack, StackProps};
 use omc_constructs::{
-    Budget, BudgetProps, ContainerMode, EksRunnerCluster, EksRunnerClusterProps, Monitoring,
-    MonitoringProps, RunnerNodesProps, Vpc, VpcProps,
+    Budget, BudgetProps, ContainerMode, EksRunnerCluster, EksRunnerClusterProps, Key, KeyProps,
+    Monitoring, MonitoringProps, RunnerNodesProps, Vpc, VpcProps,
 };
 
 use crate::config::CiConfig;
 
-/// The CI app: one stack with its own VPC, the runner cluster (1 system node, 0 to 10 runner
+/// The CI app: one stack with its own VPC, a key for its logs (`alias/omc-ci/logs`: the VPC's
+/// flow logs and the control plane's logs are encrypted with it), the runner cluster (1 system node, 0 to 10 runner
 /// nodes, Docker-in-Docker runners) and its monitoring (node failures and unschedulable pods
 /// mailed to `CiConfig::alarm_email`). Synthesis also writes beside the template the Helm values
 /// of cluster-autoscaler, of the Actions Runner Controller and of its runner scale set
@@ -36,11 +37,23 @@ pub(crate) fn ci(config: &CiConfig) -> Result<App> {
             stage: None,
         },
     )?;
+    let logs_key = Key::new(
+        &stack,
+        "LogsKey",
+        KeyProps {
+            description: Some(
+                "OMC CI: encrypts the runner cluster's CloudWatch log groups (control plane, VPC flow logs)".into(),
+            ),
+            alias: Some("alias/omc-ci/logs".into()),
+            ..KeyProps::default()
+        },
+    )?;
     let vpc = Vpc::new(
         &stack,
         "Vpc",
         VpcProps {
             cidr: config.vpc_cidr.clone(),
+            flow_log_key: Some(logs_key.clone()),
             ..VpcProps::default()
         },
     )?;
@@ -62,6 +75,7 @@ pub(crate) fn ci(config: &CiConfig) -> Result<App> {
             // The privileged Docker sidecar is contained by the dedicated, tainted runner nodes
             // (one job each, ephemeral runners); see the construct's module docs.
             container_mode: ContainerMode::Dind,
+            log_key: Some(&logs_key),
             ..EksRunnerClusterProps::new(&vpc, config.github_config_url.clone())
         },
     )?;

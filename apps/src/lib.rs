@@ -1,7 +1,7 @@
 //! The OMC platform's infrastructure as omc-cdk apps.
 //!
 //! - `staging` and `production` ([`platform`]): per environment, the stacks
-//!   `<Prefix>-Network` (VPC), `<Prefix>-Data` (PostgreSQL, Redis, the agents' file system),
+//!   `<Prefix>-Network` (VPC, and the key that encrypts every log of the environment), `<Prefix>-Data` (PostgreSQL, Redis, the agents' file system),
 //!   `<Prefix>-Services` (the ECS cluster, the load balancer, the backend, the frontend, the
 //!   collectors and the agents), `<Prefix>-Monitoring` (alarms and a dashboard) and
 //!   `<Prefix>-Security` (CloudTrail, GuardDuty, AWS Config), wired with cross-stack
@@ -33,12 +33,12 @@ pub fn platform(config: &Config, name: &str) -> Result<App> {
         .with_schemas(omc_constructs::cfn::schema::find)
         .with_stage(config.stage.check_stage());
     let network = network::network(&app, config)?;
-    let data = data::data(&app, config, &network)?;
+    let data = data::data(&app, config, &network.vpc)?;
     let registry = delivery::registry(&app, config)?;
     let services = services::services(&app, config, &network, &data, &registry)?;
     let (monitoring_stack, monitoring) = monitoring::monitoring(&app, config, &data, &services)?;
     if config.security_baseline {
-        security::security(&app, config, &monitoring)?;
+        security::security(&app, config, &monitoring, &network.logs_key)?;
     }
     // One synthesis of everything so far serves the budget's estimate and the execution
     // role's services (synthesis is most of the time an app takes to build).
@@ -140,6 +140,12 @@ pub fn budget_limit(synthesis: &omc_cdk::Synthesis, margin_percent: u32) -> Resu
     // At most a few thousand dollars a month: the cast is exact.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     Ok(tens as u32 * 10)
+}
+
+/// Days the server access logs of the environment's buckets are kept: a year in production
+/// (with protected data), 90 days elsewhere.
+pub(crate) fn access_log_days(config: &Config) -> u32 {
+    if config.protect_data { 365 } else { 90 }
 }
 
 /// The removal policy of stateful resources.

@@ -2,17 +2,18 @@
 
 use omc_cdk::{App, IndexMap, ParameterProps, Result, Stack, Value};
 use omc_constructs::{
-    AccessLogs, AlbRoute, AliasRecord, AliasRecordProps, ApplicationLoadBalancer,
-    ApplicationLoadBalancerProps, Autoscaling, Bucket, BucketProps, Certificate, CertificateProps,
-    Cluster, ClusterProps, Connectable, ContainerHealthCheck, ContainerImage, ContainerProps,
-    EfsVolume, FargateService, FargateServiceProps, HostedZone, HostedZoneAttributes, Retention,
-    Route, ScheduleTrigger, ScheduledTask, ScheduledTaskProps, SecretField, TargetHealthCheck, Vpc,
-    WebAcl, WebAclProps,
+    AccessLogBucket, AccessLogBucketProps, AccessLogs, AlbRoute, AliasRecord, AliasRecordProps,
+    ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling, Bucket, BucketProps,
+    Certificate, CertificateProps, Cluster, ClusterProps, Connectable, ContainerHealthCheck,
+    ContainerImage, ContainerProps, EfsVolume, FargateService, FargateServiceProps, HostedZone,
+    HostedZoneAttributes, Key, Retention, Route, ScheduleTrigger, ScheduledTask,
+    ScheduledTaskProps, SecretField, ServerAccessLogs, TargetHealthCheck, WebAcl, WebAclProps,
 };
 
 use crate::config::{Config, IMAGE_TAG_PATTERN, Image, TaskCount, TaskSize};
 use crate::data::{ARTIFACTS, DATABASE_NAME, Data};
 use crate::delivery::Registry;
+use crate::network::Network;
 
 /// The backend's port.
 pub(crate) const BACKEND_PORT: u16 = 8000;
@@ -95,10 +96,11 @@ fn count(size: &TaskSize) -> (Option<u32>, Option<Autoscaling>) {
     }
 }
 
-/// A service's props with the environment's size, retention and protection.
+/// A service's props with the environment's size, log retention and logs key.
 fn service_props<'a>(
     config: &Config,
     cluster: &'a Cluster,
+    logs_key: &'a Key,
     size: &TaskSize,
     container: ContainerProps,
 ) -> FargateServiceProps<'a> {
@@ -109,6 +111,7 @@ fn service_props<'a>(
         desired_count,
         autoscaling,
         log_retention: Retention::Days(config.log_retention_days),
+        log_key: Some(logs_key),
         ..FargateServiceProps::new(cluster, vec![container])
     }
 }
@@ -117,11 +120,15 @@ fn service_props<'a>(
 /// Application Load Balancer that sends `/api/*` to the FastAPI backend and everything else to
 /// the Vue.js frontend; a continuous collector and the agents (with their EFS artifacts) as
 /// services without a load balancer; the cron-like collectors as tasks started by EventBridge
-/// Scheduler. Only the services that need PostgreSQL or Redis may reach them.
+/// Scheduler. Only the services that need PostgreSQL or Redis may reach them. Every log group
+/// is encrypted with the environment's logs key (of the network stack); the load balancer's
+/// log bucket writes its server access logs to this stack's access-log bucket (its own: the
+/// access-log bucket's policy names the source bucket, so one in the network stack would
+/// depend on this stack, which depends on it).
 pub(crate) fn services(
     app: &App,
     config: &Config,
-    vpc: &Vpc,
+    network: &Network,
     data: &Data,
     registry: &Registry,
 ) -> Result<Services> {
@@ -136,12 +143,23 @@ pub(crate) fn services(
     let collectors_image = image(&stack, registry, "Collectors", &config.collectors_image)?;
     let agents_image = image(&stack, registry, "Agents", &config.agents_image)?;
 
+    let vpc = &network.vpc;
+    let logs_key = &network.logs_key;
     let cluster = Cluster::new(&stack, "Cluster", ClusterProps::new(vpc))?;
+    let server_access_logs = AccessLogBucket::new(
+        &stack,
+        "AccessLogs",
+        AccessLogBucketProps::new(crate::access_log_days(config)),
+    )?;
     let access_logs = Bucket::new(
         &stack,
         "LoadBalancerLogs",
         BucketProps {
             expire_after_days: Some(if config.protect_data { 365 } else { 30 }),
+            access_logs: Some(ServerAccessLogs::new(
+                &server_access_logs,
+                "load-balancer-logs/",
+            )),
             ..BucketProps::default()
         },
     )?;
@@ -189,6 +207,7 @@ pub(crate) fn services(
             } else {
                 omc_cdk::RemovalPolicy::Destroy
             },
+            log_key: Some(logs_key.clone()),
             ..WebAclProps::new(Retention::Days(config.log_retention_days))
         },
     )?;
@@ -211,6 +230,7 @@ pub(crate) fn services(
             ..service_props(
                 config,
                 &cluster,
+                logs_key,
                 &config.backend,
                 ContainerProps {
                     port: Some(BACKEND_PORT),
@@ -235,6 +255,7 @@ pub(crate) fn services(
             ..service_props(
                 config,
                 &cluster,
+                logs_key,
                 &config.frontend,
                 ContainerProps {
                     port: Some(FRONTEND_PORT),
@@ -253,6 +274,7 @@ pub(crate) fn services(
         service_props(
             config,
             &cluster,
+            logs_key,
             &config.stream_collector,
             ContainerProps {
                 command: ["python", "-m", "collectors.stream"]
@@ -278,6 +300,7 @@ pub(crate) fn services(
                     time_zone: "UTC".into(),
                 },
                 log_retention: Retention::Days(config.log_retention_days),
+                log_key: Some(logs_key),
                 ..ScheduledTaskProps::new(
                     &cluster,
                     collector.schedule.clone(),
@@ -311,6 +334,7 @@ pub(crate) fn services(
             ..service_props(
                 config,
                 &cluster,
+                logs_key,
                 &config.agents,
                 ContainerProps {
                     command: ["python", "-m", "agents.worker"]

@@ -324,6 +324,94 @@ fn monitoring_and_security_baseline() -> TestResult {
     Ok(())
 }
 
+/// Every log group of `synthesis` is encrypted with the logs key of `key_stack`, whose alias is
+/// `alias`; and the scanners' checks of logs, the trail and buckets find nothing.
+fn logs_under_the_key(app: &omc_cdk::App, key_stack: &str, alias: &str) -> TestResult {
+    // Unchecked: production's checks also report rules other teams own; this test reads the
+    // findings of its own rules below.
+    let synthesis = app.synth_unchecked()?;
+    let keys = template(&synthesis, key_stack);
+    let key_id = keys
+        .resources("AWS::KMS::Key")
+        .into_iter()
+        .find(|(id, _)| id.starts_with("LogsKey"))
+        .map(|(id, _)| id.to_owned())
+        .unwrap();
+    keys.has_resource_properties("AWS::KMS::Alias", json!({"AliasName": alias}))?;
+    let mut groups = 0;
+    for stack in synthesis.stacks() {
+        let t = Template::from_synthesized(stack);
+        for (id, group) in t.resources("AWS::Logs::LogGroup") {
+            groups += 1;
+            let key = &group["Properties"]["KmsKeyId"];
+            if stack.name() == key_stack {
+                assert_eq!(key, &json!({"Fn::GetAtt": [key_id, "Arn"]}), "{id}");
+            } else {
+                let import = key["Fn::ImportValue"].as_str().unwrap_or_default();
+                assert!(import.contains("LogsKey"), "{}/{id}: {key}", stack.name());
+            }
+        }
+        for (id, trail) in t.resources("AWS::CloudTrail::Trail") {
+            assert!(trail["Properties"]["KMSKeyId"].is_object(), "{id}");
+        }
+    }
+    assert!(groups >= 2, "{groups} log groups");
+    let findings = app.check_synthesis(&synthesis).render_findings();
+    for rule in [
+        "logs-kms-key",
+        "cloudtrail-kms",
+        "s3-access-logs",
+        "sqs-kms-key",
+        "sg-open-ingress",
+    ] {
+        assert!(!findings.contains(&format!("[{rule}]")), "{findings}");
+    }
+    Ok(())
+}
+
+#[test]
+fn every_log_is_under_the_environments_logs_key() -> TestResult {
+    logs_under_the_key(
+        &apps::staging()?,
+        "OmcStaging-Network",
+        "alias/omc-staging/logs",
+    )?;
+    logs_under_the_key(
+        &apps::production()?,
+        "OmcProduction-Network",
+        "alias/omc-production/logs",
+    )?;
+    logs_under_the_key(&apps::ci()?, "OmcCi-Runners", "alias/omc-ci/logs")?;
+    // The load balancer's and the trail's buckets log their access into an access-log bucket
+    // of their own stack, kept 90 days in staging and a year in production.
+    for (app, prefix, days) in [
+        (apps::staging()?, "OmcStaging", 90),
+        (apps::production()?, "OmcProduction", 365),
+    ] {
+        let synthesis = app.synth_unchecked()?;
+        for (stack, source) in [
+            ("Services", "LoadBalancerLogs"),
+            ("Security", "BaselineLogBucket"),
+        ] {
+            let t = template(&synthesis, &format!("{prefix}-{stack}"));
+            let logs = by_prefix(&t, "AWS::S3::Bucket", "AccessLogs");
+            assert_eq!(
+                logs["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"],
+                days
+            );
+            let bucket = by_prefix(&t, "AWS::S3::Bucket", source);
+            assert!(
+                bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("AccessLogs"),
+                "{bucket}"
+            );
+        }
+    }
+    Ok(())
+}
+
 #[test]
 fn production_differs_where_it_should() -> TestResult {
     let synthesis = apps::production()?.synth()?;

@@ -272,6 +272,11 @@ pub struct EksRunnerClusterProps<'a> {
     pub version: KubernetesVersion,
     /// Days the control plane's logs (`/aws/eks/<name>/cluster`) are kept. Default: 30.
     pub log_retention: crate::Retention,
+    /// Encrypts the control plane's log group with this customer-managed key (its policy is
+    /// extended for CloudWatch Logs, once however many log groups use it). Default: none:
+    /// CloudWatch Logs' own encryption, which the `logs-kms-key` check reports (an error in
+    /// production).
+    pub log_key: Option<&'a crate::Key>,
     /// Where the nodes run. Default: [`SubnetKind::PrivateWithEgress`].
     pub subnets: SubnetKind,
     /// The system node group. Default: 1x t3.medium.
@@ -308,6 +313,7 @@ impl<'a> EksRunnerClusterProps<'a> {
             name: "OMC-test".into(),
             version: KubernetesVersion::V1_34,
             log_retention: crate::Retention::Days(30),
+            log_key: None,
             subnets: SubnetKind::PrivateWithEgress,
             system_nodes: SystemNodesProps::default(),
             runner_nodes: RunnerNodesProps::default(),
@@ -392,15 +398,18 @@ pub const RUNNER_TAINT: &str = "omc.io/runner";
 ///
 /// ```
 /// use omc_cdk::{App, Environment, Stack, StackProps, assertions::Template};
-/// use omc_constructs::{ContainerMode, Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
+/// use omc_constructs::{ContainerMode, Key, KeyProps, Vpc, VpcProps, EksRunnerCluster, EksRunnerClusterProps};
 /// use serde_json::json;
 ///
 /// let app = App::new();
 /// let env = Some(Environment::region("eu-central-1"));
 /// let stack = Stack::new(&app, "Ci", StackProps { env, ..StackProps::default() })?;
-/// let vpc = Vpc::new(&stack, "Vpc", VpcProps::default())?;
+/// // Production's checks want every log group under a customer-managed key.
+/// let logs_key = Key::new(&stack, "LogsKey", KeyProps::default())?;
+/// let vpc = Vpc::new(&stack, "Vpc", VpcProps { flow_log_key: Some(logs_key.clone()), ..VpcProps::default() })?;
 /// EksRunnerCluster::new(&stack, "Runners", EksRunnerClusterProps {
 ///     container_mode: ContainerMode::Dind,
+///     log_key: Some(&logs_key),
 ///     ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
 /// })?;
 /// let t = Template::from_stack(&stack)?;
@@ -631,6 +640,7 @@ impl EksRunnerCluster {
             "ControlPlaneLogs",
             crate::LogGroupProps {
                 name: Some(format!("/aws/eks/{}/cluster", props.name)),
+                kms_key: props.log_key,
                 ..crate::LogGroupProps::new(props.log_retention)
             },
         )?;

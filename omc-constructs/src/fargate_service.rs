@@ -111,6 +111,10 @@ pub struct FargateServiceProps<'a> {
     pub volumes: Vec<EfsVolume<'a>>,
     /// How long container logs are kept. Default: 30 days.
     pub log_retention: Retention,
+    /// Encrypts the container logs with this customer-managed key (its policy is extended for
+    /// CloudWatch Logs, once however many log groups use it). Default: none: CloudWatch Logs'
+    /// own encryption, which the `logs-kms-key` check reports (an error in production).
+    pub log_key: Option<&'a crate::Key>,
     /// Percent of desired tasks that stay running during a deployment. Default: 100.
     pub min_healthy_percent: u32,
     /// Percent of desired tasks that may run during a deployment. Default: 200.
@@ -140,6 +144,7 @@ impl<'a> FargateServiceProps<'a> {
             autoscaling: None,
             volumes: Vec::new(),
             log_retention: Retention::Days(30),
+            log_key: None,
             min_healthy_percent: 100,
             max_percent: 200,
             spot: false,
@@ -362,6 +367,7 @@ impl FargateService {
             containers: &props.containers,
             volumes: &props.volumes,
             log_retention: props.log_retention,
+            log_key: props.log_key,
             architecture: props.architecture,
             https_egress: props.https_egress,
         };

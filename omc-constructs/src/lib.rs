@@ -10,11 +10,13 @@
 //!
 //! ```
 //! use omc_cdk::{App, Stack, StackProps};
-//! use omc_constructs::{Vpc, VpcProps, Rds, RdsProps, PostgresVersion, Connectable};
+//! use omc_constructs::{Key, KeyProps, Vpc, VpcProps, Rds, RdsProps, PostgresVersion, Connectable};
 //!
 //! let app = App::new();
 //! let network = Stack::new(&app, "Network", StackProps::default())?;
-//! let vpc = Vpc::new(&network, "Vpc", VpcProps::default())?;
+//! // Production's checks want the flow logs under a customer-managed key.
+//! let flow_log_key = Some(Key::new(&network, "LogsKey", KeyProps::default())?);
+//! let vpc = Vpc::new(&network, "Vpc", VpcProps { flow_log_key, ..VpcProps::default() })?;
 //! let data = Stack::new(&app, "Data", StackProps::default())?;
 //! let db = Rds::new(&data, "Db", RdsProps {
 //!     multi_az: true, // production (the default stage) wants a standby
@@ -121,7 +123,7 @@ pub use monitoring::{Monitoring, MonitoringProps, SlackChannel};
 pub use peer::{Peer, Port, Protocol};
 pub use rds::{MONITORING_INTERVALS, POSTGRES_INSTANCE_CLASSES, PostgresVersion, Rds, RdsProps};
 pub use redis::{CacheEngine, Redis, RedisProps};
-pub use s3::{Bucket, BucketProps};
+pub use s3::{AccessLogBucket, AccessLogBucketProps, Bucket, BucketProps, ServerAccessLogs};
 pub use scheduled_task::{Schedule, ScheduleTrigger, ScheduledTask, ScheduledTaskProps};
 pub use secret::{GenerateSecret, Secret, SecretAttributes, SecretField, SecretProps};
 pub use security_baseline::{DEFAULT_CONFIG_RULES, SecurityBaseline, SecurityBaselineProps};

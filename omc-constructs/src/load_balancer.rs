@@ -14,6 +14,9 @@ use crate::security_group::{SecurityGroup, SecurityGroupProps};
 use crate::util::{self, node};
 use crate::vpc::{SubnetKind, Vpc};
 
+/// Why port 80 may be open to the internet on a load balancer with a certificate.
+const HTTP_REDIRECT_ONLY: &str = "Port 80 is open to the internet only for the listener that redirects every request to HTTPS; nothing is served over plain HTTP";
+
 /// The TLS policy of the HTTPS listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SslPolicy {
@@ -243,7 +246,9 @@ struct Routing {
 ///
 /// Defines the load balancer (invalid header fields dropped), its security group, an HTTP
 /// listener and, with a certificate, an HTTPS listener with a TLS 1.2+ policy while HTTP
-/// redirects to HTTPS. [`ApplicationLoadBalancer::associate_web_acl`] puts it behind a
+/// redirects to HTTPS. Port 80 is then open to the internet only for that redirect, so the
+/// `sg-open-ingress` check (and checkov's `CKV_AWS_260`) is suppressed on that one ingress rule
+/// with this reason; without a certificate port 80 serves the routes and stays reported. [`ApplicationLoadBalancer::associate_web_acl`] puts it behind a
 /// [`crate::WebAcl`], and [`crate::AliasRecord`] gives it a name. Services add routes
 /// ([`crate::FargateService`] with an [`crate::AlbRoute`]); until a default route exists,
 /// unmatched requests get a 404.
@@ -432,6 +437,11 @@ impl ApplicationLoadBalancer {
                     Port::tcp(443),
                     "HTTPS from the internet",
                 )?;
+                // On that rule alone: port 80 without a certificate serves routes, and is
+                // reported.
+                if let Some(rule) = security_group.ingress_rule(&Peer::any_ipv4(), Port::tcp(80)) {
+                    rule.suppress("sg-open-ingress", HTTP_REDIRECT_ONLY)?;
+                }
             }
         }
         let mut attributes = vec![

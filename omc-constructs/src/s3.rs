@@ -1,4 +1,8 @@
-//! S3 buckets with secure defaults, for logs (CloudTrail, Config, load balancer access logs).
+//! S3 buckets with secure defaults, for logs (CloudTrail, Config, load balancer access logs),
+//! and the access-log buckets that receive their server access logs.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use omc_cdk::{Node, RemovalPolicy, Result, Scope, TypedResource, Value, fns};
 use omc_cfn::s3;
@@ -18,6 +22,10 @@ pub struct BucketProps {
     pub name: Option<String>,
     /// What happens to the bucket when it leaves the template. Default: `Retain`.
     pub removal_policy: RemovalPolicy,
+    /// Server access logs (every request to the bucket) into an [`AccessLogBucket`] of the
+    /// same stack, under a prefix of their own. Default: none (the `s3-access-logs` check
+    /// reports it: an error in production).
+    pub access_logs: Option<ServerAccessLogs>,
 }
 
 impl Default for BucketProps {
@@ -28,7 +36,55 @@ impl Default for BucketProps {
             archive_after_days: None,
             name: None,
             removal_policy: RemovalPolicy::Retain,
+            access_logs: None,
         }
+    }
+}
+
+/// Where a bucket writes its server access logs ([`BucketProps::access_logs`]).
+#[derive(Clone, Debug)]
+pub struct ServerAccessLogs {
+    /// The bucket that receives them; it must be in the same stack as the bucket that logs
+    /// (the same account and region, which S3 requires, and no cycle between stacks: the
+    /// receiving bucket's policy names the logging bucket's ARN).
+    pub bucket: AccessLogBucket,
+    /// The key prefix of this bucket's logs, ending in '/', such as `receipts/`: letters,
+    /// digits and `!-_.*'()/`, at most 200 characters, and neither inside nor around the
+    /// prefix of another bucket logging to the same place.
+    pub prefix: String,
+}
+
+impl ServerAccessLogs {
+    /// Server access logs into `bucket` under `prefix` (such as `"receipts/"`).
+    pub fn new(bucket: &AccessLogBucket, prefix: impl Into<String>) -> ServerAccessLogs {
+        ServerAccessLogs {
+            bucket: bucket.clone(),
+            prefix: prefix.into(),
+        }
+    }
+}
+
+/// Checks a server access log prefix, given by the prop `field` of the construct at `path`.
+fn check_access_log_prefix(path: &str, field: &'static str, prefix: &str) -> Result<()> {
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 200
+        && prefix.ends_with('/')
+        && !prefix.starts_with('/')
+        && !prefix.contains("//")
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!-_.*'()/".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(util::invalid_prop(
+            path,
+            field,
+            format!("{prefix:?}"),
+            format!(
+                "server access log prefix {prefix:?} must be 1 to 200 letters, digits and !-_.*'()/, end with '/' and not start with '/' nor contain \"//\", such as \"receipts/\""
+            ),
+        ))
     }
 }
 
@@ -107,6 +163,10 @@ impl Bucket {
                 ),
             ));
         }
+        if let Some(logs) = &props.access_logs {
+            check_access_log_prefix(&path, "access_logs.prefix", &logs.prefix)?;
+            logs.bucket.check_source(scope, &path, &logs.prefix)?;
+        }
         let scope = scope.child(id)?;
         let mut rules = Vec::new();
         if props.expire_after_days.is_some() || props.archive_after_days.is_some() {
@@ -163,10 +223,24 @@ impl Bucket {
                     .then(|| s3::bucket::VersioningConfiguration::new("Enabled").into()),
                 lifecycle_configuration: (!rules.is_empty())
                     .then(|| s3::bucket::LifecycleConfiguration::new(rules).into()),
+                logging_configuration: props.access_logs.as_ref().map(|logs| {
+                    s3::bucket::LoggingConfiguration {
+                        destination_bucket_name: Some(logs.bucket.bucket_name()),
+                        log_file_prefix: Some(logs.prefix.as_str().into()),
+                        ..s3::bucket::LoggingConfiguration::default()
+                    }
+                    .into()
+                }),
                 ..s3::Bucket::new()
             },
         )?;
         resource.apply_removal_policy(props.removal_policy);
+        if let Some(logs) = &props.access_logs {
+            // The access-log bucket's policy names this bucket, so CloudFormation creates it
+            // after this one: logs of the first seconds may be refused, none later.
+            logs.bucket
+                .add_source(&path, &logs.prefix, resource.attr_arn());
+        }
         let arn = resource.attr_arn();
         let tls_only = Node::map([
             ("Sid", node("DenyInsecureTransport")),
@@ -273,5 +347,190 @@ impl Bucket {
 impl omc_cdk::Construct for Bucket {
     fn node(&self) -> &omc_cdk::Scope {
         &self.scope
+    }
+}
+
+/// How an access-log bucket is created.
+#[derive(Clone, Debug)]
+pub struct AccessLogBucketProps {
+    /// Days server access logs are kept (1 or more); there is no default, so every
+    /// access-log bucket states it (such as 90 in staging, 365 in production).
+    pub expire_after_days: u32,
+    /// The bucket's name. Default: generated by CloudFormation.
+    pub name: Option<String>,
+    /// What happens to the bucket when it leaves the template. Default: `Retain`.
+    pub removal_policy: RemovalPolicy,
+}
+
+impl AccessLogBucketProps {
+    /// An access-log bucket that keeps logs `expire_after_days` days.
+    pub fn new(expire_after_days: u32) -> AccessLogBucketProps {
+        AccessLogBucketProps {
+            expire_after_days,
+            name: None,
+            removal_policy: RemovalPolicy::Retain,
+        }
+    }
+}
+
+/// A bucket that receives the server access logs of other buckets of its stack
+/// ([`BucketProps::access_logs`]): a [`Bucket`] (SSE-S3, which S3 requires of a log
+/// destination: it cannot deliver to SSE-KMS; public access blocked; TLS only; object
+/// ownership enforced) whose objects expire, and whose policy lets the S3 logging service
+/// (`logging.s3.amazonaws.com`) put objects under each source's prefix, only for that source
+/// bucket (`aws:SourceArn`) of this account (`aws:SourceAccount`).
+///
+/// It writes no access logs of its own: logging into itself would loop, and it only receives
+/// S3's deliveries. The `s3-access-logs` check is suppressed on it with that reason.
+///
+/// ```
+/// use omc_cdk::{App, Stack, StackProps, assertions::{Match, Template}};
+/// use omc_constructs::{AccessLogBucket, AccessLogBucketProps, Bucket, BucketProps, ServerAccessLogs};
+/// use serde_json::json;
+///
+/// let app = App::new();
+/// let stack = Stack::new(&app, "Logs", StackProps::default())?;
+/// let access_logs = AccessLogBucket::new(&stack, "AccessLogs", AccessLogBucketProps::new(90))?;
+/// Bucket::new(&stack, "Archive", BucketProps {
+///     access_logs: Some(ServerAccessLogs::new(&access_logs, "archive/")),
+///     ..BucketProps::default()
+/// })?;
+/// let t = Template::from_stack(&stack)?;
+/// t.has_resource_properties("AWS::S3::Bucket", json!({
+///     "LoggingConfiguration": {"LogFilePrefix": "archive/"}
+/// }))?;
+/// let delivery = json!({"Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject"});
+/// t.has_resource_properties("AWS::S3::BucketPolicy", Match::object_like([(
+///     "PolicyDocument",
+///     Match::object_like([("Statement", Match::array_with([delivery]))]),
+/// )]))?;
+/// // A prefix must end with '/', so that one source's logs never start another's prefix.
+/// let err = Bucket::new(&stack, "Other", BucketProps {
+///     access_logs: Some(ServerAccessLogs::new(&access_logs, "other")),
+///     ..BucketProps::default()
+/// }).unwrap_err();
+/// assert!(err.to_string().contains("must be 1 to 200 letters"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct AccessLogBucket {
+    bucket: Bucket,
+    /// The prefixes given so far, with the path of the bucket that logs under each.
+    sources: Rc<RefCell<Vec<(String, String)>>>,
+}
+
+/// Why an access-log bucket has no access logs of its own.
+const ACCESS_LOG_DESTINATION: &str = "This bucket receives the server access logs of other buckets; logging its own requests into itself would loop, and it only receives S3's log delivery";
+
+impl AccessLogBucket {
+    /// Creates an access-log bucket.
+    pub fn new(scope: &Scope, id: &str, props: AccessLogBucketProps) -> Result<AccessLogBucket> {
+        if props.expire_after_days == 0 {
+            return Err(util::invalid_prop(
+                util::path(scope, id),
+                "expire_after_days",
+                0,
+                "expire_after_days counts from 1: access logs are kept at least a day",
+            ));
+        }
+        let bucket = Bucket::new(
+            scope,
+            id,
+            BucketProps {
+                expire_after_days: Some(props.expire_after_days),
+                name: props.name,
+                removal_policy: props.removal_policy,
+                ..BucketProps::default()
+            },
+        )?;
+        bucket
+            .scope
+            .suppress("s3-access-logs", ACCESS_LOG_DESTINATION)?;
+        Ok(AccessLogBucket {
+            bucket,
+            sources: Rc::default(),
+        })
+    }
+
+    /// The bucket's name.
+    pub fn bucket_name(&self) -> Value<String> {
+        self.bucket.bucket_name()
+    }
+
+    /// The bucket's ARN.
+    pub fn bucket_arn(&self) -> Value<String> {
+        self.bucket.bucket_arn()
+    }
+
+    /// The bucket policy resource (it depends on every bucket that logs here, as it names
+    /// them).
+    pub fn policy(&self) -> &omc_cdk::Resource {
+        self.bucket.policy()
+    }
+
+    /// The underlying bucket.
+    pub fn bucket(&self) -> &Bucket {
+        &self.bucket
+    }
+
+    /// Checks, before a bucket at `path` in `scope` is created, that it can log here under
+    /// `prefix`: from this stack, under a prefix no other source's overlaps.
+    fn check_source(&self, scope: &Scope, path: &str, prefix: &str) -> Result<()> {
+        if !util::same_stack(scope, &self.bucket.scope) {
+            return Err(util::conflict(
+                path,
+                format!(
+                    "access_logs: {path} is in stack {} and the access-log bucket {} in stack {}; S3 delivers server access logs within one account and region, and the access-log bucket's policy names the source bucket, so it must be in the same stack: create an AccessLogBucket in {}",
+                    scope.stack().name(),
+                    self.bucket.scope.node_path(),
+                    self.bucket.scope.stack().name(),
+                    scope.stack().name()
+                ),
+            ));
+        }
+        if let Some((other, source)) = self
+            .sources
+            .borrow()
+            .iter()
+            .find(|(other, _)| other.starts_with(prefix) || prefix.starts_with(other.as_str()))
+        {
+            return Err(util::invalid_prop(
+                path,
+                "access_logs.prefix",
+                format!("{prefix:?}"),
+                format!(
+                    "server access log prefix {prefix:?} overlaps {other:?} of {source} in {}; give each bucket a prefix of its own, such as its name followed by '/'",
+                    self.bucket.scope.node_path()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Lets S3 deliver the access logs of the bucket at `path` (ARN `source_arn`) under
+    /// `prefix`.
+    fn add_source(&self, path: &str, prefix: &str, source_arn: Value<String>) {
+        self.bucket.add_to_resource_policy(
+            &format!("ServerAccessLogs{}", util::alnum(path)),
+            Node::map([("Service", node("logging.s3.amazonaws.com"))]),
+            &["s3:PutObject"],
+            vec![self.bucket.objects_arn(&format!("{prefix}*"))],
+            Some(Node::map([
+                ("ArnLike", Node::map([("aws:SourceArn", node(source_arn))])),
+                (
+                    "StringEquals",
+                    Node::map([("aws:SourceAccount", node(omc_cdk::aws::account_id()))]),
+                ),
+            ])),
+        );
+        self.sources
+            .borrow_mut()
+            .push((prefix.to_owned(), path.to_owned()));
+    }
+}
+
+impl omc_cdk::Construct for AccessLogBucket {
+    fn node(&self) -> &omc_cdk::Scope {
+        &self.bucket.scope
     }
 }

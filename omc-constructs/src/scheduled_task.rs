@@ -90,6 +90,9 @@ pub enum ScheduleTrigger {
     EventBridgeRule,
 }
 
+/// Why the dead-letter queue uses SSE-SQS rather than a KMS key, when no key is given.
+const DEAD_LETTERS_SSE_SQS: &str = "EventBridge cannot deliver to a queue under the AWS managed key aws/sqs, so the dead-letter queue is encrypted with SSE-SQS; it holds only the metadata of the runs that could not be started";
+
 /// How long the dead-letter queue keeps a run that could not be started: 14 days, SQS's most.
 const DEAD_LETTER_RETENTION_SECONDS: i64 = 14 * 24 * 3600;
 
@@ -124,6 +127,10 @@ pub struct ScheduledTaskProps<'a> {
     pub volumes: Vec<EfsVolume<'a>>,
     /// How long container logs are kept. Default: 30 days.
     pub log_retention: Retention,
+    /// Encrypts the container logs with this customer-managed key (its policy is extended for
+    /// CloudWatch Logs, once however many log groups use it). Default: none: CloudWatch Logs'
+    /// own encryption, which the `logs-kms-key` check reports (an error in production).
+    pub log_key: Option<&'a crate::Key>,
     /// Whether the schedule is active. Default: `true`.
     pub enabled: bool,
     /// HTTPS out to any address (`0.0.0.0/0:443`), which pulling from ECR, reading Secrets
@@ -134,6 +141,16 @@ pub struct ScheduledTaskProps<'a> {
     /// retries (2 retries within an hour): the run is kept for 14 days instead of lost, and
     /// `add_alarms` alarms on it. Default: `true`.
     pub dead_letter_queue: bool,
+    /// Encrypts the dead-letter queue with this customer-managed key instead of SSE-SQS
+    /// (requires `dead_letter_queue`): the scheduler's role may generate data keys with it and
+    /// decrypt (with [`ScheduleTrigger::Scheduler`]), or the key policy lets
+    /// `events.amazonaws.com` do so for the EventBridge rules of the account and region (with
+    /// [`ScheduleTrigger::EventBridgeRule`]; not this rule alone, which would make the key, the
+    /// rule and the queue depend on each other). Readers of the queue need `kms:Decrypt` too.
+    /// Default: none: SSE-SQS (EventBridge cannot deliver to a queue under the AWS managed key
+    /// `aws/sqs`), with the `sqs-kms-key` check suppressed on the queue, which holds only the
+    /// failed runs' event metadata.
+    pub dead_letter_key: Option<&'a crate::Key>,
 }
 
 impl<'a> ScheduledTaskProps<'a> {
@@ -156,9 +173,11 @@ impl<'a> ScheduledTaskProps<'a> {
             architecture: CpuArchitecture::X86_64,
             volumes: Vec::new(),
             log_retention: Retention::Days(30),
+            log_key: None,
             enabled: true,
             https_egress: true,
             dead_letter_queue: true,
+            dead_letter_key: None,
         }
     }
 }
@@ -167,7 +186,10 @@ impl<'a> ScheduledTaskProps<'a> {
 ///
 /// Defines the task definition (as [`crate::FargateService`] does), a security group with HTTPS
 /// out, a role the scheduler assumes that may run exactly this task definition in this cluster
-/// and pass exactly its two roles, and the schedule or rule.
+/// and pass exactly its two roles, and the schedule or rule. The dead-letter queue is encrypted
+/// with SSE-SQS, the `sqs-kms-key` check suppressed on it with the reason (EventBridge cannot
+/// deliver to a queue under `aws/sqs`; it holds only the failed runs' metadata), unless
+/// [`ScheduledTaskProps::dead_letter_key`] gives a customer-managed key.
 ///
 /// ```
 /// use omc_cdk::{App, Stack, StackProps, assertions::Template};
@@ -229,6 +251,17 @@ impl ScheduledTask {
                 ));
             }
         }
+        if let (Some(key), false) = (props.dead_letter_key, props.dead_letter_queue) {
+            let key_path = omc_cdk::Construct::path(key);
+            return Err(util::invalid_prop(
+                &path,
+                "dead_letter_key",
+                &key_path,
+                format!(
+                    "dead_letter_key {key_path} encrypts the dead-letter queue, and dead_letter_queue is false; remove the key, or set dead_letter_queue to true"
+                ),
+            ));
+        }
         let vpc = props.cluster.vpc().clone();
         let subnets = vpc
             .require(
@@ -243,6 +276,7 @@ impl ScheduledTask {
             containers: &props.containers,
             volumes: &props.volumes,
             log_retention: props.log_retention,
+            log_key: props.log_key,
             architecture: props.architecture,
             https_egress: props.https_egress,
         };
@@ -253,14 +287,19 @@ impl ScheduledTask {
             start_after,
         } = task::new_task(scope, id, &path, &vpc, props.subnets, &spec)?;
         let dead_letters = if props.dead_letter_queue {
-            Some(scope.add(
+            let queue = scope.add(
                 "DeadLetterQueue",
                 sqs::Queue {
-                    sqs_managed_sse_enabled: Some(true.into()),
+                    sqs_managed_sse_enabled: props.dead_letter_key.is_none().then(|| true.into()),
+                    kms_master_key_id: props.dead_letter_key.map(crate::Key::key_arn),
                     message_retention_period: Some(DEAD_LETTER_RETENTION_SECONDS.into()),
                     ..sqs::Queue::new()
                 },
-            )?)
+            )?;
+            if props.dead_letter_key.is_none() {
+                queue.suppress("sqs-kms-key", DEAD_LETTERS_SSE_SQS)?;
+            }
+            Some(queue)
         } else {
             None
         };
@@ -305,6 +344,12 @@ impl ScheduledTask {
                 ["sqs:SendMessage"],
                 [queue.attr_arn()],
             ));
+            if let Some(key) = props.dead_letter_key {
+                role.add_to_policy(PolicyStatement::allow(
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    [key.key_arn()],
+                ));
+            }
         }
         let security_groups: omc_cdk::List<String> =
             vec![security_group.security_group_id().value()].into();
@@ -420,6 +465,22 @@ impl ScheduledTask {
                         ..events::Rule::new()
                     },
                 )?;
+                if let (Some(key), Some(_)) = (props.dead_letter_key, &dead_letters) {
+                    // EventBridge encrypts what it sends to the queue as itself. Its rules of
+                    // this account and region: naming this rule would make the key depend on
+                    // the rule, which depends on the queue, which depends on the key.
+                    key.allow_service(
+                        "events.amazonaws.com".into(),
+                        &["kms:Decrypt", "kms:GenerateDataKey"],
+                        Some(omc_cdk::Node::map([(
+                            "ArnLike",
+                            omc_cdk::Node::map([(
+                                "aws:SourceArn",
+                                node(util::arn("events", true, true, "rule/*")),
+                            )]),
+                        )])),
+                    );
+                }
                 if let Some(queue) = &dead_letters {
                     // EventBridge sends undeliverable runs as itself, for this rule only.
                     let statement = omc_cdk::Node::map([

@@ -1,10 +1,11 @@
 //! The account's security baseline: CloudTrail, GuardDuty and AWS Config.
 
-use omc_cdk::{Node, Result, Scope, TypedResource, Value, fns};
+use omc_cdk::{Node, Pseudo, Result, Scope, TypedResource, Value, fns};
 use omc_cfn::{cloudtrail, config, guardduty};
 
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
-use crate::s3::{Bucket, BucketProps};
+use crate::kms::Key;
+use crate::s3::{Bucket, BucketProps, ServerAccessLogs};
 use crate::util::{self, node};
 
 /// AWS managed Config rules the baseline enables by default.
@@ -36,6 +37,16 @@ pub struct SecurityBaselineProps {
     pub config: bool,
     /// AWS managed Config rules by source identifier. Default: [`DEFAULT_CONFIG_RULES`].
     pub config_rules: Vec<String>,
+    /// Encrypts the trail's log and digest files with this customer-managed key (`KMSKeyId`):
+    /// its policy lets `cloudtrail.amazonaws.com` generate data keys for this account's trails
+    /// and describe the key, both only for this trail (`aws:SourceArn`). Whoever reads the
+    /// trail then needs `kms:Decrypt` on the key too, which the key's statement for the
+    /// account's IAM lets IAM policies grant. Default: none: S3-managed encryption only, which
+    /// the `cloudtrail-kms` check reports (an error in production).
+    pub trail_key: Option<Key>,
+    /// Server access logs of the trail's bucket, into an access-log bucket of the same stack.
+    /// Default: none, which the `s3-access-logs` check reports (an error in production).
+    pub access_logs: Option<ServerAccessLogs>,
 }
 
 impl SecurityBaselineProps {
@@ -51,12 +62,17 @@ impl SecurityBaselineProps {
                 .iter()
                 .map(|r| (*r).to_owned())
                 .collect(),
+            trail_key: None,
+            access_logs: None,
         }
     }
 }
 
 /// CloudTrail (all regions, log file validation) into an encrypted, private, TLS-only bucket
-/// with lifecycle, a GuardDuty detector, and AWS Config with a few managed rules.
+/// with lifecycle, a GuardDuty detector, and AWS Config with a few managed rules. With
+/// [`SecurityBaselineProps::trail_key`] the trail's files are encrypted with a customer-managed
+/// key; with [`SecurityBaselineProps::access_logs`] the bucket's server access logs go to an
+/// [`crate::AccessLogBucket`].
 ///
 /// ```
 /// use omc_cdk::{App, Stack, StackProps, assertions::Template};
@@ -128,6 +144,7 @@ impl SecurityBaseline {
             BucketProps {
                 expire_after_days: Some(props.log_retention_days),
                 archive_after_days: props.archive_after_days,
+                access_logs: props.access_logs.clone(),
                 ..BucketProps::default()
             },
         )?;
@@ -172,10 +189,50 @@ impl SecurityBaseline {
                 ]),
             )])),
         );
+        if let Some(key) = &props.trail_key {
+            // What CloudTrail needs of the key ("Configure AWS KMS key policies for
+            // CloudTrail"), for this trail only: the trail's ARN is built from its name, so the
+            // key (in any stack of the account and region) does not depend on the trail.
+            let cloudtrail = Value::from("cloudtrail.amazonaws.com");
+            key.allow_service(
+                cloudtrail.clone(),
+                &["kms:GenerateDataKey*"],
+                Some(Node::map([
+                    (
+                        "StringEquals",
+                        Node::map([("aws:SourceArn", node(trail_arn.clone()))]),
+                    ),
+                    (
+                        "StringLike",
+                        Node::map([(
+                            "kms:EncryptionContext:aws:cloudtrail:arn",
+                            node(
+                                fns::Sub::new()
+                                    .text("arn:")
+                                    .pseudo(Pseudo::Partition)
+                                    .text(":cloudtrail:*:")
+                                    .pseudo(Pseudo::AccountId)
+                                    .text(":trail/*")
+                                    .build(),
+                            ),
+                        )]),
+                    ),
+                ])),
+            );
+            key.allow_service(
+                cloudtrail,
+                &["kms:DescribeKey"],
+                Some(Node::map([(
+                    "StringEquals",
+                    Node::map([("aws:SourceArn", node(trail_arn.clone()))]),
+                )])),
+            );
+        }
         let trail = scope.add(
             "Trail",
             cloudtrail::Trail {
                 trail_name: Some(props.trail_name.as_str().into()),
+                kms_key_id: props.trail_key.as_ref().map(Key::key_arn),
                 is_multi_region_trail: Some(true.into()),
                 include_global_service_events: Some(true.into()),
                 enable_log_file_validation: Some(true.into()),

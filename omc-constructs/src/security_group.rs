@@ -182,6 +182,13 @@ impl SecurityGroup {
         self.scope.node_path()
     }
 
+    /// The scope of the ingress rule [`SecurityGroup::add_ingress_rule`] added for `peer` and
+    /// `port` (for a suppression on that rule alone), if it was added.
+    pub(crate) fn ingress_rule(&self, peer: &Peer, port: Port) -> Option<omc_cdk::Scope> {
+        self.scope
+            .find(&format!("From{}{}", peer.label(), port.label()))
+    }
+
     /// Allows traffic from an address range.
     pub fn add_ingress_rule(&self, peer: &Peer, port: Port, description: &str) -> Result<()> {
         peer.check(&self.node_path())?;

@@ -361,6 +361,7 @@ pub(crate) struct TaskSpec<'a, 'v> {
     pub(crate) containers: &'a [ContainerProps],
     pub(crate) volumes: &'a [EfsVolume<'v>],
     pub(crate) log_retention: Retention,
+    pub(crate) log_key: Option<&'v crate::Key>,
     pub(crate) architecture: CpuArchitecture,
     pub(crate) https_egress: bool,
 }
@@ -608,7 +609,14 @@ pub(crate) fn new_task(
 fn task_definition(scope: &Scope, path: &str, spec: &TaskSpec<'_, '_>) -> Result<BuiltTask> {
     let repositories = check_spec(path, spec)?;
 
-    let log_group = LogGroup::new(scope, "Logs", LogGroupProps::new(spec.log_retention))?;
+    let log_group = LogGroup::new(
+        scope,
+        "Logs",
+        LogGroupProps {
+            kms_key: spec.log_key,
+            ..LogGroupProps::new(spec.log_retention)
+        },
+    )?;
     let execution_role = Role::new(
         scope,
         "ExecutionRole",

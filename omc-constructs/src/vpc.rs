@@ -92,6 +92,11 @@ pub struct VpcProps {
     /// Flow logs to CloudWatch Logs, kept 30 days. Default: `Some(FlowLogTraffic::Reject)`
     /// (AWS CDK records none).
     pub flow_logs: Option<FlowLogTraffic>,
+    /// Encrypts the flow logs' log group with this customer-managed key (its policy is
+    /// extended for CloudWatch Logs, once however many log groups use it). Default: none:
+    /// CloudWatch Logs' own encryption, which the `logs-kms-key` check reports (an error in
+    /// production).
+    pub flow_log_key: Option<crate::Key>,
 }
 
 impl Default for VpcProps {
@@ -108,6 +113,7 @@ impl Default for VpcProps {
             nat_gateways: 1,
             s3_gateway_endpoint: true,
             flow_logs: Some(FlowLogTraffic::Reject),
+            flow_log_key: None,
         }
     }
 }
@@ -583,7 +589,14 @@ impl Vpc {
 
         if let Some(traffic) = props.flow_logs {
             let flow = scope.child("FlowLog")?;
-            let group = LogGroup::new(&flow, "LogGroup", LogGroupProps::new(Retention::Days(30)))?;
+            let group = LogGroup::new(
+                &flow,
+                "LogGroup",
+                LogGroupProps {
+                    kms_key: props.flow_log_key.as_ref(),
+                    ..LogGroupProps::new(Retention::Days(30))
+                },
+            )?;
             let role = Role::new(
                 &flow,
                 "IAMRole",

@@ -73,6 +73,10 @@ pub struct WebAclProps {
     /// What happens to the log group when it leaves the template. Default: `Retain` (then a
     /// log group of the same name stays behind, and a new stack must name another).
     pub log_removal_policy: RemovalPolicy,
+    /// Encrypts the log group with this customer-managed key (its policy is extended for
+    /// CloudWatch Logs, once however many log groups use it). Default: none: CloudWatch Logs'
+    /// own encryption, which the `logs-kms-key` check reports (an error in production).
+    pub log_key: Option<crate::Key>,
 }
 
 impl WebAclProps {
@@ -85,6 +89,7 @@ impl WebAclProps {
             name: None,
             log_group_name: None,
             log_removal_policy: RemovalPolicy::Retain,
+            log_key: None,
         }
     }
 }
@@ -283,6 +288,7 @@ impl WebAcl {
             LogGroupProps {
                 name: Some(log_group_name),
                 removal_policy: props.log_removal_policy,
+                kms_key: props.log_key.as_ref(),
                 ..LogGroupProps::new(props.log_retention)
             },
         )?;

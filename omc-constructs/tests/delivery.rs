@@ -323,13 +323,28 @@ fn ecr_bad_input_is_refused_with_whole_messages() -> TestResult {
     Ok(())
 }
 
+/// A service of `image`, its log groups (the VPC's flow logs, the containers') under a key as
+/// production's checks require.
 fn service_with(stack: &Stack, image: ContainerImage) -> FargateService {
-    let vpc = Vpc::new(stack, "Vpc", VpcProps::default()).unwrap();
+    let logs_key =
+        omc_constructs::Key::new(stack, "LogsKey", omc_constructs::KeyProps::default()).unwrap();
+    let vpc = Vpc::new(
+        stack,
+        "Vpc",
+        VpcProps {
+            flow_log_key: Some(logs_key.clone()),
+            ..VpcProps::default()
+        },
+    )
+    .unwrap();
     let cluster = Cluster::new(stack, "Cluster", ClusterProps::new(&vpc)).unwrap();
     FargateService::new(
         stack,
         "Backend",
-        FargateServiceProps::new(&cluster, vec![ContainerProps::new("backend", image)]),
+        FargateServiceProps {
+            log_key: Some(&logs_key),
+            ..FargateServiceProps::new(&cluster, vec![ContainerProps::new("backend", image)])
+        },
     )
     .unwrap()
 }

@@ -8,9 +8,10 @@
 use omc_cdk::assertions::Template;
 use omc_cdk::{App, Environment, Json, Stack, StackProps};
 use omc_constructs::{
-    AccessLogs, AliasRecord, AliasRecordProps, ApplicationLoadBalancer,
-    ApplicationLoadBalancerProps, Bucket, BucketProps, Certificate, CertificateProps, HostedZone,
-    HostedZoneAttributes, Retention, Vpc, VpcProps, WebAcl, WebAclProps,
+    AccessLogBucket, AccessLogBucketProps, AccessLogs, AliasRecord, AliasRecordProps,
+    ApplicationLoadBalancer, ApplicationLoadBalancerProps, Bucket, BucketProps, Certificate,
+    CertificateProps, HostedZone, HostedZoneAttributes, Key, KeyProps, Retention, ServerAccessLogs,
+    Vpc, VpcProps, WebAcl, WebAclProps,
 };
 use serde_json::json;
 
@@ -24,9 +25,21 @@ struct Fixture {
     vpc: Vpc,
     zone: HostedZone,
     logs: Bucket,
+    /// The key of every log group, in [`production_fixture`].
+    logs_key: Option<Key>,
 }
 
 fn fixture() -> Fixture {
+    fixture_with(false)
+}
+
+/// The fixture as production wants it: log groups under a key, the load balancer's log bucket
+/// logging its access to an access-log bucket.
+fn production_fixture() -> Fixture {
+    fixture_with(true)
+}
+
+fn fixture_with(production: bool) -> Fixture {
     let app = App::new();
     let stack = Stack::new(
         &app,
@@ -37,7 +50,16 @@ fn fixture() -> Fixture {
         },
     )
     .unwrap();
-    let vpc = Vpc::new(&stack, "Vpc", VpcProps::default()).unwrap();
+    let logs_key = production.then(|| Key::new(&stack, "LogsKey", KeyProps::default()).unwrap());
+    let vpc = Vpc::new(
+        &stack,
+        "Vpc",
+        VpcProps {
+            flow_log_key: logs_key.clone(),
+            ..VpcProps::default()
+        },
+    )
+    .unwrap();
     let zone = HostedZone::from_attributes(
         &stack,
         "Zone",
@@ -47,13 +69,27 @@ fn fixture() -> Fixture {
         },
     )
     .unwrap();
-    let logs = Bucket::new(&stack, "AlbLogs", BucketProps::default()).unwrap();
+    let access_logs = production.then(|| {
+        AccessLogBucket::new(&stack, "AccessLogs", AccessLogBucketProps::new(90)).unwrap()
+    });
+    let logs = Bucket::new(
+        &stack,
+        "AlbLogs",
+        BucketProps {
+            access_logs: access_logs
+                .as_ref()
+                .map(|bucket| ServerAccessLogs::new(bucket, "alb-logs/")),
+            ..BucketProps::default()
+        },
+    )
+    .unwrap();
     Fixture {
         app,
         stack,
         vpc,
         zone,
         logs,
+        logs_key,
     }
 }
 
@@ -420,7 +456,7 @@ fn a_certificate_from_another_stack_is_imported() -> TestResult {
 
 #[test]
 fn the_edge_passes_the_checks_and_is_priced() -> TestResult {
-    let f = fixture();
+    let f = production_fixture();
     let cert = certificate(
         &f,
         "Cert",
@@ -444,12 +480,30 @@ fn the_edge_passes_the_checks_and_is_priced() -> TestResult {
         "Waf",
         WebAclProps {
             common_rule_set_count_only: vec!["SizeRestrictions_BODY".into()],
+            log_key: f.logs_key.clone(),
             ..WebAclProps::new(Retention::Days(90))
         },
     )?;
     alb.associate_web_acl(&waf)?;
-    // No suppression: HTTPS, the redirect and the WAF's log group pass every check.
+    // HTTPS, the WAF's and the VPC's log groups under the key and the log bucket's access
+    // logs pass every check; the constructs' own suppressions are the only ones: port 80 of
+    // the redirect, and the access-log bucket's own access logs.
     let synthesis = f.app.synth()?;
+    let report = synthesis.checks().unwrap();
+    assert_eq!(report.warnings(), 0, "{}", report.render_findings());
+    let mut suppressed: Vec<(&str, &str)> = report
+        .suppressions()
+        .iter()
+        .map(|s| (s.rule.as_str(), s.scope.as_str()))
+        .collect();
+    suppressed.sort_unstable();
+    assert_eq!(
+        suppressed,
+        [
+            ("s3-access-logs", "Edge/AccessLogs"),
+            ("sg-open-ingress", "Edge/Alb/SecurityGroup/FromAnyIpv4Tcp80"),
+        ]
+    );
     if let Some(dir) = std::env::var_os("OMC_EDGE_TEMPLATE_DIR") {
         for stack in synthesis.stacks() {
             std::fs::write(

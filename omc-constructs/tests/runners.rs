@@ -5,14 +5,24 @@
 use omc_cdk::assertions::Template;
 use omc_cdk::{App, Environment, Json, Stack, StackProps};
 use omc_constructs::{
-    ContainerMode, EksRunnerCluster, EksRunnerClusterProps, KubernetesVersion, Monitoring,
-    MonitoringProps, PodResources, RunnerNodesProps, Vpc, VpcProps,
+    ContainerMode, EksRunnerCluster, EksRunnerClusterProps, Key, KeyProps, KubernetesVersion,
+    Monitoring, MonitoringProps, PodResources, RunnerNodesProps, Vpc, VpcProps,
 };
 use serde_json::json;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-fn ci() -> (App, Stack, Vpc) {
+/// The props of a runner cluster in `vpc` whose control-plane logs are under `key`, as
+/// production's checks require.
+fn logged<'a>(key: &'a Key, vpc: &'a Vpc, url: &str) -> EksRunnerClusterProps<'a> {
+    EksRunnerClusterProps {
+        log_key: Some(key),
+        ..EksRunnerClusterProps::new(vpc, url)
+    }
+}
+
+/// A stack, its VPC (flow logs under the key) and the key of its logs.
+fn ci() -> (App, Stack, Vpc, Key) {
     let app = App::new();
     let stack = Stack::new(
         &app,
@@ -23,8 +33,17 @@ fn ci() -> (App, Stack, Vpc) {
         },
     )
     .unwrap();
-    let vpc = Vpc::new(&stack, "Vpc", VpcProps::default()).unwrap();
-    (app, stack, vpc)
+    let key = Key::new(&stack, "LogsKey", KeyProps::default()).unwrap();
+    let vpc = Vpc::new(
+        &stack,
+        "Vpc",
+        VpcProps {
+            flow_log_key: Some(key.clone()),
+            ..VpcProps::default()
+        },
+    )
+    .unwrap();
+    (app, stack, vpc, key)
 }
 
 fn nodegroup<'t>(t: &'t Template, name: &str) -> &'t Json {
@@ -37,11 +56,11 @@ fn nodegroup<'t>(t: &'t Template, name: &str) -> &'t Json {
 
 #[test]
 fn defaults_give_a_private_encrypted_logged_cluster_that_scales_to_zero() -> TestResult {
-    let (_app, stack, vpc) = ci();
+    let (_app, stack, vpc, key) = ci();
     let cluster = EksRunnerCluster::new(
         &stack,
         "Runners",
-        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+        logged(&key, &vpc, "https://github.com/omc"),
     )?;
     assert_eq!(cluster.cluster_name(), "OMC-test");
     let t = Template::from_stack(&stack)?;
@@ -123,7 +142,7 @@ fn defaults_give_a_private_encrypted_logged_cluster_that_scales_to_zero() -> Tes
 
 #[test]
 fn cluster_autoscaler_may_only_resize_the_runner_group() -> TestResult {
-    let (_app, stack, vpc) = ci();
+    let (_app, stack, vpc, key) = ci();
     EksRunnerCluster::new(
         &stack,
         "Runners",
@@ -131,7 +150,7 @@ fn cluster_autoscaler_may_only_resize_the_runner_group() -> TestResult {
             admin_role_arns: vec![omc_cdk::arn::RoleArn::new(
                 "arn:aws:iam::123456789012:role/admin",
             )?],
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         },
     )?;
     let t = Template::from_stack(&stack)?;
@@ -179,7 +198,7 @@ fn cluster_autoscaler_may_only_resize_the_runner_group() -> TestResult {
 
 #[test]
 fn helm_values_are_written_beside_the_template() -> TestResult {
-    let (app, stack, vpc) = ci();
+    let (app, stack, vpc, key) = ci();
     EksRunnerCluster::new(
         &stack,
         "Runners",
@@ -189,7 +208,7 @@ fn helm_values_are_written_beside_the_template() -> TestResult {
                 max: 4,
                 ..RunnerNodesProps::default()
             },
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc/platform")
+            ..logged(&key, &vpc, "https://github.com/omc/platform")
         },
     )?;
     let synthesis = app.synth()?;
@@ -239,7 +258,7 @@ fn helm_values_are_written_beside_the_template() -> TestResult {
 
 #[test]
 fn runner_cluster_bad_input() {
-    let (_app, stack, vpc) = ci();
+    let (_app, stack, vpc, key) = ci();
     let error = |props: EksRunnerClusterProps<'_>| {
         EksRunnerCluster::new(&stack, "Runners", props)
             .map(|_| ())
@@ -254,7 +273,7 @@ fn runner_cluster_bad_input() {
                 desired: 2,
                 ..RunnerNodesProps::default()
             },
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         }),
         "Ci/Runners: the runner node group's min (5) is above its max (2); use min <= desired <= max"
     );
@@ -264,25 +283,25 @@ fn runner_cluster_bad_input() {
                 desired: 11,
                 ..RunnerNodesProps::default()
             },
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         }),
         "Ci/Runners: the runner node group's desired size (11) must be between min (0) and max (10)"
     );
     assert!(
         error(EksRunnerClusterProps {
             public_access_cidrs: vec!["0.0.0.0/0".into()],
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         })
         .contains("opens the API endpoint to the internet")
     );
     assert_eq!(
-        error(EksRunnerClusterProps::new(&vpc, "github.com/omc")),
+        error(logged(&key, &vpc, "github.com/omc")),
         "Ci/Runners: github_config_url \"github.com/omc\" must be an https URL such as \"https://github.com/omc\""
     );
     assert!(
         error(EksRunnerClusterProps {
             name: "-bad".into(),
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         })
         .contains("cluster name \"-bad\"")
     );
@@ -290,7 +309,7 @@ fn runner_cluster_bad_input() {
 
 #[test]
 fn instance_types_choose_the_ami_and_the_runner_pod_size() -> TestResult {
-    let (app, stack, vpc) = ci();
+    let (app, stack, vpc, key) = ci();
     EksRunnerCluster::new(
         &stack,
         "Runners",
@@ -299,7 +318,7 @@ fn instance_types_choose_the_ami_and_the_runner_pod_size() -> TestResult {
                 instance_type: "m7g.xlarge".into(),
                 ..RunnerNodesProps::default()
             },
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         },
     )?;
     let t = Template::from_stack(&stack)?;
@@ -320,14 +339,14 @@ fn instance_types_choose_the_ami_and_the_runner_pod_size() -> TestResult {
 
 #[test]
 fn runner_pods_must_fit_their_nodes() {
-    let (_app, stack, vpc) = ci();
+    let (_app, stack, vpc, key) = ci();
     let error = |runner_nodes: RunnerNodesProps| {
         EksRunnerCluster::new(
             &stack,
             "Runners",
             EksRunnerClusterProps {
                 runner_nodes,
-                ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+                ..logged(&key, &vpc, "https://github.com/omc")
             },
         )
         .map(|_| ())
@@ -364,7 +383,7 @@ fn runner_pods_must_fit_their_nodes() {
                 }),
                 ..RunnerNodesProps::default()
             },
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         },
     )
     .unwrap();
@@ -372,11 +391,11 @@ fn runner_pods_must_fit_their_nodes() {
 
 #[test]
 fn one_runner_cluster_per_stack_and_two_zones_at_least() {
-    let (_app, stack, vpc) = ci();
+    let (_app, stack, vpc, key) = ci();
     EksRunnerCluster::new(
         &stack,
         "Runners",
-        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+        logged(&key, &vpc, "https://github.com/omc"),
     )
     .unwrap();
     let err = EksRunnerCluster::new(
@@ -384,7 +403,7 @@ fn one_runner_cluster_per_stack_and_two_zones_at_least() {
         "Second",
         EksRunnerClusterProps {
             name: "other".into(),
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         },
     )
     .map(|_| ())
@@ -398,7 +417,7 @@ fn one_runner_cluster_per_stack_and_two_zones_at_least() {
     let t = Template::from_stack(&stack).unwrap();
     assert_eq!(t.resources("AWS::EKS::Cluster").len(), 1);
 
-    let (_app, one_zone, _) = ci();
+    let (_app, one_zone, _, _) = ci();
     let small = Vpc::new(
         &one_zone,
         "Small",
@@ -436,11 +455,11 @@ fn files_of(app: &App) -> std::collections::BTreeMap<String, String> {
 
 #[test]
 fn nodes_boot_from_launch_templates_that_keep_pods_away_from_imds() -> TestResult {
-    let (_app, stack, vpc) = ci();
+    let (_app, stack, vpc, key) = ci();
     EksRunnerCluster::new(
         &stack,
         "Runners",
-        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+        logged(&key, &vpc, "https://github.com/omc"),
     )?;
     let t = Template::from_stack(&stack)?;
     let templates = t.resources("AWS::EC2::LaunchTemplate");
@@ -481,11 +500,11 @@ fn nodes_boot_from_launch_templates_that_keep_pods_away_from_imds() -> TestResul
 
 #[test]
 fn kubernetes_mode_is_the_default_and_brings_its_work_volumes() -> TestResult {
-    let (app, stack, vpc) = ci();
+    let (app, stack, vpc, key) = ci();
     EksRunnerCluster::new(
         &stack,
         "Runners",
-        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+        logged(&key, &vpc, "https://github.com/omc"),
     )?;
     let t = Template::from_stack(&stack)?;
     let files = files_of(&app);
@@ -530,13 +549,13 @@ fn kubernetes_mode_is_the_default_and_brings_its_work_volumes() -> TestResult {
 
 #[test]
 fn dind_mode_runs_docker_beside_the_runner_on_runner_nodes() -> TestResult {
-    let (app, stack, vpc) = ci();
+    let (app, stack, vpc, key) = ci();
     EksRunnerCluster::new(
         &stack,
         "Runners",
         EksRunnerClusterProps {
             container_mode: ContainerMode::Dind,
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         },
     )?;
     let t = Template::from_stack(&stack)?;
@@ -595,13 +614,13 @@ template:
 
 #[test]
 fn the_controller_runs_on_system_nodes_with_pinned_charts() -> TestResult {
-    let (app, stack, vpc) = ci();
+    let (app, stack, vpc, key) = ci();
     EksRunnerCluster::new(
         &stack,
         "Runners",
         EksRunnerClusterProps {
             runner_version: "2.330.1".into(),
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         },
     )?;
     let files = files_of(&app);
@@ -631,7 +650,7 @@ fn the_controller_runs_on_system_nodes_with_pinned_charts() -> TestResult {
 
 #[test]
 fn the_runner_image_and_work_volume_are_checked() {
-    let (_app, stack, vpc) = ci();
+    let (_app, stack, vpc, key) = ci();
     let error = |props: EksRunnerClusterProps<'_>| {
         EksRunnerCluster::new(&stack, "Runners", props)
             .map(|_| ())
@@ -640,7 +659,7 @@ fn the_runner_image_and_work_volume_are_checked() {
     };
     let with_version = |version: &str| EksRunnerClusterProps {
         runner_version: version.into(),
-        ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+        ..logged(&key, &vpc, "https://github.com/omc")
     };
     assert_eq!(
         error(with_version("latest")),
@@ -661,7 +680,7 @@ fn the_runner_image_and_work_volume_are_checked() {
     assert_eq!(
         error(EksRunnerClusterProps {
             container_mode: ContainerMode::Kubernetes { work_volume_gib: 0 },
-            ..EksRunnerClusterProps::new(&vpc, "https://github.com/omc")
+            ..logged(&key, &vpc, "https://github.com/omc")
         }),
         "Ci/Runners: the runners' work volume of 0 GiB is out of range; give 1 to 1000 GiB"
     );
@@ -677,11 +696,11 @@ fn the_runner_image_and_work_volume_are_checked() {
 
 #[test]
 fn node_failures_reach_the_alarm_topic() -> TestResult {
-    let (app, stack, vpc) = ci();
+    let (app, stack, vpc, key) = ci();
     let cluster = EksRunnerCluster::new(
         &stack,
         "Runners",
-        EksRunnerClusterProps::new(&vpc, "https://github.com/omc"),
+        logged(&key, &vpc, "https://github.com/omc"),
     )?;
     let monitoring = Monitoring::new(
         &stack,

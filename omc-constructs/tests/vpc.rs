@@ -325,7 +325,16 @@ fn connections_add_ingress_and_egress_once() -> TestResult {
 fn rules_between_stacks_go_to_the_later_stack() -> TestResult {
     let app = App::new();
     let data = Stack::new(&app, "Data", StackProps::default())?;
-    let vpc = Vpc::new(&data, "Vpc", VpcProps::default())?;
+    // Flow logs under a key, as production's checks require.
+    let logs_key = omc_constructs::Key::new(&data, "LogsKey", omc_constructs::KeyProps::default())?;
+    let vpc = Vpc::new(
+        &data,
+        "Vpc",
+        VpcProps {
+            flow_log_key: Some(logs_key),
+            ..VpcProps::default()
+        },
+    )?;
     let db = SecurityGroup::new(&data, "Db", SecurityGroupProps::new(&vpc, "db"))?;
     let services = Stack::new(&app, "Services", StackProps::default())?;
     let web = SecurityGroup::new(&services, "Web", SecurityGroupProps::new(&vpc, "web"))?;

@@ -2,9 +2,11 @@
 //! only against the public API of `omc-cdk`, `omc-constructs` and `omc-cfn`.
 //!
 //! One stack, `Orders-Worker`: a VPC and an ECS cluster of its own; an SQS queue of incoming
-//! orders with a dead-letter queue; an S3 bucket of receipts; a Fargate worker that reads the
-//! queue and writes the bucket, scaling on CPU; alarms on the worker, on the age of the oldest
-//! order and on orders that failed into the dead-letter queue.
+//! orders with a dead-letter queue, both encrypted with the team's queue key; an S3 bucket of
+//! receipts, whose server access logs go to an access-log bucket; a Fargate worker that reads
+//! the queue and writes the bucket, scaling on CPU; alarms on the worker, on the age of the
+//! oldest order and on orders that failed into the dead-letter queue. Every log group (the
+//! worker's, the VPC's flow logs) is encrypted with the team's logs key.
 //!
 //! ```sh
 //! cargo run -p example-orders -- synth
@@ -16,9 +18,9 @@ use omc_cdk::{
 };
 use omc_cfn::{cloudwatch, sqs};
 use omc_constructs::{
-    Autoscaling, Bucket, BucketProps, Cluster, ClusterProps, ContainerImage, ContainerProps,
-    FargateService, FargateServiceProps, Monitoring, MonitoringProps, PolicyStatement, Vpc,
-    VpcProps,
+    AccessLogBucket, AccessLogBucketProps, Autoscaling, Bucket, BucketProps, Cluster, ClusterProps,
+    ContainerImage, ContainerProps, FargateService, FargateServiceProps, Key, KeyProps, Monitoring,
+    MonitoringProps, PolicyStatement, ServerAccessLogs, Vpc, VpcProps,
 };
 
 /// Seconds a worker has to process an order before another worker may take it.
@@ -38,11 +40,32 @@ pub fn app() -> Result<App> {
             stage: Some(omc_cdk::Stage::Production),
         },
     )?;
+    // The logs key encrypts every log group; the queue key the orders (whoever sends orders
+    // needs kms:GenerateDataKey and kms:Decrypt on it, granted in their own IAM policy).
+    let logs_key = Key::new(
+        &stack,
+        "LogsKey",
+        KeyProps {
+            description: Some("Orders: encrypts the worker's and the VPC's log groups".into()),
+            alias: Some("alias/orders/logs".into()),
+            ..KeyProps::default()
+        },
+    )?;
+    let queue_key = Key::new(
+        &stack,
+        "QueueKey",
+        KeyProps {
+            description: Some("Orders: encrypts the orders and dead-letter queues".into()),
+            alias: Some("alias/orders/queues".into()),
+            ..KeyProps::default()
+        },
+    )?;
     let vpc = Vpc::new(
         &stack,
         "Vpc",
         VpcProps {
             cidr: "10.20.0.0/16".into(),
+            flow_log_key: Some(logs_key.clone()),
             ..VpcProps::default()
         },
     )?;
@@ -53,6 +76,7 @@ pub fn app() -> Result<App> {
         "DeadLetters",
         sqs::Queue {
             message_retention_period: Some(1_209_600.into()),
+            kms_master_key_id: Some(queue_key.key_arn()),
             ..sqs::Queue::new()
         },
     )?;
@@ -60,6 +84,7 @@ pub fn app() -> Result<App> {
         "Orders",
         sqs::Queue {
             visibility_timeout: Some(VISIBILITY_TIMEOUT.into()),
+            kms_master_key_id: Some(queue_key.key_arn()),
             redrive_policy: Some(AnyValue::new(Node::map([
                 ("deadLetterTargetArn", dead_letters.attr_arn().into_node()),
                 ("maxReceiveCount", Node::Int(5)),
@@ -67,6 +92,7 @@ pub fn app() -> Result<App> {
             ..sqs::Queue::new()
         },
     )?;
+    let access_logs = AccessLogBucket::new(&stack, "AccessLogs", AccessLogBucketProps::new(365))?;
     let receipts = Bucket::new(
         &stack,
         "Receipts",
@@ -74,6 +100,7 @@ pub fn app() -> Result<App> {
             versioned: true,
             archive_after_days: Some(90),
             expire_after_days: Some(2555),
+            access_logs: Some(ServerAccessLogs::new(&access_logs, "receipts/")),
             ..BucketProps::default()
         },
     )?;
@@ -94,6 +121,7 @@ pub fn app() -> Result<App> {
         "Worker",
         FargateServiceProps {
             autoscaling: Some(Autoscaling::new(1, 4)),
+            log_key: Some(&logs_key),
             ..FargateServiceProps::new(
                 &cluster,
                 vec![ContainerProps {
@@ -120,6 +148,8 @@ pub fn app() -> Result<App> {
         ["s3:PutObject"],
         [receipts.objects_arn("receipts/*")],
     ));
+    // Receiving from a queue under a KMS key decrypts the messages.
+    queue_key.grant_decrypt(worker.task_role());
 
     let monitoring = Monitoring::new(&stack, "Monitoring", MonitoringProps::default())?;
     worker.add_alarms(&monitoring)?;

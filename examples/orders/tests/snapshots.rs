@@ -22,7 +22,7 @@ fn the_worker_may_only_consume_orders_and_write_receipts() {
         .find(|(id, _)| id.starts_with("WorkerTaskRole"))
         .unwrap();
     let statements = &role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
-    assert_eq!(statements.as_array().unwrap().len(), 2);
+    assert_eq!(statements.as_array().unwrap().len(), 3);
     // The orders queue (the one with a dead-letter queue), and nothing else.
     let (orders, _) = t
         .resources("AWS::SQS::Queue")
@@ -40,6 +40,17 @@ fn the_worker_may_only_consume_orders_and_write_receipts() {
             .contains(&json!("sqs:SendMessage"))
     );
     assert_eq!(statements[1]["Action"], "s3:PutObject");
+    // Decrypting the orders, with the queue key only.
+    let (queue_key, _) = t
+        .resources("AWS::KMS::Key")
+        .into_iter()
+        .find(|(id, _)| id.starts_with("QueueKey"))
+        .unwrap();
+    assert_eq!(statements[2]["Action"], "kms:Decrypt");
+    assert_eq!(
+        statements[2]["Resource"],
+        json!({"Fn::GetAtt": [queue_key, "Arn"]})
+    );
     t.has_resource_properties(
         "AWS::SQS::Queue",
         json!({"VisibilityTimeout": 300, "RedrivePolicy": {"maxReceiveCount": 5}}),
