@@ -3,13 +3,14 @@
 
 use omc_cdk::{App, Construct, Environment, IndexMap, Result, Stack, StackProps};
 use omc_constructs::{
-    AccessPointProps, AlbRoute, ApplicationLoadBalancer, ApplicationLoadBalancerProps, Autoscaling,
-    Bucket, BucketProps, CacheEngine, Cluster, ClusterProps, Connectable, ContainerHealthCheck,
-    ContainerImage, ContainerProps, EfsFileSystem, EfsFileSystemProps, EfsVolume, EksRunnerCluster,
-    EksRunnerClusterProps, FlowLogTraffic, GenerateSecret, Monitoring, MonitoringProps,
-    PostgresVersion, Rds, RdsProps, Redis, RedisProps, Route, Schedule, ScheduleTrigger,
-    ScheduledTask, ScheduledTaskProps, Secret, SecretProps, SecurityBaseline,
-    SecurityBaselineProps, SubnetGroup, SubnetKind, TargetHealthCheck, Vpc, VpcProps,
+    AccessLogBucket, AccessLogBucketProps, AccessPointProps, AlbRoute, ApplicationLoadBalancer,
+    ApplicationLoadBalancerProps, Autoscaling, Bucket, BucketProps, CacheEngine, Cluster,
+    ClusterProps, Connectable, ContainerHealthCheck, ContainerImage, ContainerProps, EfsFileSystem,
+    EfsFileSystemProps, EfsVolume, EksRunnerCluster, EksRunnerClusterProps, FlowLogTraffic,
+    GenerateSecret, Key, KeyProps, Monitoring, MonitoringProps, PostgresVersion, Rds, RdsProps,
+    Redis, RedisProps, Route, Schedule, ScheduleTrigger, ScheduledTask, ScheduledTaskProps, Secret,
+    SecretProps, SecurityBaseline, SecurityBaselineProps, ServerAccessLogs, SubnetGroup,
+    SubnetKind, TargetHealthCheck, Vpc, VpcProps,
 };
 
 fn props(description: &str) -> StackProps {
@@ -32,6 +33,15 @@ pub fn constructs() -> Result<App> {
     let app = App::new().named("constructs", env!("CARGO_PKG_VERSION"));
 
     let network = Stack::new(&app, "Constructs-Network", props("VPC"))?;
+    // One key for every log group and the trail, as the OMC apps have.
+    let logs_key = Key::new(
+        &network,
+        "LogsKey",
+        KeyProps {
+            description: Some("Encrypts the fixture's logs".into()),
+            ..KeyProps::default()
+        },
+    )?;
     let vpc = Vpc::new(
         &network,
         "Vpc",
@@ -44,11 +54,13 @@ pub fn constructs() -> Result<App> {
             ],
             nat_gateways: 2,
             flow_logs: Some(FlowLogTraffic::All),
+            flow_log_key: Some(logs_key.clone()),
             ..VpcProps::default()
         },
     )?;
 
     let data = Stack::new(&app, "Constructs-Data", props("Database, cache, files"))?;
+    let secrets_key = Key::new(&data, "SecretsKey", KeyProps::default())?;
     let db = Rds::new(
         &data,
         "Db",
@@ -57,6 +69,7 @@ pub fn constructs() -> Result<App> {
             max_allocated_storage_gib: Some(100),
             performance_insights: true,
             instance_class: "db.t4g.medium".into(),
+            enhanced_monitoring_seconds: Some(30),
             ..RdsProps::new(&vpc, PostgresVersion::V17_6)
         },
     )?;
@@ -66,6 +79,7 @@ pub fn constructs() -> Result<App> {
         RedisProps {
             replicas: 1,
             engine: CacheEngine::Valkey8_0,
+            auth_token_key: Some(&secrets_key),
             ..RedisProps::new(&vpc)
         },
     )?;
@@ -92,17 +106,21 @@ pub fn constructs() -> Result<App> {
         SecretProps {
             description: Some("Third-party API key".into()),
             generate: GenerateSecret::json([("client", "omc")], "key"),
+            kms_key: Some(&secrets_key),
             ..SecretProps::default()
         },
     )?;
 
     let services = Stack::new(&app, "Constructs-Services", props("ECS services"))?;
     let cluster = Cluster::new(&services, "Cluster", ClusterProps::new(&vpc))?;
+    let server_access_logs =
+        AccessLogBucket::new(&services, "ServerAccessLogs", AccessLogBucketProps::new(90))?;
     let logs = Bucket::new(
         &services,
         "AccessLogs",
         BucketProps {
             expire_after_days: Some(90),
+            access_logs: Some(ServerAccessLogs::new(&server_access_logs, "alb-logs/")),
             ..BucketProps::default()
         },
     )?;
@@ -145,6 +163,7 @@ pub fn constructs() -> Result<App> {
                 },
                 ..AlbRoute::new(&alb)
             }),
+            log_key: Some(&logs_key),
             autoscaling: Some(Autoscaling {
                 requests_per_target: Some(500),
                 memory_target_percent: Some(75),
@@ -178,6 +197,7 @@ pub fn constructs() -> Result<App> {
         "Frontend",
         omc_constructs::FargateServiceProps {
             load_balancer: Some(AlbRoute::new(&alb)),
+            log_key: Some(&logs_key),
             ..omc_constructs::FargateServiceProps::new(
                 &cluster,
                 vec![ContainerProps {
@@ -204,6 +224,7 @@ pub fn constructs() -> Result<App> {
             trigger: ScheduleTrigger::Scheduler {
                 time_zone: "Europe/Berlin".into(),
             },
+            log_key: Some(&logs_key),
             ..ScheduledTaskProps::new(
                 &cluster,
                 Schedule::cron("0 3 * * ? *"),
@@ -218,6 +239,7 @@ pub fn constructs() -> Result<App> {
         "HourlyCollector",
         ScheduledTaskProps {
             trigger: ScheduleTrigger::EventBridgeRule,
+            log_key: Some(&logs_key),
             ..ScheduledTaskProps::new(&cluster, Schedule::rate(1, "hour"), vec![collector])
         },
     )?;
@@ -239,18 +261,26 @@ pub fn constructs() -> Result<App> {
     cache.add_alarms(&monitoring)?;
 
     let security = Stack::new(&app, "Constructs-Security", props("Security baseline"))?;
+    let trail_access_logs =
+        AccessLogBucket::new(&security, "AccessLogs", AccessLogBucketProps::new(365))?;
     SecurityBaseline::new(
         &security,
         "Baseline",
-        SecurityBaselineProps::new("constructs-trail"),
+        SecurityBaselineProps {
+            trail_key: Some(logs_key.clone()),
+            access_logs: Some(ServerAccessLogs::new(&trail_access_logs, "trail/")),
+            ..SecurityBaselineProps::new("constructs-trail")
+        },
     )?;
 
     let ci = Stack::new(&app, "Constructs-Ci", props("CI runners"))?;
+    let ci_logs_key = Key::new(&ci, "LogsKey", KeyProps::default())?;
     let ci_vpc = Vpc::new(
         &ci,
         "Vpc",
         VpcProps {
             cidr: "10.50.0.0/16".into(),
+            flow_log_key: Some(ci_logs_key.clone()),
             ..VpcProps::default()
         },
     )?;
@@ -262,6 +292,7 @@ pub fn constructs() -> Result<App> {
                 "arn:aws:iam::123456789012:role/platform-admin",
             )?],
             public_access_cidrs: vec!["203.0.113.0/24".into()],
+            log_key: Some(&ci_logs_key),
             ..EksRunnerClusterProps::new(&ci_vpc, "https://github.com/omc")
         },
     )?;

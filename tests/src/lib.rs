@@ -239,6 +239,10 @@ pub fn showcase() -> Result<App> {
             .property("LogGroupName", fns::sub("/showcase/${AWS::StackName}")),
     )?;
     logs.apply_removal_policy(RemovalPolicy::Retain);
+    logs.suppress(
+        "logs-kms-key",
+        "the showcase exercises template features for cfn-lint and is never deployed; its log group receives no events",
+    )?;
     let topic = config.child("Alerts")?.add(
         "Resource",
         RawResource::new("AWS::SNS::Topic")
@@ -450,7 +454,9 @@ pub fn independent_app(count: usize) -> Result<App> {
         )?;
         stack.add(
             "Queue",
-            RawResource::new("AWS::SQS::Queue").property("VisibilityTimeout", 60),
+            RawResource::new("AWS::SQS::Queue")
+                .property("VisibilityTimeout", 60)
+                .property("KmsMasterKeyId", "alias/aws/sqs"),
         )?;
         stack.add(
             "TopicArn",

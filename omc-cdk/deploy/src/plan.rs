@@ -146,6 +146,10 @@ pub fn toolkit_app(stack_name: &str, bucket_name: Option<&str>) -> omc_cdk_core:
     }
     let bucket = stack.add("TemplateBucket", bucket)?;
     bucket.apply_removal_policy(omc_cdk_core::RemovalPolicy::Retain);
+    bucket.suppress(
+        "s3-access-logs",
+        "The bucket holds only copies of the templates deploy uploads, which are in the repository and expire after 30 days; server access logs would need a second bucket in every bootstrapped account and region",
+    )?;
     let arn = bucket.get_att::<String>("Arn");
     stack.add(
         "TemplateBucketPolicy",

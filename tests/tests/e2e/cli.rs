@@ -107,7 +107,7 @@ fn list_shows_deploy_order_and_dependencies() {
          OmcStaging-Data        <- OmcStaging-Delivery, OmcStaging-Network\n\
          OmcStaging-Services    <- OmcStaging-Delivery, OmcStaging-Network, OmcStaging-Data\n\
          OmcStaging-Monitoring  <- OmcStaging-Delivery, OmcStaging-Data, OmcStaging-Services\n\
-         OmcStaging-Security    <- OmcStaging-Delivery\n"
+         OmcStaging-Security    <- OmcStaging-Delivery, OmcStaging-Network\n"
     );
     let output = run("staging", &["list", "--json"]);
     let first: serde_json::Value =

@@ -353,7 +353,7 @@ pub const LOGS_KMS_KEY: Rule = Rule {
     doc: RuleDoc {
         checks: "`AWS::Logs::LogGroup` has a `KmsKeyId`. Error in production, warning in staging, off in development: CloudWatch Logs always encrypts with a service key, and one key serves every log group of an environment (about $1 a month).",
         why: "Logs hold what applications print: request details, identifiers, sometimes data. With a customer-managed key, reading them needs KMS permission too, every decrypt is in CloudTrail, and access can be revoked by the key policy alone.",
-        fix: "Give the log group a `KmsKeyId` whose key policy allows `logs.<region>.amazonaws.com` (`LogGroupProps::kms_key`, or the `log_key` of the construct that makes the log group).",
+        fix: "Give the log group a `KmsKeyId` whose key policy allows `logs.<region>.amazonaws.com` (`LogGroupProps::kms_key`; the `log_key` of `FargateService`, `ScheduledTask`, `WebAcl` and `EksRunnerCluster`; `VpcProps::flow_log_key`).",
         example: r#"{ "Type": "AWS::Logs::LogGroup", "Properties": { "KmsKeyId": { "Fn::GetAtt": ["LogsKey", "Arn"] } } }"#,
     },
     equivalents: Equivalents {
@@ -486,7 +486,7 @@ pub const ECR_KMS_KEY: Rule = Rule {
     doc: RuleDoc {
         checks: "`AWS::ECR::Repository` has `EncryptionConfiguration.EncryptionType` `KMS` (or `KMS_DSSE`). A warning: the default, AES-256, encrypts images at rest too.",
         why: "With a KMS key, pulling an image needs the key too and every use is in CloudTrail; it matters where images contain secrets or proprietary code that IAM alone should not guard.",
-        fix: "Set `EcrRepositoryProps::encryption` to a KMS key; a repository pulled from other accounts needs a customer-managed key whose policy lets them decrypt.",
+        fix: "Set `EcrRepositoryProps::encryption_key` to a KMS key; a repository pulled from other accounts needs a customer-managed key whose policy lets them decrypt.",
         example: r#"{ "Type": "AWS::ECR::Repository", "Properties": { "EncryptionConfiguration": { "EncryptionType": "KMS", "KmsKey": { "Fn::GetAtt": ["ImagesKey", "Arn"] } } } }"#,
     },
     equivalents: Equivalents {
