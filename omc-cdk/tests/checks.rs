@@ -822,11 +822,11 @@ fn reports_render_as_table_json_and_sarif() {
 
 #[test]
 fn the_rule_documentation_is_generated_into_docs() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/checks.md");
-    let generated = check::rules_markdown(&rules::documented());
     // Below this line the file is written by hand (the OMC apps' fixes and suppressions).
     const HAND_WRITTEN: &str =
         "\n<!-- Written by hand below this line: the OMC apps' decisions. -->\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/checks.md");
+    let generated = check::rules_markdown(&rules::documented());
     let read = || std::fs::read_to_string(&path).unwrap_or_default();
     if std::env::var_os("OMC_UPDATE_DOCS").is_some() {
         let current = read();
@@ -840,6 +840,10 @@ fn the_rule_documentation_is_generated_into_docs() {
     assert!(
         head == generated,
         "docs/checks.md is out of date: run `OMC_UPDATE_DOCS=1 cargo test -p omc-cdk --test checks`"
+    );
+    assert!(
+        current.contains(HAND_WRITTEN),
+        "docs/checks.md lost its hand-written part (the OMC apps' fixes and suppressions)"
     );
     for rule in rules::documented() {
         assert!(
@@ -856,7 +860,7 @@ mod api {
     use serde_json::json;
 
     /// A suppression is written for the other scanners too, with the same reason: checkov's
-    /// `skip`, cfn_nag's `rules_to_suppress` and cfn-lint's `ignore_checks`. Two of our rules
+    /// `skip`, `cfn_nag`'s `rules_to_suppress` and cfn-lint's `ignore_checks`. Two of our rules
     /// sharing an equivalent give one entry with both reasons; entries a construct wrote
     /// itself are kept; `check` lists the equivalents under the suppression.
     #[test]
