@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use omc_cdk_core::{App, Synthesis, SynthesizedStack};
 use omc_cdk_deploy::api::CloudFormationApi;
-use omc_cdk_deploy::diff::{self, Style};
 use omc_cdk_deploy::engine::{
     Approval, Approver, Engine, Method, Outcome, ParameterOverride, PlannedStack, RunError,
     RunSummary, Settings, TOOLKIT_STACK, check_parameters,
@@ -77,23 +76,6 @@ pub(crate) struct DeployArgs {
     /// Where templates and outputs.json are written
     #[arg(long, short, default_value = "omc.out", value_name = "DIR")]
     out: PathBuf,
-    /// Print everything the AWS SDK says about errors
-    #[arg(long, short)]
-    verbose: bool,
-}
-
-/// Arguments of `diff`.
-#[derive(clap::Args, Debug)]
-pub(crate) struct DiffArgs {
-    /// Stacks to compare (names or `*` patterns), with the stacks they depend on; default: all
-    #[arg(value_name = "STACK")]
-    stacks: Vec<String>,
-    /// Only the named stacks
-    #[arg(long)]
-    exclusively: bool,
-    /// Exit with 1 when anything differs (for CI)
-    #[arg(long)]
-    fail: bool,
     /// Print everything the AWS SDK says about errors
     #[arg(long, short)]
     verbose: bool,
@@ -580,82 +562,6 @@ fn reader(apis: BTreeMap<String, Arc<SdkApi>>, settings: Settings) -> Arc<Engine
         Arc::new(PlainReporter::new(Box::new(std::io::sink()), 0)),
         Arc::new(RefuseApprover),
     )
-}
-
-/// `diff`.
-pub(crate) fn diff(
-    app: &App,
-    synthesis: &Synthesis,
-    args: &DiffArgs,
-    streams: &mut Streams<'_>,
-) -> u8 {
-    let selected = match select(
-        synthesis,
-        &args.stacks,
-        args.exclusively,
-        Extend::Dependencies,
-    ) {
-        Ok(s) => s,
-        Err(message) => {
-            let _ = writeln!(streams.stderr, "error: {message}");
-            return EXIT_USAGE;
-        }
-    };
-    let stacks = planned(&selected);
-    let runtime = match runtime() {
-        Ok(r) => r,
-        Err(message) => {
-            let _ = writeln!(streams.stderr, "error: {message}");
-            return EXIT_FAILURE;
-        }
-    };
-    let settings = Settings {
-        schemas: app.schemas(),
-        poll_interval: Duration::from_millis(500),
-        ..Settings::default()
-    };
-    let result = runtime.block_on(async {
-        let apis = apis_from_environment(&stacks).await.map_err(Err)?;
-        reader(apis, settings).diff(&stacks).await.map_err(Ok)
-    });
-    let diffs = match result {
-        Ok(d) => d,
-        Err(Err(message)) => {
-            let _ = writeln!(streams.stderr, "error: {message}");
-            return EXIT_FAILURE;
-        }
-        Err(Ok(error)) => {
-            print_run_error(&error, args.verbose, streams.stderr);
-            return EXIT_FAILURE;
-        }
-    };
-    let style = Style {
-        color: streams.process && color_enabled(std::io::stdout().is_terminal()),
-    };
-    let mut differs = false;
-    let mut failed = false;
-    for (stack, result) in diffs {
-        match result {
-            Ok(d) => {
-                differs |= !d.is_empty();
-                let _ = write!(streams.stdout, "{}", diff::render(&stack, &d, style));
-            }
-            Err(error) => {
-                failed = true;
-                let _ = writeln!(streams.stderr, "error: {stack}: {error}");
-                if args.verbose
-                    && let Some(detail) = &error.detail
-                {
-                    let _ = writeln!(streams.stderr, "details: {detail}");
-                }
-            }
-        }
-    }
-    if failed || (args.fail && differs) {
-        EXIT_FAILURE
-    } else {
-        EXIT_OK
-    }
 }
 
 /// `destroy`.

@@ -15,6 +15,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[cfg(feature = "deploy")]
 mod deploy;
+mod review;
 
 #[cfg(feature = "deploy")]
 pub use deploy::EXIT_INTERRUPTED;
@@ -65,9 +66,8 @@ enum Command {
     /// Deploy stacks through CloudFormation change sets
     #[cfg(feature = "deploy")]
     Deploy(crate::deploy::DeployArgs),
-    /// Compare the synthesized templates with the deployed ones
-    #[cfg(feature = "deploy")]
-    Diff(crate::deploy::DiffArgs),
+    /// Review a change against the deployed stacks or a synth output directory (--against)
+    Diff(crate::review::DiffArgs),
     /// Delete deployed stacks, dependents first
     #[cfg(feature = "deploy")]
     Destroy(crate::deploy::DestroyArgs),
@@ -189,8 +189,6 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    #[cfg(not(feature = "deploy"))]
-    let _ = process;
     let (name, version) = { app.program() };
     let mut command = Cli::command();
     if let Some(name) = name {
@@ -230,6 +228,12 @@ where
         } => check_command(app, format, &out, &stacks, stdout, stderr),
         Command::Cost(args) => cost_command(app, &args, stdout, stderr),
         Command::List { json } => list_command(app, json, stdout, stderr),
+        Command::Diff(args) => {
+            let Some((synthesis, report)) = synthesize(app, stderr) else {
+                return EXIT_FAILURE;
+            };
+            crate::review::diff_command(app, &synthesis, &report, &args, stdout, stderr, process)
+        }
         #[cfg(feature = "deploy")]
         Command::Bootstrap(args) => {
             let mut streams = crate::deploy::Streams {
@@ -256,7 +260,6 @@ where
                     }
                     crate::deploy::deploy(app, &synthesis, args, &mut streams)
                 }
-                Command::Diff(args) => crate::deploy::diff(app, &synthesis, &args, &mut streams),
                 Command::Destroy(args) => crate::deploy::destroy(&synthesis, &args, &mut streams),
                 _ => EXIT_USAGE,
             }

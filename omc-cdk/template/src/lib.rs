@@ -24,6 +24,7 @@
 pub mod constraints;
 pub mod diff;
 mod model;
+pub mod review;
 pub mod schedule;
 pub mod schema;
 mod stage;
@@ -32,5 +33,5 @@ mod values;
 
 pub use model::{Model, ResourceView, StackInput};
 pub use stage::Stage;
-pub use synth_dir::read_synth_dir;
+pub use synth_dir::{SynthDirStack, read_synth_dir, read_synth_dir_stacks};
 pub use values::{container_insights, integer, items};

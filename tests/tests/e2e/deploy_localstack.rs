@@ -471,11 +471,7 @@ fn the_omc_staging_app_deploys_redeploys_diffs_and_destroys_on_localstack() {
     assert_eq!(tag("BackendImageTag"), "1.2.3");
     let (code, stdout, _) = run_as(&localstack, &cwd, &["staging", "diff", "--fail"], &omc);
     assert_eq!(code, Some(0), "{stdout}");
-    assert_eq!(
-        stdout.matches("There were no differences").count(),
-        6,
-        "{stdout}"
-    );
+    assert_eq!(stdout, "No differences.\n");
 
     // Another tag is a parameter change: only Services is updated, the change summary says
     // which parameters change and which deployed values are kept.

@@ -12,6 +12,7 @@ mod deploy_localstack;
 mod deploy_moto;
 mod determinism;
 mod registry;
+mod review;
 mod snapshots;
 
 use std::path::PathBuf;
