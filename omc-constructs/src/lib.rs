@@ -20,6 +20,7 @@
 //! let data = Stack::new(&app, "Data", StackProps::default())?;
 //! let db = Rds::new(&data, "Db", RdsProps {
 //!     multi_az: true, // production (the default stage) wants a standby
+//!     enhanced_monitoring_seconds: Some(60),
 //!     ..RdsProps::new(&vpc, PostgresVersion::V17_6)
 //! })?;
 //! assert_eq!(db.connections().default_port(), Some(omc_constructs::Port::tcp(5432)));
