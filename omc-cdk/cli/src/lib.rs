@@ -15,6 +15,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[cfg(feature = "deploy")]
 mod deploy;
+mod graph;
 
 #[cfg(feature = "deploy")]
 pub use deploy::EXIT_INTERRUPTED;
@@ -62,6 +63,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw the stacks, their dependencies and references (Mermaid or DOT)
+    Graph(crate::graph::GraphArgs),
     /// Deploy stacks through CloudFormation change sets
     #[cfg(feature = "deploy")]
     Deploy(crate::deploy::DeployArgs),
@@ -230,6 +233,7 @@ where
         } => check_command(app, format, &out, &stacks, stdout, stderr),
         Command::Cost(args) => cost_command(app, &args, stdout, stderr),
         Command::List { json } => list_command(app, json, stdout, stderr),
+        Command::Graph(args) => crate::graph::graph_command(app, &args, stdout, stderr),
         #[cfg(feature = "deploy")]
         Command::Bootstrap(args) => {
             let mut streams = crate::deploy::Streams {
