@@ -56,7 +56,11 @@ pub(crate) fn graph_command(
             .filter(|name| omc_cdk_core::glob_match(pattern, name))
             .collect();
         if matching.is_empty() {
-            let names: Vec<&str> = synthesis.stacks().iter().map(|s| s.name()).collect();
+            let names: Vec<&str> = synthesis
+                .stacks()
+                .iter()
+                .map(omc_cdk_core::SynthesizedStack::name)
+                .collect();
             let _ = writeln!(
                 stderr,
                 "error: --changed {pattern}: no stack matches (the stacks: {})",
@@ -103,11 +107,14 @@ pub(crate) fn graph_command(
 
 #[cfg(test)]
 mod tests {
-    use omc_cdk_core::{App, RawResource, Stack, StackProps};
+    use omc_cdk_core::{App, AppSettings, CrossStackReferences, RawResource, Stack, StackProps};
 
     /// Two stacks: Data imports Network's VPC id; Ops only depends on Data.
     fn app() -> App {
-        let app = App::new();
+        app_with(App::new())
+    }
+
+    fn app_with(app: App) -> App {
         let network = Stack::new(&app, "Net-work", StackProps::default()).unwrap();
         let vpc = network
             .child("Vpc")
@@ -135,10 +142,13 @@ mod tests {
     }
 
     fn run(args: &[&str]) -> (u8, String, String) {
+        run_on(&app(), args)
+    }
+
+    fn run_on(app: &App, args: &[&str]) -> (u8, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut argv = vec!["app", "graph"];
-        argv.extend_from_slice(args);
-        let code = crate::run_with(&app(), argv, &mut out, &mut err);
+        let command_line = ["app", "graph"].iter().chain(args).copied();
+        let code = crate::run_with(app, command_line, &mut out, &mut err);
         (
             code,
             String::from_utf8(out).unwrap(),
@@ -198,6 +208,28 @@ flowchart TD
         assert_eq!(
             err,
             "error: --changed Nope: no stack matches (the stacks: Net-work, Data, Ops)\n"
+        );
+    }
+
+    #[test]
+    fn weak_references_are_dashed() {
+        let app = app_with(App::with_settings(AppSettings {
+            cross_stack_references: CrossStackReferences::Weak,
+            ..AppSettings::default()
+        }));
+        let (code, mermaid, err) = run_on(&app, &[]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            mermaid.contains("    Network -.->|\"1 weak reference<br/>Vpc\"| Data\n"),
+            "{mermaid}"
+        );
+        let (code, dot, err) = run_on(&app, &["--format", "dot"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            dot.contains(
+                "    \"Net-work\" -> \"Data\" [label=\"1 weak reference\\nVpc\", style=dashed];\n"
+            ),
+            "{dot}"
         );
     }
 

@@ -249,14 +249,14 @@ impl<'a> Graph<'a> {
                 let Some(&producer) = index.get(dependency.as_str()) else {
                     continue;
                 };
-                let referenced = found
+                let has_reference = found
                     .range(
                         (consumer, producer, EdgeKind::Exports)
                             ..=(consumer, producer, EdgeKind::Weak),
                     )
                     .next()
                     .is_some();
-                if !referenced {
+                if !has_reference {
                     found.insert((consumer, producer, EdgeKind::Order), Carried::default());
                 }
             }

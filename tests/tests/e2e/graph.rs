@@ -16,8 +16,8 @@ const APPS: [(&str, Build); 3] = [
 fn graph(build: Build, args: &[&str]) -> String {
     let app = build().unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let argv = ["app", "graph"].iter().chain(args).copied();
-    let code = app.run_with(argv, &mut out, &mut err);
+    let command_line = ["app", "graph"].iter().chain(args).copied();
+    let code = app.run_with(command_line, &mut out, &mut err);
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
     String::from_utf8(out).unwrap()
 }
