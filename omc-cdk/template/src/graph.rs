@@ -41,6 +41,9 @@ use serde_json::Value as Json;
 /// The metadata key of a resource's construct path (AWS CDK's).
 const PATH_METADATA_KEY: &str = "aws:cdk:path";
 
+/// The Mermaid style of a changed stack.
+const MERMAID_CHANGED: &str = "fill:#fff4c2,stroke:#d4a72c,stroke-width:3px";
+
 /// The DOT attributes of a changed stack's node.
 const DOT_CHANGED: &str = "fillcolor=\"#fff4c2\", color=\"#d4a72c\", penwidth=3";
 
@@ -331,9 +334,15 @@ impl<'a> Graph<'a> {
             );
         }
         if !self.changed.is_empty() {
-            out.push_str("    classDef changed fill:#fff4c2,stroke:#d4a72c,stroke-width:3px\n");
+            let _ = writeln!(out, "    classDef changed {MERMAID_CHANGED}");
             let marked: Vec<&str> = self.changed.iter().map(|&i| ids[i].as_str()).collect();
             let _ = writeln!(out, "    class {} changed", marked.join(","));
+            // Not every Mermaid version applies a class to a subgraph; all apply `style`.
+            if options.resources {
+                for id in marked {
+                    let _ = writeln!(out, "    style {id} {MERMAID_CHANGED}");
+                }
+            }
         }
         out
     }
@@ -800,7 +809,12 @@ flowchart TD
             mermaid.contains("        DataxG0[\"Db<br/>2 resources\"]\n"),
             "{mermaid}"
         );
-        assert!(mermaid.ends_with("    class Net1 changed\n"), "{mermaid}");
+        assert!(
+            mermaid.ends_with(
+                "    class Net1 changed\n    style Net1 fill:#fff4c2,stroke:#d4a72c,stroke-width:3px\n"
+            ),
+            "{mermaid}"
+        );
         assert!(dot.contains("    compound=true;\n"), "{dot}");
         assert!(
             dot.contains("    subgraph \"cluster_0\" {\n        style=\"rounded,filled\";\n"),
