@@ -11,6 +11,9 @@
 //!   `Fn::GetStackOutput` (`CrossStackReferences::Weak`), which CloudFormation does not lock;
 //! - solid, labelled `deploy order`: a dependency without a reference (an explicit one).
 //!
+//! Imports of exports that no stack of the app defines come from one `(outside the app)` node,
+//! labelled with the export names.
+//!
 //! Pure and deterministic: the same stacks give the same bytes, whatever the order of maps.
 //!
 //! ```
@@ -40,6 +43,10 @@ use serde_json::Value as Json;
 
 /// The metadata key of a resource's construct path (AWS CDK's).
 const PATH_METADATA_KEY: &str = "aws:cdk:path";
+
+/// The node that imports of exports no stack of the app defines come from (a CloudFormation
+/// stack name cannot contain spaces or parentheses, so no stack has this name).
+const OUTSIDE: &str = "(outside the app)";
 
 /// The Mermaid style of a changed stack.
 const MERMAID_CHANGED: &str = "fill:#fff4c2,stroke:#d4a72c,stroke-width:3px";
@@ -172,6 +179,9 @@ struct Graph<'a> {
     stacks: &'a [GraphStack<'a>],
     edges: Vec<Edge>,
     changed: BTreeSet<usize>,
+    /// Whether a stack imports an export no stack of the app defines: those edges come from
+    /// one node, index `stacks.len()`.
+    outside: bool,
 }
 
 /// Draws the stacks (in the order given, which should be deploy order) in `format`.
@@ -230,7 +240,13 @@ impl<'a> Graph<'a> {
                             export.to_owned(),
                             label.clone(),
                         ),
-                        None => continue,
+                        // An export of a stack outside the app: drawn from one node.
+                        None => (
+                            stacks.len(),
+                            EdgeKind::Exports,
+                            export.to_owned(),
+                            export.to_owned(),
+                        ),
                     },
                     Reference::StackOutput { stack, output } => match index.get(stack) {
                         Some(&producer) => (
@@ -272,11 +288,13 @@ impl<'a> Graph<'a> {
                 kind,
                 carried,
             })
-            .collect();
+            .collect::<Vec<Edge>>();
+        let outside = edges.iter().any(|edge| edge.from == stacks.len());
         Ok(Self {
             stacks,
             edges,
             changed,
+            outside,
         })
     }
 
@@ -294,12 +312,21 @@ impl<'a> Graph<'a> {
     }
 
     fn mermaid(&self, options: &GraphOptions) -> String {
-        let ids = mermaid_ids(self.stacks);
+        let mut ids = mermaid_ids(self.stacks);
+        if self.outside {
+            let mut id = "Outside".to_owned();
+            let mut n = 2;
+            while ids.contains(&id) {
+                id = format!("Outside{n}");
+                n += 1;
+            }
+            ids.push(id);
+        }
         let mut out = String::from("flowchart TD\n");
         out.push_str(
             "    %% Arrows go from a stack to the stacks that use it (deploy order). Solid: exports imported with Fn::ImportValue, or a dependency without references; dashed: weak references (Fn::GetStackOutput).\n",
         );
-        for (i, id) in ids.iter().enumerate() {
+        for (i, id) in ids.iter().enumerate().take(self.stacks.len()) {
             let label = mermaid_label(&self.stack_label(i));
             if options.resources {
                 let _ = writeln!(out, "    subgraph {id}[\"{label}\"]");
@@ -318,6 +345,9 @@ impl<'a> Graph<'a> {
             } else {
                 let _ = writeln!(out, "    {id}[\"{label}\"]");
             }
+        }
+        if let Some(id) = ids.get(self.stacks.len()) {
+            let _ = writeln!(out, "    {id}[\"{OUTSIDE}\"]");
         }
         for edge in &self.edges {
             let arrow = if edge.kind == EdgeKind::Weak {
@@ -395,19 +425,29 @@ impl<'a> Graph<'a> {
                 let _ = writeln!(out, "    {id} [label=\"{label}\"];");
             }
         }
+        if self.outside {
+            let _ = writeln!(
+                out,
+                "    {} [label=\"{OUTSIDE}\", style=dashed];",
+                dot_id(OUTSIDE)
+            );
+        }
         for edge in &self.edges {
             let mut attributes = vec![format!("label=\"{}\"", dot_label(&edge.label()))];
             if edge.kind == EdgeKind::Weak {
                 attributes.push("style=dashed".to_owned());
             }
             if options.resources {
-                attributes.push(format!("ltail=\"cluster_{}\"", edge.from));
+                if edge.from < self.stacks.len() {
+                    attributes.push(format!("ltail=\"cluster_{}\"", edge.from));
+                }
                 attributes.push(format!("lhead=\"cluster_{}\"", edge.to));
             }
+            let from = self.stacks.get(edge.from).map_or(OUTSIDE, |s| s.name);
             let _ = writeln!(
                 out,
                 "    {} -> {} [{}];",
-                dot_id(self.stacks[edge.from].name),
+                dot_id(from),
                 dot_id(self.stacks[edge.to].name),
                 attributes.join(", ")
             );
@@ -762,8 +802,10 @@ flowchart TD
     Net1[\"Net-1<br/>3 resources\"]
     Datax[\"Data #quot;x#quot;<br/>2 resources\"]
     Send[\"end<br/>0 resources\"]
+    Outside[\"(outside the app)\"]
     Net1 -->|\"4 exports<br/>Key.Arn<br/>Vpc<br/>Vpc/SubnetA/Subnet\"| Datax
     Net1 -.->|\"1 weak reference<br/>Key.KeyId\"| Datax
+    Outside -->|\"1 export<br/>Elsewhere:Thing\"| Datax
     Net1 -->|\"deploy order\"| Send
     Datax -->|\"deploy order\"| Send
 ";
@@ -786,6 +828,16 @@ flowchart TD
         );
         assert!(
             dot.contains("    \"Net-1\" -> \"Data \\\"x\\\"\" [label=\"1 weak reference\\nKey.KeyId\", style=dashed];\n"),
+            "{dot}"
+        );
+        assert!(
+            dot.contains(
+                "    \"(outside the app)\" [label=\"(outside the app)\", style=dashed];\n"
+            ),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("    \"(outside the app)\" -> \"Data \\\"x\\\"\" [label=\"1 export\\nElsewhere:Thing\"];\n"),
             "{dot}"
         );
         assert_balanced(&dot);
