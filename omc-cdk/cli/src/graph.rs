@@ -19,6 +19,9 @@ pub(crate) struct GraphArgs {
     /// With --resources: the most constructs drawn per stack, the rest as one node (0: all)
     #[arg(long, value_name = "N", default_value_t = 30)]
     max_groups: usize,
+    /// With --resources: also the references (`Ref`, `Fn::GetAtt`) between a stack's constructs
+    #[arg(long, requires = "resources")]
+    resource_edges: bool,
     /// Mark these stacks as changed (a name or `*` pattern; repeatable)
     #[arg(long, value_name = "STACK")]
     changed: Vec<String>,
@@ -87,6 +90,7 @@ pub(crate) fn graph_command(
     let options = GraphOptions {
         resources: args.resources,
         max_groups: args.max_groups,
+        resource_edges: args.resource_edges,
         changed,
     };
     let format = match args.format {
@@ -203,6 +207,9 @@ flowchart TD
         let (code, _, err) = run(&["--format", "svg"]);
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("invalid value 'svg'"), "{err}");
+        let (code, _, err) = run(&["--resource-edges"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--resources"), "{err}");
         let (code, out, err) = run(&["--changed", "Nope"]);
         assert_eq!((code, out.as_str()), (2, ""));
         assert_eq!(

@@ -89,6 +89,9 @@ pub struct GraphOptions {
     /// With `resources`: the most constructs drawn in one stack; the smallest others are drawn
     /// together as one `N more constructs` node. `0` draws all. Default: 30.
     pub max_groups: usize,
+    /// With `resources`: also draw the references (`Ref`, `Fn::GetAtt`) between a stack's
+    /// constructs, counted per pair. Default: `false`.
+    pub resource_edges: bool,
     /// The stacks to mark as changed (exact names). Default: none.
     pub changed: Vec<String>,
 }
@@ -98,6 +101,7 @@ impl Default for GraphOptions {
         Self {
             resources: false,
             max_groups: 30,
+            resource_edges: false,
             changed: Vec::new(),
         }
     }
@@ -331,15 +335,22 @@ impl<'a> Graph<'a> {
             if options.resources {
                 let _ = writeln!(out, "    subgraph {id}[\"{label}\"]");
                 out.push_str("        direction TB\n");
-                for (g, group) in groups(&self.stacks[i], options.max_groups)
-                    .iter()
-                    .enumerate()
-                {
+                let groups = groups(&self.stacks[i], options.max_groups);
+                for (g, group) in groups.iter().enumerate() {
                     let _ = writeln!(
                         out,
                         "        {id}G{g}[\"{}\"]",
                         mermaid_label(&group_label(group))
                     );
+                }
+                if options.resource_edges {
+                    for ((referenced, referrer), count) in group_links(&self.stacks[i], &groups) {
+                        let _ = writeln!(
+                            out,
+                            "        {id}G{referenced} -->|\"{}\"| {id}G{referrer}",
+                            plural(count, "reference", "references")
+                        );
+                    }
                 }
                 out.push_str("    end\n");
             } else {
@@ -407,13 +418,26 @@ impl<'a> Graph<'a> {
                     out,
                     "        {id} [label=\"{label}\", style=\"rounded,bold\"];"
                 );
-                for group in groups(stack, options.max_groups) {
+                let groups = groups(stack, options.max_groups);
+                let group_id = |group: &Group| dot_id(&format!("{}/{}", stack.name, group.name));
+                for group in &groups {
                     let _ = writeln!(
                         out,
                         "        {} [label=\"{}\", style=\"rounded,filled\", fillcolor=\"#ffffff\"];",
-                        dot_id(&format!("{}/{}", stack.name, group.name)),
-                        dot_label(&group_label(&group))
+                        group_id(group),
+                        dot_label(&group_label(group))
                     );
+                }
+                if options.resource_edges {
+                    for ((referenced, referrer), count) in group_links(stack, &groups) {
+                        let _ = writeln!(
+                            out,
+                            "        {} -> {} [label=\"{}\", color=\"#888888\", fontcolor=\"#888888\"];",
+                            group_id(&groups[referenced]),
+                            group_id(&groups[referrer]),
+                            plural(count, "reference", "references")
+                        );
+                    }
                 }
                 out.push_str("    }\n");
             } else if changed {
@@ -566,14 +590,7 @@ fn groups(stack: &GraphStack<'_>, max: usize) -> Vec<Group> {
     let mut by_name: BTreeMap<String, (usize, BTreeSet<&str>)> = BTreeMap::new();
     let resources = stack.template.get("Resources").and_then(Json::as_object);
     for (id, resource) in resources.into_iter().flatten() {
-        let name = resource_path(stack, id)
-            .and_then(|path| {
-                path.strip_prefix(stack.name)
-                    .and_then(|p| p.strip_prefix('/'))
-                    .and_then(|p| p.split('/').next())
-                    .filter(|segment| !segment.is_empty())
-            })
-            .unwrap_or(id);
+        let name = group_name(stack, id);
         let entry = by_name.entry(name.to_owned()).or_default();
         entry.0 += 1;
         if let Some(kind) = resource.get("Type").and_then(Json::as_str) {
@@ -619,6 +636,88 @@ fn groups(stack: &GraphStack<'_>, max: usize) -> Vec<Group> {
         single_type: None,
     });
     groups
+}
+
+/// The top construct of a resource: the first segment of its path after the stack; its
+/// logical id when the path is unknown.
+fn group_name<'t>(stack: &GraphStack<'t>, logical_id: &'t str) -> &'t str {
+    resource_path(stack, logical_id)
+        .and_then(|path| {
+            path.strip_prefix(stack.name)
+                .and_then(|p| p.strip_prefix('/'))
+                .and_then(|p| p.split('/').next())
+                .filter(|segment| !segment.is_empty())
+        })
+        .unwrap_or(logical_id)
+}
+
+/// The references (`Ref`, `Fn::GetAtt`) between a stack's drawn groups: (referenced, referrer) -> how
+/// many pairs of resources. A construct not drawn on its own is in the last group.
+fn group_links(stack: &GraphStack<'_>, groups: &[Group]) -> BTreeMap<(usize, usize), usize> {
+    let index: BTreeMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, group)| (group.name.as_str(), i))
+        .collect();
+    let rest = groups.len().saturating_sub(1);
+    let group_of = |id| index.get(group_name(stack, id)).copied().unwrap_or(rest);
+    let mut links = BTreeMap::new();
+    let Some(resources) = stack.template.get("Resources").and_then(Json::as_object) else {
+        return links;
+    };
+    for (id, resource) in resources {
+        let referrer = group_of(id.as_str());
+        let mut targets = BTreeSet::new();
+        collect_local_references(resource, &mut targets);
+        for target in targets {
+            if !resources.contains_key(target) {
+                continue;
+            }
+            let referenced = group_of(target);
+            if referenced != referrer {
+                *links.entry((referenced, referrer)).or_insert(0) += 1;
+            }
+        }
+    }
+    links
+}
+
+/// The logical ids a value names with `Ref` or `Fn::GetAtt`.
+fn collect_local_references<'t>(json: &'t Json, found: &mut BTreeSet<&'t str>) {
+    match json {
+        Json::Object(map) => {
+            if map.len() == 1 {
+                if let Some(Json::String(id)) = map.get("Ref") {
+                    found.insert(id);
+                    return;
+                }
+                match map.get("Fn::GetAtt") {
+                    Some(Json::Array(args)) => {
+                        if let Some(id) = args.first().and_then(Json::as_str) {
+                            found.insert(id);
+                        }
+                        return;
+                    }
+                    Some(Json::String(dotted)) => {
+                        if let Some((id, _)) = dotted.split_once('.') {
+                            found.insert(id);
+                        }
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+            for value in map.values() {
+                collect_local_references(value, found);
+            }
+        }
+        Json::Array(items) => {
+            for item in items {
+                collect_local_references(item, found);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn group_label(group: &Group) -> Vec<String> {
@@ -881,6 +980,54 @@ flowchart TD
             "{dot}"
         );
         assert_balanced(&dot);
+    }
+
+    #[test]
+    fn resource_edges_count_references_between_constructs() {
+        let template = json!({"Resources": {
+            "Key": {"Type": "AWS::KMS::Key", "Metadata": {"aws:cdk:path": "S/Key/Resource"}},
+            "Log": {"Type": "AWS::Logs::LogGroup",
+                "Metadata": {"aws:cdk:path": "S/App/Logs"},
+                "Properties": {"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}},
+            "Task": {"Type": "AWS::ECS::TaskDefinition",
+                "Metadata": {"aws:cdk:path": "S/App/Task"},
+                "Properties": {"A": {"Ref": "Log"}, "B": {"Fn::GetAtt": "Key.Arn"},
+                    "C": {"Ref": "AWS::Region"}, "D": {"Ref": "Key"}}}
+        }});
+        let stacks = [GraphStack {
+            name: "S",
+            dependencies: &[],
+            template: &template,
+            paths: None,
+        }];
+        let options = GraphOptions {
+            resources: true,
+            resource_edges: true,
+            ..GraphOptions::default()
+        };
+        let mermaid = render(&stacks, GraphFormat::Mermaid, &options).unwrap();
+        assert!(
+            mermaid.contains("        SG1 -->|\"2 references\"| SG0\n    end\n"),
+            "{mermaid}"
+        );
+        let dot = render(&stacks, GraphFormat::Dot, &options).unwrap();
+        assert!(
+            dot.contains(
+                "        \"S/Key\" -> \"S/App\" [label=\"2 references\", color=\"#888888\""
+            ),
+            "{dot}"
+        );
+        assert_balanced(&dot);
+        let without = render(
+            &stacks,
+            GraphFormat::Mermaid,
+            &GraphOptions {
+                resource_edges: false,
+                ..options
+            },
+        )
+        .unwrap();
+        assert!(!without.contains("2 references"), "{without}");
     }
 
     #[test]

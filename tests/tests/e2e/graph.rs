@@ -90,7 +90,7 @@ fn the_graph_command_exits_0_and_refuses_an_unknown_format() {
             .output()
             .unwrap()
     };
-    let output = run(&["--format", "dot", "--resources"]);
+    let output = run(&["--format", "dot", "--resources", "--resource-edges"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         output.status.code(),
@@ -100,6 +100,7 @@ fn the_graph_command_exits_0_and_refuses_an_unknown_format() {
     );
     assert!(stdout.contains("digraph \"stacks\" {\n"), "{stdout}");
     assert!(stdout.ends_with("}\n"), "{stdout}");
+    assert!(stdout.contains("\"OmcStaging-Services/Cluster\" -> \"OmcStaging-Services/Backend\" [label=\"1 reference\""), "{stdout}");
     assert_dot_is_balanced(&stdout);
     let output = run(&["--format", "svg"]);
     assert_eq!(output.status.code(), Some(2));
