@@ -15,6 +15,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[cfg(feature = "deploy")]
 mod deploy;
+mod graph;
 mod review;
 
 #[cfg(feature = "deploy")]
@@ -63,6 +64,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw the stacks, their dependencies and references (Mermaid or DOT)
+    Graph(crate::graph::GraphArgs),
     /// Deploy stacks through CloudFormation change sets
     #[cfg(feature = "deploy")]
     Deploy(crate::deploy::DeployArgs),
@@ -234,6 +237,7 @@ where
             };
             crate::review::diff_command(app, &synthesis, &report, &args, stdout, stderr, process)
         }
+        Command::Graph(args) => crate::graph::graph_command(app, &args, stdout, stderr),
         #[cfg(feature = "deploy")]
         Command::Bootstrap(args) => {
             let mut streams = crate::deploy::Streams {

@@ -23,6 +23,7 @@
 
 pub mod constraints;
 pub mod diff;
+pub mod graph;
 mod model;
 pub mod review;
 pub mod schedule;

@@ -138,6 +138,7 @@ fn help_and_version_exit_zero() {
             "check",
             "cost",
             "list",
+            "graph",
             "deploy",
             "diff",
             "destroy",

@@ -11,6 +11,7 @@ mod deploy_errors;
 mod deploy_localstack;
 mod deploy_moto;
 mod determinism;
+mod graph;
 mod registry;
 mod review;
 mod snapshots;
