@@ -169,6 +169,9 @@ pub(crate) fn diff_command(
     let names: BTreeSet<&str> = pairs.iter().map(|p| p.name.as_str()).collect();
     checks(app, synthesis, report, &base, &names, &mut review);
 
+    if args.format == Format::Markdown {
+        review.graph = graph(synthesis, &review);
+    }
     let text = match args.format {
         Format::Text => review::render_text(
             &review,
@@ -394,4 +397,37 @@ fn finding(appeared: bool, f: &omc_cdk_check::Finding) -> FindingChange {
         path: f.path.clone(),
         message: f.message.clone(),
     }
+}
+
+/// The app's stacks as Mermaid, the changed ones marked; `None` when nothing can be drawn.
+fn graph(synthesis: &Synthesis, review: &Review) -> Option<String> {
+    let changed: Vec<String> = review
+        .stacks
+        .iter()
+        .filter(|s| !s.is_empty() && synthesis.stacks().iter().any(|x| x.name() == s.name))
+        .map(|s| s.name.clone())
+        .collect();
+    if changed.is_empty() {
+        return None;
+    }
+    let stacks: Vec<omc_cdk_template::graph::GraphStack<'_>> = synthesis
+        .stacks()
+        .iter()
+        .map(|stack| omc_cdk_template::graph::GraphStack {
+            name: stack.name(),
+            dependencies: stack.dependencies(),
+            template: stack.json(),
+            paths: Some(stack.paths()),
+        })
+        .collect();
+    let options = omc_cdk_template::graph::GraphOptions {
+        changed,
+        ..omc_cdk_template::graph::GraphOptions::default()
+    };
+    omc_cdk_template::graph::render(
+        &stacks,
+        omc_cdk_template::graph::GraphFormat::Mermaid,
+        &options,
+    )
+    .ok()
 }

@@ -467,6 +467,9 @@ pub struct Review {
     pub findings: Vec<FindingChange>,
     /// Suppressions added or removed.
     pub suppressions: Vec<SuppressionChange>,
+    /// A Mermaid drawing of the stacks with the changed ones marked ([`crate::graph`]), shown
+    /// collapsed at the end of the Markdown.
+    pub graph: Option<String>,
 }
 
 /// What `--fail-on` fails on.
@@ -1615,6 +1618,17 @@ fn markdown_at(review: &Review, fold: u8) -> String {
                 s.scope,
                 escape(&s.reason)
             );
+        }
+    }
+    if let Some(graph) = &review.graph {
+        if fold < 2 {
+            let _ = write!(
+                out,
+                "\n<details><summary>The stacks and the references between them (changed stacks marked)</summary>\n\n```mermaid\n{}\n```\n\n</details>\n",
+                graph.trim_end()
+            );
+        } else {
+            folded.push("the graph of the stacks".to_owned());
         }
     }
     if !folded.is_empty() {
