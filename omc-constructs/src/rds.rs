@@ -97,7 +97,7 @@ pub struct RdsProps<'a> {
     /// Enhanced monitoring (the operating system's metrics, from inside the instance) every
     /// this many seconds: 1, 5, 10, 15, 30 or 60. A monitoring role is created. Costs the
     /// CloudWatch Logs ingestion of the metrics (about 8 KB per sample; at 60 s, about
-    /// $0.20 a month). Default: off (rule `rds-enhanced-monitoring` requires it in production).
+    /// $0.17 a month). Default: off (rule `rds-enhanced-monitoring` requires it in production).
     pub enhanced_monitoring_seconds: Option<u8>,
     /// The port. Default: 5432.
     pub port: u16,

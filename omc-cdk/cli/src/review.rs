@@ -107,7 +107,6 @@ pub(crate) fn diff_command(
         Some(dir) => match omc_cdk_template::read_synth_dir_stacks(dir) {
             Ok(stacks) => stacks
                 .into_iter()
-                .filter(|s| matches(&s.name))
                 .map(|s| Base {
                     name: s.name,
                     region: s.region,
@@ -129,6 +128,13 @@ pub(crate) fn diff_command(
         },
     };
 
+    // The base's stacks outside the selection are not compared, but what they import counts:
+    // removing an export they import fails the deploy.
+    let (base, others): (Vec<Base>, Vec<Base>) = base.into_iter().partition(|b| matches(&b.name));
+    let others: Vec<(&str, &serde_json::Value)> = others
+        .iter()
+        .map(|b| (b.name.as_str(), &b.side.template))
+        .collect();
     // Pairs in deploy order: the synthesis's stacks, then the base's stacks it no longer has.
     let mut pairs = Vec::new();
     for stack in &selected {
@@ -156,7 +162,7 @@ pub(crate) fn diff_command(
             });
         }
     }
-    let mut review = Review::new(&pairs, app.schemas());
+    let mut review = Review::with_others(&pairs, &others, app.schemas());
     match cost(&selected, &base) {
         Ok(cost) => review.cost = Some(cost),
         Err(message) => {
@@ -313,13 +319,31 @@ fn checks(
                 omc_cdk_core::SynthesizedStack::stage,
             )
     };
+    // The base's construct paths, from the templates' metadata: findings read the same way.
+    let paths: Vec<BTreeMap<String, String>> = base
+        .iter()
+        .map(|b| {
+            b.side
+                .template
+                .get("Resources")
+                .and_then(serde_json::Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(id, r)| {
+                    let path = r.pointer("/Metadata/aws:cdk:path")?.as_str()?;
+                    Some((id.clone(), path.to_owned()))
+                })
+                .collect()
+        })
+        .collect();
     let inputs: Vec<omc_cdk_check::StackInput<'_>> = base
         .iter()
-        .map(|b| omc_cdk_check::StackInput {
+        .zip(&paths)
+        .map(|(b, paths)| omc_cdk_check::StackInput {
             name: &b.name,
             template: &b.side.template,
             stage: stage_of(&b.name),
-            paths: None,
+            paths: (!paths.is_empty()).then_some(paths),
         })
         .collect();
     let before = omc_cdk_check::check(&inputs, &app.rules());

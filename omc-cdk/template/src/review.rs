@@ -70,6 +70,35 @@ impl Fate {
         }
     }
 
+    /// What deleting `resource` does: its `DeletionPolicy`, or CloudFormation's default,
+    /// which is a snapshot for an RDS cluster and for an RDS instance outside a cluster.
+    fn on_delete(resource: &Json) -> Fate {
+        if let Some(policy) = resource["DeletionPolicy"].as_str() {
+            return Fate::of(Some(policy));
+        }
+        let rds_default = match resource["Type"].as_str() {
+            Some("AWS::RDS::DBCluster") => true,
+            Some("AWS::RDS::DBInstance") => resource
+                .pointer("/Properties/DBClusterIdentifier")
+                .is_none(),
+            _ => false,
+        };
+        if rds_default {
+            Fate::SnapshotKept
+        } else {
+            Fate::Lost
+        }
+    }
+
+    /// What replacing `resource` does to the old one: its `UpdateReplacePolicy`.
+    fn on_replace(resource: Option<&Json>) -> Fate {
+        match resource.and_then(|r| r["UpdateReplacePolicy"].as_str()) {
+            Some("Retain") => Fate::Retained,
+            Some("Snapshot") => Fate::SnapshotKept,
+            _ => Fate::Lost,
+        }
+    }
+
     /// `data is lost`, `a snapshot is kept`, `the old resource is retained`.
     pub fn describe(self) -> &'static str {
         match self {
@@ -233,7 +262,9 @@ impl Grant {
             } => {
                 effect == "Allow"
                     && principal.as_ref().is_some_and(|p| {
-                        p == &json!("*") || p.get("AWS").is_some_and(|a| a == &json!("*"))
+                        p == &json!("*")
+                            || p.get("AWS").is_some_and(|a| a == &json!("*"))
+                            || p.get("NotPrincipal").is_some()
                     })
             }
             Grant::Exposure { .. } => true,
@@ -488,16 +519,28 @@ pub enum FailOn {
 impl Review {
     /// Compares the stacks.
     pub fn new(pairs: &[StackPair], schemas: Option<SchemaLookup>) -> Review {
+        Review::with_others(pairs, &[], schemas)
+    }
+
+    /// Compares the stacks, knowing the base's other stacks (`(name, template)`, not compared:
+    /// a review of some stacks only) for what they import.
+    pub fn with_others(
+        pairs: &[StackPair],
+        others: &[(&str, &Json)],
+        schemas: Option<SchemaLookup>,
+    ) -> Review {
         // Who imports what in the base (the deployed stacks): an export removed or changed
         // while they import it fails the deploy, which updates the exporting stack first.
         let mut imports: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for pair in pairs {
-            if let Some(old) = &pair.old {
-                let mut found = Vec::new();
-                collect_imports(&old.template, &mut found);
-                for name in found {
-                    imports.entry(name).or_default().insert(pair.name.clone());
-                }
+        let bases = pairs
+            .iter()
+            .filter_map(|p| p.old.as_ref().map(|old| (p.name.as_str(), &old.template)))
+            .chain(others.iter().copied());
+        for (name, template) in bases {
+            let mut found = Vec::new();
+            collect_imports(template, &mut found);
+            for export in found {
+                imports.entry(export).or_default().insert(name.to_owned());
             }
         }
         let mut stacks: Vec<StackReview> = pairs
@@ -580,7 +623,13 @@ fn review_stack(
     let mut removals = Vec::new();
     for r in &diff.resources {
         match r.kind {
-            ChangeKind::Modified if matches!(r.impact, Impact::Replace | Impact::MayReplace) => {
+            // A property the schema does not know (or no schema) may replace the resource too.
+            ChangeKind::Modified
+                if matches!(
+                    r.impact,
+                    Impact::Replace | Impact::MayReplace | Impact::Unknown
+                ) =>
+            {
                 let old = old_resources.get(&r.logical_id);
                 let type_changed = old.is_some_and(|o| o["Type"].as_str() != Some(&r.type_name));
                 let mut forced_by: Vec<String> = r
@@ -588,11 +637,20 @@ fn review_stack(
                     .iter()
                     .filter(|p| matches!(p.impact, Impact::Replace | Impact::MayReplace))
                     .map(|p| p.name.clone())
+                    .chain(
+                        r.properties
+                            .iter()
+                            .filter(|p| p.impact == Impact::Unknown)
+                            .map(|p| format!("{} (schema unknown)", p.name)),
+                    )
                     .collect();
                 if type_changed {
                     forced_by.insert(0, "Type".into());
                 }
-                let policy = old.and_then(|o| o["UpdateReplacePolicy"].as_str());
+                // The less protective of the old and new policies: a change that also weakens the
+                // policy is worth seeing.
+                let fate =
+                    Fate::on_replace(old).min(Fate::on_replace(new_resources.get(&r.logical_id)));
                 replacements.push(Replacement {
                     logical_id: r.logical_id.clone(),
                     path: paths.get(&r.logical_id).cloned(),
@@ -600,18 +658,18 @@ fn review_stack(
                     certain: r.impact == Impact::Replace,
                     forced_by,
                     stateful: r.stateful,
-                    fate: Fate::of(policy),
+                    fate,
                 });
             }
             ChangeKind::Removed if r.stateful => {
-                let policy = old_resources
+                let fate = old_resources
                     .get(&r.logical_id)
-                    .and_then(|o| o["DeletionPolicy"].as_str());
+                    .map_or(Fate::Lost, Fate::on_delete);
                 removals.push(Removal {
                     logical_id: r.logical_id.clone(),
                     path: paths.get(&r.logical_id).cloned(),
                     type_name: r.type_name.clone(),
-                    fate: Fate::of(policy),
+                    fate,
                 });
             }
             _ => {}
@@ -783,8 +841,8 @@ fn statement(policy: String, s: &Json) -> Grant {
         effect: s["Effect"].as_str().unwrap_or("Allow").to_owned(),
         principal: s
             .get("Principal")
-            .or_else(|| s.get("NotPrincipal"))
-            .cloned(),
+            .cloned()
+            .or_else(|| s.get("NotPrincipal").map(|p| json!({ "NotPrincipal": p }))),
         actions,
         resources,
         condition: s.get("Condition").cloned(),
@@ -804,20 +862,34 @@ fn sg_rule(direction: &str, rule: &Json) -> Grant {
     .iter()
     .find_map(|k| rule.get(*k))
     .map_or_else(|| "(none)".to_owned(), short);
-    let protocol = match &rule["IpProtocol"] {
-        Json::String(p) if p == "-1" => "all".to_owned(),
-        Json::Number(n) if n.as_i64() == Some(-1) => "all".to_owned(),
-        Json::String(p) => p.clone(),
+    // Numbers and names are the same protocol: 6 is tcp.
+    let raw = match &rule["IpProtocol"] {
+        Json::String(p) => p.to_ascii_lowercase(),
         other => short(other),
+    };
+    let protocol = match raw.as_str() {
+        "-1" | "all" => "all".to_owned(),
+        "6" => "tcp".to_owned(),
+        "17" => "udp".to_owned(),
+        "1" => "icmp".to_owned(),
+        "58" => "icmpv6".to_owned(),
+        _ => raw,
     };
     let port = |k: &str| rule.get(k).map(short);
     let ports = match (port("FromPort"), port("ToPort")) {
         _ if protocol == "all" => "all".to_owned(),
-        (Some(f), Some(t)) if f == t => f,
-        (Some(f), Some(t)) if f == "-1" || (f == "0" && t == "65535") => {
-            let _ = t;
-            "all".to_owned()
+        (Some(f), Some(t)) if protocol.starts_with("icmp") => {
+            if f == "-1" {
+                "all".to_owned()
+            } else if t == "-1" {
+                format!("type {f}")
+            } else {
+                format!("type {f} code {t}")
+            }
         }
+        (Some(f), _) if f == "-1" => "all".to_owned(),
+        (Some(f), Some(t)) if f == "0" && t == "65535" => "all".to_owned(),
+        (Some(f), Some(t)) if f == t => f,
         (Some(f), Some(t)) => format!("{f}-{t}"),
         _ => "all".to_owned(),
     };
@@ -901,6 +973,15 @@ fn access_changes(
             .filter(|g| !after.contains(g))
             .cloned()
             .collect();
+        // A resource added or removed together with what it protects changes no access by
+        // its Deny statements (a new bucket's TLS-only policy narrows nothing); a policy added
+        // to or removed from a resource that stays does.
+        if n.is_none() && !protects_remaining(o, new) {
+            removed.retain(|g| !matches!(g, Grant::Statement { effect, .. } if effect == "Deny"));
+        }
+        if o.is_none() && !protects_remaining(n, old) {
+            added.retain(|g| !matches!(g, Grant::Statement { effect, .. } if effect == "Deny"));
+        }
         // A statement that only gained or lost actions is shown as those actions.
         let mut i = 0;
         while i < added.len() {
@@ -943,6 +1024,22 @@ fn access_changes(
     out
 }
 
+/// Whether `resource` is a policy attached to a resource that is still there (`Bucket`,
+/// `Queues`, `Topics`, `Roles`, ... naming a logical id of `remaining`).
+fn protects_remaining(resource: Option<&Json>, remaining: &serde_json::Map<String, Json>) -> bool {
+    let Some(props) = resource.map(|r| &r["Properties"]) else {
+        return false;
+    };
+    [
+        "Bucket", "Queues", "Topics", "Roles", "Users", "Groups", "KeyId",
+    ]
+    .iter()
+    .filter_map(|k| props.get(*k))
+    .flat_map(as_list)
+    .filter_map(|v| v.get("Ref").and_then(Json::as_str))
+    .any(|id| remaining.contains_key(id))
+}
+
 /// Whether two statements differ in their actions only.
 fn same_but_actions(a: &Grant, b: &Grant) -> bool {
     match (a, b) {
@@ -963,9 +1060,17 @@ fn same_but_actions(a: &Grant, b: &Grant) -> bool {
                 condition: c2,
                 ..
             },
-        ) => p1 == p2 && e1 == e2 && pr1 == pr2 && r1 == r2 && c1 == c2,
+        ) => {
+            p1 == p2 && e1 == e2 && pr1 == pr2 && r1 == r2 && c1 == c2 && !negated(a) && !negated(b)
+        }
         _ => false,
     }
+}
+
+/// Whether a statement lists `NotAction`: gaining an excluded action narrows it, so its
+/// actions are not compared one by one.
+fn negated(g: &Grant) -> bool {
+    matches!(g, Grant::Statement { actions, .. } if actions.iter().any(|a| a.starts_with("NOT ")))
 }
 
 /// The actions `new` has that `old` has not, and those it lost, each as a statement.
@@ -1404,16 +1509,33 @@ pub fn render_markdown(review: &Review, limit: usize) -> String {
     let text = markdown_at(review, 4);
     let note =
         "\n\n_The review was cut to fit a comment; run `diff --against` locally for all of it._\n";
-    let keep = limit.saturating_sub(note.len());
-    let mut cut: String = text.chars().take(keep).collect();
-    cut.push_str(note);
-    cut
+    let room = note.chars().count();
+    if limit <= room {
+        return note.chars().take(limit).collect();
+    }
+    let keep: String = text.chars().take(limit - room).collect();
+    // At the end of a line, not in the middle of a word or a code span.
+    let cut = keep.rfind('\n').map_or(keep.as_str(), |at| &keep[..at]);
+    format!("{cut}{note}")
 }
 
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    // Every character Markdown could read as markup is escaped (the `*` of IAM wildcards would
+    // otherwise become emphasis), and newlines become spaces.
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn markdown_at(review: &Review, fold: u8) -> String {

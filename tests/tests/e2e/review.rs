@@ -509,3 +509,229 @@ fn a_long_review_folds_to_fit_a_comment() {
     assert!(lightly.contains("<details>"), "{lightly}");
     assert!(lightly.contains("**Access**"), "{lightly}");
 }
+
+/// The engine on small templates: the cases an independent review found wrong, and each
+/// `--fail-on` gate firing for its own kind of change only.
+// The helpers take `json!` literals by value, for readable cases.
+#[allow(clippy::needless_pass_by_value)]
+mod cases {
+    use omc_cdk::template::review::{
+        Direction, FailOn, Fate, Review, StackPair, StackSide, render_markdown,
+    };
+    use serde_json::{Value as Json, json};
+
+    fn review(old: Json, new: Json) -> Review {
+        Review::new(
+            &[StackPair {
+                name: "S".into(),
+                old: Some(StackSide::template(json!({ "Resources": old }))),
+                new: Some(StackSide::template(json!({ "Resources": new }))),
+            }],
+            Some(omc_constructs::cfn::schema::find),
+        )
+    }
+
+    fn gates(r: &Review) -> [bool; 3] {
+        [
+            r.fails(FailOn::Replacement),
+            r.fails(FailOn::Widening),
+            r.fails(FailOn::Stateful),
+        ]
+    }
+
+    fn role(statement: Json) -> Json {
+        json!({ "Type": "AWS::IAM::Role", "Properties": { "AssumeRolePolicyDocument": {},
+            "Policies": [{ "PolicyName": "p", "PolicyDocument": { "Statement": [statement] } }] } })
+    }
+
+    fn sg(rules: Json) -> Json {
+        json!({ "Type": "AWS::EC2::SecurityGroup", "Properties": { "GroupDescription": "g", "SecurityGroupIngress": rules } })
+    }
+
+    #[test]
+    fn each_gate_fires_for_its_own_kind_of_change_only() {
+        // Only widening: a port opened.
+        let r = review(
+            json!({ "G": sg(json!([])) }),
+            json!({ "G": sg(json!([{ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8" }])) }),
+        );
+        assert_eq!(gates(&r), [false, true, false]);
+        // Only a stateless replacement: a launch template's name.
+        let r = review(
+            json!({ "L": { "Type": "AWS::EC2::LaunchTemplate", "Properties": { "LaunchTemplateName": "a", "LaunchTemplateData": {} } } }),
+            json!({ "L": { "Type": "AWS::EC2::LaunchTemplate", "Properties": { "LaunchTemplateName": "b", "LaunchTemplateData": {} } } }),
+        );
+        assert_eq!(gates(&r), [true, false, false]);
+        // Only a stateful removal: a queue.
+        let r = review(
+            json!({ "Q": { "Type": "AWS::SQS::Queue", "Properties": {} } }),
+            json!({}),
+        );
+        assert_eq!(gates(&r), [false, false, true]);
+        assert!(r.fails(FailOn::Any));
+    }
+
+    #[test]
+    fn not_action_is_compared_as_whole_statements() {
+        // Dropping s3:* from NotAction allows S3: a widening.
+        let r = review(
+            json!({ "R": role(json!({ "Effect": "Allow", "NotAction": ["iam:*", "s3:*"], "Resource": "*" })) }),
+            json!({ "R": role(json!({ "Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*" })) }),
+        );
+        let widened: Vec<String> = r.stacks[0]
+            .access
+            .iter()
+            .filter(|a| a.direction == Direction::Widens)
+            .map(|a| a.grant.describe())
+            .collect();
+        assert_eq!(widened, ["inline policy p: Allow NOT iam:* on *"]);
+        assert!(r.fails(FailOn::Widening));
+    }
+
+    #[test]
+    fn not_principal_allows_everyone_else() {
+        let r = review(
+            json!({}),
+            json!({ "P": { "Type": "AWS::SQS::QueuePolicy", "Properties": { "Queues": ["q"], "PolicyDocument": { "Statement": [
+                { "Effect": "Allow", "NotPrincipal": { "AWS": "arn:aws:iam::123456789012:root" }, "Action": "sqs:SendMessage", "Resource": "*" }
+            ] } } } }),
+        );
+        let access = &r.stacks[0].access;
+        assert_eq!(access.len(), 1);
+        assert!(access[0].grant.internet(), "{:?}", access[0].grant);
+    }
+
+    #[test]
+    fn protocol_numbers_and_names_are_the_same_rule() {
+        let r = review(
+            json!({ "G": sg(json!([{ "IpProtocol": "6", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0" },
+                                   { "IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "10.0.0.0/8" }])) }),
+            json!({ "G": sg(json!([{ "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0" },
+                                   { "IpProtocol": "1", "FromPort": -1, "ToPort": -1, "CidrIp": "10.0.0.0/8" }])) }),
+        );
+        assert!(r.stacks[0].access.is_empty(), "{:?}", r.stacks[0].access);
+        let r = review(
+            json!({ "G": sg(json!([])) }),
+            json!({ "G": sg(json!([{ "IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "CidrIp": "10.0.0.0/8" }])) }),
+        );
+        assert_eq!(
+            r.stacks[0].access[0].grant.describe(),
+            "ingress icmp port type 8 from 10.0.0.0/8"
+        );
+    }
+
+    #[test]
+    fn removing_a_bucket_with_its_policy_widens_nothing_but_removing_the_policy_alone_does() {
+        let bucket =
+            json!({ "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": {} });
+        let policy = json!({ "Type": "AWS::S3::BucketPolicy", "Properties": { "Bucket": { "Ref": "B" },
+            "PolicyDocument": { "Statement": [{ "Effect": "Deny", "Principal": { "AWS": "*" }, "Action": "s3:*", "Resource": "*",
+                "Condition": { "Bool": { "aws:SecureTransport": "false" } } }] } } });
+        let both_gone = review(
+            json!({ "B": bucket.clone(), "P": policy.clone() }),
+            json!({}),
+        );
+        assert!(
+            !both_gone.fails(FailOn::Widening),
+            "{:?}",
+            both_gone.stacks[0].access
+        );
+        assert_eq!(both_gone.stacks[0].removals[0].fate, Fate::Retained);
+        let policy_gone = review(
+            json!({ "B": bucket.clone(), "P": policy }),
+            json!({ "B": bucket }),
+        );
+        assert!(
+            policy_gone.fails(FailOn::Widening),
+            "{:?}",
+            policy_gone.stacks[0].access
+        );
+    }
+
+    #[test]
+    fn data_fates_follow_cloudformation_defaults() {
+        // A database without a deletion policy: CloudFormation snapshots it.
+        let r = review(
+            json!({ "Db": { "Type": "AWS::RDS::DBInstance", "Properties": { "Engine": "postgres" } } }),
+            json!({}),
+        );
+        assert_eq!(r.stacks[0].removals[0].fate, Fate::SnapshotKept);
+        assert_eq!(r.stacks[0].data_lost(), 0);
+        // A table without one: its data is gone.
+        let r = review(
+            json!({ "T": { "Type": "AWS::DynamoDB::Table", "Properties": {} } }),
+            json!({}),
+        );
+        assert_eq!(r.stacks[0].removals[0].fate, Fate::Lost);
+        // A replacement that also weakens the policy reports the weaker one.
+        let r = review(
+            json!({ "Db": { "Type": "AWS::RDS::DBInstance", "UpdateReplacePolicy": "Snapshot", "Properties": { "DBName": "a" } } }),
+            json!({ "Db": { "Type": "AWS::RDS::DBInstance", "UpdateReplacePolicy": "Delete", "Properties": { "DBName": "b" } } }),
+        );
+        assert_eq!(r.stacks[0].replacements[0].fate, Fate::Lost);
+    }
+
+    #[test]
+    fn a_property_no_schema_knows_may_replace() {
+        let r = Review::new(
+            &[StackPair {
+                name: "S".into(),
+                old: Some(StackSide::template(
+                    json!({ "Resources": { "X": { "Type": "Custom::Thing", "Properties": { "Size": 1 } } } }),
+                )),
+                new: Some(StackSide::template(
+                    json!({ "Resources": { "X": { "Type": "Custom::Thing", "Properties": { "Size": 2 } } } }),
+                )),
+            }],
+            None,
+        );
+        let replaced = &r.stacks[0].replacements[0];
+        assert!(!replaced.certain);
+        assert_eq!(replaced.forced_by, ["Size (schema unknown)"]);
+        assert!(r.fails(FailOn::Replacement));
+    }
+
+    #[test]
+    fn markdown_escapes_wildcards_and_pipes() {
+        let r = review(
+            json!({ "R": role(json!({ "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::a/*" })) }),
+            json!({ "R": role(json!({ "Effect": "Allow", "Action": ["s3:GetObject", "s3:*"], "Resource": "arn:aws:s3:::a/*" })) }),
+        );
+        let markdown = render_markdown(&r, usize::MAX);
+        assert!(
+            markdown.contains("inline policy p: Allow s3:\\* on arn:aws:s3:::a/\\*"),
+            "{markdown}"
+        );
+        for limit in [10, 40, 300] {
+            assert!(
+                render_markdown(&r, limit).chars().count() <= limit,
+                "{limit}"
+            );
+        }
+    }
+
+    #[test]
+    fn importers_outside_the_compared_stacks_count() {
+        let exporter = |exported: bool| {
+            let mut t =
+                json!({ "Resources": { "Q": { "Type": "AWS::SQS::Queue", "Properties": {} } } });
+            if exported {
+                t["Outputs"] =
+                    json!({ "Q": { "Value": { "Ref": "Q" }, "Export": { "Name": "Net:Q" } } });
+            }
+            t
+        };
+        let importer =
+            json!({ "Outputs": { "Uses": { "Value": { "Fn::ImportValue": "Net:Q" } } } });
+        let r = Review::with_others(
+            &[StackPair {
+                name: "Net".into(),
+                old: Some(StackSide::template(exporter(true))),
+                new: Some(StackSide::template(exporter(false))),
+            }],
+            &[("App", &importer)],
+            None,
+        );
+        assert_eq!(r.stacks[0].exports[0].imported_by, ["App"]);
+    }
+}

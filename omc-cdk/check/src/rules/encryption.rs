@@ -399,7 +399,7 @@ fn secret_cmk(view: &ResourceView<'_>, out: &mut Violations) {
             "KmsKeyId",
             "the secret is encrypted with the AWS managed key aws/secretsmanager: KmsKeyId is absent",
         ),
-        Some("alias/aws/secretsmanager") => out.add(
+        Some(key) if key == "alias/aws/secretsmanager" || key.ends_with(":alias/aws/secretsmanager") => out.add(
             "KmsKeyId",
             "the secret is encrypted with the AWS managed key aws/secretsmanager",
         ),

@@ -184,10 +184,8 @@ pub const EKS_CONTROL_PLANE_LOGS: Rule = Rule {
 };
 
 fn s3_access_logs(view: &ResourceView<'_>, out: &mut Violations) {
-    if view
-        .prop("LoggingConfiguration.DestinationBucketName")
-        .is_none()
-    {
+    // Without a destination, S3 logs into the bucket itself: logging is on.
+    if view.prop("LoggingConfiguration").is_none() {
         out.add(
             "LoggingConfiguration",
             "no server access logs record the requests to the bucket: LoggingConfiguration is absent",
@@ -204,7 +202,7 @@ pub const S3_ACCESS_LOGS: Rule = Rule {
     types: &["AWS::S3::Bucket"],
     check: s3_access_logs,
     doc: RuleDoc {
-        checks: "`AWS::S3::Bucket` has `LoggingConfiguration.DestinationBucketName`. Error in production, warning elsewhere. The bucket that receives the access logs cannot log into itself: suppress there with that reason.",
+        checks: "`AWS::S3::Bucket` has a `LoggingConfiguration` (without a `DestinationBucketName`, S3 logs into the bucket itself). Error in production, warning elsewhere. The bucket that receives the access logs cannot log into itself: suppress there with that reason.",
         why: "CloudTrail records object reads only with (paid) data events; server access logs record every request, so a read of the load balancer's or the trail's logs by someone who should not is visible.",
         fix: "Send the bucket's server access logs to a dedicated access-log bucket (`BucketProps::access_logs` with an `AccessLogBucket`).",
         example: r#"{ "Type": "AWS::S3::Bucket", "Properties": { "LoggingConfiguration": { "DestinationBucketName": { "Ref": "AccessLogs" }, "LogFilePrefix": "trail/" } } }"#,
@@ -248,7 +246,7 @@ pub const RDS_ENHANCED_MONITORING: Rule = Rule {
     doc: RuleDoc {
         checks: "`AWS::RDS::DBInstance` has a `MonitoringInterval` above 0. Error in production, warning in staging, off in development.",
         why: "CloudWatch's RDS metrics come from the hypervisor once a minute; enhanced monitoring reports the operating system (processes, memory, swap, disk queue) from inside the instance, which is what explains a slow database.",
-        fix: "Set `MonitoringInterval` (1 to 60 seconds) and a `MonitoringRoleArn` with `AmazonRDSEnhancedMonitoringRole` (`RdsProps::enhanced_monitoring`).",
+        fix: "Set `MonitoringInterval` (1 to 60 seconds) and a `MonitoringRoleArn` with `AmazonRDSEnhancedMonitoringRole` (`RdsProps::enhanced_monitoring_seconds`).",
         example: r#"{ "Type": "AWS::RDS::DBInstance", "Properties": { "MonitoringInterval": 60, "MonitoringRoleArn": { "Fn::GetAtt": ["MonitoringRole", "Arn"] } } }"#,
     },
     equivalents: Equivalents {

@@ -1078,6 +1078,11 @@ fn add_suppressions(
     let mut cfn_nag: IndexMap<&str, Vec<&str>> = IndexMap::new();
     let mut cfn_lint: Vec<&str> = Vec::new();
     for (s, p) in &covering {
+        // A suppression over no resource its rule looks at matches nothing (the check says
+        // so); the other scanners must not skip their checks on the resources it covers.
+        if p.types.is_none() {
+            continue;
+        }
         for id in p.equivalents.checkov {
             checkov.entry(id).or_default().push(&s.reason);
         }
