@@ -193,6 +193,9 @@ pub enum Grant {
     },
     /// A security-group rule.
     Rule {
+        /// The security group of a rule declared as a resource of its own
+        /// (`AWS::EC2::SecurityGroupIngress`); `None` for a group's own rules.
+        group: Option<String>,
         /// `ingress` or `egress`.
         direction: String,
         /// The other side: a CIDR, a security group or a prefix list.
@@ -235,6 +238,7 @@ impl Grant {
             }
             Grant::ManagedPolicy { arn } => format!("managed policy {arn}"),
             Grant::Rule {
+                group,
                 direction,
                 peer,
                 protocol,
@@ -246,7 +250,11 @@ impl Grant {
                 } else {
                     format!("port {ports}")
                 };
-                format!("{direction} {protocol} {ports} {side} {peer}")
+                let group = group
+                    .as_ref()
+                    .map(|g| format!(" (security group {g})"))
+                    .unwrap_or_default();
+                format!("{direction} {protocol} {ports} {side} {peer}{group}")
             }
             Grant::Exposure { what } => what.clone(),
         }
@@ -311,12 +319,13 @@ impl Grant {
                 "actions": actions, "resources": resources, "condition": condition }),
             Grant::ManagedPolicy { arn } => json!({ "arn": arn }),
             Grant::Rule {
+                group,
                 direction,
                 peer,
                 protocol,
                 ports,
             } => {
-                json!({ "direction": direction, "peer": peer, "protocol": protocol, "ports": ports })
+                json!({ "group": group, "direction": direction, "peer": peer, "protocol": protocol, "ports": ports })
             }
             Grant::Exposure { what } => json!({ "what": what }),
         }
@@ -724,7 +733,19 @@ fn grants(type_name: &str, resource: &Json) -> Vec<Grant> {
         _ => "policy",
     };
     if let Some(doc) = props.get("PolicyDocument") {
-        statements(label.into(), doc);
+        // A policy grants its statements to each role, user or group it is attached to:
+        // attaching it to one more widens that one's access.
+        let targets: Vec<String> = ["Roles", "Users", "Groups"]
+            .iter()
+            .flat_map(|k| strings(&props[*k]))
+            .collect();
+        if targets.is_empty() {
+            statements(label.into(), doc);
+        } else {
+            for target in targets {
+                statements(format!("{label} attached to {target}"), doc);
+            }
+        }
     }
     if let Some(doc) = props.get("KeyPolicy") {
         statements("key policy".into(), doc);
@@ -742,7 +763,15 @@ fn grants(type_name: &str, resource: &Json) -> Vec<Grant> {
             principal: props.get("Principal").cloned(),
             actions: vec![short(&props["Action"])],
             resources: vec![short(&props["FunctionName"])],
-            condition: props.get("SourceArn").map(|a| json!({ "SourceArn": a })),
+            condition: {
+                let mut condition = serde_json::Map::new();
+                for key in ["SourceArn", "SourceAccount", "PrincipalOrgID"] {
+                    if let Some(v) = props.get(key) {
+                        condition.insert(key.to_owned(), v.clone());
+                    }
+                }
+                (!condition.is_empty()).then_some(Json::Object(condition))
+            },
         });
     }
     match type_name {
@@ -752,12 +781,23 @@ fn grants(type_name: &str, resource: &Json) -> Vec<Grant> {
                 ("SecurityGroupEgress", "egress"),
             ] {
                 for rule in as_list(&props[key]) {
-                    out.push(sg_rule(direction, rule));
+                    out.push(sg_rule(direction, rule, None));
                 }
             }
         }
-        "AWS::EC2::SecurityGroupIngress" => out.push(sg_rule("ingress", props)),
-        "AWS::EC2::SecurityGroupEgress" => out.push(sg_rule("egress", props)),
+        "AWS::EC2::SecurityGroupIngress" | "AWS::EC2::SecurityGroupEgress" => {
+            // The group is part of the rule: moving it to another group changes who it opens.
+            let direction = if type_name.ends_with("Ingress") {
+                "ingress"
+            } else {
+                "egress"
+            };
+            let group = props
+                .get("GroupId")
+                .or_else(|| props.get("GroupName"))
+                .map(short);
+            out.push(sg_rule(direction, props, group));
+        }
         "AWS::ElasticLoadBalancingV2::LoadBalancer"
             if props["Scheme"].as_str() != Some("internal") =>
         {
@@ -849,7 +889,7 @@ fn statement(policy: String, s: &Json) -> Grant {
     }
 }
 
-fn sg_rule(direction: &str, rule: &Json) -> Grant {
+fn sg_rule(direction: &str, rule: &Json, group: Option<String>) -> Grant {
     let peer = [
         "CidrIp",
         "CidrIpv6",
@@ -894,6 +934,7 @@ fn sg_rule(direction: &str, rule: &Json) -> Grant {
         _ => "all".to_owned(),
     };
     Grant::Rule {
+        group,
         direction: direction.to_owned(),
         peer,
         protocol,

@@ -200,7 +200,7 @@ fn the_review_as_json_field_by_field() {
     assert_eq!(ssh["internet"], true);
     assert_eq!(
         ssh["grant"],
-        json!({ "direction": "ingress", "peer": "0.0.0.0/0", "protocol": "tcp", "ports": "22" })
+        json!({ "group": "sg-0123456789abcdef0", "direction": "ingress", "peer": "0.0.0.0/0", "protocol": "tcp", "ports": "22" })
     );
     let backend = services["resources"]
         .as_array()
@@ -708,6 +708,47 @@ mod cases {
                 "{limit}"
             );
         }
+    }
+
+    /// Access follows attachments: a policy attached to one more role widens that role's
+    /// access, and a rule moved to another security group opens that group.
+    #[test]
+    fn attaching_a_policy_or_moving_a_rule_changes_access() {
+        let policy = |roles: Json| {
+            json!({ "Type": "AWS::IAM::ManagedPolicy", "Properties": { "Roles": roles,
+                "PolicyDocument": { "Statement": [{ "Effect": "Allow", "Action": "s3:*", "Resource": "*" }] } } })
+        };
+        let r = review(
+            json!({ "P": policy(json!([{ "Ref": "Ci" }])) }),
+            json!({ "P": policy(json!([{ "Ref": "Ci" }, { "Ref": "App" }])) }),
+        );
+        let access: Vec<String> = r.stacks[0]
+            .access
+            .iter()
+            .map(|a| format!("{:?} {}", a.direction, a.grant.describe()))
+            .collect();
+        assert_eq!(
+            access,
+            ["Widens policy attached to App: Allow s3:* on *"],
+            "only the newly attached role gains access"
+        );
+        let rule = |group: &str| {
+            json!({ "Type": "AWS::EC2::SecurityGroupIngress", "Properties": { "GroupId": { "Fn::GetAtt": [group, "GroupId"] },
+                "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIp": "10.0.0.0/16" } })
+        };
+        let r = review(json!({ "R": rule("Cache") }), json!({ "R": rule("Db") }));
+        let access: Vec<String> = r.stacks[0]
+            .access
+            .iter()
+            .map(|a| format!("{:?} {}", a.direction, a.grant.describe()))
+            .collect();
+        assert_eq!(
+            access,
+            [
+                "Widens ingress tcp port 5432 from 10.0.0.0/16 (security group Db.GroupId)",
+                "Narrows ingress tcp port 5432 from 10.0.0.0/16 (security group Cache.GroupId)",
+            ]
+        );
     }
 
     #[test]
