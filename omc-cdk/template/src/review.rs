@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value as Json, json};
 
+pub use crate::diff::Style;
 use crate::diff::{ChangeKind, Impact, ResourceDiff, SchemaLookup, TemplateDiff, diff_templates};
 
 /// One version of a stack: its template and the settings that are not in it.
@@ -1381,23 +1382,6 @@ fn headlines(stack: &StackReview) -> Vec<(u8, String)> {
     out
 }
 
-/// Colors for a terminal, or none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Style {
-    /// Whether to write ANSI colors.
-    pub color: bool,
-}
-
-impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-}
-
 /// The review for a terminal.
 pub fn render_text(review: &Review, style: Style) -> String {
     let mut out = String::new();
@@ -1452,11 +1436,7 @@ pub fn render_text(review: &Review, style: Style) -> String {
         for s in &stack.settings {
             let _ = writeln!(out, "  ~  {}", setting_line(s));
         }
-        let details = crate::diff::render(
-            &stack.name,
-            &stack.diff,
-            crate::diff::Style { color: style.color },
-        );
+        let details = crate::diff::render(&stack.name, &stack.diff, style);
         for line in details.lines().skip(1) {
             let _ = writeln!(out, "  {line}");
         }
